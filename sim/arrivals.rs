@@ -1,0 +1,335 @@
+//! Open-loop arrivals: per-user Poisson streams, shaped by a 24-hour profile
+//! in each user's local time, merged into one time-ordered stream.
+//!
+//! The superposition of independent Poisson streams is Poisson with the sum of
+//! the rates, so the merged stream draws the next arrival time from the total
+//! rate and then the user who sent it (group by its share of the rate, user
+//! uniformly within the group). This costs O(1) per arrival whatever the
+//! number of users, with no per-user state. The profile is piecewise constant
+//! per local hour and time-zone offsets shift it per group, so the total rate
+//! is piecewise constant too: the generator inverts it exactly segment by
+//! segment (memorylessness lets it restart at each boundary), with no
+//! thinning waste.
+
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1};
+
+/// Seconds in a day: the period of every profile.
+pub const DAY_S: f64 = 86_400.0;
+
+/// 24 hourly weights in local time with mean 1 (a user with `r` requests per
+/// day sends `r * w[h] / 24` of them in local hour `h`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiurnalProfile {
+    hourly: [f64; 24],
+}
+
+impl DiurnalProfile {
+    /// The same rate at every hour.
+    pub fn flat() -> Self {
+        DiurnalProfile { hourly: [1.0; 24] }
+    }
+
+    /// Scale non-negative weights to mean 1. Returns `None` when any weight is
+    /// negative or not finite, or all are zero.
+    pub fn from_weights(weights: &[f64; 24]) -> Option<Self> {
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return None;
+        }
+        let sum: f64 = weights.iter().sum();
+        if sum <= 0.0 {
+            return None;
+        }
+        let mut hourly = [0.0; 24];
+        for (h, w) in weights.iter().enumerate() {
+            hourly[h] = w * 24.0 / sum;
+        }
+        Some(DiurnalProfile { hourly })
+    }
+
+    /// A named preset: `flat`, `office_hours` (09-17 busy, evenings light,
+    /// nights near zero) or `evening_peak` (consumer use peaking 19-23).
+    pub fn preset(name: &str) -> Option<Self> {
+        let w: [f64; 24] = match name {
+            "flat" => return Some(Self::flat()),
+            "office_hours" => [
+                0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 1.6, 2.4, 2.6, 2.6, 2.0, 2.4, 2.6, 2.5,
+                2.2, 1.5, 0.8, 0.5, 0.4, 0.3, 0.2, 0.15,
+            ],
+            "evening_peak" => [
+                0.4, 0.25, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.1, 1.0, 1.0,
+                1.1, 1.3, 1.6, 2.0, 2.3, 2.3, 1.9, 1.0,
+            ],
+            _ => return None,
+        };
+        Self::from_weights(&w)
+    }
+
+    /// Names accepted by [`DiurnalProfile::preset`].
+    pub const PRESETS: [&'static str; 3] = ["flat", "office_hours", "evening_peak"];
+
+    /// Weight of local hour `h` (0..24).
+    pub fn weight(&self, h: usize) -> f64 {
+        self.hourly[h]
+    }
+
+    /// Largest hourly weight.
+    pub fn peak(&self) -> f64 {
+        self.hourly.iter().cloned().fold(0.0, f64::max)
+    }
+
+    /// True when every hour has weight 1.
+    pub fn is_flat(&self) -> bool {
+        self.hourly.iter().all(|w| (*w - 1.0).abs() < 1e-12)
+    }
+}
+
+/// Users that share a rate, a profile and a time-zone offset: ids
+/// `first_user .. first_user + users`.
+#[derive(Debug, Clone)]
+pub struct UserGroup {
+    /// Id of the group's first user.
+    pub first_user: u32,
+    /// Number of users in the group.
+    pub users: u32,
+    /// Mean request rate of one user, requests per second (the daily mean).
+    pub rate_per_user_per_s: f64,
+    /// Offset of the users' local time from simulation time, hours
+    /// (simulation time 0 is 00:00 UTC; UTC-5 is -5).
+    pub tz_offset_h: f64,
+    /// Daily profile in local time.
+    pub profile: DiurnalProfile,
+}
+
+/// One piece of the day over which every group's rate is constant.
+#[derive(Debug, Clone)]
+struct Segment {
+    /// Segment end, seconds since the start of the day.
+    end_s: f64,
+    /// Total arrival rate, requests per second.
+    rate_per_s: f64,
+    /// Cumulative share of the total rate per group (last entry 1).
+    cum_share: Vec<f64>,
+}
+
+/// The merged Poisson stream of a set of user groups.
+#[derive(Debug, Clone)]
+pub struct PoissonArrivals {
+    groups: Vec<UserGroup>,
+    segments: Vec<Segment>,
+    mean_rate_per_s: f64,
+    peak_rate_per_s: f64,
+}
+
+fn local_hour(t_s: f64, tz_offset_h: f64) -> usize {
+    let local = (t_s + tz_offset_h * 3600.0).rem_euclid(DAY_S);
+    ((local / 3600.0) as usize).min(23)
+}
+
+impl PoissonArrivals {
+    /// Build the merged stream. Groups with zero users or zero rate are kept
+    /// (they simply never send).
+    pub fn new(groups: Vec<UserGroup>) -> Self {
+        // Breakpoints: every group's local hour boundaries, in simulation time.
+        let mut cuts: Vec<f64> = vec![0.0, DAY_S];
+        for g in &groups {
+            if g.profile.is_flat() {
+                continue;
+            }
+            for h in 0..24 {
+                let t = (h as f64 * 3600.0 - g.tz_offset_h * 3600.0).rem_euclid(DAY_S);
+                cuts.push(t);
+            }
+        }
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        let mut segments = Vec::with_capacity(cuts.len());
+        let mut area = 0.0;
+        let mut peak: f64 = 0.0;
+        for w in cuts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            let mid = 0.5 * (start + end);
+            let rates: Vec<f64> = groups
+                .iter()
+                .map(|g| {
+                    g.users as f64
+                        * g.rate_per_user_per_s
+                        * g.profile.weight(local_hour(mid, g.tz_offset_h))
+                })
+                .collect();
+            let total: f64 = rates.iter().sum();
+            let mut acc = 0.0;
+            let cum_share = rates
+                .iter()
+                .map(|r| {
+                    acc += r;
+                    if total > 0.0 {
+                        acc / total
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            area += total * (end - start);
+            peak = peak.max(total);
+            segments.push(Segment {
+                end_s: end,
+                rate_per_s: total,
+                cum_share,
+            });
+        }
+        PoissonArrivals {
+            groups,
+            segments,
+            mean_rate_per_s: area / DAY_S,
+            peak_rate_per_s: peak,
+        }
+    }
+
+    /// Daily mean of the total arrival rate, requests per second.
+    pub fn mean_rate_per_s(&self) -> f64 {
+        self.mean_rate_per_s
+    }
+
+    /// Highest total arrival rate over the day, requests per second.
+    pub fn peak_rate_per_s(&self) -> f64 {
+        self.peak_rate_per_s
+    }
+
+    /// The user groups, in id order.
+    pub fn groups(&self) -> &[UserGroup] {
+        &self.groups
+    }
+
+    /// A cursor at time 0.
+    pub fn cursor(&self) -> ArrivalCursor {
+        ArrivalCursor {
+            now_s: 0.0,
+            day_start_s: 0.0,
+            segment: 0,
+        }
+    }
+
+    /// The next arrival after the cursor: its time (seconds) and user id.
+    /// Returns `None` only when the total rate is zero all day.
+    #[inline]
+    pub fn next<R: Rng + ?Sized>(
+        &self,
+        cursor: &mut ArrivalCursor,
+        rng: &mut R,
+    ) -> Option<(f64, u32)> {
+        if self.mean_rate_per_s <= 0.0 {
+            return None;
+        }
+        loop {
+            let seg = &self.segments[cursor.segment];
+            let seg_end = cursor.day_start_s + seg.end_s;
+            if seg.rate_per_s > 0.0 {
+                let e: f64 = Exp1.sample(rng);
+                let t = cursor.now_s + e / seg.rate_per_s;
+                if t < seg_end {
+                    cursor.now_s = t;
+                    return Some((t, self.pick_user(seg, rng)));
+                }
+            }
+            cursor.now_s = seg_end;
+            cursor.segment += 1;
+            if cursor.segment == self.segments.len() {
+                cursor.segment = 0;
+                cursor.day_start_s += DAY_S;
+            }
+        }
+    }
+
+    #[inline]
+    fn pick_user<R: Rng + ?Sized>(&self, seg: &Segment, rng: &mut R) -> u32 {
+        let g = if self.groups.len() == 1 {
+            0
+        } else {
+            let u: f64 = rng.random();
+            seg.cum_share
+                .iter()
+                .position(|c| u < *c)
+                .unwrap_or(self.groups.len() - 1)
+        };
+        let group = &self.groups[g];
+        if group.users <= 1 {
+            group.first_user
+        } else {
+            group.first_user + rng.random_range(0..group.users)
+        }
+    }
+}
+
+/// Position of a reader in a [`PoissonArrivals`] stream.
+#[derive(Debug, Clone)]
+pub struct ArrivalCursor {
+    now_s: f64,
+    day_start_s: f64,
+    segment: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream_rng, StreamKind};
+
+    fn group(first: u32, users: u32, rpd: f64, tz: f64, profile: DiurnalProfile) -> UserGroup {
+        UserGroup {
+            first_user: first,
+            users,
+            rate_per_user_per_s: rpd / DAY_S,
+            tz_offset_h: tz,
+            profile,
+        }
+    }
+
+    #[test]
+    fn hourly_counts_follow_profile_and_time_zone() {
+        let office = DiurnalProfile::preset("office_hours").unwrap();
+        // One group at UTC+0, one at UTC-6: the second's 09:00 is 15:00 here.
+        let arr = PoissonArrivals::new(vec![
+            group(0, 1000, 100.0, 0.0, office.clone()),
+            group(1000, 1000, 100.0, -6.0, office.clone()),
+        ]);
+        assert!((arr.mean_rate_per_s() * DAY_S - 200_000.0).abs() < 1e-6);
+        let mut rng = stream_rng(3, 0, StreamKind::Arrivals, 0);
+        let mut cur = arr.cursor();
+        let days = 5.0;
+        let mut by_hour = [[0u64; 24]; 2];
+        while let Some((t, u)) = arr.next(&mut cur, &mut rng) {
+            if t >= days * DAY_S {
+                break;
+            }
+            let h = local_hour(t, 0.0);
+            by_hour[(u >= 1000) as usize][h] += 1;
+        }
+        for h in 0..24 {
+            let exp0 = days * 1000.0 * 100.0 / 24.0 * office.weight(h);
+            let exp1 = days * 1000.0 * 100.0 / 24.0
+                * office.weight(local_hour(h as f64 * 3600.0 + 1.0, -6.0));
+            for (obs, exp) in [(by_hour[0][h] as f64, exp0), (by_hour[1][h] as f64, exp1)] {
+                // Poisson count: sd = sqrt(mean); 5 sd.
+                assert!(
+                    (obs - exp).abs() < 5.0 * exp.sqrt() + 1.0,
+                    "hour {h}: {obs} vs {exp}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn users_are_uniform_within_group() {
+        let arr = PoissonArrivals::new(vec![group(0, 10, 86_400.0, 0.0, DiurnalProfile::flat())]);
+        let mut rng = stream_rng(5, 0, StreamKind::Arrivals, 0);
+        let mut cur = arr.cursor();
+        let mut counts = [0u64; 10];
+        for _ in 0..100_000 {
+            let (_, u) = arr.next(&mut cur, &mut rng).unwrap();
+            counts[u as usize] += 1;
+        }
+        for c in counts {
+            assert!((c as f64 - 10_000.0).abs() < 5.0 * 10_000f64.sqrt() * 0.95);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Errors the library reports. Every user-facing error names what to fix:
+//! the file, the key path inside it and what would be valid.
+
+use std::path::PathBuf;
+
+/// A scenario (or a file it points to) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the scenario file: {source}")]
+    Read {
+        /// The scenario file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or does not match the scenario structure
+    /// (wrong type, unknown key, missing key).
+    #[error("{file}: {key}: {message}")]
+    Parse {
+        /// The scenario file.
+        file: PathBuf,
+        /// Key path, e.g. `placements[1].servers` (`.` for the top level).
+        key: String,
+        /// What is wrong and where (line and column when known).
+        message: String,
+    },
+    /// A value parses but is not valid.
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        /// The scenario file.
+        file: PathBuf,
+        /// Key path, e.g. `placements[1].servers`.
+        key: String,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+}
+
+/// Errors writing results.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file or folder could not be created or written.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What was being done, e.g. "cannot create the output folder".
+        action: &'static str,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Polars failed to build or write a table.
+    #[error("{path}: cannot write Parquet: {message}")]
+    Parquet {
+        /// The path.
+        path: PathBuf,
+        /// Polars' message.
+        message: String,
+    },
+}

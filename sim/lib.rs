@@ -1,0 +1,24 @@
+//! sharesim: a discrete-event simulator that compares dedicated (one device
+//! per user) and pooled (shared fleet) AI inference at the same service
+//! level.
+//!
+//! A request flows: scenario file ([`scenario`]) -> merged arrival stream
+//! ([`arrivals`]) and service time ([`dist`]) -> a placement's servers
+//! ([`fcfs`]) -> a streaming recorder ([`metrics`]) -> one flat row per
+//! placement and replication ([`run`]) -> Parquet ([`output`]).
+//!
+//! The library never prints; the `sharesim` binary does.
+
+pub mod analytic;
+pub mod arrivals;
+pub mod dist;
+pub mod error;
+pub mod fcfs;
+pub mod metrics;
+pub mod output;
+pub mod rng;
+pub mod run;
+pub mod scenario;
+pub mod stats;
+pub mod table;
+pub mod validate;

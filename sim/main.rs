@@ -1,0 +1,273 @@
+//! The `sharesim` command line. Only this file prints; the library returns
+//! values and typed errors. Exit codes: 0 success, 1 a check failed or an
+//! internal error, 2 bad input (scenario, arguments, output folder).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use sharesim::error::{OutputError, ScenarioError};
+use sharesim::output::{prepare_output_dir, write_parquet};
+use sharesim::run::run_scenario;
+use sharesim::scenario::Scenario;
+use sharesim::table::{render, Row};
+use sharesim::validate::{run_checks, ValidateOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "sharesim",
+    version,
+    about = "Dedicated vs pooled AI inference hardware at the same service level"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate every placement of a scenario; print a summary and write
+    /// OUT/<scenario-name>/results.parquet (one row per placement x
+    /// replication) and summary.parquet (one row per placement).
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "notebooks-output")]
+        out: PathBuf,
+        /// Override the scenario seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the number of replications.
+        #[arg(long)]
+        replications: Option<usize>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Check the engine against closed forms (Erlang-C, Pollaczek-Khinchine,
+    /// Little's law, conservation) on this machine; exits 1 if any fails.
+    Validate {
+        /// Replications per check (at least 5).
+        #[arg(long, default_value_t = 20)]
+        replications: usize,
+        /// Measured customers per replication.
+        #[arg(long, default_value_t = 400_000.0)]
+        customers: f64,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+/// An error with the exit code it deserves.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(anyhow::Error),
+    /// Anything else: exit 1.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        let input = e.chain().any(|c| {
+            c.downcast_ref::<ScenarioError>().is_some()
+                || matches!(
+                    c.downcast_ref::<OutputError>(),
+                    Some(OutputError::Io { .. })
+                )
+        });
+        if input {
+            Failure::Input(e)
+        } else {
+            Failure::Internal(e)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            replications,
+            threads,
+        } => cmd_run(&scenario, &out, seed, replications, threads),
+        Command::Validate {
+            replications,
+            customers,
+            threads,
+        } => cmd_validate(replications, customers, threads),
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            let (e, code) = match f {
+                Failure::Input(e) => (e, 2),
+                Failure::Internal(e) => (e, 1),
+            };
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "--threads must be at least 1"
+            )));
+        }
+        b = b.num_threads(n);
+    }
+    b.build()
+        .context("cannot start worker threads")
+        .map_err(Failure::Internal)
+}
+
+fn cmd_run(
+    path: &Path,
+    out: &Path,
+    seed: Option<u64>,
+    replications: Option<usize>,
+    threads: Option<usize>,
+) -> Result<ExitCode, Failure> {
+    let mut scenario = Scenario::load(path).map_err(anyhow::Error::from)?;
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    if let Some(r) = replications {
+        if r == 0 {
+            return Err(Failure::Input(anyhow::anyhow!(
+                "--replications must be at least 1"
+            )));
+        }
+        scenario.replications = r;
+    }
+    let dir = prepare_output_dir(&out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let pool = thread_pool(threads)?;
+    eprintln!(
+        "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
+        scenario.name,
+        scenario.users,
+        scenario.placements.len(),
+        scenario.replications,
+        scenario.horizon_s
+    );
+    let started = std::time::Instant::now();
+    let results = pool.install(|| run_scenario(&scenario));
+    let elapsed = started.elapsed().as_secs_f64();
+    let results_path = dir.join("results.parquet");
+    let summary_path = dir.join("summary.parquet");
+    write_parquet(&results_path, &results.replications).map_err(anyhow::Error::from)?;
+    write_parquet(&summary_path, &results.summary).map_err(anyhow::Error::from)?;
+    print_summary(&scenario, &results.summary);
+    let requests: f64 = results
+        .replications
+        .iter()
+        .filter_map(|r| sharesim::table::get(r, "arrived").and_then(|v| v.as_f64()))
+        .sum();
+    eprintln!(
+        "simulated {requests:.0} requests in {elapsed:.2} s; wrote {} and {}",
+        results_path.display(),
+        summary_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(s: &Scenario, summary: &[Row]) {
+    let mut cols = vec![
+        "placement",
+        "kind",
+        "servers",
+        "utilization",
+        "p_wait",
+        "wait_mean_s",
+        "wait_p99_s",
+        "wait_p99_s_ci95",
+        "response_p99_s",
+        "unstable",
+    ];
+    if !s.service_level.targets.is_empty() {
+        cols.push("slo_met");
+    }
+    println!("{}", render(summary, &cols));
+    for t in &s.service_level.targets {
+        println!(
+            "service level: {} <= {} s (upper end of the 95 % interval)",
+            t.label(),
+            t.max_s
+        );
+    }
+    if summary.iter().any(|r| {
+        matches!(
+            sharesim::table::get(r, "unstable"),
+            Some(sharesim::table::Value::Bool(Some(true)))
+        )
+    }) {
+        println!("unstable: offered load >= capacity; its waits grow with the horizon and are not steady-state figures");
+    }
+}
+
+fn cmd_validate(
+    replications: usize,
+    customers: f64,
+    threads: Option<usize>,
+) -> Result<ExitCode, Failure> {
+    if replications < 5 {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--replications must be at least 5 for a t-based confidence interval"
+        )));
+    }
+    if !(customers.is_finite() && customers >= 1000.0) {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--customers must be at least 1000"
+        )));
+    }
+    let pool = thread_pool(threads)?;
+    let opts = ValidateOptions {
+        replications,
+        customers_per_replication: customers,
+        ..ValidateOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let results = pool.install(|| run_checks(&opts));
+    let rows: Vec<Row> = results.iter().map(|r| r.row()).collect();
+    println!(
+        "{}",
+        render(
+            &rows,
+            &[
+                "check",
+                "simulated",
+                "exact",
+                "std_err",
+                "z",
+                "z_limit",
+                "customers",
+                "pass"
+            ]
+        )
+    );
+    let failed = results.iter().filter(|r| !r.pass).count();
+    println!(
+        "{} passed, {} failed ({:.1} s)",
+        results.len() - failed,
+        failed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,176 @@
+//! Writing results: Parquet tables built from [`Row`]s, written to a
+//! temporary file in the destination folder and renamed into place, so a
+//! reader never sees a half-written file and a failed run never destroys the
+//! previous result.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::OutputError;
+use crate::table::{Row, Value};
+
+/// Create the output folder (and parents) and prove it is writable, before
+/// any long work starts.
+pub fn prepare_output_dir(dir: &Path) -> Result<PathBuf, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.to_path_buf(),
+        action: "cannot create the output folder (choose another with --out)",
+        source,
+    })?;
+    let probe = dir.join(format!(".sharesim-write-test-{}", std::process::id()));
+    File::create(&probe)
+        .and_then(|mut f| f.write_all(b"ok"))
+        .map_err(|source| OutputError::Io {
+            path: dir.to_path_buf(),
+            action: "the output folder is not writable (choose another with --out)",
+            source,
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}
+
+/// Build a polars DataFrame from rows that share one column layout (the
+/// first row's). Strings become `String`, counts `UInt64`, measurements
+/// `Float64` and flags `Boolean`; missing values become nulls.
+pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
+    let Some(first) = rows.first() else {
+        return Ok(DataFrame::empty());
+    };
+    let mut columns: Vec<Column> = Vec::with_capacity(first.len());
+    for (i, (name, proto)) in first.iter().enumerate() {
+        let name = PlSmallStr::from(name.as_str());
+        fn value_at(r: &Row, i: usize) -> &Value {
+            &r[i].1
+        }
+        let at = |r| value_at(r, i);
+        let col = match proto {
+            Value::Str(_) => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| match at(r) {
+                        Value::Str(s) => s.clone(),
+                        v => v.display(),
+                    })
+                    .collect::<Vec<String>>(),
+            ),
+            Value::U64(_) => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| match at(r) {
+                        Value::U64(v) => *v,
+                        _ => 0,
+                    })
+                    .collect::<Vec<u64>>(),
+            ),
+            Value::F64(_) => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| at(r).as_f64())
+                    .collect::<Vec<Option<f64>>>(),
+            ),
+            Value::Bool(_) => Column::new(
+                name,
+                rows.iter()
+                    .map(|r| match at(r) {
+                        Value::Bool(b) => *b,
+                        _ => None,
+                    })
+                    .collect::<Vec<Option<bool>>>(),
+            ),
+        };
+        columns.push(col);
+    }
+    DataFrame::new(rows.len(), columns)
+}
+
+/// Write rows to `path` as Parquet, atomically (temporary file + rename).
+pub fn write_parquet(path: &Path, rows: &[Row]) -> Result<(), OutputError> {
+    let mut df = rows_to_dataframe(rows).map_err(|e| OutputError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomically(path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Write a file through `fill` into a temporary sibling, sync it, then rename
+/// it over `path`. On any failure the temporary file is removed and `path`
+/// is untouched.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), OutputError> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let io_err = |action: &'static str| {
+        move |source| OutputError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    let mut file =
+        File::create(&tmp).map_err(io_err("cannot create a temporary file beside it"))?;
+    let result = fill(&mut file)
+        .map_err(|message| OutputError::Parquet {
+            path: path.to_path_buf(),
+            message,
+        })
+        .and_then(|()| {
+            file.sync_all()
+                .map_err(io_err("cannot flush the file to disk"))
+        });
+    drop(file);
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err("cannot move the finished file into place")(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::cell;
+
+    #[test]
+    fn rows_become_typed_columns_with_nulls() {
+        let rows: Vec<Row> = vec![
+            vec![
+                cell("a", Value::Str("x".into())),
+                cell("b", Value::F64(Some(1.5))),
+                cell("c", Value::Bool(Some(true))),
+            ],
+            vec![
+                cell("a", Value::Str("y".into())),
+                cell("b", Value::F64(None)),
+                cell("c", Value::Bool(None)),
+            ],
+        ];
+        let df = rows_to_dataframe(&rows).unwrap();
+        assert_eq!(df.shape(), (2, 3));
+        assert_eq!(df.column("b").unwrap().null_count(), 1);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_parquet(&p, &rows).unwrap();
+        let back = ParquetReader::new(File::open(&p).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
+        // Only the finished file is left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

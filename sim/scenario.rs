@@ -1,0 +1,885 @@
+//! Scenario files: TOML parsed into raw serde structs (unknown keys
+//! rejected), then validated into a resolved [`Scenario`] with defaults
+//! applied. Every rejected value yields a [`ScenarioError`] naming the file,
+//! the key path and what would be valid. Nothing runs before this succeeds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::arrivals::{DiurnalProfile, PoissonArrivals, UserGroup, DAY_S};
+use crate::dist::Dist;
+use crate::error::ScenarioError;
+use crate::fcfs::Dispatch;
+
+// ---------------------------------------------------------------- raw form
+
+/// A scenario file as written. See `scenarios/*.toml` for commented examples.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Name used for the output folder; defaults to the file stem.
+    pub name: Option<String>,
+    /// Scenario seed; every random stream derives from it. Default 1.
+    pub seed: Option<u64>,
+    /// Simulated arrival period, seconds (or `horizon_h`, hours).
+    pub horizon_s: Option<f64>,
+    /// Simulated arrival period, hours.
+    pub horizon_h: Option<f64>,
+    /// Warm-up discarded from the statistics, seconds (or `warmup_h`). Default 0.
+    pub warmup_s: Option<f64>,
+    /// Warm-up, hours.
+    pub warmup_h: Option<f64>,
+    /// Independent replications. Default 5.
+    pub replications: Option<u64>,
+    /// The user population and its arrival process.
+    pub users: RawUsers,
+    /// Service time of one request on one server.
+    pub service: RawDist,
+    /// Placements to compare (all see the same arrivals).
+    pub placements: Vec<RawPlacement>,
+    /// Service-level targets, e.g. `wait_p99_s = 2.0`.
+    pub service_level: Option<toml::Table>,
+}
+
+/// `[users]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsers {
+    /// Number of users.
+    pub count: u64,
+    /// Mean requests per user per day.
+    pub requests_per_day: Option<f64>,
+    /// Share of time one user keeps a dedicated device busy, in (0, 1):
+    /// rate = duty_cycle / mean service time.
+    pub duty_cycle: Option<f64>,
+    /// `"flat"`, `"office_hours"`, `"evening_peak"` or 24 hourly weights.
+    pub profile: Option<RawProfile>,
+    /// Time-zone mix: offsets from UTC in hours with shares summing to 1.
+    pub timezones: Option<Vec<RawTimeZone>>,
+}
+
+/// A named profile or 24 weights.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawProfile {
+    /// A preset name.
+    Named(String),
+    /// 24 hourly weights in local time.
+    Weights(Vec<f64>),
+}
+
+/// One entry of `users.timezones`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeZone {
+    /// Offset of local time from UTC, hours (-12..=14).
+    pub offset_h: f64,
+    /// Share of users in this zone.
+    pub share: f64,
+}
+
+/// A distribution of seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    /// `exponential`, `deterministic`, `lognormal`, `gamma`, `erlang` or `empirical`.
+    pub distribution: String,
+    /// Mean, seconds (exponential, lognormal, gamma, erlang).
+    pub mean_s: Option<f64>,
+    /// The value, seconds (deterministic).
+    pub value_s: Option<f64>,
+    /// Median, seconds (lognormal, with `p99_s`).
+    pub median_s: Option<f64>,
+    /// 99th percentile, seconds (lognormal, with `median_s`).
+    pub p99_s: Option<f64>,
+    /// Coefficient of variation (lognormal, with `mean_s`).
+    pub cv: Option<f64>,
+    /// Shape (gamma).
+    pub shape: Option<f64>,
+    /// Number of phases (erlang).
+    pub k: Option<u64>,
+    /// File of observed values (empirical), relative to the scenario file.
+    pub file: Option<String>,
+    /// CSV column holding the values (empirical); without it, one value per line.
+    pub column: Option<String>,
+}
+
+/// `[[placements]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    /// Label in tables and files.
+    pub name: String,
+    /// `dedicated` or `pooled`.
+    pub kind: String,
+    /// Servers in a pooled fleet.
+    pub servers: Option<u64>,
+    /// Pooled dispatch: `central_queue` (default), `round_robin`,
+    /// `join_shortest_queue`, `power_of_two_choices`.
+    pub dispatch: Option<String>,
+}
+
+// ----------------------------------------------------------- resolved form
+
+/// Where requests are served.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlacementKind {
+    /// One device per user.
+    Dedicated,
+    /// A shared fleet.
+    Pooled {
+        /// Number of servers.
+        servers: usize,
+        /// Dispatch policy.
+        dispatch: Dispatch,
+    },
+}
+
+/// One placement to simulate.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Label.
+    pub name: String,
+    /// What it is.
+    pub kind: PlacementKind,
+}
+
+impl Placement {
+    /// `dedicated` or `pooled`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            PlacementKind::Dedicated => "dedicated",
+            PlacementKind::Pooled { .. } => "pooled",
+        }
+    }
+
+    /// Dispatch policy name, `none` for dedicated devices.
+    pub fn dispatch_name(&self) -> &'static str {
+        match &self.kind {
+            PlacementKind::Dedicated => "none",
+            PlacementKind::Pooled { dispatch, .. } => dispatch.name(),
+        }
+    }
+}
+
+/// A latency a service level can bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LatencyMetric {
+    /// Time queued before service starts.
+    Wait,
+    /// Time from arrival to the end of service.
+    Response,
+}
+
+impl LatencyMetric {
+    /// Name used in keys and columns.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LatencyMetric::Wait => "wait",
+            LatencyMetric::Response => "response",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "wait" => Some(LatencyMetric::Wait),
+            "response" => Some(LatencyMetric::Response),
+            _ => None,
+        }
+    }
+}
+
+/// "The `percentile` of `metric` must not exceed `max_s`".
+#[derive(Debug, Clone, PartialEq)]
+pub struct PercentileTarget {
+    /// What is bounded.
+    pub metric: LatencyMetric,
+    /// Percentile in (0, 100).
+    pub percentile: f64,
+    /// Bound, seconds.
+    pub max_s: f64,
+}
+
+impl PercentileTarget {
+    /// Column name of the bounded percentile, e.g. `wait_p99_s`, `response_p999_s`.
+    pub fn label(&self) -> String {
+        format!(
+            "{}_{}_s",
+            self.metric.name(),
+            crate::run::percentile_label(self.percentile)
+        )
+    }
+}
+
+/// All targets of a scenario (possibly none: then nothing is judged).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceLevel {
+    /// Percentile bounds; all must hold.
+    pub targets: Vec<PercentileTarget>,
+}
+
+/// A validated scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Name (output folder).
+    pub name: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Arrivals are generated in `[0, horizon_s)`, seconds.
+    pub horizon_s: f64,
+    /// Statistics cover arrivals in `[warmup_s, horizon_s)`, seconds.
+    pub warmup_s: f64,
+    /// Independent replications.
+    pub replications: usize,
+    /// Number of users.
+    pub users: usize,
+    /// Mean requests per user per day (derived when a duty cycle was given).
+    pub requests_per_user_per_day: f64,
+    /// The merged arrival process.
+    pub arrivals: PoissonArrivals,
+    /// Service time of one request, seconds.
+    pub service: Dist,
+    /// Placements to compare.
+    pub placements: Vec<Placement>,
+    /// Targets.
+    pub service_level: ServiceLevel,
+}
+
+impl Scenario {
+    /// Read, parse and validate a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parse and validate scenario text; `path` names it in errors and
+    /// anchors relative file references.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let raw = parse_raw(text, path)?;
+        resolve(raw, path)
+    }
+
+    /// Mean offered load in Erlangs (arrival rate x mean service time).
+    pub fn offered_load_erlangs(&self) -> f64 {
+        self.arrivals.mean_rate_per_s() * self.service.mean()
+    }
+}
+
+fn parse_raw(text: &str, path: &Path) -> Result<RawScenario, ScenarioError> {
+    let parse_err = |key: String, e: toml::de::Error| {
+        let mut message = e.message().to_string();
+        if let Some(span) = e.span() {
+            let line = text[..span.start.min(text.len())].lines().count().max(1);
+            let line = if text[..span.start.min(text.len())].ends_with('\n') {
+                line + 1
+            } else {
+                line
+            };
+            message = format!("{message} (line {line})");
+        }
+        ScenarioError::Parse {
+            file: path.to_path_buf(),
+            key,
+            message,
+        }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| parse_err(".".into(), e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        parse_err(key, e.into_inner())
+    })
+}
+
+/// Builds `Invalid` errors for one file.
+struct Check<'a> {
+    file: &'a Path,
+}
+
+impl Check<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            file: self.file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A finite number > 0.
+    fn positive(&self, key: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(key, format!("must be a number greater than 0 (got {v})")))
+        }
+    }
+
+    /// A finite number >= 0.
+    fn non_negative(&self, key: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(key, format!("must be a number of at least 0 (got {v})")))
+        }
+    }
+
+    /// Exactly one of a seconds key and an hours key.
+    fn seconds_or_hours(
+        &self,
+        s_key: &str,
+        s: Option<f64>,
+        h_key: &str,
+        h: Option<f64>,
+    ) -> Result<Option<f64>, ScenarioError> {
+        match (s, h) {
+            (Some(_), Some(_)) => Err(self.err(
+                s_key,
+                format!("give either `{s_key}` or `{h_key}`, not both"),
+            )),
+            (Some(s), None) => Ok(Some(s)),
+            (None, Some(h)) => Ok(Some(h * 3600.0)),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
+    let c = Check { file: path };
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+
+    let name = match raw.name {
+        Some(n) => {
+            if n.is_empty()
+                || !n
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
+                || n.starts_with('.')
+            {
+                return Err(c.err(
+                    "name",
+                    format!("{n:?} must be non-empty and use only letters, digits, '-', '_' and '.' (it names the output folder)"),
+                ));
+            }
+            n
+        }
+        None => path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into()),
+    };
+
+    let horizon_s = c
+        .seconds_or_hours("horizon_s", raw.horizon_s, "horizon_h", raw.horizon_h)?
+        .ok_or_else(|| c.err("horizon_s", "missing: give the simulated duration as `horizon_s` (seconds) or `horizon_h` (hours)"))?;
+    let horizon_key = if raw.horizon_s.is_some() {
+        "horizon_s"
+    } else {
+        "horizon_h"
+    };
+    c.positive(horizon_key, horizon_s)?;
+    let warmup_s = c
+        .seconds_or_hours("warmup_s", raw.warmup_s, "warmup_h", raw.warmup_h)?
+        .unwrap_or(0.0);
+    let warmup_key = if raw.warmup_h.is_some() {
+        "warmup_h"
+    } else {
+        "warmup_s"
+    };
+    c.non_negative(warmup_key, warmup_s)?;
+    if warmup_s >= horizon_s {
+        return Err(c.err(
+            warmup_key,
+            format!("the warm-up ({warmup_s} s) must be shorter than the horizon ({horizon_s} s)"),
+        ));
+    }
+    let replications = raw.replications.unwrap_or(5);
+    if replications == 0 || replications > 10_000 {
+        return Err(c.err(
+            "replications",
+            format!("must be between 1 and 10000 (got {replications})"),
+        ));
+    }
+
+    let service = resolve_dist(&c, "service", &raw.service, base_dir)?;
+    if service.mean() <= 0.0 {
+        return Err(c.err("service", "the mean service time must be greater than 0"));
+    }
+
+    // Users and arrivals.
+    let u = &raw.users;
+    if u.count == 0 || u.count > u32::MAX as u64 {
+        return Err(c.err(
+            "users.count",
+            format!("must be between 1 and {} (got {})", u32::MAX, u.count),
+        ));
+    }
+    let users = u.count as usize;
+    let rate_per_user_per_s = match (u.requests_per_day, u.duty_cycle) {
+        (Some(_), Some(_)) => {
+            return Err(c.err(
+                "users.requests_per_day",
+                "give either `requests_per_day` or `duty_cycle`, not both",
+            ))
+        }
+        (Some(r), None) => c.positive("users.requests_per_day", r)? / DAY_S,
+        (None, Some(d)) => {
+            if !(d.is_finite() && d > 0.0 && d < 1.0) {
+                return Err(c.err(
+                    "users.duty_cycle",
+                    format!("must be a share of time in (0, 1), e.g. 0.01 for 1 % (got {d})"),
+                ));
+            }
+            d / service.mean()
+        }
+        (None, None) => {
+            return Err(c.err(
+                "users",
+                "missing the load: give `requests_per_day` or `duty_cycle`",
+            ))
+        }
+    };
+    let profile = match &u.profile {
+        None => DiurnalProfile::flat(),
+        Some(RawProfile::Named(n)) => DiurnalProfile::preset(n).ok_or_else(|| {
+            c.err(
+                "users.profile",
+                format!(
+                    "unknown profile {n:?}: use one of {} or a list of 24 hourly weights",
+                    DiurnalProfile::PRESETS.join(", ")
+                ),
+            )
+        })?,
+        Some(RawProfile::Weights(w)) => {
+            let arr: [f64; 24] = w.as_slice().try_into().map_err(|_| {
+                c.err(
+                    "users.profile",
+                    format!("needs exactly 24 hourly weights (got {})", w.len()),
+                )
+            })?;
+            DiurnalProfile::from_weights(&arr).ok_or_else(|| {
+                c.err(
+                    "users.profile",
+                    "weights must be finite, at least 0, and not all 0",
+                )
+            })?
+        }
+    };
+    let zones: Vec<(f64, f64)> = match &u.timezones {
+        None => vec![(0.0, 1.0)],
+        Some(z) if z.is_empty() => {
+            return Err(c.err(
+                "users.timezones",
+                "is empty: list at least one { offset_h, share } or remove the key",
+            ))
+        }
+        Some(z) => {
+            let mut out = Vec::with_capacity(z.len());
+            for (i, tz) in z.iter().enumerate() {
+                if !(tz.offset_h.is_finite() && (-12.0..=14.0).contains(&tz.offset_h)) {
+                    return Err(c.err(
+                        format!("users.timezones[{i}].offset_h"),
+                        format!(
+                            "must be a UTC offset in hours between -12 and 14 (got {})",
+                            tz.offset_h
+                        ),
+                    ));
+                }
+                c.non_negative(&format!("users.timezones[{i}].share"), tz.share)?;
+                out.push((tz.offset_h, tz.share));
+            }
+            let total: f64 = out.iter().map(|z| z.1).sum();
+            if (total - 1.0).abs() > 1e-6 {
+                return Err(c.err(
+                    "users.timezones",
+                    format!("shares must sum to 1 (got {total})"),
+                ));
+            }
+            out
+        }
+    };
+    // Assign users to zones in id order: largest-remainder rounding of shares.
+    let mut groups = Vec::with_capacity(zones.len());
+    let mut first = 0u64;
+    let mut cum_share = 0.0;
+    for (offset_h, share) in &zones {
+        cum_share += share;
+        let end = ((cum_share * users as f64).round() as u64).min(users as u64);
+        groups.push(UserGroup {
+            first_user: first as u32,
+            users: (end - first) as u32,
+            rate_per_user_per_s,
+            tz_offset_h: *offset_h,
+            profile: profile.clone(),
+        });
+        first = end;
+    }
+    if let Some(last) = groups.last_mut() {
+        last.users += (users as u64 - first) as u32;
+    }
+    let arrivals = PoissonArrivals::new(groups);
+
+    // Placements.
+    if raw.placements.is_empty() {
+        return Err(c.err(
+            "placements",
+            "no placement: add at least one [[placements]] with kind = \"dedicated\" or \"pooled\"",
+        ));
+    }
+    let mut placements: Vec<Placement> = Vec::with_capacity(raw.placements.len());
+    for (i, p) in raw.placements.iter().enumerate() {
+        let key = |k: &str| format!("placements[{i}].{k}");
+        if p.name.is_empty() || placements.iter().any(|q| q.name == p.name) {
+            return Err(c.err(
+                key("name"),
+                format!(
+                    "{:?}: each placement needs a distinct, non-empty name",
+                    p.name
+                ),
+            ));
+        }
+        let kind = match p.kind.as_str() {
+            "dedicated" => {
+                if p.servers.is_some() {
+                    return Err(c.err(
+                        key("servers"),
+                        "a dedicated placement has one device per user: remove `servers`",
+                    ));
+                }
+                if p.dispatch.is_some() {
+                    return Err(c.err(
+                        key("dispatch"),
+                        "a dedicated placement has no dispatch: remove `dispatch`",
+                    ));
+                }
+                PlacementKind::Dedicated
+            }
+            "pooled" => {
+                let servers = p.servers.ok_or_else(|| {
+                    c.err(
+                        key("servers"),
+                        "missing: a pooled placement needs `servers` (at least 1)",
+                    )
+                })?;
+                if servers == 0 || servers > 10_000_000 {
+                    return Err(c.err(
+                        key("servers"),
+                        format!("must be between 1 and 10000000 (got {servers})"),
+                    ));
+                }
+                let dispatch = match p.dispatch.as_deref() {
+                    None => Dispatch::CentralQueue,
+                    Some(d) => parse_dispatch(d).ok_or_else(|| {
+                        c.err(
+                            key("dispatch"),
+                            format!(
+                                "unknown dispatch {d:?}: use one of {}",
+                                Dispatch::NAMES.join(", ")
+                            ),
+                        )
+                    })?,
+                };
+                PlacementKind::Pooled {
+                    servers: servers as usize,
+                    dispatch,
+                }
+            }
+            other => {
+                return Err(c.err(
+                    key("kind"),
+                    format!("unknown kind {other:?}: use \"dedicated\" or \"pooled\""),
+                ))
+            }
+        };
+        placements.push(Placement {
+            name: p.name.clone(),
+            kind,
+        });
+    }
+
+    let service_level = resolve_service_level(&c, raw.service_level.as_ref())?;
+
+    Ok(Scenario {
+        name,
+        source: path.to_path_buf(),
+        seed: raw.seed.unwrap_or(1),
+        horizon_s,
+        warmup_s,
+        replications: replications as usize,
+        users,
+        requests_per_user_per_day: rate_per_user_per_s * DAY_S,
+        arrivals,
+        service,
+        placements,
+        service_level,
+    })
+}
+
+fn parse_dispatch(s: &str) -> Option<Dispatch> {
+    Some(match s {
+        "central_queue" => Dispatch::CentralQueue,
+        "round_robin" => Dispatch::RoundRobin,
+        "join_shortest_queue" => Dispatch::JoinShortestQueue,
+        "power_of_two_choices" => Dispatch::PowerOfTwoChoices,
+        _ => return None,
+    })
+}
+
+const DISTRIBUTIONS: &str = "exponential, deterministic, lognormal, gamma, erlang, empirical";
+
+fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Dist, ScenarioError> {
+    let k = |f: &str| format!("{key}.{f}");
+    let need = |f: &str, v: Option<f64>| -> Result<f64, ScenarioError> {
+        let v = v.ok_or_else(|| {
+            c.err(
+                k(f),
+                format!("missing: a {} distribution needs `{f}`", d.distribution),
+            )
+        })?;
+        c.positive(&k(f), v)
+    };
+    // Keys each distribution accepts, to reject ones that would be ignored.
+    let present: Vec<&str> = [
+        ("mean_s", d.mean_s.is_some()),
+        ("value_s", d.value_s.is_some()),
+        ("median_s", d.median_s.is_some()),
+        ("p99_s", d.p99_s.is_some()),
+        ("cv", d.cv.is_some()),
+        ("shape", d.shape.is_some()),
+        ("k", d.k.is_some()),
+        ("file", d.file.is_some()),
+        ("column", d.column.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(n, p)| p.then_some(n))
+    .collect();
+    let allowed: &[&str] = match d.distribution.as_str() {
+        "exponential" => &["mean_s"],
+        "deterministic" => &["value_s"],
+        "lognormal" => &["mean_s", "cv", "median_s", "p99_s"],
+        "gamma" => &["mean_s", "shape"],
+        "erlang" => &["mean_s", "k"],
+        "empirical" => &["file", "column"],
+        other => {
+            return Err(c.err(
+                k("distribution"),
+                format!("unknown distribution {other:?}: use one of {DISTRIBUTIONS}"),
+            ))
+        }
+    };
+    if let Some(extra) = present.iter().find(|p| !allowed.contains(p)) {
+        return Err(c.err(
+            k(extra),
+            format!(
+                "not used by a {} distribution (it takes {})",
+                d.distribution,
+                allowed.join(", ")
+            ),
+        ));
+    }
+    Ok(match d.distribution.as_str() {
+        "exponential" => Dist::Exponential { mean: need("mean_s", d.mean_s)? },
+        "deterministic" => Dist::Deterministic { value: need("value_s", d.value_s)? },
+        "lognormal" => match (d.mean_s, d.cv, d.median_s, d.p99_s) {
+            (Some(_), Some(_), None, None) => {
+                Dist::lognormal_mean_cv(need("mean_s", d.mean_s)?, need("cv", d.cv)?)
+            }
+            (None, None, Some(_), Some(_)) => {
+                let median = need("median_s", d.median_s)?;
+                let p99 = need("p99_s", d.p99_s)?;
+                if p99 <= median {
+                    return Err(c.err(k("p99_s"), format!("must be greater than median_s ({median}), got {p99}")));
+                }
+                Dist::lognormal_median_p99(median, p99)
+            }
+            _ => {
+                return Err(c.err(
+                    key,
+                    "a lognormal distribution takes either `mean_s` and `cv`, or `median_s` and `p99_s`",
+                ))
+            }
+        },
+        "gamma" => Dist::gamma_mean_shape(need("mean_s", d.mean_s)?, need("shape", d.shape)?),
+        "erlang" => {
+            let kk = d.k.ok_or_else(|| c.err(k("k"), "missing: an erlang distribution needs `k` (phases, at least 1)"))?;
+            if kk == 0 || kk > 10_000 {
+                return Err(c.err(k("k"), format!("must be between 1 and 10000 (got {kk})")));
+            }
+            Dist::gamma_mean_shape(need("mean_s", d.mean_s)?, kk as f64)
+        }
+        "empirical" => {
+            let file = d.file.as_ref().ok_or_else(|| c.err(k("file"), "missing: an empirical distribution needs `file` (values, one per line, or a CSV with `column`)"))?;
+            let p = base_dir.join(file);
+            let values = read_values(&p, d.column.as_deref()).map_err(|m| c.err(k("file"), m))?;
+            Dist::Empirical { values: Arc::from(values) }
+        }
+        _ => unreachable!("checked above"),
+    })
+}
+
+/// Read non-negative numbers: one per line, or one CSV column by header name.
+/// Blank lines and lines starting with `#` are skipped.
+pub fn read_values(path: &Path, column: Option<&str>) -> Result<Vec<f64>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let col_idx = match column {
+        None => None,
+        Some(name) => {
+            let (_, header) = lines.next().ok_or_else(|| {
+                format!(
+                    "{}: empty file, expected a header with column {name:?}",
+                    path.display()
+                )
+            })?;
+            let idx = header
+                .split(',')
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: line 1: no column {name:?} in header {header:?}",
+                        path.display()
+                    )
+                })?;
+            Some(idx)
+        }
+    };
+    let mut values = Vec::new();
+    for (i, line) in lines {
+        let cell = match col_idx {
+            None => line.trim(),
+            Some(idx) => line.split(',').nth(idx).map(str::trim).ok_or_else(|| {
+                format!(
+                    "{}: line {}: missing column {}",
+                    path.display(),
+                    i + 1,
+                    idx + 1
+                )
+            })?,
+        };
+        let v: f64 = cell.parse().map_err(|_| {
+            format!(
+                "{}: line {}, column {}: {cell:?} is not a number",
+                path.display(),
+                i + 1,
+                col_idx.map_or(1, |c| c + 1)
+            )
+        })?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!(
+                "{}: line {}: {v} must be a finite number of at least 0",
+                path.display(),
+                i + 1
+            ));
+        }
+        values.push(v);
+    }
+    if values.is_empty() || values.iter().all(|v| *v == 0.0) {
+        return Err(format!("{}: no positive values", path.display()));
+    }
+    Ok(values)
+}
+
+/// Parse a percentile spelled as in `p99`, `p999` (99.9) or `p50`.
+fn parse_percentile_digits(d: &str) -> Option<f64> {
+    if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if d.len() <= 2 {
+        return d.parse().ok();
+    }
+    // "999" -> 99.9, "9999" -> 99.99
+    let (int, frac) = d.split_at(2);
+    format!("{int}.{frac}").parse().ok()
+}
+
+fn resolve_service_level(
+    c: &Check,
+    t: Option<&toml::Table>,
+) -> Result<ServiceLevel, ScenarioError> {
+    let Some(t) = t else {
+        return Ok(ServiceLevel::default());
+    };
+    let mut targets = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in t {
+        let key = format!("service_level.{k}");
+        let max_s = match v {
+            toml::Value::Float(f) => *f,
+            toml::Value::Integer(i) => *i as f64,
+            _ => return Err(c.err(&key, "must be a number of seconds")),
+        };
+        let parsed = k
+            .strip_suffix("_s")
+            .and_then(|rest| rest.rsplit_once("_p"))
+            .and_then(|(m, d)| Some((LatencyMetric::parse(m)?, d)));
+        let Some((metric, digits)) = parsed else {
+            return Err(c.err(
+                &key,
+                "unknown target: write `<metric>_p<percentile>_s = seconds` with metric wait or response, e.g. `wait_p99_s = 2.0` or `response_p999_s = 10`",
+            ));
+        };
+        let percentile = parse_percentile_digits(digits)
+            .filter(|p| *p > 0.0 && *p < 100.0)
+            .ok_or_else(|| {
+                c.err(
+                    &key,
+                    format!(
+                        "percentile {digits:?} must be in (0, 100), e.g. p50, p99, p999 (99.9)"
+                    ),
+                )
+            })?;
+        c.positive(&key, max_s)?;
+        let target = PercentileTarget {
+            metric,
+            percentile,
+            max_s,
+        };
+        if let Some(prev) = seen.insert(target.label(), key.clone()) {
+            return Err(c.err(
+                &key,
+                format!("bounds the same percentile as {prev}: keep one"),
+            ));
+        }
+        targets.push(target);
+    }
+    // Contradiction: a higher percentile of the same metric bounded below a lower one
+    // is not contradictory; a lower bound for a higher percentile makes the lower
+    // percentile's bound redundant, which is fine. Response >= wait always, so a
+    // response bound below the wait bound of the same percentile makes the wait bound moot:
+    // accepted. Nothing to reject beyond duplicates and empty tables.
+    if targets.is_empty() {
+        return Err(c.err(
+            "service_level",
+            "is empty: give at least one target such as `wait_p99_s = 2.0`, or remove the table",
+        ));
+    }
+    targets.sort_by(|a, b| {
+        a.metric
+            .cmp(&b.metric)
+            .then(a.percentile.total_cmp(&b.percentile))
+    });
+    Ok(ServiceLevel { targets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_spellings() {
+        assert_eq!(parse_percentile_digits("99"), Some(99.0));
+        assert_eq!(parse_percentile_digits("999"), Some(99.9));
+        assert_eq!(parse_percentile_digits("50"), Some(50.0));
+        assert_eq!(parse_percentile_digits("x"), None);
+    }
+}

@@ -1,0 +1,120 @@
+//! Flat result rows: a row is an ordered list of named cells, so one
+//! definition of the columns feeds the Parquet writer, the printed table and
+//! the summaries across replications.
+
+/// One cell of a result row. Missing values (a percentile of a placement
+/// that completed nothing) are `None` and become nulls, never NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Text.
+    Str(String),
+    /// Count or identifier.
+    U64(u64),
+    /// Measurement.
+    F64(Option<f64>),
+    /// Flag.
+    Bool(Option<bool>),
+}
+
+impl Value {
+    /// The number, when it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::U64(v) => Some(*v as f64),
+            Value::F64(v) => *v,
+            _ => None,
+        }
+    }
+
+    /// Display form for tables.
+    pub fn display(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            Value::U64(v) => v.to_string(),
+            Value::F64(None) | Value::Bool(None) => "-".into(),
+            Value::F64(Some(v)) => format_number(*v),
+            Value::Bool(Some(b)) => if *b { "yes" } else { "no" }.into(),
+        }
+    }
+}
+
+/// Short, readable number: 4 significant digits, no exponent in the common range.
+pub fn format_number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let a = v.abs();
+    if !(1e-4..1e9).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let digits = (4 - 1 - a.log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}
+
+/// A named, ordered row.
+pub type Row = Vec<(String, Value)>;
+
+/// A cell of a row.
+pub fn cell(name: impl Into<String>, value: Value) -> (String, Value) {
+    (name.into(), value)
+}
+
+/// Find a cell by column name.
+pub fn get<'a>(row: &'a Row, name: &str) -> Option<&'a Value> {
+    row.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+}
+
+/// Render rows as an aligned text table with the given columns.
+pub fn render(rows: &[Row], columns: &[&str]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| {
+                    r.iter()
+                        .find(|(n, _)| n == c)
+                        .map(|(_, v)| v.display())
+                        .unwrap_or_else(|| "-".into())
+                })
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].len())
+                .max()
+                .unwrap_or(0)
+                .max(c.len())
+        })
+        .collect();
+    let mut out = String::new();
+    let line = |out: &mut String, vals: Vec<&str>| {
+        let parts: Vec<String> = vals
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (v, w))| {
+                if i == 0 {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(&mut out, columns.to_vec());
+    for r in &cells {
+        line(&mut out, r.iter().map(String::as_str).collect());
+    }
+    out
+}
