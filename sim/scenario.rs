@@ -794,12 +794,12 @@ fn parse_percentile_digits(d: &str) -> Option<f64> {
     if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    if d.len() <= 2 {
-        return d.parse().ok();
+    if d.len() > 2 && d.starts_with("99") {
+        // "999" -> 99.9, "9999" -> 99.99, "995" -> 99.5
+        let (int, frac) = d.split_at(2);
+        return format!("{int}.{frac}").parse().ok();
     }
-    // "999" -> 99.9, "9999" -> 99.99
-    let (int, frac) = d.split_at(2);
-    format!("{int}.{frac}").parse().ok()
+    d.parse().ok()
 }
 
 fn resolve_service_level(
@@ -881,5 +881,7 @@ mod tests {
         assert_eq!(parse_percentile_digits("999"), Some(99.9));
         assert_eq!(parse_percentile_digits("50"), Some(50.0));
         assert_eq!(parse_percentile_digits("x"), None);
+        assert_eq!(parse_percentile_digits("100"), Some(100.0));
+        assert_eq!(parse_percentile_digits("9999"), Some(99.99));
     }
 }
