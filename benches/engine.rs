@@ -36,8 +36,8 @@ fn engine(c: &mut Criterion) {
         g.bench_function(format!("{users}_users"), |b| {
             b.iter(|| {
                 let o = run_replication(&s, 0, 0);
-                assert!(o.recorder.measured > (CUSTOMERS * 0.99) as u64);
-                o.recorder.measured
+                assert!(o.fcfs().measured > (CUSTOMERS * 0.99) as u64);
+                o.fcfs().measured
             })
         });
     }

@@ -285,6 +285,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn hourly_counts_follow_profile_and_time_zone() {
         let office = DiurnalProfile::preset("office_hours").unwrap();
         // One group at UTC+0, one at UTC-6: the second's 09:00 is 15:00 here.

@@ -72,15 +72,19 @@ pub enum Dispatch {
     JoinShortestQueue,
     /// Per-server queues, the shorter of two servers drawn at random.
     PowerOfTwoChoices,
+    /// Per-server queues, the server with the least KV cache reserved plus
+    /// queued (LLM batching fleets only).
+    LeastKvLoad,
 }
 
 impl Dispatch {
     /// Names as written in scenario files.
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         "central_queue",
         "round_robin",
         "join_shortest_queue",
         "power_of_two_choices",
+        "least_kv_load",
     ];
 
     /// Scenario-file name of this policy.
@@ -90,6 +94,7 @@ impl Dispatch {
             Dispatch::RoundRobin => Self::NAMES[1],
             Dispatch::JoinShortestQueue => Self::NAMES[2],
             Dispatch::PowerOfTwoChoices => Self::NAMES[3],
+            Dispatch::LeastKvLoad => Self::NAMES[4],
         }
     }
 }
@@ -247,7 +252,11 @@ impl PooledFleet {
                             }
                         }
                     }
-                    Dispatch::CentralQueue => unreachable!("central queue uses the heap"),
+                    Dispatch::CentralQueue | Dispatch::LeastKvLoad => {
+                        unreachable!(
+                            "central queue uses the heap; least-KV is rejected for non-LLM fleets"
+                        )
+                    }
                 };
                 let start_s = arrival_s.max(q.free_at_s[s]);
                 let end_s = start_s + service_s;

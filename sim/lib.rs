@@ -11,14 +11,18 @@
 
 pub mod analytic;
 pub mod arrivals;
+pub mod batching;
 pub mod dist;
 pub mod error;
+pub mod events;
 pub mod fcfs;
+pub mod llm;
 pub mod metrics;
 pub mod output;
 pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod step;
 pub mod table;
 pub mod validate;

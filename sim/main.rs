@@ -47,6 +47,10 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Print the calibration table: predicted vs measured decode speeds for
+    /// every reference measurement, from the shipped catalogue (the text of
+    /// docs/calibration.md's table).
+    Calibrate,
     /// Check the engine against closed forms (Erlang-C, Pollaczek-Khinchine,
     /// Little's law, conservation) on this machine; exits 1 if any fails.
     Validate {
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
             customers,
             threads,
         } => cmd_validate(replications, customers, threads),
+        Command::Calibrate => cmd_calibrate(),
     };
     match result {
         Ok(code) => code,
@@ -185,18 +190,37 @@ fn cmd_run(
 }
 
 fn print_summary(s: &Scenario, summary: &[Row]) {
-    let mut cols = vec![
-        "placement",
-        "kind",
-        "servers",
-        "utilization",
-        "p_wait",
-        "wait_mean_s",
-        "wait_p99_s",
-        "wait_p99_s_ci95",
-        "response_p99_s",
-        "unstable",
-    ];
+    let mut cols = if s.llm().is_some() {
+        vec![
+            "placement",
+            "device",
+            "devices",
+            "utilization",
+            "mean_batch",
+            "ttft_p99_s",
+            "ttft_p99_s_ci95",
+            "tpot_p99_s",
+            "e2e_p99_s",
+            "mem_gb_per_user",
+            "capex_usd_per_user",
+            "energy_kwh_per_user_per_day",
+            "rejected",
+            "unstable",
+        ]
+    } else {
+        vec![
+            "placement",
+            "kind",
+            "servers",
+            "utilization",
+            "p_wait",
+            "wait_mean_s",
+            "wait_p99_s",
+            "wait_p99_s_ci95",
+            "response_p99_s",
+            "unstable",
+        ]
+    };
     if !s.service_level.targets.is_empty() {
         cols.push("slo_met");
     }
@@ -266,6 +290,27 @@ fn cmd_validate(
         started.elapsed().as_secs_f64()
     );
     Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn cmd_calibrate() -> Result<ExitCode, Failure> {
+    use sharesim::llm::calibration::{calibration_table, markdown_table};
+    use sharesim::llm::catalog::Catalog;
+    let catalog = Catalog::builtin()
+        .context("the shipped catalogue does not load")
+        .map_err(Failure::Internal)?;
+    let rows = calibration_table(&catalog)
+        .context("cannot compute the calibration table")
+        .map_err(Failure::Internal)?;
+    print!("{}", markdown_table(&rows));
+    let missed = rows
+        .iter()
+        .filter(|r| r.checked && !r.within_tolerance)
+        .count();
+    Ok(if missed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -105,3 +105,156 @@ impl FcfsRecorder {
         }
     }
 }
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Prompt + output exceed the model's context limit.
+    ContextLimit,
+    /// Prompt + output exceed the KV cache an empty server can hold.
+    KvBudget,
+}
+
+/// Streaming recorder for LLM requests: TTFT, TPOT and end-to-end latency.
+///
+/// The network round trip `rtt_s` is added to TTFT and E2E (the request
+/// travels to the server, the tokens stream back); it does not change TPOT.
+#[derive(Debug, Clone)]
+pub struct LlmRecorder {
+    window: Window,
+    rtt_s: f64,
+    /// Requests generated in `[0, horizon)`.
+    pub arrived: u64,
+    /// Finished at or before the horizon.
+    pub completed_by_horizon: u64,
+    /// Arrived before the horizon, finished after it.
+    pub in_flight_at_horizon: u64,
+    /// Refused: longer than the model's context limit.
+    pub rejected_context: u64,
+    /// Refused: larger than an empty server's KV budget.
+    pub rejected_kv: u64,
+    /// Requests arriving inside the window and completed (latencies recorded).
+    pub measured: u64,
+    /// Measured requests that queued a positive time before their prefill.
+    pub waited: u64,
+    /// Queueing before the prefill starts, seconds.
+    pub wait: LatencyHistogram,
+    /// Time to first token, seconds (network + queueing + prefill).
+    pub ttft: LatencyHistogram,
+    /// Time per output token after the first, seconds.
+    pub tpot: LatencyHistogram,
+    /// End-to-end latency, seconds.
+    pub e2e: LatencyHistogram,
+    /// Output tokens of measured requests.
+    pub output_tokens: u64,
+    /// Measured requests whose TTFT, TPOT and E2E all met the targets given
+    /// to [`LlmRecorder::with_targets`].
+    pub attained: u64,
+    targets: Option<[f64; 3]>,
+    queued_at_horizon: u64,
+}
+
+impl LlmRecorder {
+    /// An empty recorder; `rtt_s` is added to TTFT and E2E.
+    pub fn new(window: Window, rtt_s: f64) -> Self {
+        LlmRecorder {
+            window,
+            rtt_s,
+            arrived: 0,
+            completed_by_horizon: 0,
+            in_flight_at_horizon: 0,
+            rejected_context: 0,
+            rejected_kv: 0,
+            measured: 0,
+            waited: 0,
+            wait: LatencyHistogram::new(),
+            ttft: LatencyHistogram::new(),
+            tpot: LatencyHistogram::new(),
+            e2e: LatencyHistogram::new(),
+            output_tokens: 0,
+            attained: 0,
+            targets: None,
+            queued_at_horizon: 0,
+        }
+    }
+
+    /// Count requests meeting TTFT <= a, TPOT <= b and E2E <= c (seconds;
+    /// infinity for no bound).
+    pub fn with_targets(mut self, ttft_s: f64, tpot_s: f64, e2e_s: f64) -> Self {
+        self.targets = Some([ttft_s, tpot_s, e2e_s]);
+        self
+    }
+
+    /// The window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// Network round trip added to TTFT and E2E, seconds.
+    pub fn rtt_s(&self) -> f64 {
+        self.rtt_s
+    }
+
+    /// Requests arriving before the horizon that had not started (were still
+    /// queued) at the horizon.
+    pub fn queued_at_horizon(&self) -> u64 {
+        self.queued_at_horizon
+    }
+
+    /// Requests refused, all reasons.
+    pub fn rejected(&self) -> u64 {
+        self.rejected_context + self.rejected_kv
+    }
+
+    /// A refused request arriving at `arrival_s`.
+    pub fn reject(&mut self, arrival_s: f64, reason: RejectReason) {
+        let _ = arrival_s;
+        self.arrived += 1;
+        match reason {
+            RejectReason::ContextLimit => self.rejected_context += 1,
+            RejectReason::KvBudget => self.rejected_kv += 1,
+        }
+    }
+
+    /// A finished request: arrived, prefill started, first token, last token
+    /// (server-side times, seconds) and its output tokens.
+    #[inline]
+    pub fn record(
+        &mut self,
+        arrival_s: f64,
+        start_s: f64,
+        first_token_s: f64,
+        end_s: f64,
+        output_tokens: u32,
+    ) {
+        self.arrived += 1;
+        if end_s <= self.window.horizon_s {
+            self.completed_by_horizon += 1;
+        } else {
+            self.in_flight_at_horizon += 1;
+            self.queued_at_horizon += (start_s > self.window.horizon_s) as u64;
+        }
+        if !self.window.measures(arrival_s) {
+            return;
+        }
+        let wait = start_s - arrival_s;
+        let ttft = self.rtt_s + first_token_s - arrival_s;
+        let e2e = self.rtt_s + end_s - arrival_s;
+        self.measured += 1;
+        self.waited += (wait > 0.0) as u64;
+        self.output_tokens += output_tokens as u64;
+        self.wait.record(wait);
+        self.ttft.record(ttft);
+        self.e2e.record(e2e);
+        let tpot = if output_tokens > 1 {
+            let v = (end_s - first_token_s) / (output_tokens - 1) as f64;
+            self.tpot.record(v);
+            v
+        } else {
+            0.0
+        };
+        if let Some([a, b, c]) = self.targets {
+            self.attained += (ttft <= a && tpot <= b && e2e <= c) as u64;
+        }
+    }
+}

@@ -8,14 +8,15 @@
 use rayon::prelude::*;
 
 use crate::arrivals::ArrivalCursor;
+use crate::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
 use crate::fcfs::{DedicatedDevices, PooledFleet};
-use crate::metrics::{FcfsRecorder, Window};
+use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::rng::{stream_rng, SimRng, StreamKind};
-use crate::scenario::{PlacementKind, Scenario};
+use crate::scenario::{draw_tokens, LatencyMetric, LlmServer, PlacementKind, Scenario, Workload};
 use crate::stats::{Estimate, LatencyHistogram};
 use crate::table::{cell, get, Row, Value};
 
-/// One request as generated: who sent it, when, and how much work it is.
+/// One generic request as generated: who sent it, when, and how much work it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Request {
     /// Arrival time, seconds since simulation start (00:00 UTC).
@@ -26,7 +27,8 @@ pub struct Request {
     pub service_s: f64,
 }
 
-/// The requests of one replication, in arrival order, up to the horizon.
+/// The arrivals of one replication, in order, up to the horizon, with the
+/// random stream that also draws each request's size right after its arrival.
 pub struct RequestStream<'a> {
     scenario: &'a Scenario,
     rng: SimRng,
@@ -42,27 +44,60 @@ impl<'a> RequestStream<'a> {
             cursor: scenario.arrivals.cursor(),
         }
     }
-}
-
-impl Iterator for RequestStream<'_> {
-    type Item = Request;
 
     #[inline]
-    fn next(&mut self) -> Option<Request> {
-        let (arrival_s, user) = self
+    fn next_arrival(&mut self) -> Option<(f64, u32)> {
+        let (t, user) = self
             .scenario
             .arrivals
             .next(&mut self.cursor, &mut self.rng)?;
-        if arrival_s >= self.scenario.horizon_s {
-            return None;
-        }
-        let service_s = self.scenario.service.sample(&mut self.rng);
-        Some(Request {
-            arrival_s,
-            user,
-            service_s,
+        (t < self.scenario.horizon_s).then_some((t, user))
+    }
+
+    /// Generic requests (panics on an LLM scenario).
+    pub fn generic(self) -> impl Iterator<Item = Request> + 'a {
+        let Workload::Generic { service } = &self.scenario.workload else {
+            panic!("generic requests of an LLM scenario");
+        };
+        let mut st = self;
+        std::iter::from_fn(move || {
+            let (arrival_s, user) = st.next_arrival()?;
+            Some(Request {
+                arrival_s,
+                user,
+                service_s: service.sample(&mut st.rng),
+            })
         })
     }
+
+    /// LLM requests (panics on a generic scenario).
+    pub fn llm(self) -> impl Iterator<Item = LlmRequest> + 'a {
+        let l = self
+            .scenario
+            .llm()
+            .expect("LLM requests of a generic scenario");
+        let mut st = self;
+        std::iter::from_fn(move || {
+            let (arrival_s, user) = st.next_arrival()?;
+            let input_tokens = draw_tokens(&l.input_tokens, &mut st.rng);
+            let output_tokens = draw_tokens(&l.output_tokens, &mut st.rng);
+            Some(LlmRequest {
+                arrival_s,
+                user,
+                input_tokens,
+                output_tokens,
+            })
+        })
+    }
+}
+
+/// What a placement measured.
+#[derive(Debug, Clone)]
+pub enum Measured {
+    /// Generic requests on non-batching servers.
+    Fcfs(Box<FcfsRecorder>),
+    /// LLM requests, with the fleet's time-integrated state.
+    Llm(Box<LlmRecorder>, FleetUsage),
 }
 
 /// What one placement measured in one replication.
@@ -75,7 +110,32 @@ pub struct ReplicationOutcome {
     /// Servers (pooled) or devices (dedicated: one per user).
     pub servers: usize,
     /// The measurements.
-    pub recorder: FcfsRecorder,
+    pub measured: Measured,
+}
+
+impl ReplicationOutcome {
+    /// The generic recorder (panics for LLM outcomes).
+    pub fn fcfs(&self) -> &FcfsRecorder {
+        match &self.measured {
+            Measured::Fcfs(r) => r,
+            Measured::Llm(..) => panic!("an LLM outcome has no FCFS recorder"),
+        }
+    }
+}
+
+/// SLO targets as (TTFT, TPOT, E2E) bounds for attainment counting.
+fn attainment_bounds(s: &Scenario) -> [f64; 3] {
+    let mut b = [f64::INFINITY; 3];
+    for t in &s.service_level.targets {
+        let i = match t.metric {
+            LatencyMetric::Ttft => 0,
+            LatencyMetric::Tpot => 1,
+            LatencyMetric::E2e => 2,
+            _ => continue,
+        };
+        b[i] = b[i].min(t.max_s);
+    }
+    b
 }
 
 /// Simulate one placement in one replication.
@@ -84,38 +144,104 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         warmup_s: s.warmup_s,
         horizon_s: s.horizon_s,
     };
-    let mut rec = FcfsRecorder::new(window);
-    let requests = RequestStream::new(s, replication);
-    let servers = match &s.placements[placement].kind {
-        PlacementKind::Dedicated => {
+    let p = &s.placements[placement];
+    let stream = RequestStream::new(s, replication);
+    let placement_rng = || {
+        stream_rng(
+            s.seed,
+            replication as u64,
+            StreamKind::Placement,
+            placement as u64,
+        )
+    };
+    let (servers, measured) = match (&s.workload, &p.kind) {
+        (Workload::Generic { .. }, PlacementKind::Dedicated) => {
+            let mut rec = FcfsRecorder::new(window);
             let mut devices = DedicatedDevices::new(s.users);
-            for r in requests {
+            for r in stream.generic() {
                 let sv = devices.serve(r.user, r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
             }
-            s.users
+            (s.users, Measured::Fcfs(Box::new(rec)))
         }
-        PlacementKind::Pooled { servers, dispatch } => {
-            let rng = stream_rng(
-                s.seed,
-                replication as u64,
-                StreamKind::Placement,
-                placement as u64,
-            );
-            let mut fleet = PooledFleet::new(*servers, *dispatch, rng);
-            for r in requests {
+        (Workload::Generic { .. }, PlacementKind::Pooled { servers, dispatch }) => {
+            let mut rec = FcfsRecorder::new(window);
+            let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
+            for r in stream.generic() {
                 let sv = fleet.serve(r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
             }
-            *servers
+            (*servers, Measured::Fcfs(Box::new(rec)))
+        }
+        (Workload::Llm(_), kind) => {
+            let server = p
+                .llm
+                .as_ref()
+                .expect("LLM placements are resolved with servers");
+            let [a, b, c] = attainment_bounds(s);
+            let mut rec = LlmRecorder::new(window, server.network_rtt_s).with_targets(a, b, c);
+            match kind {
+                PlacementKind::Dedicated => {
+                    let usage = serve_dedicated_llm(s.users, server, stream.llm(), &mut rec);
+                    (s.users, Measured::Llm(Box::new(rec), usage))
+                }
+                PlacementKind::Pooled { servers, dispatch } => {
+                    let cfg = BatchConfig {
+                        servers: *servers,
+                        max_batch: server.max_batch,
+                        kv_budget_tokens: server.kv_budget_tokens,
+                        context_limit_tokens: s.llm().expect("LLM").model.context_limit_tokens,
+                        step: server.step,
+                        dispatch: *dispatch,
+                        fast_forward: server.fast_forward,
+                    };
+                    let fleet = BatchingFleet::new(cfg, window, placement_rng());
+                    let usage = fleet.run(stream.llm(), &mut rec);
+                    (*servers, Measured::Llm(Box::new(rec), usage))
+                }
+            }
         }
     };
     ReplicationOutcome {
         placement,
         replication,
         servers,
-        recorder: rec,
+        measured,
     }
+}
+
+/// One device per user at batch 1 (Lindley's recursion with the roofline
+/// service time): TTFT = wait + prefill, then one token per step.
+fn serve_dedicated_llm(
+    users: usize,
+    server: &LlmServer,
+    requests: impl Iterator<Item = LlmRequest>,
+    rec: &mut LlmRecorder,
+) -> FleetUsage {
+    let w = rec.window();
+    let mut devices = DedicatedDevices::new(users);
+    let mut usage = FleetUsage::default();
+    for r in requests {
+        let need = r.input_tokens as u64 + r.output_tokens as u64;
+        if need > server.kv_budget_tokens {
+            rec.reject(r.arrival_s, RejectReason::KvBudget);
+            continue;
+        }
+        let (prefill, decode) = server
+            .step
+            .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
+        let sv = devices.serve(r.user, r.arrival_s, prefill + decode);
+        let first = sv.start_s + prefill;
+        rec.record(r.arrival_s, sv.start_s, first, sv.end_s, r.output_tokens);
+        let busy = w.overlap_s(sv.start_s, sv.end_s);
+        let decoding = w.overlap_s(first, sv.end_s);
+        usage.busy_s += busy;
+        usage.decode_s += decoding;
+        usage.batch_decode_area += decoding;
+        usage.kv_area += need as f64 * busy;
+        usage.events += 1;
+    }
+    usage
 }
 
 /// Everything a run produced.
@@ -145,7 +271,7 @@ fn reported_percentiles(s: &Scenario) -> Vec<f64> {
 }
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 7] = [
+const ID_COLUMNS: [&str; 28] = [
     "scenario",
     "placement",
     "kind",
@@ -153,6 +279,27 @@ const ID_COLUMNS: [&str; 7] = [
     "replication",
     "seed",
     "unstable",
+    "users",
+    "servers",
+    "horizon_s",
+    "warmup_s",
+    "offered_load_erlangs",
+    "offered_utilization",
+    "peak_offered_utilization",
+    "requests_per_user_per_day",
+    "model",
+    "quantisation",
+    "device",
+    "tensor_parallel",
+    "max_batch",
+    "network_rtt_s",
+    "memory_price_multiplier",
+    "devices",
+    "mem_gb_total",
+    "mem_gb_per_user",
+    "capex_usd",
+    "capex_usd_per_user",
+    "rental_usd_per_day",
 ];
 
 fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &[f64]) {
@@ -165,59 +312,84 @@ fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &
     }
 }
 
-/// Offered utilisation of one server or device: (mean, peak hour).
-fn offered_utilization(s: &Scenario, placement: usize) -> (f64, f64) {
-    let es = s.service.mean();
-    match &s.placements[placement].kind {
-        PlacementKind::Dedicated => {
+/// Offered utilisation of one server or device: (daily mean, peak hour).
+/// Unknown (None) for batching fleets, whose capacity depends on the batch.
+fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f64>) {
+    let p = &s.placements[placement];
+    let es = p
+        .llm
+        .as_ref()
+        .map_or(s.mean_service_s, |l| l.mean_request_s);
+    match (&p.kind, &p.llm) {
+        (PlacementKind::Dedicated, _) => {
             // All users of a scenario share one per-user rate; the busiest hour
             // of the profile is the peak.
             let groups = s.arrivals.groups();
             let peak_w = groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max);
             let rate = s.requests_per_user_per_day / crate::arrivals::DAY_S;
-            (rate * es, rate * peak_w * es)
+            (Some(rate * es), Some(rate * peak_w * es))
         }
-        PlacementKind::Pooled { servers, .. } => {
+        (PlacementKind::Pooled { servers, .. }, None) => {
             let c = *servers as f64;
             (
-                s.arrivals.mean_rate_per_s() * es / c,
-                s.arrivals.peak_rate_per_s() * es / c,
+                Some(s.arrivals.mean_rate_per_s() * es / c),
+                Some(s.arrivals.peak_rate_per_s() * es / c),
             )
         }
+        (PlacementKind::Pooled { .. }, Some(_)) => (None, None),
     }
 }
 
-/// The flat row of one placement x replication (columns listed in
-/// docs/results-schema.md).
-pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
+fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window) -> Row {
     let p = &s.placements[o.placement];
-    let r = &o.recorder;
-    let w = r.window();
     let (util_offered, util_peak) = offered_utilization(s, o.placement);
-    let throughput = r.measured as f64 / w.len_s();
-    let mut row: Row = vec![
+    vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
         cell("kind", Value::Str(p.kind_name().into())),
         cell("dispatch", Value::Str(p.dispatch_name().into())),
         cell("replication", Value::U64(o.replication as u64)),
         cell("seed", Value::U64(s.seed)),
-        cell("unstable", Value::Bool(Some(util_offered >= 1.0))),
+        cell("unstable", Value::Bool(Some(unstable))),
         cell("users", Value::U64(s.users as u64)),
         cell("servers", Value::U64(o.servers as u64)),
         cell("horizon_s", Value::F64(Some(w.horizon_s))),
         cell("warmup_s", Value::F64(Some(w.warmup_s))),
+        cell(
+            "requests_per_user_per_day",
+            Value::F64(Some(s.requests_per_user_per_day)),
+        ),
+        cell(
+            "offered_load_erlangs",
+            Value::F64(Some(s.offered_load_erlangs())),
+        ),
+        cell("offered_utilization", Value::F64(util_offered)),
+        cell("peak_offered_utilization", Value::F64(util_peak)),
+    ]
+}
+
+/// The flat row of one placement x replication (columns listed in
+/// docs/results-schema.md).
+pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
+    match &o.measured {
+        Measured::Fcfs(r) => fcfs_row(s, o, r),
+        Measured::Llm(r, usage) => llm_row(s, o, r, usage),
+    }
+}
+
+fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
+    let w = r.window();
+    let unstable = offered_utilization(s, o.placement)
+        .0
+        .is_some_and(|u| u >= 1.0);
+    let throughput = r.measured as f64 / w.len_s();
+    let mut row = common_cells(s, o, unstable, w);
+    row.extend([
         cell("arrived", Value::U64(r.arrived)),
         cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
         cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
         cell("rejected", Value::U64(0)),
         cell("measured", Value::U64(r.measured)),
-        cell(
-            "offered_load_erlangs",
-            Value::F64(Some(s.offered_load_erlangs())),
-        ),
-        cell("offered_utilization", Value::F64(Some(util_offered))),
-        cell("peak_offered_utilization", Value::F64(Some(util_peak))),
         cell(
             "utilization",
             Value::F64(Some(r.busy_s / (o.servers as f64 * w.len_s()))),
@@ -227,7 +399,7 @@ pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
             "p_wait",
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
-    ];
+    ]);
     let percentiles = reported_percentiles(s);
     latency_cells(&mut row, "wait", &r.wait, &percentiles);
     latency_cells(&mut row, "response", &r.response, &percentiles);
@@ -242,6 +414,122 @@ pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
     row
 }
 
+/// Seconds in a day.
+const DAY: f64 = crate::arrivals::DAY_S;
+
+fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
+    let p = &s.placements[o.placement];
+    let server = p.llm.as_ref().expect("LLM placement");
+    let l = s.llm().expect("LLM scenario");
+    let w = r.window();
+    let win = w.len_s();
+    let dedicated = p.kind == PlacementKind::Dedicated;
+    let analytic_overload = offered_utilization(s, o.placement)
+        .0
+        .is_some_and(|x| x >= 1.0);
+    // Pooled batching fleets: more than 1 % of the arrivals still queued
+    // (not admitted) at the horizon means the queue kept growing.
+    let backlog = r.queued_at_horizon() as f64 > 0.01 * r.arrived as f64;
+    let unstable = analytic_overload || backlog;
+    let devices = o.servers as f64 * server.tensor_parallel as f64;
+    let dev = &server.device;
+    let mem_total = devices * dev.mem_gb;
+    let capex = devices * server.capex_per_device_usd;
+    let busy_device_s = u.busy_s * server.tensor_parallel as f64;
+    let energy_j =
+        dev.busy_w * busy_device_s + dev.idle_w * (devices * win - busy_device_s).max(0.0);
+    let energy_kwh_day = energy_j / 3.6e6 * DAY / win;
+    let out_tok_s = r.output_tokens as f64 / win;
+    let mut row = common_cells(s, o, unstable, w);
+    row.extend([
+        cell("model", Value::Str(l.model.name.clone())),
+        cell("quantisation", Value::Str(l.quantisation.clone())),
+        cell("device", Value::Str(dev.name.clone())),
+        cell("tensor_parallel", Value::U64(server.tensor_parallel as u64)),
+        cell("max_batch", Value::U64(server.max_batch as u64)),
+        cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
+        cell(
+            "memory_price_multiplier",
+            Value::F64(Some(l.memory_price_multiplier)),
+        ),
+        cell("arrived", Value::U64(r.arrived)),
+        cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
+        cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
+        cell("rejected", Value::U64(r.rejected())),
+        cell("rejected_context_limit", Value::U64(r.rejected_context)),
+        cell("rejected_kv_budget", Value::U64(r.rejected_kv)),
+        cell("queued_at_horizon", Value::U64(r.queued_at_horizon())),
+        cell("measured", Value::U64(r.measured)),
+        cell("devices", Value::U64(devices as u64)),
+        cell("mem_gb_total", Value::F64(Some(mem_total))),
+        cell(
+            "mem_gb_per_user",
+            Value::F64(Some(mem_total / s.users as f64)),
+        ),
+        cell("capex_usd", Value::F64(Some(capex))),
+        cell(
+            "capex_usd_per_user",
+            Value::F64(Some(capex / s.users as f64)),
+        ),
+        cell(
+            "rental_usd_per_day",
+            Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
+        ),
+        cell("energy_kwh_per_day", Value::F64(Some(energy_kwh_day))),
+        cell(
+            "energy_kwh_per_user_per_day",
+            Value::F64(Some(energy_kwh_day / s.users as f64)),
+        ),
+        cell(
+            "utilization",
+            Value::F64(Some(u.busy_s / (o.servers as f64 * win))),
+        ),
+        cell(
+            "throughput_per_s",
+            Value::F64(Some(r.measured as f64 / win)),
+        ),
+        cell("output_tokens_per_s", Value::F64(Some(out_tok_s))),
+        cell(
+            "output_tokens_per_s_per_device",
+            Value::F64(Some(out_tok_s / devices)),
+        ),
+        cell(
+            "tokens_per_joule",
+            Value::F64((energy_j > 0.0).then(|| r.output_tokens as f64 / energy_j)),
+        ),
+        cell(
+            "mean_batch",
+            Value::F64((u.decode_s > 0.0).then(|| u.batch_decode_area / u.decode_s)),
+        ),
+        cell(
+            "kv_occupancy",
+            Value::F64(Some(
+                u.kv_area / (o.servers as f64 * server.kv_budget_tokens.max(1) as f64 * win),
+            )),
+        ),
+        cell("events", Value::U64(u.events)),
+        cell(
+            "p_wait",
+            Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
+        ),
+        cell(
+            "slo_attainment",
+            Value::F64((r.measured > 0).then(|| r.attained as f64 / r.measured as f64)),
+        ),
+    ]);
+    let _ = dedicated;
+    let percentiles = reported_percentiles(s);
+    for (name, h) in [
+        ("wait", &r.wait),
+        ("ttft", &r.ttft),
+        ("tpot", &r.tpot),
+        ("e2e", &r.e2e),
+    ] {
+        latency_cells(&mut row, name, h, &percentiles);
+    }
+    row
+}
+
 /// Summarise replication rows of one placement: identifiers from the first
 /// row, then for every numeric column its mean and `<column>_ci95`.
 pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
@@ -251,6 +539,14 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
         .filter(|(n, _)| ID_COLUMNS.contains(&n.as_str()) && n != "replication")
         .cloned()
         .collect();
+    let any_unstable = rows
+        .iter()
+        .any(|r| matches!(get(r, "unstable"), Some(Value::Bool(Some(true)))));
+    for c in out.iter_mut() {
+        if c.0 == "unstable" {
+            c.1 = Value::Bool(Some(any_unstable));
+        }
+    }
     out.push(cell("replications", Value::U64(rows.len() as u64)));
     for (name, v) in first.iter() {
         if ID_COLUMNS.contains(&name.as_str()) || matches!(v, Value::Str(_) | Value::Bool(_)) {

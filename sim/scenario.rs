@@ -13,6 +13,10 @@ use crate::arrivals::{DiurnalProfile, PoissonArrivals, UserGroup, DAY_S};
 use crate::dist::Dist;
 use crate::error::ScenarioError;
 use crate::fcfs::Dispatch;
+use crate::llm::catalog::{Catalog, Device, Model};
+use crate::llm::roofline::ServingCost;
+use crate::rng::{stream_rng, StreamKind};
+use crate::step::StepModel;
 
 // ---------------------------------------------------------------- raw form
 
@@ -36,8 +40,17 @@ pub struct RawScenario {
     pub replications: Option<u64>,
     /// The user population and its arrival process.
     pub users: RawUsers,
-    /// Service time of one request on one server.
-    pub service: RawDist,
+    /// Generic service time of one request on one server (non-LLM
+    /// scenarios). Give either `[service]` or `[model]` + `[requests]`.
+    pub service: Option<RawDist>,
+    /// The LLM every request uses (LLM scenarios).
+    pub model: Option<RawModelChoice>,
+    /// LLM request sizes.
+    pub requests: Option<RawRequests>,
+    /// Prices.
+    pub costs: Option<RawCosts>,
+    /// Other catalogue files than the shipped ones.
+    pub catalog: Option<RawCatalogFiles>,
     /// Placements to compare (all see the same arrivals).
     pub placements: Vec<RawPlacement>,
     /// Service-level targets, e.g. `wait_p99_s = 2.0`.
@@ -107,6 +120,66 @@ pub struct RawDist {
     pub column: Option<String>,
 }
 
+/// `[model]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelChoice {
+    /// Catalogue name, e.g. `gpt_oss_120b`.
+    pub name: String,
+    /// Quantisation key of the model's `weights_gb`, e.g. `mxfp4`, `fp8`, `q4`.
+    pub quantisation: String,
+}
+
+/// `[requests]`: token counts per request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequests {
+    /// Prompt tokens.
+    pub input_tokens: RawTokens,
+    /// Output tokens.
+    pub output_tokens: RawTokens,
+}
+
+/// A distribution of token counts (rounded to whole tokens, at least 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    /// `fixed`, `lognormal` or `empirical`.
+    pub distribution: String,
+    /// The count (fixed).
+    pub value: Option<f64>,
+    /// Median (lognormal, with `p99`).
+    pub median: Option<f64>,
+    /// 99th percentile (lognormal, with `median`).
+    pub p99: Option<f64>,
+    /// Mean (lognormal, with `cv`).
+    pub mean: Option<f64>,
+    /// Coefficient of variation (lognormal, with `mean`).
+    pub cv: Option<f64>,
+    /// File of observed counts (empirical), relative to the scenario file.
+    pub file: Option<String>,
+    /// CSV column (empirical).
+    pub column: Option<String>,
+}
+
+/// `[costs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCosts {
+    /// Multiplier on the memory share of every device price (1 = catalogue prices).
+    pub memory_price_multiplier: Option<f64>,
+}
+
+/// `[catalog]`: replace the shipped catalogue files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalogFiles {
+    /// Device file, relative to the scenario file.
+    pub devices_file: Option<String>,
+    /// Model file, relative to the scenario file.
+    pub models_file: Option<String>,
+}
+
 /// `[[placements]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,8 +191,25 @@ pub struct RawPlacement {
     /// Servers in a pooled fleet.
     pub servers: Option<u64>,
     /// Pooled dispatch: `central_queue` (default), `round_robin`,
-    /// `join_shortest_queue`, `power_of_two_choices`.
+    /// `join_shortest_queue`, `power_of_two_choices`, `least_kv_load` (LLM only).
     pub dispatch: Option<String>,
+    /// LLM: catalogue device of each server (pooled) or of each user (dedicated).
+    pub device: Option<String>,
+    /// LLM pooled: devices per server working in tensor parallel. Default 1.
+    pub tensor_parallel: Option<u32>,
+    /// LLM pooled: parallel efficiency of a tensor-parallel group. Default 0.9.
+    pub tp_efficiency: Option<f64>,
+    /// LLM pooled: most sequences in one batch. Default 256.
+    pub max_batch: Option<u32>,
+    /// Network round trip added to TTFT and E2E, seconds. Default 0.05
+    /// pooled, 0 dedicated.
+    pub network_rtt_s: Option<f64>,
+    /// LLM pooled: plan runs of identical decode steps as one event
+    /// (default true); false simulates every step (reference mode).
+    pub fast_forward: Option<bool>,
+    /// Price of one device, USD, replacing the catalogue price (before the
+    /// memory price multiplier is applied).
+    pub price_usd: Option<f64>,
 }
 
 // ----------------------------------------------------------- resolved form
@@ -138,6 +228,29 @@ pub enum PlacementKind {
     },
 }
 
+/// How an LLM placement's servers are built.
+#[derive(Debug, Clone)]
+pub struct LlmServer {
+    /// The device of each server or user.
+    pub device: Device,
+    /// Devices per server (tensor parallel).
+    pub tensor_parallel: u32,
+    /// Step costs of the model on one server.
+    pub step: StepModel,
+    /// KV-cache tokens one server holds after its weights.
+    pub kv_budget_tokens: u64,
+    /// Most sequences in a batch (1 for dedicated devices).
+    pub max_batch: u32,
+    /// Network round trip added to TTFT and E2E, seconds.
+    pub network_rtt_s: f64,
+    /// Fast-forward runs of identical steps.
+    pub fast_forward: bool,
+    /// Price of one device after the memory price multiplier, USD.
+    pub capex_per_device_usd: f64,
+    /// Mean time of one request served alone (batch 1) on one server, seconds.
+    pub mean_request_s: f64,
+}
+
 /// One placement to simulate.
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -145,6 +258,8 @@ pub struct Placement {
     pub name: String,
     /// What it is.
     pub kind: PlacementKind,
+    /// LLM servers (LLM scenarios only).
+    pub llm: Option<LlmServer>,
 }
 
 impl Placement {
@@ -170,8 +285,14 @@ impl Placement {
 pub enum LatencyMetric {
     /// Time queued before service starts.
     Wait,
-    /// Time from arrival to the end of service.
+    /// Time from arrival to the end of service (generic scenarios).
     Response,
+    /// Time to first token (LLM scenarios).
+    Ttft,
+    /// Time per output token after the first (LLM scenarios).
+    Tpot,
+    /// End-to-end latency (LLM scenarios).
+    E2e,
 }
 
 impl LatencyMetric {
@@ -180,6 +301,9 @@ impl LatencyMetric {
         match self {
             LatencyMetric::Wait => "wait",
             LatencyMetric::Response => "response",
+            LatencyMetric::Ttft => "ttft",
+            LatencyMetric::Tpot => "tpot",
+            LatencyMetric::E2e => "e2e",
         }
     }
 
@@ -187,9 +311,45 @@ impl LatencyMetric {
         match s {
             "wait" => Some(LatencyMetric::Wait),
             "response" => Some(LatencyMetric::Response),
+            "ttft" => Some(LatencyMetric::Ttft),
+            "tpot" => Some(LatencyMetric::Tpot),
+            "e2e" => Some(LatencyMetric::E2e),
             _ => None,
         }
     }
+}
+
+/// What a request is and costs.
+#[derive(Debug, Clone)]
+pub enum Workload {
+    /// A service time per request, the same on every server.
+    Generic {
+        /// Service time, seconds.
+        service: Dist,
+    },
+    /// LLM requests: token counts, served per the roofline model.
+    Llm(LlmWorkload),
+}
+
+/// The LLM side of a scenario.
+#[derive(Debug, Clone)]
+pub struct LlmWorkload {
+    /// The model.
+    pub model: Model,
+    /// Its quantisation.
+    pub quantisation: String,
+    /// Prompt tokens per request.
+    pub input_tokens: Dist,
+    /// Output tokens per request.
+    pub output_tokens: Dist,
+    /// Multiplier on the memory share of device prices.
+    pub memory_price_multiplier: f64,
+}
+
+/// Draw a whole token count (at least 1) from a token distribution.
+#[inline]
+pub fn draw_tokens<R: rand::Rng + ?Sized>(d: &Dist, rng: &mut R) -> u32 {
+    d.sample(rng).round().clamp(1.0, u32::MAX as f64) as u32
 }
 
 /// "The `percentile` of `metric` must not exceed `max_s`".
@@ -242,8 +402,12 @@ pub struct Scenario {
     pub requests_per_user_per_day: f64,
     /// The merged arrival process.
     pub arrivals: PoissonArrivals,
-    /// Service time of one request, seconds.
-    pub service: Dist,
+    /// What requests are.
+    pub workload: Workload,
+    /// Mean device-seconds of one request served alone (generic: the mean
+    /// service time; LLM: batch-1 prefill + decode on the first dedicated
+    /// placement's device, else the first placement's), seconds.
+    pub mean_service_s: f64,
     /// Placements to compare.
     pub placements: Vec<Placement>,
     /// Targets.
@@ -267,9 +431,18 @@ impl Scenario {
         resolve(raw, path)
     }
 
-    /// Mean offered load in Erlangs (arrival rate x mean service time).
+    /// Mean offered load in Erlangs (arrival rate x mean service time of a
+    /// request served alone).
     pub fn offered_load_erlangs(&self) -> f64 {
-        self.arrivals.mean_rate_per_s() * self.service.mean()
+        self.arrivals.mean_rate_per_s() * self.mean_service_s
+    }
+
+    /// The LLM workload, if this is an LLM scenario.
+    pub fn llm(&self) -> Option<&LlmWorkload> {
+        match &self.workload {
+            Workload::Llm(l) => Some(l),
+            Workload::Generic { .. } => None,
+        }
     }
 }
 
@@ -283,7 +456,8 @@ fn parse_raw(text: &str, path: &Path) -> Result<RawScenario, ScenarioError> {
             } else {
                 line
             };
-            message = format!("{message} (line {line})");
+            let text_of_line = text.lines().nth(line - 1).unwrap_or("").trim();
+            message = format!("{message} (line {line}: {text_of_line:?})");
         }
         ScenarioError::Parse {
             file: path.to_path_buf(),
@@ -407,10 +581,162 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         ));
     }
 
-    let service = resolve_dist(&c, "service", &raw.service, base_dir)?;
-    if service.mean() <= 0.0 {
-        return Err(c.err("service", "the mean service time must be greater than 0"));
+    // What requests are: a generic service time, or an LLM and its token counts.
+    let workload = match (&raw.service, &raw.model, &raw.requests) {
+        (Some(svc), None, None) => {
+            let service = resolve_dist(&c, "service", svc, base_dir)?;
+            if service.mean() <= 0.0 {
+                return Err(c.err("service", "the mean service time must be greater than 0"));
+            }
+            Workload::Generic { service }
+        }
+        (None, Some(m), Some(req)) => {
+            let catalog = load_catalog(&c, raw.catalog.as_ref(), base_dir)?;
+            let model = catalog
+                .model(&m.name)
+                .map_err(|e| c.err("model.name", e.to_string()))?
+                .clone();
+            if !model.weights_gb.contains_key(&m.quantisation) {
+                return Err(c.err(
+                    "model.quantisation",
+                    format!("{:?} is not listed for {}: use one of {}", m.quantisation, model.name, model.quantisations()),
+                ));
+            }
+            let multiplier = raw.costs.as_ref().and_then(|x| x.memory_price_multiplier).unwrap_or(1.0);
+            c.positive("costs.memory_price_multiplier", multiplier)?;
+            Workload::Llm(LlmWorkload {
+                model,
+                quantisation: m.quantisation.clone(),
+                input_tokens: resolve_tokens(&c, "requests.input_tokens", &req.input_tokens, base_dir)?,
+                output_tokens: resolve_tokens(&c, "requests.output_tokens", &req.output_tokens, base_dir)?,
+                memory_price_multiplier: multiplier,
+            })
+        }
+        (Some(_), _, _) => {
+            return Err(c.err(
+                "service",
+                "give either [service] (a generic service time) or [model] with [requests] (an LLM), not both",
+            ))
+        }
+        (None, None, None) => {
+            return Err(c.err(
+                "service",
+                "missing: give [service] (a generic service time) or [model] with [requests] (an LLM)",
+            ))
+        }
+        (None, None, Some(_)) => return Err(c.err("model", "missing: [requests] needs a [model] with `name` and `quantisation`")),
+        (None, Some(_), None) => return Err(c.err("requests", "missing: an LLM scenario needs [requests] with `input_tokens` and `output_tokens`")),
+    };
+    if let (Workload::Generic { .. }, Some(_)) = (&workload, &raw.costs) {
+        return Err(c.err(
+            "costs",
+            "prices apply to LLM scenarios (devices from the catalogue): remove [costs]",
+        ));
     }
+    if let (Workload::Generic { .. }, Some(_)) = (&workload, &raw.catalog) {
+        return Err(c.err(
+            "catalog",
+            "the catalogue applies to LLM scenarios: remove [catalog]",
+        ));
+    }
+
+    // Placements.
+    if raw.placements.is_empty() {
+        return Err(c.err(
+            "placements",
+            "no placement: add at least one [[placements]] with kind = \"dedicated\" or \"pooled\"",
+        ));
+    }
+    let mut placements: Vec<Placement> = Vec::with_capacity(raw.placements.len());
+    for (i, p) in raw.placements.iter().enumerate() {
+        let key = |k: &str| format!("placements[{i}].{k}");
+        if p.name.is_empty() || placements.iter().any(|q| q.name == p.name) {
+            return Err(c.err(
+                key("name"),
+                format!(
+                    "{:?}: each placement needs a distinct, non-empty name",
+                    p.name
+                ),
+            ));
+        }
+        let kind = match p.kind.as_str() {
+            "dedicated" => {
+                if p.servers.is_some() {
+                    return Err(c.err(
+                        key("servers"),
+                        "a dedicated placement has one device per user: remove `servers`",
+                    ));
+                }
+                if p.dispatch.is_some() {
+                    return Err(c.err(
+                        key("dispatch"),
+                        "a dedicated placement has no dispatch: remove `dispatch`",
+                    ));
+                }
+                PlacementKind::Dedicated
+            }
+            "pooled" => {
+                let servers = p.servers.ok_or_else(|| {
+                    c.err(
+                        key("servers"),
+                        "missing: a pooled placement needs `servers` (at least 1)",
+                    )
+                })?;
+                if servers == 0 || servers > 10_000_000 {
+                    return Err(c.err(
+                        key("servers"),
+                        format!("must be between 1 and 10000000 (got {servers})"),
+                    ));
+                }
+                let dispatch = match p.dispatch.as_deref() {
+                    None => Dispatch::CentralQueue,
+                    Some(d) => parse_dispatch(d).ok_or_else(|| {
+                        c.err(
+                            key("dispatch"),
+                            format!(
+                                "unknown dispatch {d:?}: use one of {}",
+                                Dispatch::NAMES.join(", ")
+                            ),
+                        )
+                    })?,
+                };
+                PlacementKind::Pooled {
+                    servers: servers as usize,
+                    dispatch,
+                }
+            }
+            other => {
+                return Err(c.err(
+                    key("kind"),
+                    format!("unknown kind {other:?}: use \"dedicated\" or \"pooled\""),
+                ))
+            }
+        };
+        let llm = resolve_llm_server(&c, i, p, &kind, &workload, raw.catalog.as_ref(), base_dir)?;
+        placements.push(Placement {
+            name: p.name.clone(),
+            kind,
+            llm,
+        });
+    }
+
+    // Mean device time of one request served alone: the first dedicated
+    // placement's device defines the duty cycle.
+    let mean_service_s = match &workload {
+        Workload::Generic { service } => service.mean(),
+        Workload::Llm(l) => {
+            let reference = placements
+                .iter()
+                .find(|p| p.kind == PlacementKind::Dedicated)
+                .unwrap_or(&placements[0]);
+            let _ = l;
+            reference
+                .llm
+                .as_ref()
+                .expect("LLM placements resolved")
+                .mean_request_s
+        }
+    };
 
     // Users and arrivals.
     let u = &raw.users;
@@ -436,7 +762,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
                     format!("must be a share of time in (0, 1), e.g. 0.01 for 1 % (got {d})"),
                 ));
             }
-            d / service.mean()
+            d / mean_service_s
         }
         (None, None) => {
             return Err(c.err(
@@ -525,84 +851,6 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let arrivals = PoissonArrivals::new(groups);
 
-    // Placements.
-    if raw.placements.is_empty() {
-        return Err(c.err(
-            "placements",
-            "no placement: add at least one [[placements]] with kind = \"dedicated\" or \"pooled\"",
-        ));
-    }
-    let mut placements: Vec<Placement> = Vec::with_capacity(raw.placements.len());
-    for (i, p) in raw.placements.iter().enumerate() {
-        let key = |k: &str| format!("placements[{i}].{k}");
-        if p.name.is_empty() || placements.iter().any(|q| q.name == p.name) {
-            return Err(c.err(
-                key("name"),
-                format!(
-                    "{:?}: each placement needs a distinct, non-empty name",
-                    p.name
-                ),
-            ));
-        }
-        let kind = match p.kind.as_str() {
-            "dedicated" => {
-                if p.servers.is_some() {
-                    return Err(c.err(
-                        key("servers"),
-                        "a dedicated placement has one device per user: remove `servers`",
-                    ));
-                }
-                if p.dispatch.is_some() {
-                    return Err(c.err(
-                        key("dispatch"),
-                        "a dedicated placement has no dispatch: remove `dispatch`",
-                    ));
-                }
-                PlacementKind::Dedicated
-            }
-            "pooled" => {
-                let servers = p.servers.ok_or_else(|| {
-                    c.err(
-                        key("servers"),
-                        "missing: a pooled placement needs `servers` (at least 1)",
-                    )
-                })?;
-                if servers == 0 || servers > 10_000_000 {
-                    return Err(c.err(
-                        key("servers"),
-                        format!("must be between 1 and 10000000 (got {servers})"),
-                    ));
-                }
-                let dispatch = match p.dispatch.as_deref() {
-                    None => Dispatch::CentralQueue,
-                    Some(d) => parse_dispatch(d).ok_or_else(|| {
-                        c.err(
-                            key("dispatch"),
-                            format!(
-                                "unknown dispatch {d:?}: use one of {}",
-                                Dispatch::NAMES.join(", ")
-                            ),
-                        )
-                    })?,
-                };
-                PlacementKind::Pooled {
-                    servers: servers as usize,
-                    dispatch,
-                }
-            }
-            other => {
-                return Err(c.err(
-                    key("kind"),
-                    format!("unknown kind {other:?}: use \"dedicated\" or \"pooled\""),
-                ))
-            }
-        };
-        placements.push(Placement {
-            name: p.name.clone(),
-            kind,
-        });
-    }
-
     let service_level = resolve_service_level(&c, raw.service_level.as_ref())?;
 
     Ok(Scenario {
@@ -615,10 +863,288 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         users,
         requests_per_user_per_day: rate_per_user_per_s * DAY_S,
         arrivals,
-        service,
+        workload,
+        mean_service_s,
         placements,
         service_level,
     })
+}
+
+fn load_catalog(
+    c: &Check,
+    files: Option<&RawCatalogFiles>,
+    base_dir: &Path,
+) -> Result<Catalog, ScenarioError> {
+    use crate::llm::catalog::{
+        BUILTIN_DEVICES_PATH, BUILTIN_DEVICES_TOML, BUILTIN_MODELS_PATH, BUILTIN_MODELS_TOML,
+    };
+    let read = |key: &str,
+                f: Option<&String>,
+                builtin: &'static str,
+                builtin_path: &str|
+     -> Result<(String, PathBuf), ScenarioError> {
+        match f {
+            None => Ok((builtin.to_string(), PathBuf::from(builtin_path))),
+            Some(f) => {
+                let p = base_dir.join(f);
+                std::fs::read_to_string(&p)
+                    .map(|t| (t, p.clone()))
+                    .map_err(|e| c.err(key, format!("cannot read {}: {e}", p.display())))
+            }
+        }
+    };
+    let (dev, dev_path) = read(
+        "catalog.devices_file",
+        files.and_then(|f| f.devices_file.as_ref()),
+        BUILTIN_DEVICES_TOML,
+        BUILTIN_DEVICES_PATH,
+    )?;
+    let (mods, mods_path) = read(
+        "catalog.models_file",
+        files.and_then(|f| f.models_file.as_ref()),
+        BUILTIN_MODELS_TOML,
+        BUILTIN_MODELS_PATH,
+    )?;
+    Catalog::from_toml(&dev, &dev_path, &mods, &mods_path)
+        .map_err(|e| c.err("catalog", e.to_string()))
+}
+
+const TOKEN_DISTRIBUTIONS: &str = "fixed, lognormal, empirical";
+
+fn resolve_tokens(
+    c: &Check,
+    key: &str,
+    t: &RawTokens,
+    base_dir: &Path,
+) -> Result<Dist, ScenarioError> {
+    let k = |f: &str| format!("{key}.{f}");
+    let need = |f: &str, v: Option<f64>| -> Result<f64, ScenarioError> {
+        let v = v.ok_or_else(|| {
+            c.err(
+                k(f),
+                format!(
+                    "missing: a {} token distribution needs `{f}`",
+                    t.distribution
+                ),
+            )
+        })?;
+        c.positive(&k(f), v)
+    };
+    let present: Vec<&str> = [
+        ("value", t.value.is_some()),
+        ("median", t.median.is_some()),
+        ("p99", t.p99.is_some()),
+        ("mean", t.mean.is_some()),
+        ("cv", t.cv.is_some()),
+        ("file", t.file.is_some()),
+        ("column", t.column.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(n, p)| p.then_some(n))
+    .collect();
+    let allowed: &[&str] = match t.distribution.as_str() {
+        "fixed" => &["value"],
+        "lognormal" => &["median", "p99", "mean", "cv"],
+        "empirical" => &["file", "column"],
+        other => {
+            return Err(c.err(
+                k("distribution"),
+                format!("unknown token distribution {other:?}: use one of {TOKEN_DISTRIBUTIONS}"),
+            ))
+        }
+    };
+    if let Some(extra) = present.iter().find(|p| !allowed.contains(p)) {
+        return Err(c.err(
+            k(extra),
+            format!(
+                "not used by a {} distribution (it takes {})",
+                t.distribution,
+                allowed.join(", ")
+            ),
+        ));
+    }
+    Ok(match t.distribution.as_str() {
+        "fixed" => Dist::Deterministic { value: need("value", t.value)?.round().max(1.0) },
+        "lognormal" => match (t.median, t.p99, t.mean, t.cv) {
+            (Some(_), Some(_), None, None) => {
+                let median = need("median", t.median)?;
+                let p99 = need("p99", t.p99)?;
+                if p99 <= median {
+                    return Err(c.err(k("p99"), format!("must be greater than median ({median}), got {p99}")));
+                }
+                Dist::lognormal_median_p99(median, p99)
+            }
+            (None, None, Some(_), Some(_)) => Dist::lognormal_mean_cv(need("mean", t.mean)?, need("cv", t.cv)?),
+            _ => return Err(c.err(key, "a lognormal token distribution takes either `median` and `p99`, or `mean` and `cv`")),
+        },
+        "empirical" => {
+            let file = t.file.as_ref().ok_or_else(|| c.err(k("file"), "missing: an empirical distribution needs `file`"))?;
+            let values = read_values(&base_dir.join(file), t.column.as_deref()).map_err(|m| c.err(k("file"), m))?;
+            Dist::Empirical { values: Arc::from(values) }
+        }
+        _ => unreachable!("checked above"),
+    })
+}
+
+/// Keys that only LLM placements take.
+const LLM_PLACEMENT_KEYS: [&str; 7] = [
+    "device",
+    "tensor_parallel",
+    "tp_efficiency",
+    "max_batch",
+    "network_rtt_s",
+    "fast_forward",
+    "price_usd",
+];
+
+fn resolve_llm_server(
+    c: &Check,
+    i: usize,
+    p: &RawPlacement,
+    kind: &PlacementKind,
+    workload: &Workload,
+    catalog_files: Option<&RawCatalogFiles>,
+    base_dir: &Path,
+) -> Result<Option<LlmServer>, ScenarioError> {
+    let key = |k: &str| format!("placements[{i}].{k}");
+    let given = [
+        p.device.is_some(),
+        p.tensor_parallel.is_some(),
+        p.tp_efficiency.is_some(),
+        p.max_batch.is_some(),
+        p.network_rtt_s.is_some(),
+        p.fast_forward.is_some(),
+        p.price_usd.is_some(),
+    ];
+    let Workload::Llm(l) = workload else {
+        if let Some(n) = given.iter().position(|g| *g) {
+            return Err(c.err(
+                key(LLM_PLACEMENT_KEYS[n]),
+                "applies to LLM scenarios ([model] + [requests]) only: remove it",
+            ));
+        }
+        if let PlacementKind::Pooled {
+            dispatch: Dispatch::LeastKvLoad,
+            ..
+        } = kind
+        {
+            return Err(c.err(key("dispatch"), "least_kv_load needs an LLM scenario: use central_queue, round_robin, join_shortest_queue or power_of_two_choices"));
+        }
+        return Ok(None);
+    };
+    let dedicated = *kind == PlacementKind::Dedicated;
+    if dedicated {
+        for (n, k) in [
+            (1usize, "tensor_parallel"),
+            (2, "tp_efficiency"),
+            (3, "max_batch"),
+            (5, "fast_forward"),
+        ] {
+            if given[n] {
+                return Err(c.err(
+                    key(k),
+                    "a dedicated device serves one request at a time at batch 1: remove it",
+                ));
+            }
+        }
+    }
+    let device_name = p.device.as_ref().ok_or_else(|| c.err(key("device"), "missing: an LLM placement needs `device`, a catalogue name such as \"h100_sxm\" or \"framework_desktop\""))?;
+    let catalog = load_catalog(c, catalog_files, base_dir)?;
+    let mut device = catalog
+        .device(device_name)
+        .map_err(|e| c.err(key("device"), e.to_string()))?
+        .clone();
+    if let Some(price) = p.price_usd {
+        device.price_usd = c.positive(&key("price_usd"), price)?;
+    }
+    let tp = p.tensor_parallel.unwrap_or(1);
+    if tp == 0 || tp > 64 {
+        return Err(c.err(
+            key("tensor_parallel"),
+            format!("must be between 1 and 64 (got {tp})"),
+        ));
+    }
+    let tp_eff = p.tp_efficiency.unwrap_or(0.9);
+    if !(tp_eff > 0.0 && tp_eff <= 1.0) {
+        return Err(c.err(
+            key("tp_efficiency"),
+            format!("must be in (0, 1] (got {tp_eff})"),
+        ));
+    }
+    let max_batch = if dedicated {
+        1
+    } else {
+        p.max_batch.unwrap_or(256)
+    };
+    if max_batch == 0 || max_batch > 65_536 {
+        return Err(c.err(
+            key("max_batch"),
+            format!("must be between 1 and 65536 (got {max_batch})"),
+        ));
+    }
+    let rtt = p
+        .network_rtt_s
+        .unwrap_or(if dedicated { 0.0 } else { 0.05 });
+    c.non_negative(&key("network_rtt_s"), rtt)?;
+    let cost = ServingCost::new(&device, &l.model, &l.quantisation, tp, tp_eff)
+        .map_err(|e| c.err(key("device"), e.to_string()))?;
+    // The device must hold the weights and one large request (99th
+    // percentile of prompt + output).
+    let big = typical_large_request_tokens(l);
+    cost.check_fits(big).map_err(|e| {
+        c.err(
+            key("device"),
+            format!("{e} (one request of {big} tokens: the 99th percentile of prompt + output)"),
+        )
+    })?;
+    let step = cost.step_model();
+    Ok(Some(LlmServer {
+        tensor_parallel: tp,
+        mean_request_s: mean_single_request_s(l, &step),
+        step,
+        kv_budget_tokens: cost.kv_budget_tokens(),
+        max_batch,
+        network_rtt_s: rtt,
+        fast_forward: p.fast_forward.unwrap_or(true),
+        capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
+        device,
+    }))
+}
+
+/// Token-count draws used for scenario-level estimates (duty cycle, fit
+/// check): a fixed stream, so they do not change with the run's seed.
+fn token_sample(l: &LlmWorkload) -> Vec<(u32, u32)> {
+    let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 0);
+    (0..20_000)
+        .map(|_| {
+            (
+                draw_tokens(&l.input_tokens, &mut rng),
+                draw_tokens(&l.output_tokens, &mut rng),
+            )
+        })
+        .collect()
+}
+
+fn typical_large_request_tokens(l: &LlmWorkload) -> u64 {
+    let mut totals: Vec<u64> = token_sample(l)
+        .iter()
+        .map(|(i, o)| *i as u64 + *o as u64)
+        .collect();
+    totals.sort_unstable();
+    totals[totals.len() * 99 / 100]
+}
+
+/// Mean batch-1 device time of one request (prefill + decode), seconds.
+pub fn mean_single_request_s(l: &LlmWorkload, step: &StepModel) -> f64 {
+    let sample = token_sample(l);
+    sample
+        .iter()
+        .map(|&(i, o)| {
+            let (pre, dec) = step.single_request_s(i as u64, o as u64);
+            pre + dec
+        })
+        .sum::<f64>()
+        / sample.len() as f64
 }
 
 fn parse_dispatch(s: &str) -> Option<Dispatch> {
@@ -627,6 +1153,7 @@ fn parse_dispatch(s: &str) -> Option<Dispatch> {
         "round_robin" => Dispatch::RoundRobin,
         "join_shortest_queue" => Dispatch::JoinShortestQueue,
         "power_of_two_choices" => Dispatch::PowerOfTwoChoices,
+        "least_kv_load" => Dispatch::LeastKvLoad,
         _ => return None,
     })
 }

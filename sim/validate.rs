@@ -141,7 +141,7 @@ fn pending(
         name,
         values: outs.iter().map(f).collect(),
         exact,
-        customers: outs.iter().map(|o| o.recorder.measured).sum(),
+        customers: outs.iter().map(|o| o.fcfs().measured).sum(),
     }
 }
 
@@ -171,19 +171,19 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             format!("{} P(wait>0)", m.label),
             &outs,
             exact.p_wait,
-            |x| x.recorder.waited as f64 / x.recorder.measured as f64,
+            |x| x.fcfs().waited as f64 / x.fcfs().measured as f64,
         ));
         checks.push(pending(
             format!("{} E[Wq] s", m.label),
             &outs,
             exact.mean_wait_s,
-            |x| x.recorder.wait.mean_s().unwrap_or(0.0),
+            |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
         ));
         checks.push(pending(
             format!("{} P(Wq>{t:.3}s)", m.label),
             &outs,
             exact.p_wait_above(t),
-            |x| x.recorder.wait.share_above(t).unwrap_or(0.0),
+            |x| x.fcfs().wait.share_above(t).unwrap_or(0.0),
         ));
         if c == 10 {
             // Little's law: time-average number in system vs throughput x
@@ -193,7 +193,7 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
                 &outs,
                 0.0,
                 |x| {
-                    let r = &x.recorder;
+                    let r = x.fcfs();
                     let w = r.window();
                     r.in_system_s / w.len_s()
                         - r.measured as f64 / w.len_s() * r.response.mean_s().unwrap_or(0.0)
@@ -203,7 +203,7 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             let bad = outs
                 .iter()
                 .filter(|x| {
-                    let r = &x.recorder;
+                    let r = x.fcfs();
                     r.arrived != r.completed_by_horizon + r.in_flight_at_horizon
                 })
                 .count();
@@ -214,7 +214,7 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
                 exact: 0.0,
                 z: 0.0,
                 z_limit: 0.0,
-                customers: outs.iter().map(|x| x.recorder.arrived).sum(),
+                customers: outs.iter().map(|x| x.fcfs().arrived).sum(),
                 pass: bad == 0,
             });
         }
@@ -236,13 +236,13 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             format!("{} P(wait>0)", m.label),
             &outs,
             erlang_c(1, rho),
-            |x| x.recorder.waited as f64 / x.recorder.measured as f64,
+            |x| x.fcfs().waited as f64 / x.fcfs().measured as f64,
         ));
         checks.push(pending(
             format!("{} E[Wq] s", m.label),
             &outs,
             exact.mean_wait_s,
-            |x| x.recorder.wait.mean_s().unwrap_or(0.0),
+            |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
         ));
     }
 
@@ -273,7 +273,7 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             format!("{label} E[Wq] s"),
             &outs,
             pollaczek_khinchine_wait(rho, 1.0, es2),
-            |x| x.recorder.wait.mean_s().unwrap_or(0.0),
+            |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
         ));
     }
 

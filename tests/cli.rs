@@ -46,28 +46,117 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// (what is wrong, edit applied to BASE as (from, to), text the error must contain)
 const BAD: &[(&str, (&str, &str), &str)] = &[
-    ("unknown top-level key", ("seed = 3", "seed = 3\nhorizon = 5"), "unknown field `horizon`"),
-    ("zero servers", ("servers = 4", "servers = 0"), "placements[1].servers"),
-    ("servers of the wrong type", ("servers = 4", "servers = \"four\""), "placements[1].servers"),
-    ("negative rate", ("requests_per_day = 100.0", "requests_per_day = -1.0"), "users.requests_per_day"),
-    ("percentile outside (0,100)", ("wait_p99_s = 5.0", "wait_p100_s = 5.0"), "service_level.wait_p100_s"),
-    ("empty time-zone mix", ("count = 50", "count = 50\ntimezones = []"), "users.timezones"),
-    ("unknown distribution", ("\"exponential\"", "\"weibull\""), "service.distribution"),
+    (
+        "unknown top-level key",
+        ("seed = 3", "seed = 3\nhorizon = 5"),
+        "unknown field `horizon`",
+    ),
+    (
+        "zero servers",
+        ("servers = 4", "servers = 0"),
+        "placements[1].servers",
+    ),
+    (
+        "servers of the wrong type",
+        ("servers = 4", "servers = \"four\""),
+        "placements[1].servers",
+    ),
+    (
+        "negative rate",
+        ("requests_per_day = 100.0", "requests_per_day = -1.0"),
+        "users.requests_per_day",
+    ),
+    (
+        "percentile outside (0,100)",
+        ("wait_p99_s = 5.0", "wait_p100_s = 5.0"),
+        "service_level.wait_p100_s",
+    ),
+    (
+        "empty time-zone mix",
+        ("count = 50", "count = 50\ntimezones = []"),
+        "users.timezones",
+    ),
+    (
+        "unknown distribution",
+        ("\"exponential\"", "\"weibull\""),
+        "service.distribution",
+    ),
     ("missing horizon", ("horizon_s = 20000", ""), "horizon_s"),
-    ("warm-up longer than horizon", ("warmup_s = 1000", "warmup_s = 30000"), "warmup_s"),
-    ("unknown placement kind", ("kind = \"dedicated\"", "kind = \"local\""), "placements[0].kind"),
-    ("unknown dispatch", ("servers = 4", "servers = 4\ndispatch = \"random\""), "placements[1].dispatch"),
-    ("duty cycle above 1", ("requests_per_day = 100.0", "duty_cycle = 1.5"), "users.duty_cycle"),
-    ("zero replications", ("replications = 3", "replications = 0"), "replications"),
-    ("23 profile weights", ("count = 50", "count = 50\nprofile = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]"), "users.profile"),
-    ("time-zone shares not summing to 1", ("count = 50", "count = 50\ntimezones = [{ offset_h = 0, share = 0.5 }]"), "users.timezones"),
-    ("lognormal without cv", ("distribution = \"exponential\"", "distribution = \"lognormal\""), "service"),
-    ("parameter another distribution uses", ("mean_s = 20.0", "mean_s = 20.0\nshape = 2.0"), "service.shape"),
-    ("duplicate placement name", ("name = \"pool\"", "name = \"local\""), "placements[1].name"),
-    ("empty service level", ("wait_p99_s = 5.0", ""), "service_level"),
-    ("unknown service-level metric", ("wait_p99_s = 5.0", "latency_p99_s = 5.0"), "service_level.latency_p99_s"),
+    (
+        "warm-up longer than horizon",
+        ("warmup_s = 1000", "warmup_s = 30000"),
+        "warmup_s",
+    ),
+    (
+        "unknown placement kind",
+        ("kind = \"dedicated\"", "kind = \"local\""),
+        "placements[0].kind",
+    ),
+    (
+        "unknown dispatch",
+        ("servers = 4", "servers = 4\ndispatch = \"random\""),
+        "placements[1].dispatch",
+    ),
+    (
+        "duty cycle above 1",
+        ("requests_per_day = 100.0", "duty_cycle = 1.5"),
+        "users.duty_cycle",
+    ),
+    (
+        "zero replications",
+        ("replications = 3", "replications = 0"),
+        "replications",
+    ),
+    (
+        "23 profile weights",
+        (
+            "count = 50",
+            "count = 50\nprofile = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]",
+        ),
+        "users.profile",
+    ),
+    (
+        "time-zone shares not summing to 1",
+        (
+            "count = 50",
+            "count = 50\ntimezones = [{ offset_h = 0, share = 0.5 }]",
+        ),
+        "users.timezones",
+    ),
+    (
+        "lognormal without cv",
+        (
+            "distribution = \"exponential\"",
+            "distribution = \"lognormal\"",
+        ),
+        "service",
+    ),
+    (
+        "parameter another distribution uses",
+        ("mean_s = 20.0", "mean_s = 20.0\nshape = 2.0"),
+        "service.shape",
+    ),
+    (
+        "duplicate placement name",
+        ("name = \"pool\"", "name = \"local\""),
+        "placements[1].name",
+    ),
+    (
+        "empty service level",
+        ("wait_p99_s = 5.0", ""),
+        "service_level",
+    ),
+    (
+        "unknown service-level metric",
+        ("wait_p99_s = 5.0", "latency_p99_s = 5.0"),
+        "service_level.latency_p99_s",
+    ),
     ("zero users", ("count = 50", "count = 0"), "users.count"),
-    ("unknown key in a placement", ("servers = 4", "servers = 4\nserverz = 5"), "placements[1]"),
+    (
+        "unknown key in a placement",
+        ("servers = 4", "servers = 4\nserverz = 5"),
+        "placements[1]",
+    ),
     ("not TOML at all", ("seed = 3", "seed = = 3"), "line 2"),
 ];
 
@@ -84,17 +173,33 @@ fn bad_scenarios_exit_2_naming_the_key() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {what}: exit code; stderr: {stderr}");
-        assert!(stderr.contains(&format!("bad{i}.toml")), "case {what}: file not named: {stderr}");
-        assert!(stderr.contains(needle), "case {what}: {needle:?} not in: {stderr}");
-        assert!(!dir.path().join("out").join(format!("bad{i}")).exists(), "case {what}: output written");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "case {what}: exit code; stderr: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("bad{i}.toml")),
+            "case {what}: file not named: {stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "case {what}: {needle:?} not in: {stderr}"
+        );
+        assert!(
+            !dir.path().join("out").join(format!("bad{i}")).exists(),
+            "case {what}: output written"
+        );
     }
 }
 
 #[test]
 fn missing_file_and_unwritable_output_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesim().args(["run", "no/such/file.toml"]).output().unwrap();
+    let out = sharesim()
+        .args(["run", "no/such/file.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
 
@@ -110,13 +215,19 @@ fn missing_file_and_unwritable_output_exit_2() {
 }
 
 fn read(p: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(p).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(p).unwrap())
+        .finish()
+        .unwrap()
 }
 
 #[test]
 fn results_identical_for_one_and_two_threads() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), "det.toml", &BASE.replace("replications = 3", "replications = 6"));
+    let scen = write(
+        dir.path(),
+        "det.toml",
+        &BASE.replace("replications = 3", "replications = 6"),
+    );
     for t in ["1", "2"] {
         sharesim()
             .args(["run", scen.to_str().unwrap(), "--threads", t, "--out"])
@@ -144,29 +255,56 @@ fn run_writes_documented_columns_that_add_up() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("local") && stdout.contains("pool"), "{stdout}");
+    assert!(
+        stdout.contains("local") && stdout.contains("pool"),
+        "{stdout}"
+    );
     let df = read(&dir.path().join("cols/results.parquet"));
     assert_eq!(df.height(), 2 * 3);
-    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/results-schema.md")).unwrap();
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/results-schema.md"
+    ))
+    .unwrap();
     for name in df.get_column_names() {
-        assert!(schema.contains(&format!("`{name}`")), "column {name} is not documented in docs/results-schema.md");
+        assert!(
+            schema.contains(&format!("`{name}`")),
+            "column {name} is not documented in docs/results-schema.md"
+        );
     }
-    let col = |n: &str| df.column(n).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().to_vec();
+    let col = |n: &str| {
+        df.column(n)
+            .unwrap()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .to_vec()
+    };
     let arrived = col("arrived");
     let done = col("completed_by_horizon");
     let flight = col("in_flight_at_horizon");
     let rejected = col("rejected");
     for i in 0..df.height() {
-        assert_eq!(arrived[i], Some(done[i].unwrap() + flight[i].unwrap() + rejected[i].unwrap()));
+        assert_eq!(
+            arrived[i],
+            Some(done[i].unwrap() + flight[i].unwrap() + rejected[i].unwrap())
+        );
     }
     let summary = read(&dir.path().join("cols/summary.parquet"));
     assert_eq!(summary.height(), 2);
     for name in summary.get_column_names() {
         let base = name.strip_suffix("_ci95").unwrap_or(name);
-        assert!(schema.contains(&format!("`{base}`")) || name == "replications" || name == "slo_met",
-            "summary column {name} is not documented");
+        assert!(
+            schema.contains(&format!("`{base}`")) || name == "replications" || name == "slo_met",
+            "summary column {name} is not documented"
+        );
     }
 }
 

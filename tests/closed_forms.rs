@@ -16,7 +16,9 @@ fn engine_reproduces_closed_forms() {
     let mut failed = Vec::new();
     for r in &results {
         assert!(r.z.is_finite(), "{}: z not finite", r.name);
-        assert!(r.customers >= (opts.customers_per_replication * opts.replications as f64 * 0.9) as u64);
+        assert!(
+            r.customers >= (opts.customers_per_replication * opts.replications as f64 * 0.9) as u64
+        );
         if !r.pass {
             failed.push(format!(
                 "{}: simulated {} vs exact {} (z = {:.2}, limit {:.2})",
@@ -24,7 +26,11 @@ fn engine_reproduces_closed_forms() {
             ));
         }
     }
-    assert!(failed.is_empty(), "closed-form checks failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "closed-form checks failed:\n{}",
+        failed.join("\n")
+    );
 }
 
 #[test]

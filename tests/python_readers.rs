@@ -16,20 +16,33 @@ fn parquet_opens_in_pyarrow_and_duckdb() {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !has_modules {
-        assert!(!explicit, "SHARESIM_PYTHON={python} lacks pyarrow or duckdb");
+        assert!(
+            !explicit,
+            "SHARESIM_PYTHON={python} lacks pyarrow or duckdb"
+        );
         eprintln!("SKIPPED: no python with pyarrow and duckdb; `bash .ci/run` installs them and runs this test");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/mmc-erlang-check.toml");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/mmc-erlang-check.toml"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
         .args(["run", scenario, "--replications", "3", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let check = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_parquet.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/python/check_parquet.py"
+        ))
         .arg(dir.path().join("mmc-erlang-check"))
         .output()
         .unwrap();

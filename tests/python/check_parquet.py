@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 root = pathlib.Path(__file__).resolve().parents[2]
-documented = set(re.findall(r"\| `([a-z0-9_]+)` \|", (root / "docs" / "results-schema.md").read_text()))
+documented = set(re.findall(r"`([a-z0-9_]+)`", (root / "docs" / "results-schema.md").read_text()))
 folder = pathlib.Path(sys.argv[1])
 
 for name in ("results.parquet", "summary.parquet"):

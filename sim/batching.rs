@@ -1,0 +1,515 @@
+//! A pooled fleet of LLM servers running continuous (iteration-level)
+//! batching, as vLLM and Orca do.
+//!
+//! At every step boundary a server retires finished sequences, then admits
+//! waiting requests in FCFS order while the batch has a free slot (up to
+//! `max_batch`) and the KV cache can hold the request's whole context
+//! (prompt + output, reserved at admission so the cache can never
+//! overflow). Newly admitted requests are prefilled together in one step
+//! (the prefill yields their first token; running sequences pause, as in
+//! vLLM without chunked prefill); otherwise all running sequences decode one
+//! token.
+//!
+//! Event cost: the batch only changes at an admission or a completion, so a
+//! server plans a whole run of decode steps up to its next completion as one
+//! event (closed form in [`StepModel::decode_run_s`]). An arrival that can be
+//! admitted cuts the run short at the end of the step in progress. The
+//! step-by-step reference mode (`fast_forward = false`) plans one step per
+//! event and must give the same latencies.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rand::RngExt;
+
+use crate::events::EventQueue;
+use crate::fcfs::Dispatch;
+use crate::metrics::{LlmRecorder, RejectReason, Window};
+use crate::rng::SimRng;
+use crate::step::StepModel;
+
+/// One LLM request as generated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LlmRequest {
+    /// Arrival time at the serving side, seconds.
+    pub arrival_s: f64,
+    /// Sender.
+    pub user: u32,
+    /// Prompt tokens.
+    pub input_tokens: u32,
+    /// Output tokens (at least 1).
+    pub output_tokens: u32,
+}
+
+/// Fixed properties of a batching fleet.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// Number of servers (each possibly a tensor-parallel group of GPUs).
+    pub servers: usize,
+    /// Most sequences in one batch.
+    pub max_batch: u32,
+    /// KV-cache tokens one server can hold after its weights.
+    pub kv_budget_tokens: u64,
+    /// Longest context (prompt + output) the model accepts.
+    pub context_limit_tokens: u64,
+    /// Step costs.
+    pub step: StepModel,
+    /// How arriving requests are assigned to servers.
+    pub dispatch: Dispatch,
+    /// Plan whole runs of identical steps as one event (false: step by step).
+    pub fast_forward: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seq {
+    arrival_s: f64,
+    start_s: f64,
+    first_token_s: f64,
+    input: u32,
+    output: u32,
+}
+
+impl Seq {
+    #[inline]
+    fn kv_need(&self) -> u64 {
+        self.input as u64 + self.output as u64
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Idle,
+    Prefill { start_s: f64 },
+    Decode { start_s: f64, steps: u64 },
+}
+
+#[derive(Debug, Clone)]
+struct Server {
+    queue: VecDeque<u32>,
+    running: BinaryHeap<Reverse<(u64, u32)>>,
+    prefilling: Vec<u32>,
+    batch: u32,
+    context: u64,
+    steps_done: u64,
+    kv_reserved: u64,
+    pending_batch: u32,
+    pending_kv: u64,
+    queued_kv: u64,
+    phase: Phase,
+    end_s: f64,
+    epoch: u32,
+}
+
+impl Server {
+    fn new() -> Self {
+        Server {
+            queue: VecDeque::new(),
+            running: BinaryHeap::new(),
+            prefilling: Vec::new(),
+            batch: 0,
+            context: 0,
+            steps_done: 0,
+            kv_reserved: 0,
+            pending_batch: 0,
+            pending_kv: 0,
+            queued_kv: 0,
+            phase: Phase::Idle,
+            end_s: 0.0,
+            epoch: 0,
+        }
+    }
+
+    /// Whether a request needing `kv` tokens could be admitted now.
+    #[inline]
+    fn has_room(&self, kv: u64, cfg: &BatchConfig) -> bool {
+        self.batch + self.prefilling.len() as u32 + self.pending_batch < cfg.max_batch
+            && self.kv_reserved + self.pending_kv + kv <= cfg.kv_budget_tokens
+    }
+
+    /// Requests waiting or running here.
+    #[inline]
+    fn load(&self) -> usize {
+        self.queue.len() + self.batch as usize + self.prefilling.len()
+    }
+}
+
+/// Time-integrated fleet state inside the measurement window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetUsage {
+    /// Server-seconds with a step running.
+    pub busy_s: f64,
+    /// Sum over decode time of the batch size (divide by decode seconds).
+    pub batch_decode_area: f64,
+    /// Server-seconds spent decoding.
+    pub decode_s: f64,
+    /// Sum over time of reserved KV tokens (all servers).
+    pub kv_area: f64,
+    /// Events handled (server boundaries, including superseded ones).
+    pub events: u64,
+    /// Most KV tokens ever reserved on one server (never above the budget).
+    pub max_kv_reserved_tokens: u64,
+    /// Most sequences ever running or prefilling on one server (never above
+    /// `max_batch`).
+    pub max_batch_seen: u32,
+}
+
+/// A fleet of continuous-batching servers.
+pub struct BatchingFleet {
+    cfg: BatchConfig,
+    window: Window,
+    servers: Vec<Server>,
+    seqs: Vec<Seq>,
+    free_ids: Vec<u32>,
+    central: VecDeque<u32>,
+    events: EventQueue,
+    next_rr: usize,
+    rng: SimRng,
+    usage: FleetUsage,
+    kv_total: u64,
+    kv_last_s: f64,
+}
+
+impl BatchingFleet {
+    /// An idle fleet; `rng` is used by power-of-two-choices dispatch only.
+    pub fn new(cfg: BatchConfig, window: Window, rng: SimRng) -> Self {
+        assert!(cfg.servers >= 1 && cfg.max_batch >= 1);
+        let servers = (0..cfg.servers).map(|_| Server::new()).collect();
+        BatchingFleet {
+            events: EventQueue::with_capacity(cfg.servers * 2 + 16),
+            cfg,
+            window,
+            servers,
+            seqs: Vec::new(),
+            free_ids: Vec::new(),
+            central: VecDeque::new(),
+            next_rr: 0,
+            rng,
+            usage: FleetUsage::default(),
+            kv_total: 0,
+            kv_last_s: 0.0,
+        }
+    }
+
+    /// Serve every request of `requests` (in arrival order), then drain.
+    pub fn run(
+        mut self,
+        requests: impl Iterator<Item = LlmRequest>,
+        rec: &mut LlmRecorder,
+    ) -> FleetUsage {
+        let mut requests = requests.peekable();
+        let mut arrival_seq = self.events.take_seq();
+        loop {
+            let next_arrival = requests.peek().map(|r| (r.arrival_s, arrival_seq));
+            let next_event = self.events.peek().map(|e| (e.time_s, e.seq));
+            let take_arrival = match (next_arrival, next_event) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(a), Some(e)) => a.0 < e.0 || (a.0 == e.0 && a.1 < e.1),
+            };
+            if take_arrival {
+                let r = requests.next().expect("peeked");
+                arrival_seq = self.events.take_seq();
+                self.arrive(r, rec);
+            } else {
+                let e = self.events.pop().expect("peeked");
+                self.usage.events += 1;
+                let s = e.server as usize;
+                if e.epoch != self.servers[s].epoch {
+                    continue; // superseded by a shorter plan
+                }
+                self.boundary(s, e.time_s, rec);
+            }
+        }
+        self.usage
+    }
+
+    fn note_kv(&mut self, t: f64) {
+        self.usage.kv_area += self.kv_total as f64 * self.window.overlap_s(self.kv_last_s, t);
+        self.kv_last_s = t;
+    }
+
+    fn arrive(&mut self, r: LlmRequest, rec: &mut LlmRecorder) {
+        let t = r.arrival_s;
+        let need = r.input_tokens as u64 + r.output_tokens as u64;
+        if need > self.cfg.context_limit_tokens {
+            rec.reject(t, RejectReason::ContextLimit);
+            return;
+        }
+        if need > self.cfg.kv_budget_tokens {
+            rec.reject(t, RejectReason::KvBudget);
+            return;
+        }
+        let seq = Seq {
+            arrival_s: t,
+            start_s: f64::NAN,
+            first_token_s: f64::NAN,
+            input: r.input_tokens,
+            output: r.output_tokens.max(1),
+        };
+        let id = match self.free_ids.pop() {
+            Some(id) => {
+                self.seqs[id as usize] = seq;
+                id
+            }
+            None => {
+                self.seqs.push(seq);
+                (self.seqs.len() - 1) as u32
+            }
+        };
+        let n = self.servers.len();
+        match self.cfg.dispatch {
+            Dispatch::CentralQueue => {
+                let was_empty = self.central.is_empty();
+                self.central.push_back(id);
+                if was_empty {
+                    self.poke_for_central_head(t, rec);
+                }
+            }
+            policy => {
+                let s = match policy {
+                    Dispatch::RoundRobin => {
+                        let s = self.next_rr;
+                        self.next_rr = (s + 1) % n;
+                        s
+                    }
+                    Dispatch::JoinShortestQueue => (0..n)
+                        .min_by_key(|&s| (self.servers[s].load(), s))
+                        .expect("servers"),
+                    Dispatch::LeastKvLoad => (0..n)
+                        .min_by_key(|&s| {
+                            (self.servers[s].kv_reserved + self.servers[s].queued_kv, s)
+                        })
+                        .expect("servers"),
+                    Dispatch::PowerOfTwoChoices => {
+                        if n == 1 {
+                            0
+                        } else {
+                            let a = self.rng.random_range(0..n);
+                            let mut b = self.rng.random_range(0..n - 1);
+                            if b >= a {
+                                b += 1;
+                            }
+                            if self.servers[b].load() < self.servers[a].load() {
+                                b
+                            } else {
+                                a
+                            }
+                        }
+                    }
+                    Dispatch::CentralQueue => unreachable!(),
+                };
+                let server = &mut self.servers[s];
+                server.queue.push_back(id);
+                server.queued_kv += need;
+                if server.queue.len() == 1 && server.has_room(need, &self.cfg) {
+                    server.pending_batch += 1;
+                    server.pending_kv += need;
+                    self.poke(s, t, rec);
+                }
+            }
+        }
+    }
+
+    /// When server `s` next reaches a step boundary, seen from time `t`.
+    fn next_boundary_s(&self, s: usize, t: f64) -> f64 {
+        let server = &self.servers[s];
+        match server.phase {
+            Phase::Idle => t,
+            Phase::Prefill { .. } => server.end_s,
+            Phase::Decode { start_s, steps } => {
+                let step = &self.cfg.step;
+                let done = step.steps_within(server.batch, server.context, steps, t - start_s);
+                if done >= steps {
+                    server.end_s
+                } else {
+                    (start_s + step.decode_run_s(server.batch, server.context, done + 1))
+                        .min(server.end_s)
+                }
+            }
+        }
+    }
+
+    /// Central queue: the head of the queue goes to the first server to reach
+    /// a step boundary with room for it (as if every server checked the queue
+    /// at every step). Find that server and make sure it stops there.
+    fn poke_for_central_head(&mut self, t: f64, rec: &mut LlmRecorder) {
+        let Some(&head) = self.central.front() else {
+            return;
+        };
+        let need = self.seqs[head as usize].kv_need();
+        let mut best: Option<(f64, usize)> = None;
+        for s in 0..self.servers.len() {
+            if !self.servers[s].has_room(need, &self.cfg) {
+                continue;
+            }
+            let b = self.next_boundary_s(s, t);
+            if best.is_none_or(|(bt, _)| b < bt) {
+                best = Some((b, s));
+            }
+        }
+        if let Some((_, s)) = best {
+            self.servers[s].pending_batch += 1;
+            self.servers[s].pending_kv += need;
+            self.poke(s, t, rec);
+        }
+    }
+
+    /// A server learns at `t` that it could admit a request: an idle server
+    /// starts now; a decoding server stops its run at the end of the step in
+    /// progress; a prefilling server admits at the end of its prefill.
+    fn poke(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
+        let server = &self.servers[s];
+        match server.phase {
+            Phase::Idle => self.boundary(s, t, rec),
+            Phase::Prefill { .. } => {}
+            Phase::Decode { start_s, steps } => {
+                let step = &self.cfg.step;
+                let done = step.steps_within(server.batch, server.context, steps, t - start_s);
+                if done < steps {
+                    let new_steps = done + 1;
+                    let end = start_s + step.decode_run_s(server.batch, server.context, new_steps);
+                    let server = &mut self.servers[s];
+                    server.phase = Phase::Decode {
+                        start_s,
+                        steps: new_steps,
+                    };
+                    server.end_s = end;
+                    server.epoch = server.epoch.wrapping_add(1);
+                    self.events.push(end, s as u32, server.epoch);
+                }
+            }
+        }
+    }
+
+    /// End of the current phase of server `s` at `t` (or a start from idle):
+    /// retire, admit, plan the next phase.
+    fn boundary(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
+        let w = self.window;
+        let phase = self.servers[s].phase;
+        match phase {
+            Phase::Idle => {}
+            Phase::Prefill { start_s } => {
+                self.usage.busy_s += w.overlap_s(start_s, t);
+                let ids = std::mem::take(&mut self.servers[s].prefilling);
+                for &id in &ids {
+                    let seq = &mut self.seqs[id as usize];
+                    seq.first_token_s = t;
+                    if seq.output <= 1 {
+                        self.complete(s, id, t, rec);
+                    } else {
+                        let server = &mut self.servers[s];
+                        server
+                            .running
+                            .push(Reverse((server.steps_done + seq.output as u64 - 1, id)));
+                        server.batch += 1;
+                        server.context += seq.input as u64 + 1;
+                    }
+                }
+                let mut ids = ids;
+                ids.clear();
+                self.servers[s].prefilling = ids; // keep the allocation
+            }
+            Phase::Decode { start_s, steps } => {
+                let overlap = w.overlap_s(start_s, t);
+                self.usage.busy_s += overlap;
+                self.usage.decode_s += overlap;
+                self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
+                let server = &mut self.servers[s];
+                server.steps_done += steps;
+                server.context += server.batch as u64 * steps;
+                while let Some(&Reverse((finish, id))) = self.servers[s].running.peek() {
+                    if finish > self.servers[s].steps_done {
+                        break;
+                    }
+                    self.servers[s].running.pop();
+                    let seq = self.seqs[id as usize];
+                    let server = &mut self.servers[s];
+                    server.batch -= 1;
+                    server.context -= seq.input as u64 + seq.output as u64;
+                    self.complete(s, id, t, rec);
+                }
+            }
+        }
+        // Admission, FCFS from this server's queue, then the central queue.
+        self.note_kv(t);
+        let cfg = &self.cfg;
+        let mut prompt_tokens = 0u64;
+        {
+            let server = &mut self.servers[s];
+            server.pending_batch = 0;
+            server.pending_kv = 0;
+        }
+        loop {
+            let server = &self.servers[s];
+            let head = if let Some(&id) = server.queue.front() {
+                Some((id, false))
+            } else {
+                self.central.front().map(|&id| (id, true))
+            };
+            let Some((id, central)) = head else { break };
+            let need = self.seqs[id as usize].kv_need();
+            if !server.has_room(need, cfg) {
+                break;
+            }
+            if central {
+                self.central.pop_front();
+            } else {
+                self.servers[s].queue.pop_front();
+                self.servers[s].queued_kv -= need;
+            }
+            let seq = &mut self.seqs[id as usize];
+            seq.start_s = t;
+            prompt_tokens += seq.input as u64;
+            let server = &mut self.servers[s];
+            server.kv_reserved += need;
+            server.prefilling.push(id);
+            self.kv_total += need;
+        }
+        self.plan(s, t, prompt_tokens);
+        if self.cfg.dispatch == Dispatch::CentralQueue && !self.central.is_empty() {
+            // The new head does not fit here: hand it to the next server with room.
+            self.poke_for_central_head(t, rec);
+        }
+    }
+
+    /// Plan the next phase of server `s` from `t`: prefill what was just
+    /// admitted, else decode up to the next completion, else idle.
+    fn plan(&mut self, s: usize, t: f64, prompt_tokens: u64) {
+        let step = self.cfg.step;
+        let server = &mut self.servers[s];
+        self.usage.max_kv_reserved_tokens =
+            self.usage.max_kv_reserved_tokens.max(server.kv_reserved);
+        self.usage.max_batch_seen = self
+            .usage
+            .max_batch_seen
+            .max(server.batch + server.prefilling.len() as u32);
+        if !server.prefilling.is_empty() {
+            server.phase = Phase::Prefill { start_s: t };
+            server.end_s = t + step.prefill_s(prompt_tokens);
+        } else if server.batch > 0 {
+            let Reverse((next_finish, _)) = *server.running.peek().expect("batch > 0");
+            let mut steps = next_finish - server.steps_done;
+            if !self.cfg.fast_forward {
+                steps = 1;
+            }
+            server.phase = Phase::Decode { start_s: t, steps };
+            server.end_s = t + step.decode_run_s(server.batch, server.context, steps);
+        } else {
+            server.phase = Phase::Idle;
+            return;
+        }
+        server.epoch = server.epoch.wrapping_add(1);
+        self.events.push(server.end_s, s as u32, server.epoch);
+    }
+
+    fn complete(&mut self, s: usize, id: u32, t: f64, rec: &mut LlmRecorder) {
+        let seq = self.seqs[id as usize];
+        let server = &mut self.servers[s];
+        server.kv_reserved -= seq.kv_need();
+        self.note_kv(t);
+        self.kv_total -= seq.kv_need();
+        rec.record(seq.arrival_s, seq.start_s, seq.first_token_s, t, seq.output);
+        self.free_ids.push(id);
+    }
+}

@@ -1,0 +1,735 @@
+//! The device and model catalogue: `scenarios/catalog/devices.toml` and
+//! `scenarios/catalog/models.toml`, parsed, validated and resolved into
+//! [`Device`] and [`Model`].
+//!
+//! [`Catalog::builtin`] parses the copies embedded in the binary;
+//! [`Catalog::load`] reads other files of the same format. Every error names
+//! the file, the key (e.g. `devices.h100_sxm.mem_gb`) and what would be valid.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The shipped device catalogue, embedded at build time.
+pub const BUILTIN_DEVICES_TOML: &str = include_str!("../../scenarios/catalog/devices.toml");
+/// The shipped model catalogue, embedded at build time.
+pub const BUILTIN_MODELS_TOML: &str = include_str!("../../scenarios/catalog/models.toml");
+/// Repository path of the shipped device catalogue (used in error messages).
+pub const BUILTIN_DEVICES_PATH: &str = "scenarios/catalog/devices.toml";
+/// Repository path of the shipped model catalogue (used in error messages).
+pub const BUILTIN_MODELS_PATH: &str = "scenarios/catalog/models.toml";
+
+/// A catalogue file that cannot be used, or a name that is not in it.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the catalogue file: {source}")]
+    Read {
+        /// The catalogue file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or does not match the catalogue structure
+    /// (wrong type, unknown key, missing key).
+    #[error("{file}: {key}: {message}")]
+    Parse {
+        /// The catalogue file.
+        file: PathBuf,
+        /// Key path, e.g. `devices.h100_sxm.mem_gb` (`.` for the top level).
+        key: String,
+        /// What is wrong (with the line when known).
+        message: String,
+    },
+    /// A value parses but is not valid.
+    #[error("{file}: {key}: {message}")]
+    Invalid {
+        /// The catalogue file.
+        file: PathBuf,
+        /// Key path, e.g. `devices.h100_sxm.mem_gb`.
+        key: String,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+    /// A device name that the catalogue does not hold.
+    #[error("unknown device `{name}`; the catalogue knows: {known}")]
+    UnknownDevice {
+        /// The name asked for.
+        name: String,
+        /// The known device names, comma separated.
+        known: String,
+    },
+    /// A model name that the catalogue does not hold.
+    #[error("unknown model `{name}`; the catalogue knows: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The known model names, comma separated.
+        known: String,
+    },
+}
+
+/// One device type (one accelerator or one computer), resolved and
+/// validated. Units: GB = 1e9 bytes, GB/s, dense TFLOPS, W, USD.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// Catalogue key, e.g. `h100_sxm`.
+    pub name: String,
+    /// Memory size in GB.
+    pub mem_gb: f64,
+    /// Peak memory bandwidth in GB/s.
+    pub bandwidth_gb_s: f64,
+    /// Dense BF16/FP16 tensor TFLOPS.
+    pub tflops: f64,
+    /// Dense FP8 TFLOPS, if the device has FP8 tensor units.
+    pub tflops_fp8: Option<f64>,
+    /// Dense FP4 TFLOPS, if the device has FP4 tensor units.
+    pub tflops_fp4: Option<f64>,
+    /// Power when idle, W.
+    pub idle_w: f64,
+    /// Power when serving, W.
+    pub busy_w: f64,
+    /// Purchase price of one device, USD.
+    pub price_usd: f64,
+    /// Share of `price_usd` that is memory, in [0, 1] (an estimate).
+    pub memory_price_share: f64,
+    /// Cloud rental price of one device, USD per hour, if rentable.
+    pub rental_usd_per_h: Option<f64>,
+    /// Achieved share of the peak bandwidth, `e_m`, in (0, 1].
+    pub bandwidth_efficiency: f64,
+    /// Achieved share of the peak compute, `e_c`, in (0, 1].
+    pub compute_efficiency: f64,
+    /// Fixed overhead per forward pass (step), `t_0`, seconds.
+    pub step_overhead_s: f64,
+    /// Share of `mem_gb` usable for weights and KV cache, in (0, 1].
+    pub usable_memory_share: f64,
+}
+
+impl Device {
+    /// Capital cost of one device when memory costs `memory_price_multiplier`
+    /// times the catalogue price: `price * ((1 - share) + share * multiplier)`.
+    pub fn capex_usd(&self, memory_price_multiplier: f64) -> f64 {
+        self.price_usd
+            * ((1.0 - self.memory_price_share) + self.memory_price_share * memory_price_multiplier)
+    }
+}
+
+/// What a model does, which decides how its service time is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// A text generator: prefill + decode steps (roofline).
+    Llm,
+    /// Speech to text: a service time per second of audio.
+    SpeechToText,
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModelKind::Llm => "llm",
+            ModelKind::SpeechToText => "speech_to_text",
+        })
+    }
+}
+
+/// One model, resolved and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Catalogue key, e.g. `gpt_oss_120b`.
+    pub name: String,
+    /// What the model does.
+    pub kind: ModelKind,
+    /// All parameters (every expert), billions.
+    pub total_params_b: f64,
+    /// Parameters used per token, billions (dense: equal to the total).
+    pub active_params_b: f64,
+    /// Part of the active parameters read at every token whatever the
+    /// expert routing (MoE attention, unembedding), billions; 0 for dense
+    /// models. An estimate.
+    pub shared_params_b: f64,
+    /// Weight size in GB per quantisation name (`bf16`, `fp8`, `q4`, ...).
+    pub weights_gb: BTreeMap<String, f64>,
+    /// KV-cache bytes per context token.
+    pub kv_bytes_per_token: f64,
+    /// Longest context the model supports, tokens.
+    pub context_limit_tokens: u64,
+}
+
+impl Model {
+    /// Whether the model is a mixture of experts (fewer active than total
+    /// parameters).
+    pub fn is_moe(&self) -> bool {
+        self.active_params_b < self.total_params_b
+    }
+
+    /// The quantisation names that have a weight size, comma separated.
+    pub fn quantisations(&self) -> String {
+        join_keys(self.weights_gb.keys())
+    }
+}
+
+/// The device and model catalogue.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    devices: BTreeMap<String, Device>,
+    models: BTreeMap<String, Model>,
+}
+
+impl Catalog {
+    /// Reads and validates a device file and a model file.
+    pub fn load(
+        devices_path: impl AsRef<Path>,
+        models_path: impl AsRef<Path>,
+    ) -> Result<Catalog, CatalogError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+                file: path.to_path_buf(),
+                source,
+            })
+        };
+        let devices_path = devices_path.as_ref();
+        let models_path = models_path.as_ref();
+        let devices = read(devices_path)?;
+        let models = read(models_path)?;
+        Catalog::from_toml(&devices, devices_path, &models, models_path)
+    }
+
+    /// The catalogue shipped in `scenarios/catalog/`, embedded at build time.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        Catalog::from_toml(
+            BUILTIN_DEVICES_TOML,
+            Path::new(BUILTIN_DEVICES_PATH),
+            BUILTIN_MODELS_TOML,
+            Path::new(BUILTIN_MODELS_PATH),
+        )
+    }
+
+    /// Parses and validates catalogue text; the paths only name the files
+    /// in error messages.
+    pub fn from_toml(
+        devices_toml: &str,
+        devices_file: &Path,
+        models_toml: &str,
+        models_file: &Path,
+    ) -> Result<Catalog, CatalogError> {
+        let raw_devices: DevicesFile = parse(devices_toml, devices_file)?;
+        let raw_models: ModelsFile = parse(models_toml, models_file)?;
+        let check = Check { file: devices_file };
+        if raw_devices.devices.is_empty() {
+            return Err(check.err("devices", "holds no device; add a [devices.<name>] table"));
+        }
+        let devices = raw_devices
+            .devices
+            .into_iter()
+            .map(|(name, raw)| Ok((name.clone(), resolve_device(&check, name, raw)?)))
+            .collect::<Result<BTreeMap<_, _>, CatalogError>>()?;
+        let check = Check { file: models_file };
+        if raw_models.models.is_empty() {
+            return Err(check.err("models", "holds no model; add a [models.<name>] table"));
+        }
+        let models = raw_models
+            .models
+            .into_iter()
+            .map(|(name, raw)| Ok((name.clone(), resolve_model(&check, name, raw)?)))
+            .collect::<Result<BTreeMap<_, _>, CatalogError>>()?;
+        Ok(Catalog { devices, models })
+    }
+
+    /// The device called `name`; the error lists the known names.
+    pub fn device(&self, name: &str) -> Result<&Device, CatalogError> {
+        self.devices
+            .get(name)
+            .ok_or_else(|| CatalogError::UnknownDevice {
+                name: name.to_string(),
+                known: join_keys(self.devices.keys()),
+            })
+    }
+
+    /// The model called `name`; the error lists the known names.
+    pub fn model(&self, name: &str) -> Result<&Model, CatalogError> {
+        self.models
+            .get(name)
+            .ok_or_else(|| CatalogError::UnknownModel {
+                name: name.to_string(),
+                known: join_keys(self.models.keys()),
+            })
+    }
+
+    /// All devices, by name.
+    pub fn devices(&self) -> impl Iterator<Item = &Device> {
+        self.devices.values()
+    }
+
+    /// All models, by name.
+    pub fn models(&self) -> impl Iterator<Item = &Model> {
+        self.models.values()
+    }
+}
+
+fn join_keys<'a>(keys: impl Iterator<Item = &'a String>) -> String {
+    keys.map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevicesFile {
+    devices: BTreeMap<String, RawDevice>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevice {
+    mem_gb: f64,
+    bandwidth_gb_s: f64,
+    tflops: f64,
+    #[serde(default)]
+    tflops_fp8: Option<f64>,
+    #[serde(default)]
+    tflops_fp4: Option<f64>,
+    idle_w: f64,
+    busy_w: f64,
+    price_usd: f64,
+    memory_price_share: f64,
+    #[serde(default)]
+    rental_usd_per_h: Option<f64>,
+    bandwidth_efficiency: f64,
+    compute_efficiency: f64,
+    step_overhead_s: f64,
+    usable_memory_share: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsFile {
+    models: BTreeMap<String, RawModel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    kind: ModelKind,
+    total_params_b: f64,
+    active_params_b: f64,
+    #[serde(default)]
+    shared_params_b: Option<f64>,
+    weights_gb: BTreeMap<String, f64>,
+    kv_bytes_per_token: f64,
+    context_limit_tokens: u64,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, CatalogError> {
+    let parse_err = |key: String, e: toml::de::Error| {
+        let mut message = e.message().to_string();
+        if let Some(span) = e.span() {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            message = format!("{message} (line {line})");
+        }
+        CatalogError::Parse {
+            file: file.to_path_buf(),
+            key,
+            message,
+        }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| parse_err(".".into(), e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        parse_err(key, e.into_inner())
+    })
+}
+
+/// Builds `Invalid` errors for one file.
+struct Check<'a> {
+    file: &'a Path,
+}
+
+impl Check<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> CatalogError {
+        CatalogError::Invalid {
+            file: self.file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A finite number > 0; `what` says what the value means.
+    fn positive(&self, key: String, v: f64, what: &str) -> Result<f64, CatalogError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(
+                key,
+                format!("must be a number greater than 0 (got {v}): {what}"),
+            ))
+        }
+    }
+
+    /// A finite number >= 0.
+    fn non_negative(&self, key: String, v: f64, what: &str) -> Result<f64, CatalogError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(
+                key,
+                format!("must be a number of at least 0 (got {v}): {what}"),
+            ))
+        }
+    }
+
+    /// A share in [0, 1].
+    fn share(&self, key: String, v: f64, what: &str) -> Result<f64, CatalogError> {
+        if v.is_finite() && (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(key, format!("must be between 0 and 1 (got {v}): {what}")))
+        }
+    }
+
+    /// A share in (0, 1].
+    fn efficiency(&self, key: String, v: f64, what: &str) -> Result<f64, CatalogError> {
+        if v.is_finite() && v > 0.0 && v <= 1.0 {
+            Ok(v)
+        } else {
+            Err(self.err(
+                key,
+                format!("must be greater than 0 and at most 1 (got {v}): {what}"),
+            ))
+        }
+    }
+
+    fn optional_positive(
+        &self,
+        key: String,
+        v: Option<f64>,
+        what: &str,
+    ) -> Result<Option<f64>, CatalogError> {
+        v.map(|v| self.positive(key, v, what)).transpose()
+    }
+}
+
+fn resolve_device(check: &Check<'_>, name: String, raw: RawDevice) -> Result<Device, CatalogError> {
+    let k = |field: &str| format!("devices.{name}.{field}");
+    let idle_w = check.non_negative(k("idle_w"), raw.idle_w, "the idle power in W")?;
+    let busy_w = check.positive(k("busy_w"), raw.busy_w, "the power when serving, in W")?;
+    if idle_w > busy_w {
+        return Err(check.err(
+            k("idle_w"),
+            format!("is above busy_w ({idle_w} > {busy_w}); idle power must not exceed busy power"),
+        ));
+    }
+    Ok(Device {
+        mem_gb: check.positive(k("mem_gb"), raw.mem_gb, "the device memory in GB")?,
+        bandwidth_gb_s: check.positive(
+            k("bandwidth_gb_s"),
+            raw.bandwidth_gb_s,
+            "the peak memory bandwidth in GB/s",
+        )?,
+        tflops: check.positive(k("tflops"), raw.tflops, "dense BF16/FP16 TFLOPS")?,
+        tflops_fp8: check.optional_positive(
+            k("tflops_fp8"),
+            raw.tflops_fp8,
+            "dense FP8 TFLOPS (leave the key out if the device has no FP8 units)",
+        )?,
+        tflops_fp4: check.optional_positive(
+            k("tflops_fp4"),
+            raw.tflops_fp4,
+            "dense FP4 TFLOPS (leave the key out if the device has no FP4 units)",
+        )?,
+        idle_w,
+        busy_w,
+        price_usd: check.positive(k("price_usd"), raw.price_usd, "the device price in USD")?,
+        memory_price_share: check.share(
+            k("memory_price_share"),
+            raw.memory_price_share,
+            "the share of the price that is memory",
+        )?,
+        rental_usd_per_h: check.optional_positive(
+            k("rental_usd_per_h"),
+            raw.rental_usd_per_h,
+            "the rental price in USD per hour (leave the key out if not rentable)",
+        )?,
+        bandwidth_efficiency: check.efficiency(
+            k("bandwidth_efficiency"),
+            raw.bandwidth_efficiency,
+            "the achieved share of peak bandwidth (e_m, typically 0.6-0.95)",
+        )?,
+        compute_efficiency: check.efficiency(
+            k("compute_efficiency"),
+            raw.compute_efficiency,
+            "the achieved share of peak compute (e_c, typically 0.2-0.9)",
+        )?,
+        step_overhead_s: check.non_negative(
+            k("step_overhead_s"),
+            raw.step_overhead_s,
+            "the fixed overhead per step in seconds (t_0, typically 0-0.02)",
+        )?,
+        usable_memory_share: check.efficiency(
+            k("usable_memory_share"),
+            raw.usable_memory_share,
+            "the share of memory usable for weights and KV cache",
+        )?,
+        name,
+    })
+}
+
+fn resolve_model(check: &Check<'_>, name: String, raw: RawModel) -> Result<Model, CatalogError> {
+    let k = |field: &str| format!("models.{name}.{field}");
+    let total = check.positive(
+        k("total_params_b"),
+        raw.total_params_b,
+        "all parameters in billions",
+    )?;
+    let active = check.positive(
+        k("active_params_b"),
+        raw.active_params_b,
+        "parameters used per token in billions",
+    )?;
+    if active > total {
+        return Err(check.err(
+            k("active_params_b"),
+            format!(
+                "is above total_params_b ({active} > {total}); active parameters are a part of the total"
+            ),
+        ));
+    }
+    let shared = match raw.shared_params_b {
+        None => 0.0,
+        Some(s) => {
+            let s = check.non_negative(
+                k("shared_params_b"),
+                s,
+                "parameters read at every token whatever the routing, in billions",
+            )?;
+            if s > active {
+                return Err(check.err(
+                    k("shared_params_b"),
+                    format!(
+                        "is above active_params_b ({s} > {active}); shared parameters are a part of the active ones"
+                    ),
+                ));
+            }
+            s
+        }
+    };
+    if raw.weights_gb.is_empty() {
+        return Err(check.err(
+            k("weights_gb"),
+            "holds no quantisation; add e.g. `bf16 = <GB>` under this table",
+        ));
+    }
+    for (q, gb) in &raw.weights_gb {
+        check.positive(
+            format!("models.{name}.weights_gb.{q}"),
+            *gb,
+            "the weight size in GB at this quantisation",
+        )?;
+    }
+    let kv = check.positive(
+        k("kv_bytes_per_token"),
+        raw.kv_bytes_per_token,
+        "KV-cache bytes per context token",
+    )?;
+    if raw.context_limit_tokens == 0 {
+        return Err(check.err(
+            k("context_limit_tokens"),
+            "must be at least 1: the longest context the model supports, in tokens",
+        ));
+    }
+    Ok(Model {
+        name,
+        kind: raw.kind,
+        total_params_b: total,
+        active_params_b: active,
+        shared_params_b: shared,
+        weights_gb: raw.weights_gb,
+        kv_bytes_per_token: kv,
+        context_limit_tokens: raw.context_limit_tokens,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_DEVICE: &str = r#"
+[devices.toy]
+mem_gb = 10
+bandwidth_gb_s = 100.0
+tflops = 10.0
+idle_w = 5.0
+busy_w = 50.0
+price_usd = 1000.0
+memory_price_share = 0.5
+bandwidth_efficiency = 1.0
+compute_efficiency = 1.0
+step_overhead_s = 0.0
+usable_memory_share = 1.0
+"#;
+
+    const ONE_MODEL: &str = r#"
+[models.toy]
+kind = "llm"
+total_params_b = 1.0
+active_params_b = 1.0
+kv_bytes_per_token = 1000
+context_limit_tokens = 100
+
+[models.toy.weights_gb]
+bf16 = 2.0
+"#;
+
+    fn from(devices: &str, models: &str) -> Result<Catalog, CatalogError> {
+        Catalog::from_toml(
+            devices,
+            Path::new("devices.toml"),
+            models,
+            Path::new("models.toml"),
+        )
+    }
+
+    #[test]
+    fn builtin_catalogue_loads_and_holds_the_reference_entries() {
+        let c = Catalog::builtin().expect("the shipped catalogue is valid");
+        for d in [
+            "framework_desktop",
+            "mac_studio_m3_ultra_96gb",
+            "mac_studio_m3_ultra_512gb",
+            "dgx_spark",
+            "rtx_5090",
+            "rtx_4090",
+            "copilot_laptop_npu",
+            "a100_80gb",
+            "h100_sxm",
+            "h200",
+            "b200",
+            "mi300x",
+        ] {
+            assert_eq!(c.device(d).unwrap().name, d);
+        }
+        for m in [
+            "llama_3_1_8b",
+            "llama_3_1_70b",
+            "qwen3_30b_a3b",
+            "gpt_oss_20b",
+            "gpt_oss_120b",
+            "phi_4_mini",
+            "whisper_large_v3_turbo",
+        ] {
+            assert_eq!(c.model(m).unwrap().name, m);
+        }
+        assert_eq!(c.devices().count(), 12);
+        assert_eq!(c.models().count(), 7);
+        let h100 = c.device("h100_sxm").unwrap();
+        assert_eq!(h100.mem_gb, 80.0);
+        assert_eq!(h100.tflops_fp8, Some(1979.0));
+        assert!(c.device("a100_80gb").unwrap().tflops_fp8.is_none());
+        let oss = c.model("gpt_oss_120b").unwrap();
+        assert!(oss.is_moe());
+        assert_eq!(oss.weights_gb["mxfp4"], 63.0);
+        assert!(!c.model("llama_3_1_8b").unwrap().is_moe());
+        assert_eq!(
+            c.model("whisper_large_v3_turbo").unwrap().kind,
+            ModelKind::SpeechToText
+        );
+    }
+
+    #[test]
+    fn files_on_disk_match_the_embedded_copies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let c = Catalog::load(
+            root.join(BUILTIN_DEVICES_PATH),
+            root.join(BUILTIN_MODELS_PATH),
+        )
+        .unwrap();
+        let b = Catalog::builtin().unwrap();
+        assert_eq!(c.devices, b.devices);
+        assert_eq!(c.models, b.models);
+    }
+
+    #[test]
+    fn integers_parse_as_numbers_and_capex_scales_the_memory_share() {
+        let c = from(ONE_DEVICE, ONE_MODEL).unwrap();
+        let d = c.device("toy").unwrap();
+        assert_eq!(d.mem_gb, 10.0);
+        assert_eq!(d.capex_usd(1.0), 1000.0);
+        assert_eq!(d.capex_usd(3.0), 2000.0);
+        assert_eq!(c.model("toy").unwrap().shared_params_b, 0.0);
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let c = Catalog::builtin().unwrap();
+        let e = c.device("h100").unwrap_err().to_string();
+        assert!(e.contains("unknown device `h100`"), "{e}");
+        assert!(
+            e.contains("h100_sxm") && e.contains("framework_desktop"),
+            "{e}"
+        );
+        let e = c.model("llama").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown model `llama`") && e.contains("gpt_oss_20b"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_file_key_and_fix() {
+        let bad = ONE_DEVICE.replace("mem_gb = 10", "mem_gb = -1");
+        let e = from(&bad, ONE_MODEL).unwrap_err().to_string();
+        assert!(
+            e.starts_with("devices.toml: devices.toy.mem_gb: must be a number greater than 0"),
+            "{e}"
+        );
+
+        let bad = ONE_DEVICE.replace("memory_price_share = 0.5", "memory_price_share = 1.5");
+        let e = from(&bad, ONE_MODEL).unwrap_err().to_string();
+        assert!(
+            e.contains("devices.toy.memory_price_share: must be between 0 and 1"),
+            "{e}"
+        );
+
+        let bad = ONE_DEVICE.replace("bandwidth_efficiency = 1.0", "bandwidth_efficiency = 0.0");
+        let e = from(&bad, ONE_MODEL).unwrap_err().to_string();
+        assert!(
+            e.contains("devices.toy.bandwidth_efficiency: must be greater than 0 and at most 1"),
+            "{e}"
+        );
+
+        let bad = ONE_MODEL.replace("active_params_b = 1.0", "active_params_b = 2.0");
+        let e = from(ONE_DEVICE, &bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("models.toml: models.toy.active_params_b: is above total_params_b"),
+            "{e}"
+        );
+
+        let bad = ONE_MODEL.replace("bf16 = 2.0", "bf16 = 0.0");
+        let e = from(ONE_DEVICE, &bad).unwrap_err().to_string();
+        assert!(
+            e.contains("models.toy.weights_gb.bf16: must be a number greater than 0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_keys_are_parse_errors_with_the_key_path() {
+        let bad = ONE_DEVICE.replace("mem_gb = 10", "mem_gb = 10\nmemory_gb = 10");
+        let e = from(&bad, ONE_MODEL).unwrap_err();
+        assert!(matches!(e, CatalogError::Parse { .. }), "{e}");
+        let e = e.to_string();
+        assert!(
+            e.contains("devices.toml: devices.toy") && e.contains("memory_gb"),
+            "{e}"
+        );
+
+        let bad = ONE_DEVICE.replace("tflops = 10.0\n", "");
+        let e = from(&bad, ONE_MODEL).unwrap_err().to_string();
+        assert!(e.contains("devices.toy") && e.contains("tflops"), "{e}");
+
+        let bad = ONE_MODEL.replace("kind = \"llm\"", "kind = \"vision\"");
+        let e = from(ONE_DEVICE, &bad).unwrap_err().to_string();
+        assert!(e.contains("models.toy.kind"), "{e}");
+    }
+}

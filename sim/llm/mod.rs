@@ -1,0 +1,15 @@
+//! LLM hardware and model data and the service times derived from them.
+//!
+//! This module owns the device and model catalogue ([`catalog`], read from
+//! `scenarios/catalog/devices.toml` and `models.toml`), the roofline service
+//! time model of DOMAIN.md section 3 ([`roofline`]: prefill time, decode step
+//! time, memory budget of one model on one device or tensor-parallel group)
+//! and the reference measurements that the catalogue's efficiency parameters
+//! are calibrated against ([`calibration`]).
+//!
+//! It never prints and never simulates: the engine asks [`roofline::ServingCost`]
+//! for step times and memory budgets.
+
+pub mod calibration;
+pub mod catalog;
+pub mod roofline;
