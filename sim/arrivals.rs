@@ -186,6 +186,31 @@ impl PoissonArrivals {
         }
     }
 
+    /// The same population shape with `users` users: every group keeps its
+    /// per-user rate, profile and time zone, and its share of the users
+    /// (rounded so that the counts add up to `users`).
+    pub fn with_users(&self, users: u32) -> PoissonArrivals {
+        let total: u64 = self.groups.iter().map(|g| g.users as u64).sum();
+        let mut groups = Vec::with_capacity(self.groups.len());
+        let mut first = 0u64;
+        let mut cum = 0u64;
+        for g in &self.groups {
+            cum += g.users as u64;
+            let end = if total == 0 {
+                0
+            } else {
+                (cum as f64 / total as f64 * users as f64).round() as u64
+            };
+            groups.push(UserGroup {
+                first_user: first as u32,
+                users: (end - first) as u32,
+                ..g.clone()
+            });
+            first = end;
+        }
+        PoissonArrivals::new(groups)
+    }
+
     /// Daily mean of the total arrival rate, requests per second.
     pub fn mean_rate_per_s(&self) -> f64 {
         self.mean_rate_per_s

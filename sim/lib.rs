@@ -22,6 +22,8 @@ pub mod output;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod sizing;
+pub mod slo;
 pub mod stats;
 pub mod step;
 pub mod table;

@@ -47,6 +47,26 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Find the least hardware that meets the scenario's service level:
+    /// servers per pooled placement (at every pool size of [sizing]), and
+    /// whether one device per user meets it; writes sizing.parquet (one row
+    /// per placement and pool size) and probes.parquet (every fleet tried).
+    Size {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "notebooks-output")]
+        out: PathBuf,
+        /// Override the scenario seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the number of replications per probe.
+        #[arg(long)]
+        replications: Option<usize>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Print the calibration table: predicted vs measured decode speeds for
     /// every reference measurement, from the shipped catalogue (the text of
     /// docs/calibration.md's table).
@@ -107,6 +127,13 @@ fn main() -> ExitCode {
             threads,
         } => cmd_validate(replications, customers, threads),
         Command::Calibrate => cmd_calibrate(),
+        Command::Size {
+            scenario,
+            out,
+            seed,
+            replications,
+            threads,
+        } => cmd_size(&scenario, &out, seed, replications, threads),
     };
     match result {
         Ok(code) => code,
@@ -139,13 +166,12 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Failure> {
         .map_err(Failure::Internal)
 }
 
-fn cmd_run(
+/// Load a scenario and apply the command-line overrides.
+fn load_scenario(
     path: &Path,
-    out: &Path,
     seed: Option<u64>,
     replications: Option<usize>,
-    threads: Option<usize>,
-) -> Result<ExitCode, Failure> {
+) -> Result<Scenario, Failure> {
     let mut scenario = Scenario::load(path).map_err(anyhow::Error::from)?;
     if let Some(seed) = seed {
         scenario.seed = seed;
@@ -158,6 +184,17 @@ fn cmd_run(
         }
         scenario.replications = r;
     }
+    Ok(scenario)
+}
+
+fn cmd_run(
+    path: &Path,
+    out: &Path,
+    seed: Option<u64>,
+    replications: Option<usize>,
+    threads: Option<usize>,
+) -> Result<ExitCode, Failure> {
+    let scenario = load_scenario(path, seed, replications)?;
     let dir = prepare_output_dir(&out.join(&scenario.name)).map_err(anyhow::Error::from)?;
     let pool = thread_pool(threads)?;
     eprintln!(
@@ -315,4 +352,72 @@ fn cmd_calibrate() -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn cmd_size(
+    path: &Path,
+    out: &Path,
+    seed: Option<u64>,
+    replications: Option<usize>,
+    threads: Option<usize>,
+) -> Result<ExitCode, Failure> {
+    let scenario = load_scenario(path, seed, replications)?;
+    if scenario.service_level.is_empty() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{}: service_level: sizing needs a service level: add a [service_level] table, e.g. `ttft_p99_s = 2.0`",
+            path.display()
+        )));
+    }
+    let dir = prepare_output_dir(&out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let pool = thread_pool(threads)?;
+    eprintln!(
+        "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
+        scenario.name,
+        scenario.users,
+        scenario.placements.len(),
+        scenario.sizing.pool_sizes,
+        scenario.replications
+    );
+    let started = std::time::Instant::now();
+    let results = pool.install(|| sharesim::sizing::size_scenario(&scenario));
+    let sizing_path = dir.join("sizing.parquet");
+    let probes_path = dir.join("probes.parquet");
+    write_parquet(&sizing_path, &results.rows).map_err(anyhow::Error::from)?;
+    write_parquet(&probes_path, &results.probes).map_err(anyhow::Error::from)?;
+    let cols = [
+        "placement",
+        "pool_users",
+        "feasible",
+        "servers_per_pool",
+        "devices_per_user",
+        "mem_gb_per_user",
+        "capex_usd_per_user",
+        "energy_kwh_per_user_per_day",
+        "utilization",
+        "probes",
+        "sharing_factor_memory",
+        "sharing_factor_capex",
+    ];
+    println!("{}", render(&results.rows, &cols));
+    for t in scenario.service_level.describe() {
+        println!("service level: {t} (judged at the unfavourable end of the 95 % interval)");
+    }
+    for r in &results.rows {
+        if let Some(sharesim::table::Value::Str(reason)) = sharesim::table::get(r, "reason") {
+            if !reason.is_empty() {
+                let name = sharesim::table::get(r, "placement")
+                    .map(|v| v.display())
+                    .unwrap_or_default();
+                println!("{name}: {reason}");
+            }
+        }
+    }
+    eprintln!(
+        "sized in {:.1} s ({} probes); wrote {} and {}",
+        started.elapsed().as_secs_f64(),
+        results.probes.len(),
+        sizing_path.display(),
+        probes_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -123,8 +123,12 @@ impl ReplicationOutcome {
     }
 }
 
-/// SLO targets as (TTFT, TPOT, E2E) bounds for attainment counting.
+/// Bounds a request must meet to count as attained: the attainment
+/// target's, else every TTFT/TPOT/E2E percentile bound of the service level.
 fn attainment_bounds(s: &Scenario) -> [f64; 3] {
+    if let Some(a) = s.service_level.attainment {
+        return [a.ttft_s, a.tpot_s, a.e2e_s];
+    }
     let mut b = [f64::INFINITY; 3];
     for t in &s.service_level.targets {
         let i = match t.metric {
@@ -136,6 +140,25 @@ fn attainment_bounds(s: &Scenario) -> [f64; 3] {
         b[i] = b[i].min(t.max_s);
     }
     b
+}
+
+/// Share of measured waits above the service level's wait-tail threshold
+/// (exact count for a threshold of 0).
+fn wait_tail_cell(
+    s: &Scenario,
+    wait: &LatencyHistogram,
+    waited: u64,
+    measured: u64,
+) -> Option<(String, Value)> {
+    let w = s.service_level.wait_tail?;
+    let share = if measured == 0 {
+        None
+    } else if w.above_s == 0.0 {
+        Some(waited as f64 / measured as f64)
+    } else {
+        wait.share_above(w.above_s)
+    };
+    Some(cell("p_wait_above", Value::F64(share)))
 }
 
 /// Simulate one placement in one replication.
@@ -400,6 +423,7 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
+    row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
     let percentiles = reported_percentiles(s);
     latency_cells(&mut row, "wait", &r.wait, &percentiles);
     latency_cells(&mut row, "response", &r.response, &percentiles);
@@ -518,6 +542,7 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         ),
     ]);
     let _ = dedicated;
+    row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
     let percentiles = reported_percentiles(s);
     for (name, h) in [
         ("wait", &r.wait),
@@ -559,27 +584,12 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
             Value::F64(est.and_then(|e| e.ci95.is_finite().then_some(e.ci95))),
         ));
     }
-    // Service level: met when the upper end of each target's 95 % interval
-    // is within the bound (with one replication, the point estimate).
-    let met = if s.service_level.targets.is_empty() {
-        None
-    } else {
-        let mut all = true;
-        for t in &s.service_level.targets {
-            let column = format!("{}_{}_s", t.metric.name(), percentile_label(t.percentile));
-            let est =
-                Estimate::from_values(rows.iter().map(|r| get(r, &column).and_then(Value::as_f64)));
-            let upper = est.map(|e| {
-                if e.ci95.is_finite() {
-                    e.upper()
-                } else {
-                    e.mean
-                }
-            });
-            all &= upper.is_some_and(|u| u <= t.max_s);
-        }
-        Some(all)
-    };
+    let verdict = crate::slo::judge(s, rows);
+    let met = verdict.as_ref().map(|v| v.met);
+    out.push(cell(
+        "slo_detail",
+        Value::Str(verdict.map_or_else(String::new, |v| v.describe())),
+    ));
     out.push(cell("slo_met", Value::Bool(met)));
     out
 }

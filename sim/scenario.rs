@@ -55,6 +55,33 @@ pub struct RawScenario {
     pub placements: Vec<RawPlacement>,
     /// Service-level targets, e.g. `wait_p99_s = 2.0`.
     pub service_level: Option<toml::Table>,
+    /// Options of `sharesim size`.
+    pub sizing: Option<RawSizing>,
+}
+
+/// `[sizing]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSizing {
+    /// Pool sizes k for the pool-size curve: whole numbers of users per pool,
+    /// or "all". Default: ["all"].
+    pub pool_sizes: Option<Vec<toml::Value>>,
+    /// Largest fleet a probe may try before the answer is "infeasible".
+    pub max_servers: Option<u64>,
+    /// Fewest measured requests (all replications) a probe needs to be
+    /// trusted; shorter runs are lengthened. Default 20,000.
+    pub min_measured_requests: Option<u64>,
+}
+
+/// Resolved `[sizing]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SizingConfig {
+    /// Users per pool, ascending; the last is all users.
+    pub pool_sizes: Vec<usize>,
+    /// Largest fleet tried (None: derived from the analytic guess).
+    pub max_servers: Option<usize>,
+    /// Fewest measured requests per probe.
+    pub min_measured_requests: u64,
 }
 
 /// `[users]`.
@@ -374,11 +401,71 @@ impl PercentileTarget {
     }
 }
 
-/// All targets of a scenario (possibly none: then nothing is judged).
+/// "At most `max_share` of requests wait longer than `above_s`".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitTailTarget {
+    /// Wait threshold, seconds (0: any wait).
+    pub above_s: f64,
+    /// Largest share of requests allowed above it.
+    pub max_share: f64,
+}
+
+/// DistServe-style: at least `share` of requests meet every bound at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttainmentTarget {
+    /// Required share of requests, in (0, 1].
+    pub share: f64,
+    /// TTFT bound, seconds (infinite: none).
+    pub ttft_s: f64,
+    /// TPOT bound, seconds (infinite: none).
+    pub tpot_s: f64,
+    /// E2E bound, seconds (infinite: none).
+    pub e2e_s: f64,
+}
+
+/// All targets of a scenario (possibly none: then nothing is judged). Every
+/// target must hold.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceLevel {
-    /// Percentile bounds; all must hold.
+    /// Percentile bounds.
     pub targets: Vec<PercentileTarget>,
+    /// A bound on the share of requests waiting longer than a threshold.
+    pub wait_tail: Option<WaitTailTarget>,
+    /// An attainment target (LLM scenarios).
+    pub attainment: Option<AttainmentTarget>,
+}
+
+impl ServiceLevel {
+    /// True when nothing is bounded.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty() && self.wait_tail.is_none() && self.attainment.is_none()
+    }
+
+    /// One line per target, for printing.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| format!("{} <= {} s", t.label(), t.max_s))
+            .collect();
+        if let Some(w) = self.wait_tail {
+            out.push(format!("P(wait > {} s) <= {}", w.above_s, w.max_share));
+        }
+        if let Some(a) = self.attainment {
+            let mut bounds = Vec::new();
+            for (n, v) in [("TTFT", a.ttft_s), ("TPOT", a.tpot_s), ("E2E", a.e2e_s)] {
+                if v.is_finite() {
+                    bounds.push(format!("{n} <= {v} s"));
+                }
+            }
+            out.push(format!(
+                "at least {} of requests meet {}",
+                a.share,
+                bounds.join(" and ")
+            ));
+        }
+        out
+    }
 }
 
 /// A validated scenario, ready to run.
@@ -412,6 +499,8 @@ pub struct Scenario {
     pub placements: Vec<Placement>,
     /// Targets.
     pub service_level: ServiceLevel,
+    /// Sizing options.
+    pub sizing: SizingConfig,
 }
 
 impl Scenario {
@@ -435,6 +524,68 @@ impl Scenario {
     /// request served alone).
     pub fn offered_load_erlangs(&self) -> f64 {
         self.arrivals.mean_rate_per_s() * self.mean_service_s
+    }
+
+    /// A copy that simulates only placement `placement`, for `users` users
+    /// (same per-user load and mix), optionally with `servers` servers and
+    /// another horizon. Sizing probes are built this way.
+    pub fn probe(
+        &self,
+        placement: usize,
+        users: usize,
+        servers: Option<usize>,
+        horizon_s: f64,
+    ) -> Scenario {
+        let mut s = self.clone();
+        let mut p = self.placements[placement].clone();
+        if let (Some(n), PlacementKind::Pooled { servers, .. }) = (servers, &mut p.kind) {
+            *servers = n;
+        }
+        s.placements = vec![p];
+        if users != self.users {
+            s.users = users;
+            s.arrivals = self.arrivals.with_users(users as u32);
+        }
+        s.horizon_s = horizon_s;
+        s
+    }
+
+    /// Percentile `q` (0..1) of a request's service time alone on a server
+    /// of `placement` (generic: the service time; LLM: prefill, or prefill +
+    /// decode when `whole` is true), from a fixed sample of 20,000 requests.
+    pub fn service_quantile_s(&self, placement: usize, q: f64, whole: bool) -> f64 {
+        let mut v: Vec<f64> = match (&self.workload, &self.placements[placement].llm) {
+            (Workload::Llm(l), Some(server)) => token_sample(l)
+                .iter()
+                .map(|&(i, o)| {
+                    let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
+                    if whole {
+                        pre + dec
+                    } else {
+                        pre
+                    }
+                })
+                .collect(),
+            (Workload::Generic { service }, _) => {
+                let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
+                (0..20_000).map(|_| service.sample(&mut rng)).collect()
+            }
+            (Workload::Llm(_), None) => return 0.0,
+        };
+        v.sort_by(f64::total_cmp);
+        let idx = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+        v[idx]
+    }
+
+    /// Mean prompt and output tokens per request (LLM), from the fixed sample.
+    pub fn mean_tokens(&self) -> Option<(f64, f64)> {
+        let l = self.llm()?;
+        let sample = token_sample(l);
+        let n = sample.len() as f64;
+        Some((
+            sample.iter().map(|x| x.0 as f64).sum::<f64>() / n,
+            sample.iter().map(|x| x.1 as f64).sum::<f64>() / n,
+        ))
     }
 
     /// The LLM workload, if this is an LLM scenario.
@@ -851,7 +1002,13 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let arrivals = PoissonArrivals::new(groups);
 
-    let service_level = resolve_service_level(&c, raw.service_level.as_ref())?;
+    let service_level = resolve_service_level(
+        &c,
+        raw.service_level.as_ref(),
+        matches!(workload, Workload::Llm(_)),
+    )?;
+
+    let sizing = resolve_sizing(&c, raw.sizing.as_ref(), users)?;
 
     Ok(Scenario {
         name,
@@ -867,6 +1024,54 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         mean_service_s,
         placements,
         service_level,
+        sizing,
+    })
+}
+
+fn resolve_sizing(
+    c: &Check,
+    raw: Option<&RawSizing>,
+    users: usize,
+) -> Result<SizingConfig, ScenarioError> {
+    let mut pool_sizes = Vec::new();
+    if let Some(list) = raw.and_then(|r| r.pool_sizes.as_ref()) {
+        if list.is_empty() {
+            return Err(c.err(
+                "sizing.pool_sizes",
+                "is empty: list users per pool, e.g. [1, 4, 100, \"all\"], or remove the key",
+            ));
+        }
+        for (i, v) in list.iter().enumerate() {
+            let k = match v {
+                toml::Value::Integer(k) if *k >= 1 => (*k as usize).min(users),
+                toml::Value::String(a) if a == "all" => users,
+                _ => {
+                    return Err(c.err(
+                        format!("sizing.pool_sizes[{i}]"),
+                        format!("{v} is not a pool size: use a whole number of users (at least 1) or \"all\""),
+                    ))
+                }
+            };
+            pool_sizes.push(k);
+        }
+    } else {
+        pool_sizes.push(users);
+    }
+    pool_sizes.sort_unstable();
+    pool_sizes.dedup();
+    let max_servers = match raw.and_then(|r| r.max_servers) {
+        Some(0) => return Err(c.err("sizing.max_servers", "must be at least 1")),
+        Some(n) => Some(n as usize),
+        None => None,
+    };
+    let min_measured_requests = raw.and_then(|r| r.min_measured_requests).unwrap_or(20_000);
+    if min_measured_requests == 0 {
+        return Err(c.err("sizing.min_measured_requests", "must be at least 1"));
+    }
+    Ok(SizingConfig {
+        pool_sizes,
+        max_servers,
+        min_measured_requests,
     })
 }
 
@@ -1329,22 +1534,72 @@ fn parse_percentile_digits(d: &str) -> Option<f64> {
     d.parse().ok()
 }
 
+fn number(c: &Check, key: &str, v: &toml::Value) -> Result<f64, ScenarioError> {
+    match v {
+        toml::Value::Float(f) => Ok(*f),
+        toml::Value::Integer(i) => Ok(*i as f64),
+        _ => Err(c.err(key, "must be a number")),
+    }
+}
+
 fn resolve_service_level(
     c: &Check,
     t: Option<&toml::Table>,
+    llm: bool,
 ) -> Result<ServiceLevel, ScenarioError> {
     let Some(t) = t else {
         return Ok(ServiceLevel::default());
     };
     let mut targets = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut wait_above_s = None;
+    let mut wait_above_max = None;
+    let mut attainment_share = None;
+    let mut attainment_bounds = [None; 3];
     for (k, v) in t {
         let key = format!("service_level.{k}");
-        let max_s = match v {
-            toml::Value::Float(f) => *f,
-            toml::Value::Integer(i) => *i as f64,
-            _ => return Err(c.err(&key, "must be a number of seconds")),
-        };
+        let value = number(c, &key, v)?;
+        match k.as_str() {
+            "p_wait_above_s" => {
+                wait_above_s = Some(c.non_negative(&key, value)?);
+                continue;
+            }
+            "p_wait_above_max" => {
+                if !(value > 0.0 && value < 1.0) {
+                    return Err(c.err(
+                        &key,
+                        format!("must be a share in (0, 1), e.g. 0.01 (got {value})"),
+                    ));
+                }
+                wait_above_max = Some(value);
+                continue;
+            }
+            "attainment" => {
+                if !(value > 0.0 && value <= 1.0) {
+                    return Err(c.err(
+                        &key,
+                        format!("must be a share in (0, 1], e.g. 0.9 (got {value})"),
+                    ));
+                }
+                attainment_share = Some(value);
+                continue;
+            }
+            "attainment_ttft_s" | "attainment_tpot_s" | "attainment_e2e_s" => {
+                if !llm {
+                    return Err(c.err(
+                        &key,
+                        "attainment bounds apply to LLM scenarios ([model] + [requests])",
+                    ));
+                }
+                let i = ["attainment_ttft_s", "attainment_tpot_s", "attainment_e2e_s"]
+                    .iter()
+                    .position(|x| x == k)
+                    .expect("listed");
+                attainment_bounds[i] = Some(c.positive(&key, value)?);
+                continue;
+            }
+            _ => {}
+        }
         let parsed = k
             .strip_suffix("_s")
             .and_then(|rest| rest.rsplit_once("_p"))
@@ -1352,9 +1607,22 @@ fn resolve_service_level(
         let Some((metric, digits)) = parsed else {
             return Err(c.err(
                 &key,
-                "unknown target: write `<metric>_p<percentile>_s = seconds` with metric wait or response, e.g. `wait_p99_s = 2.0` or `response_p999_s = 10`",
+                "unknown target: write `<metric>_p<percentile>_s = seconds` (metric wait or response; ttft, tpot, e2e in LLM scenarios), e.g. `wait_p99_s = 2.0`; or `p_wait_above_s` with `p_wait_above_max`; or `attainment` with `attainment_ttft_s` / `attainment_tpot_s` / `attainment_e2e_s`",
             ));
         };
+        let llm_metric = matches!(
+            metric,
+            LatencyMetric::Ttft | LatencyMetric::Tpot | LatencyMetric::E2e
+        );
+        if llm_metric && !llm {
+            return Err(c.err(&key, format!("{} applies to LLM scenarios; this scenario has a generic [service]: use wait or response", metric.name())));
+        }
+        if metric == LatencyMetric::Response && llm {
+            return Err(c.err(
+                &key,
+                "an LLM scenario measures ttft, tpot and e2e: use e2e instead of response",
+            ));
+        }
         let percentile = parse_percentile_digits(digits)
             .filter(|p| *p > 0.0 && *p < 100.0)
             .ok_or_else(|| {
@@ -1365,11 +1633,11 @@ fn resolve_service_level(
                     ),
                 )
             })?;
-        c.positive(&key, max_s)?;
+        c.positive(&key, value)?;
         let target = PercentileTarget {
             metric,
             percentile,
-            max_s,
+            max_s: value,
         };
         if let Some(prev) = seen.insert(target.label(), key.clone()) {
             return Err(c.err(
@@ -1379,12 +1647,28 @@ fn resolve_service_level(
         }
         targets.push(target);
     }
-    // Contradiction: a higher percentile of the same metric bounded below a lower one
-    // is not contradictory; a lower bound for a higher percentile makes the lower
-    // percentile's bound redundant, which is fine. Response >= wait always, so a
-    // response bound below the wait bound of the same percentile makes the wait bound moot:
-    // accepted. Nothing to reject beyond duplicates and empty tables.
-    if targets.is_empty() {
+    let wait_tail = match (wait_above_s, wait_above_max) {
+        (Some(above_s), Some(max_share)) => Some(WaitTailTarget { above_s, max_share }),
+        (None, None) => None,
+        (Some(_), None) => return Err(c.err("service_level.p_wait_above_max", "missing: `p_wait_above_s` needs `p_wait_above_max`, the largest share of requests that may wait longer")),
+        (None, Some(_)) => return Err(c.err("service_level.p_wait_above_s", "missing: `p_wait_above_max` needs `p_wait_above_s`, the wait in seconds it bounds (0 for any wait)")),
+    };
+    let attainment = match (attainment_share, attainment_bounds) {
+        (None, [None, None, None]) => None,
+        (Some(_), [None, None, None]) => return Err(c.err("service_level.attainment", "needs at least one of `attainment_ttft_s`, `attainment_tpot_s`, `attainment_e2e_s`")),
+        (None, _) => return Err(c.err("service_level.attainment", "missing: attainment bounds need `attainment`, the share of requests that must meet them all (e.g. 0.9)")),
+        (Some(share), [ttft, tpot, e2e]) => Some(AttainmentTarget {
+            share,
+            ttft_s: ttft.unwrap_or(f64::INFINITY),
+            tpot_s: tpot.unwrap_or(f64::INFINITY),
+            e2e_s: e2e.unwrap_or(f64::INFINITY),
+        }),
+    };
+    // Contradictions: a bound on a higher percentile below the bound on a lower
+    // percentile of the same metric only makes the lower one redundant, and e2e
+    // >= ttft makes a lower e2e bound redundant too: accepted. What cannot be
+    // judged (empty tables, half pairs, duplicates) is rejected above and here.
+    if targets.is_empty() && wait_tail.is_none() && attainment.is_none() {
         return Err(c.err(
             "service_level",
             "is empty: give at least one target such as `wait_p99_s = 2.0`, or remove the table",
@@ -1395,7 +1679,11 @@ fn resolve_service_level(
             .cmp(&b.metric)
             .then(a.percentile.total_cmp(&b.percentile))
     });
-    Ok(ServiceLevel { targets })
+    Ok(ServiceLevel {
+        targets,
+        wait_tail,
+        attainment,
+    })
 }
 
 #[cfg(test)]
