@@ -60,8 +60,40 @@ pub struct BatchConfig {
     pub fast_forward: bool,
 }
 
+/// Where a batching fleet's requests come from, in time order; told of
+/// every completion so that closed-loop users can send their next request.
+pub trait LlmSource {
+    /// Time of the next request, if any.
+    fn peek_s(&mut self) -> Option<f64>;
+    /// The next request.
+    fn next_request(&mut self) -> Option<LlmRequest>;
+    /// `user`'s request finished (or was refused) at `end_s`.
+    fn completed(&mut self, user: u32, end_s: f64);
+}
+
+/// A fixed list of requests (open loop).
+pub struct IterSource<I: Iterator<Item = LlmRequest>>(std::iter::Peekable<I>);
+
+impl<I: Iterator<Item = LlmRequest>> IterSource<I> {
+    /// Wrap an iterator of requests in arrival order.
+    pub fn new(it: I) -> Self {
+        IterSource(it.peekable())
+    }
+}
+
+impl<I: Iterator<Item = LlmRequest>> LlmSource for IterSource<I> {
+    fn peek_s(&mut self) -> Option<f64> {
+        self.0.peek().map(|r| r.arrival_s)
+    }
+    fn next_request(&mut self) -> Option<LlmRequest> {
+        self.0.next()
+    }
+    fn completed(&mut self, _user: u32, _end_s: f64) {}
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Seq {
+    user: u32,
     arrival_s: f64,
     start_s: f64,
     first_token_s: f64,
@@ -167,6 +199,8 @@ pub struct BatchingFleet {
     usage: FleetUsage,
     kv_total: u64,
     kv_last_s: f64,
+    /// Completions (user, time) not yet reported to the source.
+    done: Vec<(u32, f64)>,
 }
 
 impl BatchingFleet {
@@ -187,19 +221,25 @@ impl BatchingFleet {
             usage: FleetUsage::default(),
             kv_total: 0,
             kv_last_s: 0.0,
+            done: Vec::new(),
         }
     }
 
     /// Serve every request of `requests` (in arrival order), then drain.
     pub fn run(
-        mut self,
+        self,
         requests: impl Iterator<Item = LlmRequest>,
         rec: &mut LlmRecorder,
     ) -> FleetUsage {
-        let mut requests = requests.peekable();
+        self.run_source(&mut IterSource::new(requests), rec)
+    }
+
+    /// Serve every request the source gives, reporting completions back to
+    /// it, until it and the fleet are empty.
+    pub fn run_source(mut self, source: &mut impl LlmSource, rec: &mut LlmRecorder) -> FleetUsage {
         let mut arrival_seq = self.events.take_seq();
         loop {
-            let next_arrival = requests.peek().map(|r| (r.arrival_s, arrival_seq));
+            let next_arrival = source.peek_s().map(|t| (t, arrival_seq));
             let next_event = self.events.peek().map(|e| (e.time_s, e.seq));
             let take_arrival = match (next_arrival, next_event) {
                 (None, None) => break,
@@ -208,7 +248,7 @@ impl BatchingFleet {
                 (Some(a), Some(e)) => a.0 < e.0 || (a.0 == e.0 && a.1 < e.1),
             };
             if take_arrival {
-                let r = requests.next().expect("peeked");
+                let r = source.next_request().expect("peeked");
                 arrival_seq = self.events.take_seq();
                 self.arrive(r, rec);
             } else {
@@ -219,6 +259,9 @@ impl BatchingFleet {
                     continue; // superseded by a shorter plan
                 }
                 self.boundary(s, e.time_s, rec);
+            }
+            for (user, t) in self.done.drain(..) {
+                source.completed(user, t);
             }
         }
         self.usage
@@ -234,13 +277,16 @@ impl BatchingFleet {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > self.cfg.context_limit_tokens {
             rec.reject(t, RejectReason::ContextLimit);
+            self.done.push((r.user, t));
             return;
         }
         if need > self.cfg.kv_budget_tokens {
             rec.reject(t, RejectReason::KvBudget);
+            self.done.push((r.user, t));
             return;
         }
         let seq = Seq {
+            user: r.user,
             arrival_s: t,
             start_s: f64::NAN,
             first_token_s: f64::NAN,
@@ -391,6 +437,7 @@ impl BatchingFleet {
             Phase::Idle => {}
             Phase::Prefill { start_s } => {
                 self.usage.busy_s += w.overlap_s(start_s, t);
+                rec.timeline.busy(start_s, t);
                 let ids = std::mem::take(&mut self.servers[s].prefilling);
                 for &id in &ids {
                     let seq = &mut self.seqs[id as usize];
@@ -413,6 +460,7 @@ impl BatchingFleet {
             Phase::Decode { start_s, steps } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
+                rec.timeline.busy(start_s, t);
                 self.usage.decode_s += overlap;
                 self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
                 let server = &mut self.servers[s];
@@ -510,6 +558,7 @@ impl BatchingFleet {
         self.note_kv(t);
         self.kv_total -= seq.kv_need();
         rec.record(seq.arrival_s, seq.start_s, seq.first_token_s, t, seq.output);
+        self.done.push((seq.user, t));
         self.free_ids.push(id);
     }
 }

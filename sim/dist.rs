@@ -10,6 +10,8 @@ use rand_distr::{Distribution, Exp1, StandardNormal};
 
 /// z-value of the 99th percentile of the standard normal distribution.
 pub const Z_P99: f64 = 2.326_347_874_040_841;
+/// z-value of the 90th percentile of the standard normal distribution.
+pub const Z_P90: f64 = 1.281_551_565_544_601;
 
 /// A validated, sampleable distribution of a non-negative quantity.
 #[derive(Debug, Clone)]
@@ -45,6 +47,15 @@ impl Dist {
         Dist::LogNormal {
             mu: median.ln(),
             sigma: (p99 / median).ln() / Z_P99,
+        }
+    }
+
+    /// Lognormal with the given median and the quantile whose standard
+    /// normal z-value is `z` (e.g. [`Z_P90`]).
+    pub fn lognormal_median_quantile(median: f64, quantile: f64, z: f64) -> Dist {
+        Dist::LogNormal {
+            mu: median.ln(),
+            sigma: (quantile / median).ln() / z,
         }
     }
 

@@ -67,6 +67,37 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
+    /// parallel; each finished point is written at once to
+    /// OUT/<name>/parts/, and OUT/<name>/sweep.parquet combines them when all
+    /// are done. Ctrl-C stops cleanly; --resume runs only missing points.
+    Sweep {
+        /// Scenario file with a [sweep] table.
+        scenario: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "notebooks-output")]
+        out: PathBuf,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Skip points whose part file exists.
+        #[arg(long)]
+        resume: bool,
+        /// Run only shard I of N (1-based), e.g. 2/8: points with index % N == I - 1.
+        /// Default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or from
+        /// JOB_COMPLETION_INDEX with SHARESIM_SHARD_COUNT (Kubernetes Indexed Job).
+        #[arg(long)]
+        shard: Option<String>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Combine the part files of a sweep folder (OUT/<name>) into sweep.parquet,
+    /// e.g. after shards ran on several machines.
+    Merge {
+        /// The sweep's folder, OUT/<scenario-name>.
+        dir: PathBuf,
+    },
     /// Print the calibration table: predicted vs measured decode speeds for
     /// every reference measurement, from the shipped catalogue (the text of
     /// docs/calibration.md's table).
@@ -84,6 +115,19 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Fit a real request trace (CSV or Parquet): print the arrival rate,
+    /// requests per clock hour, token distributions and sessions, and a TOML
+    /// snippet for a scenario (see docs/traces.md).
+    FitTrace {
+        /// Trace file (.csv, or .parquet).
+        trace: PathBuf,
+        /// Column layout: a preset, or `auto` to pick it from the header.
+        #[arg(long, default_value = "auto", value_parser = ["azure", "ragpulse", "auto"])]
+        format: String,
+        /// Also write the snippet to this file (atomically).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// An error with the exit code it deserves.
@@ -98,6 +142,7 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         let input = e.chain().any(|c| {
             c.downcast_ref::<ScenarioError>().is_some()
+                || c.downcast_ref::<sharesim::trace::TraceError>().is_some()
                 || matches!(
                     c.downcast_ref::<OutputError>(),
                     Some(OutputError::Io { .. })
@@ -127,6 +172,16 @@ fn main() -> ExitCode {
             threads,
         } => cmd_validate(replications, customers, threads),
         Command::Calibrate => cmd_calibrate(),
+        Command::Sweep {
+            scenario,
+            out,
+            threads,
+            resume,
+            shard,
+            quiet,
+        } => cmd_sweep(&scenario, &out, threads, resume, shard.as_deref(), quiet),
+        Command::Merge { dir } => cmd_merge(&dir),
+        Command::FitTrace { trace, format, out } => cmd_fit_trace(&trace, &format, out.as_deref()),
         Command::Size {
             scenario,
             out,
@@ -212,6 +267,9 @@ fn cmd_run(
     let summary_path = dir.join("summary.parquet");
     write_parquet(&results_path, &results.replications).map_err(anyhow::Error::from)?;
     write_parquet(&summary_path, &results.summary).map_err(anyhow::Error::from)?;
+    write_parquet(&dir.join("latency_cdf.parquet"), &results.latency_cdf)
+        .map_err(anyhow::Error::from)?;
+    write_parquet(&dir.join("timeline.parquet"), &results.timeline).map_err(anyhow::Error::from)?;
     print_summary(&scenario, &results.summary);
     let requests: f64 = results
         .replications
@@ -420,4 +478,184 @@ fn cmd_size(
         probes_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_fit_trace(path: &Path, format: &str, out: Option<&Path>) -> Result<ExitCode, Failure> {
+    use sharesim::trace::{ReplayOptions, Trace, TraceFormat};
+    use std::io::Write;
+    let format = match format {
+        "auto" => TraceFormat::detect_file(path).map_err(anyhow::Error::from)?,
+        name => TraceFormat::from_name(name).ok_or_else(|| {
+            Failure::Input(anyhow::anyhow!(
+                "--format must be one of azure, ragpulse, auto (got {name:?})"
+            ))
+        })?,
+    };
+    let trace =
+        Trace::load(path, &format, &ReplayOptions::default()).map_err(anyhow::Error::from)?;
+    let report = sharesim::fit::fit_trace(&trace);
+    let snippet = report.to_scenario_snippet();
+    println!("{}", report.describe());
+    println!("{snippet}");
+    if let Some(out) = out {
+        sharesim::output::write_atomically(out, |file| {
+            file.write_all(snippet.as_bytes())
+                .map_err(|e| format!("cannot write the snippet: {e}"))
+        })
+        .map_err(anyhow::Error::from)?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The shard to run: `--shard I/N`, else the cluster's array-job variables.
+fn shard_spec(arg: Option<&str>) -> Result<(usize, usize), Failure> {
+    let bad = |m: String| Failure::Input(anyhow::anyhow!(m));
+    let parse = |i: &str, n: &str, what: &str| -> Result<(usize, usize), Failure> {
+        let i: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{what}: {i:?} is not a whole number")))?;
+        let n: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{what}: {n:?} is not a whole number")))?;
+        if n == 0 || i == 0 || i > n {
+            return Err(bad(format!(
+                "{what}: shard {i} of {n} does not exist (shards are 1..=N)"
+            )));
+        }
+        Ok((i, n))
+    };
+    if let Some(a) = arg {
+        let (i, n) = a
+            .split_once('/')
+            .ok_or_else(|| bad(format!("--shard {a:?}: write I/N, e.g. 2/8")))?;
+        return parse(i, n, "--shard");
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    if let (Some(id), Some(count)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
+        let min: usize = env("SLURM_ARRAY_TASK_MIN")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        let id: usize = id
+            .parse()
+            .map_err(|_| bad(format!("SLURM_ARRAY_TASK_ID={id:?} is not a whole number")))?;
+        return parse(
+            &(id - min.min(id) + 1).to_string(),
+            &count,
+            "SLURM_ARRAY_TASK_ID",
+        );
+    }
+    if let Some(idx) = env("JOB_COMPLETION_INDEX") {
+        let count = env("SHARESIM_SHARD_COUNT").ok_or_else(|| {
+            bad("JOB_COMPLETION_INDEX is set: also set SHARESIM_SHARD_COUNT to the job's completions".into())
+        })?;
+        let idx: usize = idx.parse().map_err(|_| {
+            bad(format!(
+                "JOB_COMPLETION_INDEX={idx:?} is not a whole number"
+            ))
+        })?;
+        return parse(&(idx + 1).to_string(), &count, "JOB_COMPLETION_INDEX");
+    }
+    Ok((1, 1))
+}
+
+fn cmd_sweep(
+    path: &Path,
+    out: &Path,
+    threads: Option<usize>,
+    resume: bool,
+    shard: Option<&str>,
+    quiet: bool,
+) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (shard_i, shard_n) = shard_spec(shard)?;
+    let pool = thread_pool(threads)?;
+    let sweep = pool
+        .install(|| sharesim::sweep::Sweep::load(path))
+        .map_err(anyhow::Error::from)?;
+    let dir = prepare_output_dir(&out.join(&sweep.name)).map_err(anyhow::Error::from)?;
+    let paths = sharesim::sweep::SweepPaths::new(dir.clone());
+    sharesim::sweep::write_manifest(&sweep, &paths).map_err(anyhow::Error::from)?;
+    let indices = sweep.shard(shard_i, shard_n);
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping after the points in progress (Ctrl-C again to quit at once)");
+        });
+    }
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(indices.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} points, {per_sec}, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    };
+    eprintln!(
+        "sweep {}: {} points ({:?} mode), shard {shard_i}/{shard_n} runs {}{}",
+        sweep.name,
+        sweep.points.len(),
+        sweep.mode,
+        indices.len(),
+        if resume {
+            ", skipping finished points"
+        } else {
+            ""
+        }
+    );
+    let started = std::time::Instant::now();
+    let on_done = |_: sharesim::sweep::PointDone| bar.inc(1);
+    let done = pool
+        .install(|| sharesim::sweep::run_points(&sweep, &paths, &indices, resume, &stop, &on_done))
+        .map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
+    if stop.load(Ordering::SeqCst) {
+        eprintln!(
+            "interrupted: {done} of {} points of this shard are saved in {}; run the same command with --resume to finish",
+            indices.len(),
+            dir.join("parts").display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
+    match sharesim::sweep::merge(&dir) {
+        Ok((rows, p)) => {
+            eprintln!("wrote {} ({rows} rows)", p.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(sharesim::sweep::MergeError::Missing { done, total, .. }) if shard_n > 1 => {
+            eprintln!(
+                "shard {shard_i}/{shard_n} done; {done} of {total} points finished overall: run `sharesim merge {}` when every shard is done",
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+    }
+}
+
+fn cmd_merge(dir: &Path) -> Result<ExitCode, Failure> {
+    match sharesim::sweep::merge(dir) {
+        Ok((rows, p)) => {
+            eprintln!("wrote {} ({rows} rows)", p.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ sharesim::sweep::MergeError::Manifest(..)) => {
+            Err(Failure::Input(anyhow::Error::from(e)))
+        }
+        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+    }
 }

@@ -34,6 +34,80 @@ impl Window {
     }
 }
 
+/// Minutes in a day: the resolution of [`DayTimeline`].
+pub const MINUTES_PER_DAY: usize = 1440;
+
+/// Load by minute of the day (simulation clock, 00:00 UTC), folded over all
+/// the days of the measurement window: arrivals and busy server-seconds per
+/// minute, fixed memory whatever the horizon.
+#[derive(Debug, Clone)]
+pub struct DayTimeline {
+    window: Window,
+    /// Arrivals per minute of the day, summed over days.
+    pub arrivals: Vec<u64>,
+    /// Busy server-seconds per minute of the day, summed over days.
+    pub busy_s: Vec<f64>,
+}
+
+impl DayTimeline {
+    /// An empty timeline over `window`.
+    pub fn new(window: Window) -> Self {
+        DayTimeline {
+            window,
+            arrivals: vec![0; MINUTES_PER_DAY],
+            busy_s: vec![0.0; MINUTES_PER_DAY],
+        }
+    }
+
+    #[inline]
+    fn minute(t: f64) -> usize {
+        ((t.rem_euclid(86_400.0) / 60.0) as usize).min(MINUTES_PER_DAY - 1)
+    }
+
+    /// An arrival at `t` (counted when inside the window).
+    #[inline]
+    pub fn arrival(&mut self, t: f64) {
+        if self.window.measures(t) {
+            self.arrivals[Self::minute(t)] += 1;
+        }
+    }
+
+    /// A server busy over `[a, b]` (the part inside the window counts).
+    #[inline]
+    pub fn busy(&mut self, a: f64, b: f64) {
+        let mut a = a.max(self.window.warmup_s);
+        let b = b.min(self.window.horizon_s);
+        while a < b {
+            let next = ((a / 60.0).floor() + 1.0) * 60.0;
+            let end = next.min(b);
+            self.busy_s[Self::minute(a)] += end - a;
+            a = end;
+        }
+    }
+
+    /// Seconds of the window that fall in each minute of the day.
+    pub fn coverage_s(&self) -> Vec<f64> {
+        let mut cov = vec![0.0; MINUTES_PER_DAY];
+        let mut a = self.window.warmup_s;
+        let b = self.window.horizon_s;
+        while a < b {
+            let next = ((a / 60.0).floor() + 1.0) * 60.0;
+            let end = next.min(b);
+            cov[Self::minute(a)] += end - a;
+            a = end;
+        }
+        cov
+    }
+
+    /// Add another timeline (same window).
+    pub fn merge(&mut self, other: &DayTimeline) {
+        for m in 0..MINUTES_PER_DAY {
+            self.arrivals[m] += other.arrivals[m];
+            self.busy_s[m] += other.busy_s[m];
+        }
+    }
+}
+
 /// Streaming recorder for requests served FCFS (one server per request).
 #[derive(Debug, Clone)]
 pub struct FcfsRecorder {
@@ -58,6 +132,8 @@ pub struct FcfsRecorder {
     pub in_system_s: f64,
     /// Service seconds of measured requests.
     pub service_s: f64,
+    /// Load by minute of the day.
+    pub timeline: Box<DayTimeline>,
 }
 
 impl FcfsRecorder {
@@ -75,6 +151,7 @@ impl FcfsRecorder {
             busy_s: 0.0,
             in_system_s: 0.0,
             service_s: 0.0,
+            timeline: Box::new(DayTimeline::new(window)),
         }
     }
 
@@ -94,6 +171,8 @@ impl FcfsRecorder {
             self.in_flight_at_horizon += 1;
         }
         self.busy_s += self.window.overlap_s(start_s, end_s);
+        self.timeline.arrival(arrival_s);
+        self.timeline.busy(start_s, end_s);
         self.in_system_s += self.window.overlap_s(arrival_s, end_s);
         if self.window.measures(arrival_s) {
             let wait = start_s - arrival_s;
@@ -152,6 +231,8 @@ pub struct LlmRecorder {
     pub attained: u64,
     targets: Option<[f64; 3]>,
     queued_at_horizon: u64,
+    /// Load by minute of the day.
+    pub timeline: Box<DayTimeline>,
 }
 
 impl LlmRecorder {
@@ -175,6 +256,7 @@ impl LlmRecorder {
             attained: 0,
             targets: None,
             queued_at_horizon: 0,
+            timeline: Box::new(DayTimeline::new(window)),
         }
     }
 
@@ -208,7 +290,7 @@ impl LlmRecorder {
 
     /// A refused request arriving at `arrival_s`.
     pub fn reject(&mut self, arrival_s: f64, reason: RejectReason) {
-        let _ = arrival_s;
+        self.timeline.arrival(arrival_s);
         self.arrived += 1;
         match reason {
             RejectReason::ContextLimit => self.rejected_context += 1,
@@ -227,6 +309,7 @@ impl LlmRecorder {
         end_s: f64,
         output_tokens: u32,
     ) {
+        self.timeline.arrival(arrival_s);
         self.arrived += 1;
         if end_s <= self.window.horizon_s {
             self.completed_by_horizon += 1;

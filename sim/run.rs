@@ -7,14 +7,17 @@
 
 use rayon::prelude::*;
 
-use crate::arrivals::ArrivalCursor;
-use crate::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
+use crate::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::dist::Dist;
 use crate::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
-use crate::rng::{stream_rng, SimRng, StreamKind};
-use crate::scenario::{draw_tokens, LatencyMetric, LlmServer, PlacementKind, Scenario, Workload};
+use crate::rng::{stream_rng, StreamKind};
+use crate::scenario::{
+    draw_tokens, LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload,
+};
 use crate::stats::{Estimate, LatencyHistogram};
 use crate::table::{cell, get, Row, Value};
+use crate::workload::Source;
 
 /// One generic request as generated: who sent it, when, and how much work it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,68 +30,56 @@ pub struct Request {
     pub service_s: f64,
 }
 
-/// The arrivals of one replication, in order, up to the horizon, with the
-/// random stream that also draws each request's size right after its arrival.
-pub struct RequestStream<'a> {
-    scenario: &'a Scenario,
-    rng: SimRng,
-    cursor: ArrivalCursor,
+/// LLM requests of a [`Source`]: token counts drawn from the request's stream.
+pub struct LlmRequests<'a, 'b> {
+    source: &'b mut Source<'a>,
+    workload: &'a LlmWorkload,
 }
 
-impl<'a> RequestStream<'a> {
-    /// The stream of replication `replication`.
-    pub fn new(scenario: &'a Scenario, replication: usize) -> Self {
-        RequestStream {
-            scenario,
-            rng: stream_rng(scenario.seed, replication as u64, StreamKind::Arrivals, 0),
-            cursor: scenario.arrivals.cursor(),
-        }
+impl<'a, 'b> LlmRequests<'a, 'b> {
+    /// Wrap the source of an LLM scenario.
+    pub fn new(source: &'b mut Source<'a>, workload: &'a LlmWorkload) -> Self {
+        LlmRequests { source, workload }
     }
 
+    /// The next request, drawn now.
     #[inline]
-    fn next_arrival(&mut self) -> Option<(f64, u32)> {
-        let (t, user) = self
-            .scenario
-            .arrivals
-            .next(&mut self.cursor, &mut self.rng)?;
-        (t < self.scenario.horizon_s).then_some((t, user))
-    }
-
-    /// Generic requests (panics on an LLM scenario).
-    pub fn generic(self) -> impl Iterator<Item = Request> + 'a {
-        let Workload::Generic { service } = &self.scenario.workload else {
-            panic!("generic requests of an LLM scenario");
-        };
-        let mut st = self;
-        std::iter::from_fn(move || {
-            let (arrival_s, user) = st.next_arrival()?;
-            Some(Request {
-                arrival_s,
-                user,
-                service_s: service.sample(&mut st.rng),
-            })
+    pub fn next_llm(&mut self) -> Option<LlmRequest> {
+        let (arrival_s, user) = self.source.pop()?;
+        let rng = self.source.size_rng();
+        let input_tokens = draw_tokens(&self.workload.input_tokens, rng);
+        let output_tokens = draw_tokens(&self.workload.output_tokens, rng);
+        Some(LlmRequest {
+            arrival_s,
+            user,
+            input_tokens,
+            output_tokens,
         })
     }
+}
 
-    /// LLM requests (panics on a generic scenario).
-    pub fn llm(self) -> impl Iterator<Item = LlmRequest> + 'a {
-        let l = self
-            .scenario
-            .llm()
-            .expect("LLM requests of a generic scenario");
-        let mut st = self;
-        std::iter::from_fn(move || {
-            let (arrival_s, user) = st.next_arrival()?;
-            let input_tokens = draw_tokens(&l.input_tokens, &mut st.rng);
-            let output_tokens = draw_tokens(&l.output_tokens, &mut st.rng);
-            Some(LlmRequest {
-                arrival_s,
-                user,
-                input_tokens,
-                output_tokens,
-            })
-        })
+impl LlmSource for LlmRequests<'_, '_> {
+    fn peek_s(&mut self) -> Option<f64> {
+        self.source.peek_s()
     }
+    fn next_request(&mut self) -> Option<LlmRequest> {
+        self.next_llm()
+    }
+    fn completed(&mut self, user: u32, end_s: f64) {
+        self.source.completed(user, end_s);
+    }
+}
+
+/// Generic requests of a [`Source`]: service time drawn from the request's stream.
+#[inline]
+fn next_generic(source: &mut Source<'_>, service: &Dist) -> Option<Request> {
+    let (arrival_s, user) = source.pop()?;
+    let service_s = service.sample(source.size_rng());
+    Some(Request {
+        arrival_s,
+        user,
+        service_s,
+    })
 }
 
 /// What a placement measured.
@@ -168,7 +159,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         horizon_s: s.horizon_s,
     };
     let p = &s.placements[placement];
-    let stream = RequestStream::new(s, replication);
+    let mut source = Source::new(s, replication);
     let placement_rng = || {
         stream_rng(
             s.seed,
@@ -178,25 +169,27 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         )
     };
     let (servers, measured) = match (&s.workload, &p.kind) {
-        (Workload::Generic { .. }, PlacementKind::Dedicated) => {
+        (Workload::Generic { service }, PlacementKind::Dedicated) => {
             let mut rec = FcfsRecorder::new(window);
             let mut devices = DedicatedDevices::new(s.users);
-            for r in stream.generic() {
+            while let Some(r) = next_generic(&mut source, service) {
                 let sv = devices.serve(r.user, r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
+                source.completed(r.user, sv.end_s);
             }
             (s.users, Measured::Fcfs(Box::new(rec)))
         }
-        (Workload::Generic { .. }, PlacementKind::Pooled { servers, dispatch }) => {
+        (Workload::Generic { service }, PlacementKind::Pooled { servers, dispatch }) => {
             let mut rec = FcfsRecorder::new(window);
             let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
-            for r in stream.generic() {
+            while let Some(r) = next_generic(&mut source, service) {
                 let sv = fleet.serve(r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
+                source.completed(r.user, sv.end_s);
             }
             (*servers, Measured::Fcfs(Box::new(rec)))
         }
-        (Workload::Llm(_), kind) => {
+        (Workload::Llm(l), kind) => {
             let server = p
                 .llm
                 .as_ref()
@@ -205,7 +198,12 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
             let mut rec = LlmRecorder::new(window, server.network_rtt_s).with_targets(a, b, c);
             match kind {
                 PlacementKind::Dedicated => {
-                    let usage = serve_dedicated_llm(s.users, server, stream.llm(), &mut rec);
+                    let usage = serve_dedicated_llm(
+                        s.users,
+                        server,
+                        &mut LlmRequests::new(&mut source, l),
+                        &mut rec,
+                    );
                     (s.users, Measured::Llm(Box::new(rec), usage))
                 }
                 PlacementKind::Pooled { servers, dispatch } => {
@@ -219,7 +217,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         fast_forward: server.fast_forward,
                     };
                     let fleet = BatchingFleet::new(cfg, window, placement_rng());
-                    let usage = fleet.run(stream.llm(), &mut rec);
+                    let usage = fleet.run_source(&mut LlmRequests::new(&mut source, l), &mut rec);
                     (*servers, Measured::Llm(Box::new(rec), usage))
                 }
             }
@@ -238,16 +236,17 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
 fn serve_dedicated_llm(
     users: usize,
     server: &LlmServer,
-    requests: impl Iterator<Item = LlmRequest>,
+    requests: &mut LlmRequests<'_, '_>,
     rec: &mut LlmRecorder,
 ) -> FleetUsage {
     let w = rec.window();
     let mut devices = DedicatedDevices::new(users);
     let mut usage = FleetUsage::default();
-    for r in requests {
+    while let Some(r) = requests.next_llm() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > server.kv_budget_tokens {
             rec.reject(r.arrival_s, RejectReason::KvBudget);
+            requests.completed(r.user, r.arrival_s);
             continue;
         }
         let (prefill, decode) = server
@@ -256,9 +255,11 @@ fn serve_dedicated_llm(
         let sv = devices.serve(r.user, r.arrival_s, prefill + decode);
         let first = sv.start_s + prefill;
         rec.record(r.arrival_s, sv.start_s, first, sv.end_s, r.output_tokens);
+        requests.completed(r.user, sv.end_s);
         let busy = w.overlap_s(sv.start_s, sv.end_s);
         let decoding = w.overlap_s(first, sv.end_s);
         usage.busy_s += busy;
+        rec.timeline.busy(sv.start_s, sv.end_s);
         usage.decode_s += decoding;
         usage.batch_decode_area += decoding;
         usage.kv_area += need as f64 * busy;
@@ -274,6 +275,105 @@ pub struct RunResults {
     pub replications: Vec<Row>,
     /// One row per placement: means and 95 % confidence half-widths.
     pub summary: Vec<Row>,
+    /// Latency distributions (all replications pooled): one row per
+    /// placement, latency and quantile.
+    pub latency_cdf: Vec<Row>,
+    /// Load by minute of the day (all days and replications averaged): one
+    /// row per placement and minute.
+    pub timeline: Vec<Row>,
+}
+
+/// Quantiles at which the latency CDFs are tabulated.
+fn cdf_quantiles() -> Vec<f64> {
+    let mut q: Vec<f64> = (0..=99).map(|i| i as f64 / 100.0).collect();
+    q.extend([0.995, 0.999, 0.9995, 0.9999, 1.0]);
+    q
+}
+
+fn cdf_and_timeline(s: &Scenario, outcomes: &[ReplicationOutcome]) -> (Vec<Row>, Vec<Row>) {
+    let mut cdf = Vec::new();
+    let mut timeline = Vec::new();
+    for (pi, p) in s.placements.iter().enumerate() {
+        let mine: Vec<&ReplicationOutcome> =
+            outcomes.iter().filter(|o| o.placement == pi).collect();
+        let Some(first) = mine.first() else { continue };
+        let mut hists: Vec<(&str, LatencyHistogram)> = Vec::new();
+        let mut tl = match &first.measured {
+            Measured::Fcfs(r) => {
+                hists.push(("wait", LatencyHistogram::new()));
+                hists.push(("response", LatencyHistogram::new()));
+                (*r.timeline).clone()
+            }
+            Measured::Llm(r, _) => {
+                for n in ["wait", "ttft", "tpot", "e2e"] {
+                    hists.push((n, LatencyHistogram::new()));
+                }
+                (*r.timeline).clone()
+            }
+        };
+        for (k, o) in mine.iter().enumerate() {
+            let sources: Vec<&LatencyHistogram> = match &o.measured {
+                Measured::Fcfs(r) => vec![&r.wait, &r.response],
+                Measured::Llm(r, _) => vec![&r.wait, &r.ttft, &r.tpot, &r.e2e],
+            };
+            for ((_, h), src) in hists.iter_mut().zip(sources) {
+                h.merge(src);
+            }
+            if k > 0 {
+                match &o.measured {
+                    Measured::Fcfs(r) => tl.merge(&r.timeline),
+                    Measured::Llm(r, _) => tl.merge(&r.timeline),
+                }
+            }
+        }
+        for (name, h) in &hists {
+            for q in cdf_quantiles() {
+                let Some(v) = h.quantile_s(q.max(1e-9)) else {
+                    continue;
+                };
+                // The service level's bound on this latency, if any, so that
+                // charts redrawn from this file alone can show it.
+                let target = s
+                    .service_level
+                    .targets
+                    .iter()
+                    .find(|t| t.metric.name() == *name);
+                cdf.push(vec![
+                    cell("scenario", Value::Str(s.name.clone())),
+                    cell("placement", Value::Str(p.name.clone())),
+                    cell("kind", Value::Str(p.kind_name().into())),
+                    cell("latency", Value::Str((*name).into())),
+                    cell("quantile", Value::F64(Some(q))),
+                    cell("value_s", Value::F64(Some(v))),
+                    cell("slo_percentile", Value::F64(target.map(|t| t.percentile))),
+                    cell("slo_max_s", Value::F64(target.map(|t| t.max_s))),
+                ]);
+            }
+        }
+        let coverage = tl.coverage_s();
+        let reps = mine.len() as f64;
+        let servers = first.servers as f64;
+        for (m, covered_s) in coverage.iter().enumerate() {
+            let cov = covered_s * reps;
+            timeline.push(vec![
+                cell("scenario", Value::Str(s.name.clone())),
+                cell("placement", Value::Str(p.name.clone())),
+                cell("kind", Value::Str(p.kind_name().into())),
+                cell("minute_of_day", Value::U64(m as u64)),
+                cell("hour_of_day", Value::F64(Some(m as f64 / 60.0))),
+                cell("servers", Value::U64(servers as u64)),
+                cell(
+                    "arrivals_per_min",
+                    Value::F64((cov > 0.0).then(|| tl.arrivals[m] as f64 / (cov / 60.0))),
+                ),
+                cell(
+                    "busy_servers",
+                    Value::F64((cov > 0.0).then(|| tl.busy_s[m] / cov)),
+                ),
+            ]);
+        }
+    }
+    (cdf, timeline)
 }
 
 /// Percentiles reported for every latency (plus any a service level bounds).
@@ -612,8 +712,11 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
             summary_row(s, &rows)
         })
         .collect();
+    let (latency_cdf, timeline) = cdf_and_timeline(s, &outcomes);
     RunResults {
         replications,
         summary,
+        latency_cdf,
+        timeline,
     }
 }

@@ -17,6 +17,7 @@ use crate::llm::catalog::{Catalog, Device, Model};
 use crate::llm::roofline::ServingCost;
 use crate::rng::{stream_rng, StreamKind};
 use crate::step::StepModel;
+use crate::workload::Behaviour;
 
 // ---------------------------------------------------------------- raw form
 
@@ -57,6 +58,8 @@ pub struct RawScenario {
     pub service_level: Option<toml::Table>,
     /// Options of `sharesim size`.
     pub sizing: Option<RawSizing>,
+    /// Axes of `sharesim sweep` (read by [`crate::sweep`]; ignored by run and size).
+    pub sweep: Option<toml::Table>,
 }
 
 /// `[sizing]`.
@@ -99,6 +102,19 @@ pub struct RawUsers {
     pub profile: Option<RawProfile>,
     /// Time-zone mix: offsets from UTC in hours with shares summing to 1.
     pub timezones: Option<Vec<RawTimeZone>>,
+    /// `poisson` (default: independent requests), `sessions` (requests in
+    /// sessions, each after the previous response plus a think time) or
+    /// `agent` (always on: each request after the previous response plus a gap).
+    pub arrivals: Option<String>,
+    /// Sessions: mean requests per session (geometric, at least 1). Default 1.8.
+    pub session_requests_mean: Option<f64>,
+    /// Sessions: think time after a response, seconds. Default lognormal
+    /// with median 40 s and 90th percentile 300 s (RagPulse).
+    pub think_time: Option<RawDist>,
+    /// Agents: gap after a response, seconds.
+    pub agent_gap: Option<RawDist>,
+    /// Agents: first requests spread uniformly over this many seconds. Default 60.
+    pub agent_start_spread_s: Option<f64>,
 }
 
 /// A named profile or 24 weights.
@@ -135,6 +151,8 @@ pub struct RawDist {
     pub median_s: Option<f64>,
     /// 99th percentile, seconds (lognormal, with `median_s`).
     pub p99_s: Option<f64>,
+    /// 90th percentile, seconds (lognormal, with `median_s`).
+    pub p90_s: Option<f64>,
     /// Coefficient of variation (lognormal, with `mean_s`).
     pub cv: Option<f64>,
     /// Shape (gamma).
@@ -487,8 +505,11 @@ pub struct Scenario {
     pub users: usize,
     /// Mean requests per user per day (derived when a duty cycle was given).
     pub requests_per_user_per_day: f64,
-    /// The merged arrival process.
+    /// The merged open-loop arrival process (session starts for sessions;
+    /// unused for agents).
     pub arrivals: PoissonArrivals,
+    /// How users send requests.
+    pub behaviour: Behaviour,
     /// What requests are.
     pub workload: Workload,
     /// Mean device-seconds of one request served alone (generic: the mean
@@ -518,6 +539,17 @@ impl Scenario {
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         let raw = parse_raw(text, path)?;
         resolve(raw, path)
+    }
+
+    /// Validate an already parsed TOML table (a sweep point); `path` names
+    /// the file in errors and anchors relative file references.
+    pub fn from_table(table: toml::Table, path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = toml::to_string(&table).map_err(|e| ScenarioError::Parse {
+            file: path.to_path_buf(),
+            key: ".".into(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml_str(&text, path)
     }
 
     /// Mean offered load in Erlangs (arrival rate x mean service time of a
@@ -898,29 +930,49 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         ));
     }
     let users = u.count as usize;
-    let rate_per_user_per_s = match (u.requests_per_day, u.duty_cycle) {
-        (Some(_), Some(_)) => {
-            return Err(c.err(
-                "users.requests_per_day",
-                "give either `requests_per_day` or `duty_cycle`, not both",
-            ))
-        }
-        (Some(r), None) => c.positive("users.requests_per_day", r)? / DAY_S,
-        (None, Some(d)) => {
-            if !(d.is_finite() && d > 0.0 && d < 1.0) {
-                return Err(c.err(
-                    "users.duty_cycle",
-                    format!("must be a share of time in (0, 1), e.g. 0.01 for 1 % (got {d})"),
-                ));
+    let behaviour = resolve_behaviour(&c, u, base_dir)?;
+    let rate_per_user_per_s = if let Behaviour::Agent { gap, .. } = &behaviour {
+        for (k, given) in [
+            ("requests_per_day", u.requests_per_day.is_some()),
+            ("duty_cycle", u.duty_cycle.is_some()),
+        ] {
+            if given {
+                return Err(c.err(format!("users.{k}"), "agents send their next request after each response: their load comes from `agent_gap`, remove this key"));
             }
-            d / mean_service_s
         }
-        (None, None) => {
-            return Err(c.err(
-                "users",
-                "missing the load: give `requests_per_day` or `duty_cycle`",
-            ))
+        // A dedicated device's cycle: one request, then the gap.
+        1.0 / (mean_service_s + gap.mean())
+    } else {
+        match (u.requests_per_day, u.duty_cycle) {
+            (Some(_), Some(_)) => {
+                return Err(c.err(
+                    "users.requests_per_day",
+                    "give either `requests_per_day` or `duty_cycle`, not both",
+                ))
+            }
+            (Some(r), None) => c.positive("users.requests_per_day", r)? / DAY_S,
+            (None, Some(d)) => {
+                if !(d.is_finite() && d > 0.0 && d < 1.0) {
+                    return Err(c.err(
+                        "users.duty_cycle",
+                        format!("must be a share of time in (0, 1), e.g. 0.01 for 1 % (got {d})"),
+                    ));
+                }
+                d / mean_service_s
+            }
+            (None, None) => {
+                return Err(c.err(
+                    "users",
+                    "missing the load: give `requests_per_day` or `duty_cycle`",
+                ))
+            }
         }
+    };
+    // The open-loop stream: single requests, session starts, or nothing (agents).
+    let open_rate_per_user_per_s = match &behaviour {
+        Behaviour::Poisson => rate_per_user_per_s,
+        Behaviour::Sessions { mean_requests, .. } => rate_per_user_per_s / mean_requests,
+        Behaviour::Agent { .. } => 0.0,
     };
     let profile = match &u.profile {
         None => DiurnalProfile::flat(),
@@ -991,7 +1043,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         groups.push(UserGroup {
             first_user: first as u32,
             users: (end - first) as u32,
-            rate_per_user_per_s,
+            rate_per_user_per_s: open_rate_per_user_per_s,
             tz_offset_h: *offset_h,
             profile: profile.clone(),
         });
@@ -1020,6 +1072,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         users,
         requests_per_user_per_day: rate_per_user_per_s * DAY_S,
         arrivals,
+        behaviour,
         workload,
         mean_service_s,
         placements,
@@ -1352,6 +1405,82 @@ pub fn mean_single_request_s(l: &LlmWorkload, step: &StepModel) -> f64 {
         / sample.len() as f64
 }
 
+fn resolve_behaviour(c: &Check, u: &RawUsers, base_dir: &Path) -> Result<Behaviour, ScenarioError> {
+    let kind = u.arrivals.as_deref().unwrap_or("poisson");
+    let only = |key: &str, given: bool, kinds: &str| -> Result<(), ScenarioError> {
+        if given {
+            Err(c.err(
+                format!("users.{key}"),
+                format!(
+                    "applies to arrivals = {kinds} only (this scenario has arrivals = \"{kind}\")"
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match kind {
+        "poisson" => {
+            only(
+                "session_requests_mean",
+                u.session_requests_mean.is_some(),
+                "\"sessions\"",
+            )?;
+            only("think_time", u.think_time.is_some(), "\"sessions\"")?;
+            only("agent_gap", u.agent_gap.is_some(), "\"agent\"")?;
+            only(
+                "agent_start_spread_s",
+                u.agent_start_spread_s.is_some(),
+                "\"agent\"",
+            )?;
+            Ok(Behaviour::Poisson)
+        }
+        "sessions" => {
+            only("agent_gap", u.agent_gap.is_some(), "\"agent\"")?;
+            only(
+                "agent_start_spread_s",
+                u.agent_start_spread_s.is_some(),
+                "\"agent\"",
+            )?;
+            let mean_requests = u.session_requests_mean.unwrap_or(1.8);
+            if !(mean_requests.is_finite() && (1.0..=10_000.0).contains(&mean_requests)) {
+                return Err(c.err(
+                    "users.session_requests_mean",
+                    format!("must be between 1 and 10000 requests (got {mean_requests})"),
+                ));
+            }
+            let think = match &u.think_time {
+                Some(d) => resolve_dist(c, "users.think_time", d, base_dir)?,
+                None => Dist::lognormal_median_quantile(40.0, 300.0, crate::dist::Z_P90),
+            };
+            Ok(Behaviour::Sessions {
+                mean_requests,
+                think,
+            })
+        }
+        "agent" => {
+            only(
+                "session_requests_mean",
+                u.session_requests_mean.is_some(),
+                "\"sessions\"",
+            )?;
+            only("think_time", u.think_time.is_some(), "\"sessions\"")?;
+            let gap = u.agent_gap.as_ref().ok_or_else(|| c.err("users.agent_gap", "missing: agents need `agent_gap`, the pause after each response, e.g. { distribution = \"exponential\", mean_s = 5 }"))?;
+            let gap = resolve_dist(c, "users.agent_gap", gap, base_dir)?;
+            let spread = u.agent_start_spread_s.unwrap_or(60.0);
+            c.non_negative("users.agent_start_spread_s", spread)?;
+            Ok(Behaviour::Agent {
+                gap,
+                start_spread_s: spread,
+            })
+        }
+        other => Err(c.err(
+            "users.arrivals",
+            format!("unknown arrivals {other:?}: use \"poisson\", \"sessions\" or \"agent\""),
+        )),
+    }
+}
+
 fn parse_dispatch(s: &str) -> Option<Dispatch> {
     Some(match s {
         "central_queue" => Dispatch::CentralQueue,
@@ -1382,6 +1511,7 @@ fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Di
         ("value_s", d.value_s.is_some()),
         ("median_s", d.median_s.is_some()),
         ("p99_s", d.p99_s.is_some()),
+        ("p90_s", d.p90_s.is_some()),
         ("cv", d.cv.is_some()),
         ("shape", d.shape.is_some()),
         ("k", d.k.is_some()),
@@ -1394,7 +1524,7 @@ fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Di
     let allowed: &[&str] = match d.distribution.as_str() {
         "exponential" => &["mean_s"],
         "deterministic" => &["value_s"],
-        "lognormal" => &["mean_s", "cv", "median_s", "p99_s"],
+        "lognormal" => &["mean_s", "cv", "median_s", "p99_s", "p90_s"],
         "gamma" => &["mean_s", "shape"],
         "erlang" => &["mean_s", "k"],
         "empirical" => &["file", "column"],
@@ -1419,10 +1549,18 @@ fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Di
         "exponential" => Dist::Exponential { mean: need("mean_s", d.mean_s)? },
         "deterministic" => Dist::Deterministic { value: need("value_s", d.value_s)? },
         "lognormal" => match (d.mean_s, d.cv, d.median_s, d.p99_s) {
-            (Some(_), Some(_), None, None) => {
+            (None, None, Some(_), None) if d.p90_s.is_some() => {
+                let median = need("median_s", d.median_s)?;
+                let p90 = need("p90_s", d.p90_s)?;
+                if p90 <= median {
+                    return Err(c.err(k("p90_s"), format!("must be greater than median_s ({median}), got {p90}")));
+                }
+                Dist::lognormal_median_quantile(median, p90, crate::dist::Z_P90)
+            }
+            (Some(_), Some(_), None, None) if d.p90_s.is_none() => {
                 Dist::lognormal_mean_cv(need("mean_s", d.mean_s)?, need("cv", d.cv)?)
             }
-            (None, None, Some(_), Some(_)) => {
+            (None, None, Some(_), Some(_)) if d.p90_s.is_none() => {
                 let median = need("median_s", d.median_s)?;
                 let p99 = need("p99_s", d.p99_s)?;
                 if p99 <= median {
@@ -1433,7 +1571,7 @@ fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Di
             _ => {
                 return Err(c.err(
                     key,
-                    "a lognormal distribution takes either `mean_s` and `cv`, or `median_s` and `p99_s`",
+                    "a lognormal distribution takes `mean_s` and `cv`, or `median_s` with `p99_s` or `p90_s`",
                 ))
             }
         },

@@ -1,0 +1,252 @@
+//! Where requests come from: open-loop Poisson users, users who work in
+//! sessions (closed within a session: the next request follows the previous
+//! response after a think time), and always-on agents (closed loop: the next
+//! request follows the previous response after a gap).
+//!
+//! A [`Source`] merges the open-loop stream (session starts, single requests)
+//! with a heap of follow-up requests scheduled when responses complete, and
+//! hands requests out in time order. Placements report completions back with
+//! [`Source::completed`], so a slow device delays its user's next request.
+//!
+//! Randomness: open-loop arrivals and their sizes come from the replication's
+//! arrival stream (as before sessions existed); everything drawn for a
+//! follow-up (think time, size, session length) comes from a counter-based
+//! per-user stream derived from (seed, replication, user, draw number), so
+//! two placements that answer at different times still give each user the
+//! same sequence of requests (common random numbers).
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Geometric};
+
+use crate::arrivals::ArrivalCursor;
+use crate::dist::Dist;
+use crate::rng::{derive_seed, stream_rng, SimRng, StreamKind};
+use crate::scenario::Scenario;
+
+/// How each user sends requests.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Independent requests (open loop).
+    Poisson,
+    /// Sessions start open-loop; a session holds a geometric number of
+    /// requests (mean `mean_requests`), each after the previous response
+    /// plus a think time.
+    Sessions {
+        /// Mean requests per session (at least 1).
+        mean_requests: f64,
+        /// Think time between a response and the next request, seconds.
+        think: Dist,
+    },
+    /// Always on: the next request follows the previous response after a gap.
+    Agent {
+        /// Gap between a response and the next request, seconds.
+        gap: Dist,
+        /// First requests are spread uniformly over this many seconds.
+        start_spread_s: f64,
+    },
+}
+
+/// A follow-up request waiting for its time.
+#[derive(Debug, Clone, Copy)]
+struct FollowUp {
+    time_s: f64,
+    seq: u64,
+    user: u32,
+}
+
+impl PartialEq for FollowUp {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for FollowUp {}
+impl PartialOrd for FollowUp {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for FollowUp {
+    /// By time, then by scheduling order (FIFO for equal times).
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.time_s.total_cmp(&o.time_s).then(self.seq.cmp(&o.seq))
+    }
+}
+
+/// The requests of one replication, in time order.
+pub struct Source<'a> {
+    scenario: &'a Scenario,
+    replication: u64,
+    rng: SimRng,
+    cursor: ArrivalCursor,
+    next_open: Option<(f64, u32)>,
+    follow: BinaryHeap<Reverse<FollowUp>>,
+    /// Requests left in each user's session (sessions only).
+    remaining: Vec<u32>,
+    /// Per-user draw counters (closed-loop behaviours only).
+    draws: Vec<u32>,
+    seq: u64,
+    /// Which stream the last popped request's sizes come from.
+    last_user_rng: Option<SimRng>,
+}
+
+impl<'a> Source<'a> {
+    /// The source of replication `replication`.
+    pub fn new(scenario: &'a Scenario, replication: usize) -> Self {
+        let rep = replication as u64;
+        let mut src = Source {
+            scenario,
+            replication: rep,
+            rng: stream_rng(scenario.seed, rep, StreamKind::Arrivals, 0),
+            cursor: scenario.arrivals.cursor(),
+            next_open: None,
+            follow: BinaryHeap::new(),
+            remaining: Vec::new(),
+            draws: Vec::new(),
+            seq: 0,
+            last_user_rng: None,
+        };
+        match &scenario.behaviour {
+            Behaviour::Poisson => {}
+            Behaviour::Sessions { .. } => {
+                src.remaining = vec![0; scenario.users];
+                src.draws = vec![0; scenario.users];
+            }
+            Behaviour::Agent { start_spread_s, .. } => {
+                src.draws = vec![0; scenario.users];
+                for u in 0..scenario.users as u32 {
+                    let mut r = src.user_rng(u);
+                    let t = r.random::<f64>() * start_spread_s;
+                    src.schedule(u, t);
+                }
+            }
+        }
+        if !matches!(scenario.behaviour, Behaviour::Agent { .. }) {
+            src.next_open = src.draw_open();
+        }
+        src
+    }
+
+    fn draw_open(&mut self) -> Option<(f64, u32)> {
+        let (t, u) = self
+            .scenario
+            .arrivals
+            .next(&mut self.cursor, &mut self.rng)?;
+        (t < self.scenario.horizon_s).then_some((t, u))
+    }
+
+    /// The user's stream for its next draw.
+    fn user_rng(&mut self, user: u32) -> SimRng {
+        let n = &mut self.draws[user as usize];
+        *n += 1;
+        SimRng::from_seed_u64(derive_seed(&[
+            self.scenario.seed,
+            self.replication,
+            StreamKind::User as u64,
+            user as u64,
+            *n as u64,
+        ]))
+    }
+
+    fn schedule(&mut self, user: u32, time_s: f64) {
+        if time_s < self.scenario.horizon_s {
+            self.seq += 1;
+            self.follow.push(Reverse(FollowUp {
+                time_s,
+                seq: self.seq,
+                user,
+            }));
+        }
+    }
+
+    /// Time of the next request, if any before the horizon.
+    #[inline]
+    pub fn peek_s(&self) -> Option<f64> {
+        let f = self.follow.peek().map(|r| r.0.time_s);
+        match (self.next_open, f) {
+            (Some((a, _)), Some(b)) => Some(a.min(b)),
+            (Some((a, _)), None) => Some(a),
+            (None, b) => b,
+        }
+    }
+
+    /// The next request's time and user; its sizes are then drawn with
+    /// [`Source::size_rng`]. Open-loop requests win ties.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(f64, u32)> {
+        let follow_t = self.follow.peek().map(|r| r.0.time_s);
+        let take_open = match (self.next_open, follow_t) {
+            (Some((a, _)), Some(b)) => a <= b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        if take_open {
+            let (t, u) = self.next_open.expect("checked");
+            self.next_open = self.draw_open();
+            self.last_user_rng = None;
+            let scenario: &'a Scenario = self.scenario;
+            if let Behaviour::Sessions { mean_requests, .. } = &scenario.behaviour {
+                // A session starts: draw its length from the user's stream.
+                let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
+                let mut r = self.user_rng(u);
+                let k = 1 + Geometric::new(p).expect("valid p").sample(&mut r) as u32;
+                self.remaining[u as usize] += k - 1;
+                self.last_user_rng = Some(r);
+            }
+            Some((t, u))
+        } else {
+            let f = self.follow.pop().expect("checked").0;
+            let r = self.user_rng(f.user);
+            self.last_user_rng = Some(r);
+            Some((f.time_s, f.user))
+        }
+    }
+
+    /// The stream to draw the popped request's sizes from.
+    #[inline]
+    pub fn size_rng(&mut self) -> &mut SimRng {
+        match &mut self.last_user_rng {
+            Some(r) => r,
+            None => &mut self.rng,
+        }
+    }
+
+    /// `user`'s request finished (or was refused) at `end_s`: schedule what
+    /// the user does next.
+    #[inline]
+    pub fn completed(&mut self, user: u32, end_s: f64) {
+        let scenario: &'a Scenario = self.scenario;
+        match &scenario.behaviour {
+            Behaviour::Poisson => {}
+            Behaviour::Sessions { think, .. } => {
+                let left = &mut self.remaining[user as usize];
+                if *left > 0 {
+                    *left -= 1;
+                    let mut r = self.user_rng(user);
+                    let t = end_s + think.sample(&mut r);
+                    self.schedule(user, t);
+                }
+            }
+            Behaviour::Agent { gap, .. } => {
+                let mut r = self.user_rng(user);
+                let t = end_s + gap.sample(&mut r);
+                self.schedule(user, t);
+            }
+        }
+    }
+}
+
+/// Seed a generator from one 64-bit value (named for readability here).
+trait FromSeedU64 {
+    fn from_seed_u64(seed: u64) -> Self;
+}
+
+impl FromSeedU64 for SimRng {
+    fn from_seed_u64(seed: u64) -> Self {
+        use rand::SeedableRng;
+        SimRng::seed_from_u64(seed)
+    }
+}
