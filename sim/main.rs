@@ -316,16 +316,12 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
             "unstable",
         ]
     };
-    if !s.service_level.targets.is_empty() {
+    if !s.service_level.is_empty() {
         cols.push("slo_met");
     }
     println!("{}", render(summary, &cols));
-    for t in &s.service_level.targets {
-        println!(
-            "service level: {} <= {} s (upper end of the 95 % interval)",
-            t.label(),
-            t.max_s
-        );
+    for t in s.service_level.describe() {
+        println!("service level: {t} (judged at the unfavourable end of the 95 % interval)");
     }
     if summary.iter().any(|r| {
         matches!(

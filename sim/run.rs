@@ -46,9 +46,14 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
     #[inline]
     pub fn next_llm(&mut self) -> Option<LlmRequest> {
         let (arrival_s, user) = self.source.pop()?;
-        let rng = self.source.size_rng();
-        let input_tokens = draw_tokens(&self.workload.input_tokens, rng);
-        let output_tokens = draw_tokens(&self.workload.output_tokens, rng);
+        let (input_tokens, output_tokens) = match self.source.trace_tokens() {
+            Some(tokens) => tokens,
+            None => {
+                let rng = self.source.size_rng();
+                let input = draw_tokens(&self.workload.input_tokens, rng);
+                (input, draw_tokens(&self.workload.output_tokens, rng))
+            }
+        };
         Some(LlmRequest {
             arrival_s,
             user,

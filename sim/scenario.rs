@@ -60,6 +60,22 @@ pub struct RawScenario {
     pub sizing: Option<RawSizing>,
     /// Axes of `sharesim sweep` (read by [`crate::sweep`]; ignored by run and size).
     pub sweep: Option<toml::Table>,
+    /// Replay a request trace instead of generating arrivals and sizes.
+    pub trace: Option<RawTrace>,
+}
+
+/// `[trace]`: replay a real request trace (LLM scenarios).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    /// CSV or Parquet file, relative to the scenario file.
+    pub file: String,
+    /// `azure`, `ragpulse` or `auto` (from the header). Default auto.
+    pub format: Option<String>,
+    /// Arrival times are multiplied by it (0.5 replays twice as fast). Default 1.
+    pub time_scale: Option<f64>,
+    /// Seconds added to every arrival after scaling. Default 0.
+    pub time_offset_s: Option<f64>,
 }
 
 /// `[sizing]`.
@@ -510,6 +526,8 @@ pub struct Scenario {
     pub arrivals: PoissonArrivals,
     /// How users send requests.
     pub behaviour: Behaviour,
+    /// Replayed requests (arrival order, users assigned), when `[trace]` is given.
+    pub trace: Option<Arc<Vec<crate::trace::TraceRequest>>>,
     /// What requests are.
     pub workload: Workload,
     /// Mean device-seconds of one request served alone (generic: the mean
@@ -764,6 +782,41 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         ));
     }
 
+    // A replayed trace: its requests, users assigned over [users].count.
+    let trace = match &raw.trace {
+        None => None,
+        Some(t) => {
+            if raw.model.is_none() {
+                return Err(c.err(
+                    "trace",
+                    "a trace gives token counts: it needs an LLM scenario with [model]",
+                ));
+            }
+            let file = base_dir.join(&t.file);
+            let format = match t.format.as_deref().unwrap_or("auto") {
+                "auto" => crate::trace::TraceFormat::detect_file(&file)
+                    .map_err(|e| c.err("trace.file", e.to_string()))?,
+                name => crate::trace::TraceFormat::from_name(name).ok_or_else(|| {
+                    c.err(
+                        "trace.format",
+                        format!("unknown format {name:?}: use azure, ragpulse or auto"),
+                    )
+                })?,
+            };
+            let options = crate::trace::ReplayOptions {
+                time_scale: t.time_scale.unwrap_or(1.0),
+                time_offset_s: t.time_offset_s.unwrap_or(0.0),
+                ..Default::default()
+            };
+            let mut tr = crate::trace::Trace::load(&file, &format, &options)
+                .map_err(|e| c.err("trace.file", e.to_string()))?;
+            let users = raw.users.count.clamp(1, u32::MAX as u64) as u32;
+            tr.assign_users(users)
+                .map_err(|e| c.err("users.count", e.to_string()))?;
+            Some(Arc::new(tr.requests))
+        }
+    };
+
     // What requests are: a generic service time, or an LLM and its token counts.
     let workload = match (&raw.service, &raw.model, &raw.requests) {
         (Some(svc), None, None) => {
@@ -773,7 +826,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             }
             Workload::Generic { service }
         }
-        (None, Some(m), Some(req)) => {
+        (None, Some(m), req) if req.is_some() || raw.trace.is_some() => {
             let catalog = load_catalog(&c, raw.catalog.as_ref(), base_dir)?;
             let model = catalog
                 .model(&m.name)
@@ -790,8 +843,17 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             Workload::Llm(LlmWorkload {
                 model,
                 quantisation: m.quantisation.clone(),
-                input_tokens: resolve_tokens(&c, "requests.input_tokens", &req.input_tokens, base_dir)?,
-                output_tokens: resolve_tokens(&c, "requests.output_tokens", &req.output_tokens, base_dir)?,
+                input_tokens: match (req, &trace) {
+                    (Some(_), Some(_)) => return Err(c.err("requests", "token counts come from the [trace]: remove [requests]")),
+                    (Some(req), None) => resolve_tokens(&c, "requests.input_tokens", &req.input_tokens, base_dir)?,
+                    (None, Some(t)) => Dist::Empirical { values: t.iter().map(|r| r.input_tokens as f64).collect::<Vec<_>>().into() },
+                    (None, None) => unreachable!("matched above"),
+                },
+                output_tokens: match (req, &trace) {
+                    (Some(req), None) => resolve_tokens(&c, "requests.output_tokens", &req.output_tokens, base_dir)?,
+                    (_, Some(t)) => Dist::Empirical { values: t.iter().map(|r| r.output_tokens as f64).collect::<Vec<_>>().into() },
+                    (None, None) => unreachable!("matched above"),
+                },
                 memory_price_multiplier: multiplier,
             })
         }
@@ -808,7 +870,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             ))
         }
         (None, None, Some(_)) => return Err(c.err("model", "missing: [requests] needs a [model] with `name` and `quantisation`")),
-        (None, Some(_), None) => return Err(c.err("requests", "missing: an LLM scenario needs [requests] with `input_tokens` and `output_tokens`")),
+        (None, Some(_), _) => return Err(c.err("requests", "missing: an LLM scenario needs [requests] with `input_tokens` and `output_tokens` (or a [trace])")),
     };
     if let (Workload::Generic { .. }, Some(_)) = (&workload, &raw.costs) {
         return Err(c.err(
@@ -931,7 +993,27 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let users = u.count as usize;
     let behaviour = resolve_behaviour(&c, u, base_dir)?;
-    let rate_per_user_per_s = if let Behaviour::Agent { gap, .. } = &behaviour {
+    let rate_per_user_per_s = if let Some(t) = &trace {
+        for (k, given) in [
+            ("requests_per_day", u.requests_per_day.is_some()),
+            ("duty_cycle", u.duty_cycle.is_some()),
+            ("arrivals", u.arrivals.is_some()),
+        ] {
+            if given {
+                return Err(c.err(
+                    format!("users.{k}"),
+                    "the [trace] gives the arrivals: remove this key",
+                ));
+            }
+        }
+        let span = t
+            .last()
+            .map_or(0.0, |r| r.arrival_s)
+            .min(horizon_s)
+            .max(1.0);
+        let in_horizon = t.iter().take_while(|r| r.arrival_s < horizon_s).count() as f64;
+        in_horizon / span / u.count.max(1) as f64
+    } else if let Behaviour::Agent { gap, .. } = &behaviour {
         for (k, given) in [
             ("requests_per_day", u.requests_per_day.is_some()),
             ("duty_cycle", u.duty_cycle.is_some()),
@@ -970,6 +1052,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     };
     // The open-loop stream: single requests, session starts, or nothing (agents).
     let open_rate_per_user_per_s = match &behaviour {
+        Behaviour::Poisson if trace.is_some() => 0.0,
         Behaviour::Poisson => rate_per_user_per_s,
         Behaviour::Sessions { mean_requests, .. } => rate_per_user_per_s / mean_requests,
         Behaviour::Agent { .. } => 0.0,
@@ -1073,6 +1156,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         requests_per_user_per_day: rate_per_user_per_s * DAY_S,
         arrivals,
         behaviour,
+        trace,
         workload,
         mean_service_s,
         placements,

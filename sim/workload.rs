@@ -90,6 +90,12 @@ pub struct Source<'a> {
     seq: u64,
     /// Which stream the last popped request's sizes come from.
     last_user_rng: Option<SimRng>,
+    /// Next request of a replayed trace.
+    trace_next: usize,
+    /// Whether the last popped request was a follow-up.
+    last_follow_up: bool,
+    /// Token counts of the last popped trace request.
+    last_trace_tokens: Option<(u32, u32)>,
 }
 
 impl<'a> Source<'a> {
@@ -107,6 +113,9 @@ impl<'a> Source<'a> {
             draws: Vec::new(),
             seq: 0,
             last_user_rng: None,
+            trace_next: 0,
+            last_follow_up: false,
+            last_trace_tokens: None,
         };
         match &scenario.behaviour {
             Behaviour::Poisson => {}
@@ -130,6 +139,11 @@ impl<'a> Source<'a> {
     }
 
     fn draw_open(&mut self) -> Option<(f64, u32)> {
+        if let Some(trace) = &self.scenario.trace {
+            let r = trace.get(self.trace_next)?;
+            return (r.arrival_s < self.scenario.horizon_s)
+                .then_some((r.arrival_s, r.user.unwrap_or(0) as u32));
+        }
         let (t, u) = self
             .scenario
             .arrivals
@@ -185,8 +199,14 @@ impl<'a> Source<'a> {
         };
         if take_open {
             let (t, u) = self.next_open.expect("checked");
+            if let Some(trace) = &self.scenario.trace {
+                let r = &trace[self.trace_next];
+                self.last_trace_tokens = Some((r.input_tokens.max(1), r.output_tokens.max(1)));
+                self.trace_next += 1;
+            }
             self.next_open = self.draw_open();
             self.last_user_rng = None;
+            self.last_follow_up = false;
             let scenario: &'a Scenario = self.scenario;
             if let Behaviour::Sessions { mean_requests, .. } = &scenario.behaviour {
                 // A session starts: draw its length from the user's stream.
@@ -199,9 +219,28 @@ impl<'a> Source<'a> {
             Some((t, u))
         } else {
             let f = self.follow.pop().expect("checked").0;
+            self.last_follow_up = true;
             let r = self.user_rng(f.user);
             self.last_user_rng = Some(r);
             Some((f.time_s, f.user))
+        }
+    }
+
+    /// Whether the popped request follows an earlier response of its user
+    /// (a session's later request or an agent's next step) rather than
+    /// starting something new.
+    #[inline]
+    pub fn last_was_follow_up(&self) -> bool {
+        self.last_follow_up
+    }
+
+    /// Token counts of the popped request when it comes from a trace.
+    #[inline]
+    pub fn trace_tokens(&self) -> Option<(u32, u32)> {
+        if self.scenario.trace.is_some() {
+            self.last_trace_tokens
+        } else {
+            None
         }
     }
 
