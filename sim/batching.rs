@@ -124,8 +124,6 @@ struct Server {
     context: u64,
     steps_done: u64,
     kv_reserved: u64,
-    pending_batch: u32,
-    pending_kv: u64,
     queued_kv: u64,
     phase: Phase,
     end_s: f64,
@@ -142,8 +140,6 @@ impl Server {
             context: 0,
             steps_done: 0,
             kv_reserved: 0,
-            pending_batch: 0,
-            pending_kv: 0,
             queued_kv: 0,
             phase: Phase::Idle,
             end_s: 0.0,
@@ -153,9 +149,17 @@ impl Server {
 
     /// Whether a request needing `kv` tokens could be admitted now.
     #[inline]
-    fn has_room(&self, kv: u64, cfg: &BatchConfig) -> bool {
-        self.batch + self.prefilling.len() as u32 + self.pending_batch < cfg.max_batch
-            && self.kv_reserved + self.pending_kv + kv <= cfg.kv_budget_tokens
+    fn can_admit(&self, kv: u64, cfg: &BatchConfig) -> bool {
+        self.batch + (self.prefilling.len() as u32) < cfg.max_batch
+            && self.kv_reserved + kv <= cfg.kv_budget_tokens
+    }
+
+    /// Whether a request needing `kv` tokens would still fit after every
+    /// request already waiting here is admitted.
+    #[inline]
+    fn has_room_after_queue(&self, kv: u64, cfg: &BatchConfig) -> bool {
+        self.batch + self.prefilling.len() as u32 + (self.queue.len() as u32) < cfg.max_batch
+            && self.kv_reserved + self.queued_kv + kv <= cfg.kv_budget_tokens
     }
 
     /// Requests waiting or running here.
@@ -306,10 +310,24 @@ impl BatchingFleet {
         let n = self.servers.len();
         match self.cfg.dispatch {
             Dispatch::CentralQueue => {
-                let was_empty = self.central.is_empty();
-                self.central.push_back(id);
-                if was_empty {
-                    self.poke_for_central_head(t, rec);
+                // Join the least-loaded server that has room now; without
+                // one, wait in the shared FIFO that any server drains when
+                // room frees (at a completion, a step boundary in every mode).
+                let mut best: Option<(u64, usize)> = None;
+                if self.central.is_empty() {
+                    for s in 0..n {
+                        let sv = &self.servers[s];
+                        if sv.has_room_after_queue(need, &self.cfg) {
+                            let load = sv.kv_reserved + sv.queued_kv;
+                            if best.is_none_or(|(l, _)| load < l) {
+                                best = Some((load, s));
+                            }
+                        }
+                    }
+                }
+                match best {
+                    Some((_, s)) => self.enqueue(s, id, need, t, rec),
+                    None => self.central.push_back(id),
                 }
             }
             policy => {
@@ -345,58 +363,18 @@ impl BatchingFleet {
                     }
                     Dispatch::CentralQueue => unreachable!(),
                 };
-                let server = &mut self.servers[s];
-                server.queue.push_back(id);
-                server.queued_kv += need;
-                if server.queue.len() == 1 && server.has_room(need, &self.cfg) {
-                    server.pending_batch += 1;
-                    server.pending_kv += need;
-                    self.poke(s, t, rec);
-                }
+                self.enqueue(s, id, need, t, rec);
             }
         }
     }
 
-    /// When server `s` next reaches a step boundary, seen from time `t`.
-    fn next_boundary_s(&self, s: usize, t: f64) -> f64 {
-        let server = &self.servers[s];
-        match server.phase {
-            Phase::Idle => t,
-            Phase::Prefill { .. } => server.end_s,
-            Phase::Decode { start_s, steps } => {
-                let step = &self.cfg.step;
-                let done = step.steps_within(server.batch, server.context, steps, t - start_s);
-                if done >= steps {
-                    server.end_s
-                } else {
-                    (start_s + step.decode_run_s(server.batch, server.context, done + 1))
-                        .min(server.end_s)
-                }
-            }
-        }
-    }
-
-    /// Central queue: the head of the queue goes to the first server to reach
-    /// a step boundary with room for it (as if every server checked the queue
-    /// at every step). Find that server and make sure it stops there.
-    fn poke_for_central_head(&mut self, t: f64, rec: &mut LlmRecorder) {
-        let Some(&head) = self.central.front() else {
-            return;
-        };
-        let need = self.seqs[head as usize].kv_need();
-        let mut best: Option<(f64, usize)> = None;
-        for s in 0..self.servers.len() {
-            if !self.servers[s].has_room(need, &self.cfg) {
-                continue;
-            }
-            let b = self.next_boundary_s(s, t);
-            if best.is_none_or(|(bt, _)| b < bt) {
-                best = Some((b, s));
-            }
-        }
-        if let Some((_, s)) = best {
-            self.servers[s].pending_batch += 1;
-            self.servers[s].pending_kv += need;
+    /// Put request `id` in server `s`'s queue; if it is the head and fits,
+    /// the server admits it at its next step boundary.
+    fn enqueue(&mut self, s: usize, id: u32, need: u64, t: f64, rec: &mut LlmRecorder) {
+        let server = &mut self.servers[s];
+        server.queue.push_back(id);
+        server.queued_kv += need;
+        if server.queue.len() == 1 && server.can_admit(need, &self.cfg) {
             self.poke(s, t, rec);
         }
     }
@@ -483,11 +461,6 @@ impl BatchingFleet {
         self.note_kv(t);
         let cfg = &self.cfg;
         let mut prompt_tokens = 0u64;
-        {
-            let server = &mut self.servers[s];
-            server.pending_batch = 0;
-            server.pending_kv = 0;
-        }
         loop {
             let server = &self.servers[s];
             let head = if let Some(&id) = server.queue.front() {
@@ -497,7 +470,7 @@ impl BatchingFleet {
             };
             let Some((id, central)) = head else { break };
             let need = self.seqs[id as usize].kv_need();
-            if !server.has_room(need, cfg) {
+            if !server.can_admit(need, cfg) {
                 break;
             }
             if central {
@@ -515,10 +488,6 @@ impl BatchingFleet {
             self.kv_total += need;
         }
         self.plan(s, t, prompt_tokens);
-        if self.cfg.dispatch == Dispatch::CentralQueue && !self.central.is_empty() {
-            // The new head does not fit here: hand it to the next server with room.
-            self.poke_for_central_head(t, rec);
-        }
     }
 
     /// Plan the next phase of server `s` from `t`: prefill what was just

@@ -63,7 +63,10 @@ impl DedicatedDevices {
 #[serde(rename_all = "snake_case")]
 pub enum Dispatch {
     /// One FCFS queue shared by all servers (M/G/c): the head of the queue
-    /// goes to the first server that frees.
+    /// goes to the first server that frees. In LLM batching fleets: a
+    /// request joins the least-loaded server (KV reserved + queued) that
+    /// still has a batch slot and KV room for it, else a shared FIFO that
+    /// whichever server frees room first drains.
     CentralQueue,
     /// Per-server queues, servers taken in turn.
     RoundRobin,

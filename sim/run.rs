@@ -177,8 +177,9 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         (Workload::Generic { service }, PlacementKind::Dedicated) => {
             let mut rec = FcfsRecorder::new(window);
             let mut devices = DedicatedDevices::new(s.users);
+            let scale = p.service_scale;
             while let Some(r) = next_generic(&mut source, service) {
-                let sv = devices.serve(r.user, r.arrival_s, r.service_s);
+                let sv = devices.serve(r.user, r.arrival_s, r.service_s * scale);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
                 source.completed(r.user, sv.end_s);
             }
@@ -187,8 +188,9 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         (Workload::Generic { service }, PlacementKind::Pooled { servers, dispatch }) => {
             let mut rec = FcfsRecorder::new(window);
             let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
+            let scale = p.service_scale;
             while let Some(r) = next_generic(&mut source, service) {
-                let sv = fleet.serve(r.arrival_s, r.service_s);
+                let sv = fleet.serve(r.arrival_s, r.service_s * scale);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
                 source.completed(r.user, sv.end_s);
             }
@@ -444,10 +446,11 @@ fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &
 /// Unknown (None) for batching fleets, whose capacity depends on the batch.
 fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f64>) {
     let p = &s.placements[placement];
-    let es = p
-        .llm
-        .as_ref()
-        .map_or(s.mean_service_s, |l| l.mean_request_s);
+    let es = match (&p.llm, &s.workload) {
+        (Some(l), _) => l.mean_request_s,
+        (None, Workload::Generic { service }) => service.mean() * p.service_scale,
+        (None, _) => s.mean_service_s,
+    };
     match (&p.kind, &p.llm) {
         (PlacementKind::Dedicated, _) => {
             // All users of a scenario share one per-user rate; the busiest hour

@@ -271,6 +271,10 @@ pub struct RawPlacement {
     /// Price of one device, USD, replacing the catalogue price (before the
     /// memory price multiplier is applied).
     pub price_usd: Option<f64>,
+    /// Generic scenarios: this placement's servers take `service_scale` x
+    /// the [service] time (e.g. a real-time factor: [service] in audio
+    /// seconds, 0.1 on a laptop NPU). Default 1.
+    pub service_scale: Option<f64>,
 }
 
 // ----------------------------------------------------------- resolved form
@@ -319,6 +323,8 @@ pub struct Placement {
     pub name: String,
     /// What it is.
     pub kind: PlacementKind,
+    /// Multiplier on the generic service time on this placement's servers.
+    pub service_scale: f64,
     /// LLM servers (LLM scenarios only).
     pub llm: Option<LlmServer>,
 }
@@ -618,7 +624,10 @@ impl Scenario {
                 .collect(),
             (Workload::Generic { service }, _) => {
                 let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
-                (0..20_000).map(|_| service.sample(&mut rng)).collect()
+                let scale = self.placements[placement].service_scale;
+                (0..20_000)
+                    .map(|_| service.sample(&mut rng) * scale)
+                    .collect()
             }
             (Workload::Llm(_), None) => return 0.0,
         };
@@ -958,9 +967,20 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             }
         };
         let llm = resolve_llm_server(&c, i, p, &kind, &workload, raw.catalog.as_ref(), base_dir)?;
+        let service_scale = match (p.service_scale, &workload) {
+            (None, _) => 1.0,
+            (Some(x), Workload::Generic { .. }) => c.positive(&key("service_scale"), x)?,
+            (Some(_), Workload::Llm(_)) => {
+                return Err(c.err(
+                    key("service_scale"),
+                    "LLM service times come from the device and model: remove it",
+                ))
+            }
+        };
         placements.push(Placement {
             name: p.name.clone(),
             kind,
+            service_scale,
             llm,
         });
     }
@@ -968,7 +988,13 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     // Mean device time of one request served alone: the first dedicated
     // placement's device defines the duty cycle.
     let mean_service_s = match &workload {
-        Workload::Generic { service } => service.mean(),
+        Workload::Generic { service } => {
+            let reference = placements
+                .iter()
+                .find(|p| p.kind == PlacementKind::Dedicated)
+                .unwrap_or(&placements[0]);
+            service.mean() * reference.service_scale
+        }
         Workload::Llm(l) => {
             let reference = placements
                 .iter()

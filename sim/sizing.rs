@@ -174,16 +174,30 @@ fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
 
 /// The analytic first guess of servers for a pool of `users`.
 pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
-    let peak_rate = s.arrivals.with_users(users as u32).peak_rate_per_s();
+    // Mean request rate of the pool (sessions and agents included: the
+    // open-loop stream alone would miss their follow-ups), scaled to the
+    // busiest hour of the daily profile.
+    let arrivals = s.arrivals.with_users(users as u32);
+    let peak_over_mean = if arrivals.mean_rate_per_s() > 0.0 {
+        arrivals.peak_rate_per_s() / arrivals.mean_rate_per_s()
+    } else {
+        1.0
+    };
+    let peak_rate =
+        users as f64 * s.requests_per_user_per_day / crate::arrivals::DAY_S * peak_over_mean;
+    let es = match &s.workload {
+        Workload::Generic { service } => service.mean() * s.placements[placement].service_scale,
+        Workload::Llm(_) => s.mean_service_s,
+    };
     let a = match &s.workload {
-        Workload::Generic { .. } => peak_rate * s.mean_service_s,
+        Workload::Generic { .. } => peak_rate * es,
         Workload::Llm(_) => match llm_server_capacity_per_s(s, placement) {
             Some(mu) => peak_rate / mu,
             None => peak_rate * s.mean_service_s,
         },
     };
     if let (Workload::Generic { .. }, Some(w)) = (&s.workload, s.service_level.wait_tail) {
-        return min_servers_for_wait_tail(a, 1.0 / s.mean_service_s, w.above_s, w.max_share);
+        return min_servers_for_wait_tail(a, 1.0 / es, w.above_s, w.max_share);
     }
     let _ = erlang_c;
     ((a + a.sqrt()).ceil() as usize).max(1)
