@@ -12,6 +12,7 @@
 pub mod analytic;
 pub mod arrivals;
 pub mod batching;
+pub mod charts;
 pub mod dist;
 pub mod error;
 pub mod events;

@@ -46,6 +46,9 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Do not draw PNG charts.
+        #[arg(long)]
+        no_charts: bool,
     },
     /// Find the least hardware that meets the scenario's service level:
     /// servers per pooled placement (at every pool size of [sizing]), and
@@ -66,6 +69,9 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Do not draw PNG charts.
+        #[arg(long)]
+        no_charts: bool,
     },
     /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
     /// parallel; each finished point is written at once to
@@ -91,6 +97,18 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Do not draw PNG charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Redraw the charts of a results file (sweep.parquet, sizing.parquet,
+    /// latency_cdf.parquet, timeline.parquet) without simulating again.
+    Plot {
+        /// A Parquet file written by run, size or sweep.
+        results: PathBuf,
+        /// Output folder (default: the file's folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Combine the part files of a sweep folder (OUT/<name>) into sweep.parquet,
     /// e.g. after shards ran on several machines.
@@ -165,7 +183,10 @@ fn main() -> ExitCode {
             seed,
             replications,
             threads,
-        } => cmd_run(&scenario, &out, seed, replications, threads),
+            no_charts,
+        } => cmd_run(&scenario, &out, seed, replications, threads).and_then(|dir| {
+            draw_charts(no_charts, &[dir.join("latency_cdf.parquet"), dir.join("timeline.parquet")])
+        }),
         Command::Validate {
             replications,
             customers,
@@ -179,7 +200,14 @@ fn main() -> ExitCode {
             resume,
             shard,
             quiet,
-        } => cmd_sweep(&scenario, &out, threads, resume, shard.as_deref(), quiet),
+            no_charts,
+        } => cmd_sweep(&scenario, &out, threads, resume, shard.as_deref(), quiet).and_then(|(code, combined)| {
+            match combined {
+                Some(p) => draw_charts(no_charts, &[p]),
+                None => Ok(code),
+            }
+        }),
+        Command::Plot { results, out } => cmd_plot(&results, out.as_deref()),
         Command::Merge { dir } => cmd_merge(&dir),
         Command::FitTrace { trace, format, out } => cmd_fit_trace(&trace, &format, out.as_deref()),
         Command::Size {
@@ -188,7 +216,9 @@ fn main() -> ExitCode {
             seed,
             replications,
             threads,
-        } => cmd_size(&scenario, &out, seed, replications, threads),
+            no_charts,
+        } => cmd_size(&scenario, &out, seed, replications, threads)
+            .and_then(|dir| draw_charts(no_charts, &[dir.join("sizing.parquet")])),
     };
     match result {
         Ok(code) => code,
@@ -248,7 +278,7 @@ fn cmd_run(
     seed: Option<u64>,
     replications: Option<usize>,
     threads: Option<usize>,
-) -> Result<ExitCode, Failure> {
+) -> Result<PathBuf, Failure> {
     let scenario = load_scenario(path, seed, replications)?;
     let dir = prepare_output_dir(&out.join(&scenario.name)).map_err(anyhow::Error::from)?;
     let pool = thread_pool(threads)?;
@@ -281,7 +311,7 @@ fn cmd_run(
         results_path.display(),
         summary_path.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(dir)
 }
 
 fn print_summary(s: &Scenario, summary: &[Row]) {
@@ -414,7 +444,7 @@ fn cmd_size(
     seed: Option<u64>,
     replications: Option<usize>,
     threads: Option<usize>,
-) -> Result<ExitCode, Failure> {
+) -> Result<PathBuf, Failure> {
     let scenario = load_scenario(path, seed, replications)?;
     if scenario.service_level.is_empty() {
         return Err(Failure::Input(anyhow::anyhow!(
@@ -473,7 +503,7 @@ fn cmd_size(
         sizing_path.display(),
         probes_path.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(dir)
 }
 
 fn cmd_fit_trace(path: &Path, format: &str, out: Option<&Path>) -> Result<ExitCode, Failure> {
@@ -564,7 +594,7 @@ fn cmd_sweep(
     resume: bool,
     shard: Option<&str>,
     quiet: bool,
-) -> Result<ExitCode, Failure> {
+) -> Result<(ExitCode, Option<PathBuf>), Failure> {
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
@@ -624,20 +654,20 @@ fn cmd_sweep(
             indices.len(),
             dir.join("parts").display()
         );
-        return Ok(ExitCode::from(130));
+        return Ok((ExitCode::from(130), None));
     }
     eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
     match sharesim::sweep::merge(&dir) {
         Ok((rows, p)) => {
             eprintln!("wrote {} ({rows} rows)", p.display());
-            Ok(ExitCode::SUCCESS)
+            Ok((ExitCode::SUCCESS, Some(p)))
         }
         Err(sharesim::sweep::MergeError::Missing { done, total, .. }) if shard_n > 1 => {
             eprintln!(
                 "shard {shard_i}/{shard_n} done; {done} of {total} points finished overall: run `sharesim merge {}` when every shard is done",
                 dir.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok((ExitCode::SUCCESS, None))
         }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
     }
@@ -653,5 +683,42 @@ fn cmd_merge(dir: &Path) -> Result<ExitCode, Failure> {
             Err(Failure::Input(anyhow::Error::from(e)))
         }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+    }
+}
+
+/// Draw the charts of each results file next to it. A file that supports no
+/// chart is reported, not an error: the results are written already.
+fn draw_charts(skip: bool, files: &[PathBuf]) -> Result<ExitCode, Failure> {
+    if skip {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in files {
+        let dir = f.parent().unwrap_or(Path::new("."));
+        match sharesim::charts::charts_for_file(f, dir) {
+            Ok(pngs) => {
+                for p in pngs {
+                    eprintln!("chart: {}", p.display());
+                }
+            }
+            Err(sharesim::charts::ChartError::NoData { .. }) => {}
+            Err(e) => eprintln!("warning: no chart from {}: {e}", f.display()),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_plot(results: &Path, out: Option<&Path>) -> Result<ExitCode, Failure> {
+    let dir = match out {
+        Some(d) => prepare_output_dir(d).map_err(anyhow::Error::from)?,
+        None => results.parent().unwrap_or(Path::new(".")).to_path_buf(),
+    };
+    match sharesim::charts::charts_for_file(results, &dir) {
+        Ok(pngs) => {
+            for p in pngs {
+                println!("{}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(Failure::Input(anyhow::Error::from(e))),
     }
 }

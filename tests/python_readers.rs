@@ -53,3 +53,32 @@ fn parquet_opens_in_pyarrow_and_duckdb() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// The snippets of notebooks-output/README.md run against a fresh default
+/// sweep (polars, pandas, DuckDB), so the documentation stays true.
+#[test]
+fn readme_snippets_run_against_the_default_sweep() {
+    let Ok(python) = std::env::var("SHARESIM_PYTHON") else {
+        eprintln!("SKIPPED: set SHARESIM_PYTHON (bash .ci/run does) to run the README snippets");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
+        .args(["sweep", concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml"), "--quiet", "--no-charts", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = Command::new(&python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/run_readme_snippets.py"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/notebooks-output/README.md"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
