@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerate every result and chart the README quotes, from the shipped
+# scenarios, and copy the charts it shows into notebooks-output/readme-images/.
+#   bash scripts/regenerate-readme-results.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release
+bin=target/release/sharesim
+for s in default seed-one-percent memory-price-shock latency-and-availability small-models; do
+    "$bin" sweep "scenarios/$s.toml" --quiet
+done
+for s in always-on-agent household-office-region azure-trace; do
+    "$bin" size "scenarios/$s.toml"
+done
+"$bin" run scenarios/azure-trace.toml
+"$bin" run scenarios/bench-1m-users.toml
+mkdir -p notebooks-output/readme-images
+cp notebooks-output/default/sharing-factor-vs-duty-cycle.png notebooks-output/readme-images/
+cp notebooks-output/household-office-region/pool-size-curve.png notebooks-output/readme-images/
+cp notebooks-output/memory-price-shock/cost-vs-memory-price.png notebooks-output/readme-images/ 2>/dev/null || true
+cp notebooks-output/azure-trace/latency-cdf.png notebooks-output/readme-images/
+cp notebooks-output/bench-1m-users/load-over-the-day.png notebooks-output/readme-images/
+echo "charts in notebooks-output/readme-images/"
