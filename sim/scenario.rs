@@ -1011,10 +1011,13 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
 
     // Users and arrivals.
     let u = &raw.users;
-    if u.count == 0 || u.count > u32::MAX as u64 {
+    // Per-user state (device free times, session counters, agent loops) is
+    // ~40 bytes a user: 100 million users stay under ~4 GB.
+    const MAX_USERS: u64 = 100_000_000;
+    if u.count == 0 || u.count > MAX_USERS {
         return Err(c.err(
             "users.count",
-            format!("must be between 1 and {} (got {})", u32::MAX, u.count),
+            format!("must be between 1 and {MAX_USERS} (got {}): larger populations need more than ~4 GB of per-user state; simulate one pool of them with [sizing] pool_sizes instead", u.count),
         ));
     }
     let users = u.count as usize;
@@ -1170,6 +1173,15 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     )?;
 
     let sizing = resolve_sizing(&c, raw.sizing.as_ref(), users)?;
+    // Refuse runs that would not finish: beyond ~10^10 requests per
+    // replication (hours of CPU even at millions of requests per second).
+    let expected_requests = rate_per_user_per_s * users as f64 * horizon_s;
+    if expected_requests > 1e10 {
+        return Err(c.err(
+            if raw.horizon_h.is_some() { "horizon_h" } else { "horizon_s" },
+            format!("{expected_requests:.2e} requests per replication expected: at most 1e10; shorten the horizon or lower the load"),
+        ));
+    }
 
     Ok(Scenario {
         name,
