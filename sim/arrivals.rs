@@ -11,6 +11,8 @@
 //! segment (memorylessness lets it restart at each boundary), with no
 //! thinning waste.
 
+use std::sync::Arc;
+
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1};
 
@@ -99,6 +101,67 @@ pub struct UserGroup {
     pub tz_offset_h: f64,
     /// Daily profile in local time.
     pub profile: DiurnalProfile,
+    /// Per-user rate multipliers (mean 1) when users differ, with the alias
+    /// table that picks a user in proportion to them; `None`: all alike.
+    pub spread: Option<Arc<RateSpread>>,
+}
+
+/// Heterogeneous per-user rates within a group: multiplier `w[i]` for the
+/// group's i-th user, and Vose's alias table to draw a user in proportion
+/// to them in O(1).
+#[derive(Debug, Clone)]
+pub struct RateSpread {
+    /// Rate multiplier of each user of the group.
+    pub weights: Vec<f64>,
+    prob: Vec<f64>,
+    alias: Vec<u32>,
+}
+
+impl RateSpread {
+    /// Build from positive weights.
+    pub fn new(weights: Vec<f64>) -> Self {
+        let n = weights.len();
+        let total: f64 = weights.iter().sum();
+        let mut prob: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
+        let mut alias = vec![0u32; n];
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| prob[i] < 1.0);
+        while let (Some(sm), Some(&lg)) = (small.pop(), large.last()) {
+            alias[sm] = lg as u32;
+            prob[lg] -= 1.0 - prob[sm];
+            if prob[lg] < 1.0 {
+                large.pop();
+                small.push(lg);
+            }
+        }
+        for i in large.into_iter().chain(small) {
+            prob[i] = 1.0;
+        }
+        RateSpread {
+            weights,
+            prob,
+            alias,
+        }
+    }
+
+    /// Mean multiplier.
+    pub fn mean(&self) -> f64 {
+        self.weights.iter().sum::<f64>() / self.weights.len().max(1) as f64
+    }
+
+    /// Largest multiplier.
+    pub fn max(&self) -> f64 {
+        self.weights.iter().cloned().fold(0.0, f64::max)
+    }
+
+    #[inline]
+    fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        let i = rng.random_range(0..self.prob.len());
+        if rng.random::<f64>() < self.prob[i] {
+            i as u32
+        } else {
+            self.alias[i]
+        }
+    }
 }
 
 /// One piece of the day over which every group's rate is constant.
@@ -153,6 +216,7 @@ impl PoissonArrivals {
                 .iter()
                 .map(|g| {
                     g.users as f64
+                        * g.spread.as_ref().map_or(1.0, |sp| sp.mean())
                         * g.rate_per_user_per_s
                         * g.profile.weight(local_hour(mid, g.tz_offset_h))
                 })
@@ -201,9 +265,20 @@ impl PoissonArrivals {
             } else {
                 (cum as f64 / total as f64 * users as f64).round() as u64
             };
+            let n = (end - first) as u32;
             groups.push(UserGroup {
                 first_user: first as u32,
-                users: (end - first) as u32,
+                users: n,
+                spread: g.spread.as_ref().map(|sp| {
+                    Arc::new(RateSpread::new(
+                        sp.weights
+                            .iter()
+                            .cycle()
+                            .take(n as usize)
+                            .cloned()
+                            .collect(),
+                    ))
+                }),
                 ..g.clone()
             });
             first = end;
@@ -278,7 +353,9 @@ impl PoissonArrivals {
                 .unwrap_or(self.groups.len() - 1)
         };
         let group = &self.groups[g];
-        if group.users <= 1 {
+        if let Some(sp) = &group.spread {
+            group.first_user + sp.pick(rng)
+        } else if group.users <= 1 {
             group.first_user
         } else {
             group.first_user + rng.random_range(0..group.users)
@@ -306,6 +383,7 @@ mod tests {
             rate_per_user_per_s: rpd / DAY_S,
             tz_offset_h: tz,
             profile,
+            spread: None,
         }
     }
 
@@ -356,6 +434,28 @@ mod tests {
         }
         for c in counts {
             assert!((c as f64 - 10_000.0).abs() < 5.0 * 10_000f64.sqrt() * 0.95);
+        }
+    }
+}
+
+#[cfg(test)]
+mod spread_tests {
+    use super::*;
+    use crate::rng::{stream_rng, StreamKind};
+
+    #[test]
+    fn alias_table_draws_in_proportion() {
+        let sp = RateSpread::new(vec![1.0, 2.0, 7.0]);
+        let mut rng = stream_rng(2, 0, StreamKind::Arrivals, 0);
+        let mut c = [0u64; 3];
+        let n = 200_000;
+        for _ in 0..n {
+            c[sp.pick(&mut rng) as usize] += 1;
+        }
+        for (i, w) in [0.1, 0.2, 0.7].iter().enumerate() {
+            let p = c[i] as f64 / n as f64;
+            let se = (w * (1.0 - w) / n as f64).sqrt();
+            assert!((p - w).abs() < 5.0 * se, "{i}: {p} vs {w}");
         }
     }
 }

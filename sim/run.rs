@@ -453,12 +453,13 @@ fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f
     };
     match (&p.kind, &p.llm) {
         (PlacementKind::Dedicated, _) => {
-            // All users of a scenario share one per-user rate; the busiest hour
-            // of the profile is the peak.
+            // The mean user's device; the peak is the busiest user (rate
+            // spread) at the busiest hour of the profile.
             let groups = s.arrivals.groups();
             let peak_w = groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max);
+            let heaviest = busiest_user_multiplier(s);
             let rate = s.requests_per_user_per_day / crate::arrivals::DAY_S;
-            (Some(rate * es), Some(rate * peak_w * es))
+            (Some(rate * es), Some(rate * heaviest * peak_w * es))
         }
         (PlacementKind::Pooled { servers, .. }, None) => {
             let c = *servers as f64;
@@ -469,6 +470,25 @@ fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f
         }
         (PlacementKind::Pooled { .. }, Some(_)) => (None, None),
     }
+}
+
+/// Rate multiplier of the heaviest user (1 when all users are alike).
+fn busiest_user_multiplier(s: &Scenario) -> f64 {
+    s.arrivals
+        .groups()
+        .iter()
+        .map(|g| g.spread.as_ref().map_or(1.0, |sp| sp.max() / sp.mean()))
+        .fold(1.0, f64::max)
+}
+
+/// A dedicated device is unstable when its user's own load reaches it: the
+/// heaviest user's daily mean.
+fn dedicated_overloaded(s: &Scenario, placement: usize) -> bool {
+    let p = &s.placements[placement];
+    p.kind == PlacementKind::Dedicated
+        && offered_utilization(s, placement)
+            .0
+            .is_some_and(|u| u * busiest_user_multiplier(s) >= 1.0)
 }
 
 fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window) -> Row {
@@ -512,7 +532,8 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
     let w = r.window();
     let unstable = offered_utilization(s, o.placement)
         .0
-        .is_some_and(|u| u >= 1.0);
+        .is_some_and(|u| u >= 1.0)
+        || dedicated_overloaded(s, o.placement);
     let throughput = r.measured as f64 / w.len_s();
     let mut row = common_cells(s, o, unstable, w);
     row.extend([
@@ -558,7 +579,8 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let dedicated = p.kind == PlacementKind::Dedicated;
     let analytic_overload = offered_utilization(s, o.placement)
         .0
-        .is_some_and(|x| x >= 1.0);
+        .is_some_and(|x| x >= 1.0)
+        || dedicated_overloaded(s, o.placement);
     // Pooled batching fleets: more than 1 % of the arrivals still queued
     // (not admitted) at the horizon means the queue kept growing.
     let backlog = r.queued_at_horizon() as f64 > 0.01 * r.arrived as f64;

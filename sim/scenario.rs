@@ -131,6 +131,10 @@ pub struct RawUsers {
     pub agent_gap: Option<RawDist>,
     /// Agents: first requests spread uniformly over this many seconds. Default 60.
     pub agent_start_spread_s: Option<f64>,
+    /// Heterogeneous users: each user's rate is the mean rate times a
+    /// lognormal multiplier with mean 1 and this coefficient of variation
+    /// (e.g. 2: the top 10 % of users send about half the requests). Default 0.
+    pub requests_per_day_cv: Option<f64>,
 }
 
 /// A named profile or 24 weights.
@@ -1022,6 +1026,17 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let users = u.count as usize;
     let behaviour = resolve_behaviour(&c, u, base_dir)?;
+    if let Some(cv) = u.requests_per_day_cv {
+        if !(cv.is_finite() && (0.0..=20.0).contains(&cv)) {
+            return Err(c.err(
+                "users.requests_per_day_cv",
+                format!("must be between 0 and 20 (got {cv})"),
+            ));
+        }
+        if matches!(behaviour, Behaviour::Agent { .. }) || raw.trace.is_some() {
+            return Err(c.err("users.requests_per_day_cv", "applies to poisson and sessions users (agents and traces set their own pace): remove it"));
+        }
+    }
     let rate_per_user_per_s = if let Some(t) = &trace {
         for (k, given) in [
             ("requests_per_day", u.requests_per_day.is_some()),
@@ -1152,7 +1167,19 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     for (offset_h, share) in &zones {
         cum_share += share;
         let end = ((cum_share * users as f64).round() as u64).min(users as u64);
+        let spread = match u.requests_per_day_cv {
+            Some(cv) if cv > 0.0 => {
+                // The population is part of the scenario: drawn once from the
+                // scenario seed, the same in every replication and placement.
+                let d = Dist::lognormal_mean_cv(1.0, cv);
+                let mut rng = stream_rng(raw.seed.unwrap_or(1), u64::MAX, StreamKind::User, first);
+                let w: Vec<f64> = (first..end).map(|_| d.sample(&mut rng)).collect();
+                (!w.is_empty()).then(|| Arc::new(crate::arrivals::RateSpread::new(w)))
+            }
+            _ => None,
+        };
         groups.push(UserGroup {
+            spread,
             first_user: first as u32,
             users: (end - first) as u32,
             rate_per_user_per_s: open_rate_per_user_per_s,

@@ -177,3 +177,41 @@ fn azure_replay_serves_every_request_of_the_trace() {
         "{got} vs {expected}"
     );
 }
+
+#[test]
+fn heavy_tailed_users_top_decile_carries_about_half() {
+    // requests_per_day_cv = 2: lognormal multipliers with sigma^2 = ln 5;
+    // the top 10 % of users carry 1 - Phi(z_0.9 - sigma) = 49.5 % of the load.
+    let s = scenario(
+        r#"
+horizon_h = 240
+replications = 1
+[users]
+count = 20000
+requests_per_day = 5
+requests_per_day_cv = 2.0
+[service]
+distribution = "deterministic"
+value_s = 0.001
+[[placements]]
+name = "local"
+kind = "dedicated"
+"#,
+    );
+    let mut src = Source::new(&s, 0);
+    let mut per_user = vec![0u64; s.users];
+    let mut n = 0u64;
+    while let Some((_, u)) = src.pop() {
+        per_user[u as usize] += 1;
+        n += 1;
+    }
+    let expected = 20000.0 * 5.0 * 10.0;
+    assert!(
+        (n as f64 - expected).abs() < 0.03 * expected,
+        "{n} requests, expected about {expected}"
+    );
+    per_user.sort_unstable_by(|a, b| b.cmp(a));
+    let top: u64 = per_user[..2000].iter().sum();
+    let share = top as f64 / n as f64;
+    assert!((share - 0.495).abs() < 0.05, "top decile share {share}");
+}
