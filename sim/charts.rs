@@ -161,11 +161,15 @@ impl Chart {
                     && (f.has("sharing_factor_devices") || f.has("sharing_factor_memory"))
             }
             Chart::HardwareVsUsers => {
-                f.has("sweep_users_count") && (f.has("devices_total") || f.has("mem_gb_total"))
+                f.has("sweep_users_count")
+                    && ["devices_total", "devices", "mem_gb_total"]
+                        .iter()
+                        .any(|c| f.has(c))
             }
             Chart::PoolSizeCurve => f.has("pool_users"),
             Chart::CostVsMemoryPrice => {
-                f.has("sweep_costs_memory_price_multiplier") && f.has("capex_usd_total")
+                f.has("sweep_costs_memory_price_multiplier")
+                    && (f.has("capex_usd_total") || f.has("capex_usd"))
             }
             Chart::P99LatencyVsAxis => {
                 first_axis(f).is_some() && LATENCY_PAIRS.iter().flatten().any(|(c, _, _)| f.has(c))
@@ -178,6 +182,25 @@ impl Chart {
     }
 
     fn build(self, f: &Frame) -> Result<Figure, String> {
+        let mut fig = self.build_figure(f)?;
+        let bars = fig
+            .panels
+            .iter()
+            .any(|p| p.items.iter().any(|i| matches!(i, Item::Bars { .. })));
+        if bars && !fig.legend.iter().any(|l| l.1.bar) {
+            fig.legend.push((
+                "95 % confidence interval (replications)".into(),
+                Style {
+                    line: false,
+                    bar: true,
+                    ..Style::line(GREY)
+                },
+            ));
+        }
+        Ok(fig)
+    }
+
+    fn build_figure(self, f: &Frame) -> Result<Figure, String> {
         match self {
             Chart::SharingFactorVsDutyCycle => build_sharing(f),
             Chart::HardwareVsUsers => build_hardware(f),
@@ -229,7 +252,9 @@ pub fn charts_for_file(parquet: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, C
                 names.join(", ")
             };
             format!(
-                "it has none of the columns a chart needs ({} rows; columns: {shown}). {}",
+                "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet or \
+                 timeline.parquet, and this file has none of the columns they need ({} rows; \
+                 columns: {shown}). {}",
                 df.height(),
                 needs.join("; ")
             )
@@ -357,6 +382,12 @@ impl Frame<'_> {
 
     fn has_num(&self, name: &str) -> bool {
         self.num(name).iter().any(Option::is_some)
+    }
+
+    /// The first of `names` that holds a value (sized and run-mode
+    /// sweeps name some totals differently), else the first name.
+    fn pick<'n>(&self, names: &[&'n str]) -> &'n str {
+        names.iter().find(|n| self.has_num(n)).unwrap_or(&names[0])
     }
 
     fn text(&self, name: &str) -> Vec<Option<String>> {
@@ -720,11 +751,15 @@ enum Item {
     Series {
         pts: Vec<(f64, f64)>,
         style: Style,
+        /// Horizontal shift, as a share of the x axis, so that series with
+        /// error bars at the same x do not hide each other.
+        dodge: f64,
     },
     /// Vertical error bars: (x, low, high).
     Bars {
         bars: Vec<(f64, f64, f64)>,
         color: RGBColor,
+        dodge: f64,
     },
     HRule {
         y: f64,
@@ -1445,10 +1480,11 @@ fn draw_item(
     let plot = chart.plotting_area().strip_coord_spec();
     let (x0, y0) = plot.get_base_pixel();
     match item {
-        Item::Series { pts, style } => {
+        Item::Series { pts, style, dodge } => {
+            let shift = dodge * (ax.hi - ax.lo);
             let tp: Vec<(f64, f64)> = pts
                 .iter()
-                .filter_map(|&(x, y)| Some((ax.t(x)?, ay.t(y)?)))
+                .filter_map(|&(x, y)| Some((ax.t(x)? + shift, ay.t(y)?)))
                 .collect();
             if style.line && tp.len() > 1 {
                 let s = shape(style);
@@ -1472,7 +1508,7 @@ fn draw_item(
                 }
             }
         }
-        Item::Bars { bars, color } => {
+        Item::Bars { bars, color, dodge } => {
             let s = color.stroke_width(2);
             for &(x, lo, hi) in bars {
                 let (Some(tx), Some(tlo), Some(thi)) =
@@ -1480,6 +1516,7 @@ fn draw_item(
                 else {
                     continue;
                 };
+                let tx = tx + dodge * (ax.hi - ax.lo);
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(tx, tlo), (tx, thi)],
@@ -1701,6 +1738,7 @@ fn build_sharing(f: &Frame) -> Result<Figure, String> {
             items.push(Item::Series {
                 pts: pts.iter().map(|&(x, y)| (x * 100.0, y)).collect(),
                 style,
+                dodge: 0.0,
             });
         }
     }
@@ -1728,6 +1766,7 @@ fn build_sharing(f: &Frame) -> Result<Figure, String> {
     items.push(Item::Series {
         pts: naive,
         style: naive_style,
+        dodge: 0.0,
     });
     legend.push(("naive estimate: 1 / duty cycle".into(), naive_style));
 
@@ -1882,6 +1921,45 @@ fn sharing_title(versus: &[(String, Vec<(f64, f64)>)]) -> String {
     t
 }
 
+/// Where the hardware of a row comes from: sized (a `size` answer) or as
+/// configured (a run-mode sweep).
+fn hardware_source(f: &Frame) -> &'static str {
+    if f.has("feasible") {
+        "least hardware meeting the service level (sized by sharesim size)"
+    } else {
+        "hardware as configured in the scenario (a run-mode sweep: not sized)"
+    }
+}
+
+/// Error bars from `<col>_ci95` (95 % half-widths) for `rows`, when the
+/// column exists and holds a positive value.
+fn ci_bars(
+    f: &Frame,
+    x: &[Option<f64>],
+    col: &str,
+    rows: &[usize],
+    mul: f64,
+    color: RGBColor,
+) -> Option<Item> {
+    let y = f.num(col);
+    let ci = f.num(&format!("{col}_ci95"));
+    let bars: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .filter_map(|&r| {
+            let (xv, yv, c) = (x[r]?, y[r]?, ci[r]?);
+            (c > 0.0).then_some((xv * mul, yv - c, yv + c))
+        })
+        .collect();
+    (!bars.is_empty()).then_some(Item::Bars {
+        bars,
+        color,
+        dodge: 0.0,
+    })
+}
+
+/// A series: its label, its placement's kind and its points.
+type Labelled = (String, String, Vec<(f64, f64)>);
+
 /// Points (x, y) of `rows` for numeric columns, sorted by x; rows with a
 /// missing or non-positive value (when `positive`) skipped.
 fn points(x: &[Option<f64>], y: &[Option<f64>], rows: &[usize], positive: bool) -> Vec<(f64, f64)> {
@@ -1937,13 +2015,9 @@ fn build_hardware(f: &Frame) -> Result<Figure, String> {
     let x = f.num(xcol);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(xcol));
+    let dev_col = f.pick(&["devices_total", "devices"]);
     let metrics = [
-        (
-            "devices_total",
-            "Devices for all users",
-            "devices (all users)",
-            "",
-        ),
+        (dev_col, "Devices for all users", "devices (all users)", ""),
         (
             "mem_gb_total",
             "Memory for all users",
@@ -1969,7 +2043,12 @@ fn build_hardware(f: &Frame) -> Result<Figure, String> {
             if !legend.iter().any(|l| l.0 == name) {
                 legend.push((name, style));
             }
-            items.push(Item::Series { pts, style });
+            items.extend(ci_bars(f, &x, col, rows, 1.0, style.color));
+            items.push(Item::Series {
+                pts,
+                style,
+                dodge: 0.0,
+            });
         }
         if !items.is_empty() {
             panels.push(Panel {
@@ -1987,7 +2066,7 @@ fn build_hardware(f: &Frame) -> Result<Figure, String> {
     }
     // Headline: at the largest user count where a dedicated and a pooled
     // series both have hardware.
-    let devices = f.num("devices_total");
+    let devices = f.num(dev_col);
     let mem = f.num("mem_gb_total");
     let first = |kind: &str| g.groups.iter().find(|gr| gr.1 == kind);
     let mut title = "Hardware needed vs users: one device per user vs a shared pool".to_string();
@@ -2009,8 +2088,13 @@ fn build_hardware(f: &Frame) -> Result<Figure, String> {
         }
         if let Some((u, rd, rp)) = best {
             let rdev = devices[rd].unwrap_or(0.0) / devices[rp].unwrap_or(1.0);
+            let verb = if f.has("feasible") {
+                "needs"
+            } else {
+                "as configured has"
+            };
             title = format!(
-                "At {} users, the pool needs {} fewer devices",
+                "At {} users, the pool {verb} {} fewer devices",
                 human(u),
                 ratio(rdev)
             );
@@ -2021,8 +2105,9 @@ fn build_hardware(f: &Frame) -> Result<Figure, String> {
         }
     }
     let mut sub = vec![format!(
-        "{}least hardware meeting the service level at each user count (sized by sharesim size); dashed: one device per user, solid: pooled.",
-        scenario_prefix(f)
+        "{}{} at each user count; dashed: one device per user, solid: pooled.",
+        scenario_prefix(f),
+        hardware_source(f)
     )];
     let per_pool = f.num("servers_per_pool");
     for (label, kind, rows) in &g.groups {
@@ -2122,6 +2207,7 @@ fn build_pool_size(f: &Frame) -> Result<Figure, String> {
     let mut panels = Vec::new();
     let mut legend: Vec<(String, Style)> = Vec::new();
     let mut ded_missing: Vec<String> = Vec::new();
+    let mut beats: Vec<String> = Vec::new();
     let mut headline = None;
     for (col, title, desc) in &metrics {
         let y = f.num(col);
@@ -2139,7 +2225,12 @@ fn build_pool_size(f: &Frame) -> Result<Figure, String> {
             if !legend.iter().any(|l| l.0 == name) {
                 legend.push((name, style));
             }
-            items.push(Item::Series { pts, style });
+            items.extend(ci_bars(f, &k, col, &gr.2, 1.0, style.color));
+            items.push(Item::Series {
+                pts,
+                style,
+                dodge: 0.0,
+            });
         }
         if items.is_empty() {
             continue;
@@ -2157,6 +2248,15 @@ fn build_pool_size(f: &Frame) -> Result<Figure, String> {
                         ded_missing.push(label.clone());
                     }
                 }
+            }
+        }
+        // From which pool size does the (first) pool beat one device per user?
+        if let (Some((v, _)), Some(gr)) = (refs.first(), enough.first()) {
+            let pts = points(&k, &y, &gr.2, true);
+            let what = title.to_lowercase();
+            match pts.iter().find(|p| p.1 < *v) {
+                Some(p) => beats.push(format!("{what} from a pool of {}", human(p.0))),
+                None => beats.push(format!("{what} at no pool size shown")),
             }
         }
         for (di, (v, labels)) in refs.iter().enumerate() {
@@ -2230,6 +2330,16 @@ fn build_pool_size(f: &Frame) -> Result<Figure, String> {
         "{}least pooled hardware meeting the service level, per user, vs the users sharing one pool (k); dashed: one device per user.",
         scenario_prefix(f)
     )];
+    if !beats.is_empty() {
+        let who = enough
+            .first()
+            .map(|g| g.0.split(", ").next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        sub.push(format!(
+            "{who} needs less hardware per user than one device per user: {}.",
+            list(&beats)
+        ));
+    }
     if !ded_missing.is_empty() {
         sub.push(format!(
             "No one-device-per-user line for {}: one device per user cannot meet the service level there.",
@@ -2252,12 +2362,13 @@ fn build_cost(f: &Frame) -> Result<Figure, String> {
         return Err(format!("no {xcol} column; needs {need}"));
     }
     let x = f.num(xcol);
-    let y = f.num("capex_usd_total");
+    let capex_col = f.pick(&["capex_usd_total", "capex_usd"]);
+    let y = f.num(capex_col);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(xcol));
     let mut items = Vec::new();
     let mut legend = Vec::new();
-    let mut series: Vec<(String, String, Vec<(f64, f64)>)> = Vec::new();
+    let mut series: Vec<Labelled> = Vec::new();
     for (gi, (label, kind, rows)) in g.groups.iter().enumerate() {
         let pts = points(&x, &y, rows, true);
         if pts.is_empty() {
@@ -2268,14 +2379,16 @@ fn build_cost(f: &Frame) -> Result<Figure, String> {
             style = style.dashed();
         }
         legend.push((with_kind(label, kind), style));
+        items.extend(ci_bars(f, &x, capex_col, rows, 1.0, style.color));
         items.push(Item::Series {
             pts: pts.clone(),
             style,
+            dodge: 0.0,
         });
         series.push((label.clone(), kind.clone(), pts));
     }
     if series.is_empty() {
-        return Err(format!("no row has capex_usd_total (every point infeasible, or a generic scenario without prices?); needs {need}"));
+        return Err(format!("no row has {capex_col} (every point infeasible, or a generic scenario without prices?); needs {need}"));
     }
     // Crossings between every pair of series with different kinds (or any
     // pair when kinds are unknown).
@@ -2377,8 +2490,9 @@ fn build_cost(f: &Frame) -> Result<Figure, String> {
         .map(|s| format!("{} ×{}", s.0, sig(s.2[s.2.len() - 1].1 / s.2[0].1, 3)))
         .collect();
     let mut sub = vec![format!(
-        "{}purchase cost of the least hardware meeting the service level; the memory share of each device's price is scaled by the multiplier.",
-        scenario_prefix(f)
+        "{}purchase cost of the {}; the memory share of each device's price is scaled by the multiplier.",
+        scenario_prefix(f),
+        hardware_source(f)
     )];
     if !growth.is_empty() {
         sub.push(format!(
@@ -2453,6 +2567,7 @@ fn build_p99(f: &Frame) -> Result<Figure, String> {
     for (col, name, abbr) in &metrics {
         let y = f.num(col);
         let ci = f.num(&format!("{col}_ci95"));
+        let has_ci = ci.iter().any(|c| c.is_some_and(|c| c > 0.0));
         let bound = slo_bound(f, col);
         let mut items = Vec::new();
         let mut ranges = Vec::new();
@@ -2466,6 +2581,13 @@ fn build_p99(f: &Frame) -> Result<Figure, String> {
                 continue;
             }
             let style = series_style(gi);
+            // Shift series apart when their error bars would overlap.
+            let n = g.groups.len() as f64;
+            let dodge = if n > 1.0 && has_ci {
+                (gi as f64 - (n - 1.0) / 2.0) * (0.07 / (n - 1.0)).min(0.014)
+            } else {
+                0.0
+            };
             let mut bars = Vec::new();
             for &r in rows {
                 if let (Some(xv), Some(yv), Some(c)) = (x[r], y[r], ci[r]) {
@@ -2479,6 +2601,7 @@ fn build_p99(f: &Frame) -> Result<Figure, String> {
                 items.push(Item::Bars {
                     bars,
                     color: style.color,
+                    dodge,
                 });
             }
             let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
@@ -2490,9 +2613,14 @@ fn build_p99(f: &Frame) -> Result<Figure, String> {
             if let Some(b) = bound {
                 let over: Vec<f64> = pts.iter().filter(|p| p.1 > b).map(|p| p.0).collect();
                 if !over.is_empty() {
+                    let at = list(&over.iter().map(|v| fmt_tick(*v)).collect::<Vec<_>>());
+                    let at = if short == "users" {
+                        format!("{at} users")
+                    } else {
+                        format!("{short} {at}{suffix}")
+                    };
                     verdicts.push(format!(
-                        "{place} exceeds the p99 {abbr} service level at {short} {}{suffix}",
-                        list(&over.iter().map(|v| fmt_tick(*v)).collect::<Vec<_>>())
+                        "{place} exceeds the p99 {abbr} service level at {at}"
                     ));
                 }
             }
@@ -2500,7 +2628,7 @@ fn build_p99(f: &Frame) -> Result<Figure, String> {
             if !legend.iter().any(|l| l.0 == lname) {
                 legend.push((lname, style));
             }
-            items.push(Item::Series { pts, style });
+            items.push(Item::Series { pts, style, dodge });
         }
         if items.is_empty() {
             continue;
@@ -2604,6 +2732,7 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
     let mut panels = Vec::new();
     let mut legend: Vec<(String, Style)> = Vec::new();
     let mut verdict = Vec::new();
+    let mut any_zero = false;
     for (name, long) in wanted {
         let mut items = Vec::new();
         let mut slo: Option<(f64, f64)> = None;
@@ -2620,6 +2749,7 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
                 .filter(|p| p.0 >= 0.0 && (0.0..1.0).contains(&p.1))
                 .collect();
             pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+            any_zero |= pts.iter().any(|p| p.0 <= 0.0);
             if pts.iter().all(|p| p.0 <= 0.0) {
                 continue;
             }
@@ -2649,7 +2779,11 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
             if !legend.iter().any(|l| l.0 == lname) {
                 legend.push((lname, style));
             }
-            items.push(Item::Series { pts, style });
+            items.push(Item::Series {
+                pts,
+                style,
+                dodge: 0.0,
+            });
         }
         if items.is_empty() {
             continue;
@@ -2676,7 +2810,12 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
                     .filter(|a| !a.2)
                     .map(|a| format!("{} ({} s)", a.0, sig(a.1, 2)))
                     .collect();
-                let short = name.to_uppercase();
+                let short = match name {
+                    "ttft" => "TTFT",
+                    "e2e" => "E2E",
+                    "response" => "response time",
+                    other => other,
+                };
                 let bound = format!("p{} {short} ≤ {} s", sig(p, 3), sig(m, 3));
                 verdict.push(match (met.is_empty(), missed.is_empty()) {
                     (false, false) => format!(
@@ -2732,8 +2871,9 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
         .find(|s| !s.is_empty())
         .unwrap_or_else(|| format!("Latency distributions: {} and {}", wanted[0].0, wanted[1].0));
     let sub = vec![format!(
-        "{}share of measured requests (all replications) finishing within x seconds; the vertical axis stretches the tail (50 %, 90 %, 99 %, 99.9 %) and x is log scale. Zero latencies sit on the left edge.",
-        scenario_prefix(f)
+        "{}share of measured requests (all replications) finishing within x seconds; the vertical axis stretches the tail (50 %, 90 %, 99 %, 99.9 %) and x is log scale.{}",
+        scenario_prefix(f),
+        if any_zero { " Zero latencies (no wait) sit on the left edge." } else { "" }
     )];
     Ok(Figure {
         title,
@@ -2769,7 +2909,7 @@ fn build_load(f: &Frame) -> Result<Figure, String> {
     let busy = f.num("busy_servers");
     let servers = f.num("servers");
     let g = group_rows(f, &pooled, Some("hour_of_day"));
-    let mut arrivals: Vec<(String, String, Vec<(f64, f64)>)> = Vec::new();
+    let mut arrivals: Vec<Labelled> = Vec::new();
     let mut busy_series = Vec::new();
     for (label, kind, rows) in &g.groups {
         let a = points(&hour, &arr, rows, false);
@@ -2804,6 +2944,7 @@ fn build_load(f: &Frame) -> Result<Figure, String> {
         items.push(Item::Series {
             pts: arrivals[0].2.clone(),
             style,
+            dodge: 0.0,
         });
     } else {
         for (gi, (label, _, pts)) in arrivals.iter().enumerate() {
@@ -2812,6 +2953,7 @@ fn build_load(f: &Frame) -> Result<Figure, String> {
             items.push(Item::Series {
                 pts: pts.clone(),
                 style,
+                dodge: 0.0,
             });
         }
     }
@@ -2830,6 +2972,7 @@ fn build_load(f: &Frame) -> Result<Figure, String> {
         items.push(Item::Series {
             pts: pts.clone(),
             style,
+            dodge: 0.0,
         });
         if let Some(s) = s {
             let rule = Style::line(PALETTE[gi % PALETTE.len()]).dashed().width(2);
@@ -2957,6 +3100,44 @@ mod tests {
         );
         let b = Axis::build(&AxisSpec::new("x", Scale::Auto), &[1.0, 5.0]);
         assert!(!b.log);
+    }
+
+    #[test]
+    fn crossing_costs_are_found_and_named() {
+        let m = [1.0, 2.0, 3.0, 1.0, 2.0, 3.0];
+        let capex = [110.0, 120.0, 130.0, 80.0, 110.0, 140.0];
+        let df = polars::df!(
+            "sweep_costs_memory_price_multiplier" => m,
+            "placement" => ["desk", "desk", "desk", "pool", "pool", "pool"],
+            "kind" => ["dedicated", "dedicated", "dedicated", "pooled", "pooled", "pooled"],
+            "capex_usd_total" => capex,
+        )
+        .unwrap();
+        let fig = build_cost(&Frame { df: &df }).unwrap();
+        // 120 - 110 = 10 at x = 2, 130 - 140 = -10 at x = 3: they cross at 2.5.
+        assert!(fig.title.contains("×2.5"), "{}", fig.title);
+        assert!(fig.title.contains("desk"), "{}", fig.title);
+        let notes: Vec<&Item> = fig.panels[0]
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Note { .. }))
+            .collect();
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn sharing_titles_state_where_the_rule_breaks() {
+        let above = vec![("devices".to_string(), vec![(0.001, 2.0), (0.01, 5.0)])];
+        assert!(sharing_title(&above).starts_with("Pooling beats"));
+        let crossing = vec![("capital cost".to_string(), vec![(0.001, 0.5), (0.01, 2.0)])];
+        let t = sharing_title(&crossing);
+        assert!(t.contains("only above a duty cycle of ~0.32 %"), "{t}");
+        let below = vec![("memory".to_string(), vec![(0.001, 0.2), (0.01, 0.5)])];
+        assert!(
+            sharing_title(&below).starts_with("Pooling saves less"),
+            "{}",
+            sharing_title(&below)
+        );
     }
 
     #[test]

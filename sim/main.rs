@@ -185,7 +185,13 @@ fn main() -> ExitCode {
             threads,
             no_charts,
         } => cmd_run(&scenario, &out, seed, replications, threads).and_then(|dir| {
-            draw_charts(no_charts, &[dir.join("latency_cdf.parquet"), dir.join("timeline.parquet")])
+            draw_charts(
+                no_charts,
+                &[
+                    dir.join("latency_cdf.parquet"),
+                    dir.join("timeline.parquet"),
+                ],
+            )
         }),
         Command::Validate {
             replications,
@@ -201,12 +207,12 @@ fn main() -> ExitCode {
             shard,
             quiet,
             no_charts,
-        } => cmd_sweep(&scenario, &out, threads, resume, shard.as_deref(), quiet).and_then(|(code, combined)| {
-            match combined {
+        } => cmd_sweep(&scenario, &out, threads, resume, shard.as_deref(), quiet).and_then(
+            |(code, combined)| match combined {
                 Some(p) => draw_charts(no_charts, &[p]),
                 None => Ok(code),
-            }
-        }),
+            },
+        ),
         Command::Plot { results, out } => cmd_plot(&results, out.as_deref()),
         Command::Merge { dir } => cmd_merge(&dir),
         Command::FitTrace { trace, format, out } => cmd_fit_trace(&trace, &format, out.as_deref()),

@@ -64,14 +64,30 @@ fn readme_snippets_run_against_the_default_sweep() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args(["sweep", concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml"), "--quiet", "--no-charts", "--out"])
+        .args([
+            "sweep",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml"),
+            "--quiet",
+            "--no-charts",
+            "--out",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/run_readme_snippets.py"))
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/notebooks-output/README.md"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/python/run_readme_snippets.py"
+        ))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/notebooks-output/README.md"
+        ))
         .arg(dir.path())
         .output()
         .unwrap();
