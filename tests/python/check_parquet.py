@@ -21,7 +21,7 @@ for name in ("results.parquet", "summary.parquet"):
     for col in table.column_names:
         base = col[: -len("_ci95")] if col.endswith("_ci95") else col
         assert base in documented, f"{path}: column {col} is not in docs/results-schema.md"
-    n = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+    n = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
     assert n == table.num_rows, f"{path}: duckdb sees {n} rows, pyarrow {table.num_rows}"
 
 res = pq.read_table(folder / "results.parquet").to_pylist()
