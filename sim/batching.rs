@@ -8,7 +8,9 @@
 //! overflow). Newly admitted requests are prefilled together in one step
 //! (the prefill yields their first token; running sequences pause, as in
 //! vLLM without chunked prefill); otherwise all running sequences decode one
-//! token.
+//! token. With chunked prefill (`chunked_prefill_tokens`), prompts are fed
+//! up to that many tokens per step into mixed steps that also decode one
+//! token for every running sequence (Sarathi-Serve), one event per step.
 //!
 //! Event cost: the batch only changes at an admission or a completion, so a
 //! server plans a whole run of decode steps up to its next completion as one
@@ -58,6 +60,10 @@ pub struct BatchConfig {
     pub dispatch: Dispatch,
     /// Plan whole runs of identical steps as one event (false: step by step).
     pub fast_forward: bool,
+    /// Chunked prefill (Sarathi-Serve style): prompts are processed up to
+    /// this many tokens per step, mixed into the decode steps of the running
+    /// batch, instead of in separate prefill steps that pause decoding.
+    pub chunked_prefill_tokens: Option<u32>,
 }
 
 /// Where a batching fleet's requests come from, in time order; told of
@@ -99,6 +105,8 @@ struct Seq {
     first_token_s: f64,
     input: u32,
     output: u32,
+    /// Prompt tokens not yet prefilled (chunked prefill).
+    prompt_left: u32,
 }
 
 impl Seq {
@@ -111,8 +119,19 @@ impl Seq {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     Idle,
-    Prefill { start_s: f64 },
-    Decode { start_s: f64, steps: u64 },
+    Prefill {
+        start_s: f64,
+    },
+    Decode {
+        start_s: f64,
+        steps: u64,
+    },
+    /// One chunked-prefill step: `chunk` prompt tokens plus one decode token
+    /// for every running sequence.
+    Mixed {
+        start_s: f64,
+        chunk: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -296,6 +315,7 @@ impl BatchingFleet {
             first_token_s: f64::NAN,
             input: r.input_tokens,
             output: r.output_tokens.max(1),
+            prompt_left: r.input_tokens,
         };
         let id = match self.free_ids.pop() {
             Some(id) => {
@@ -386,7 +406,7 @@ impl BatchingFleet {
         let server = &self.servers[s];
         match server.phase {
             Phase::Idle => self.boundary(s, t, rec),
-            Phase::Prefill { .. } => {}
+            Phase::Prefill { .. } | Phase::Mixed { .. } => {}
             Phase::Decode { start_s, steps } => {
                 let step = &self.cfg.step;
                 let done = step.steps_within(server.batch, server.context, steps, t - start_s);
@@ -435,6 +455,47 @@ impl BatchingFleet {
                 ids.clear();
                 self.servers[s].prefilling = ids; // keep the allocation
             }
+            Phase::Mixed { start_s, chunk } => {
+                let overlap = w.overlap_s(start_s, t);
+                self.usage.busy_s += overlap;
+                rec.timeline.busy(start_s, t);
+                if self.servers[s].batch > 0 {
+                    self.usage.decode_s += overlap;
+                    self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
+                }
+                let server = &mut self.servers[s];
+                server.steps_done += 1;
+                server.context += server.batch as u64;
+                self.retire_finished(s, t, rec);
+                // The chunk's prompt tokens go to the prefilling requests in
+                // admission order; a finished prompt yields its first token.
+                let mut left = chunk;
+                let ids = std::mem::take(&mut self.servers[s].prefilling);
+                let mut still = Vec::with_capacity(ids.len());
+                for &id in &ids {
+                    let seq = &mut self.seqs[id as usize];
+                    let take = (seq.prompt_left as u64).min(left);
+                    seq.prompt_left -= take as u32;
+                    left -= take;
+                    if seq.prompt_left > 0 {
+                        still.push(id);
+                        continue;
+                    }
+                    seq.first_token_s = t;
+                    if seq.output <= 1 {
+                        self.complete(s, id, t, rec);
+                    } else {
+                        let seq = *seq;
+                        let server = &mut self.servers[s];
+                        server
+                            .running
+                            .push(Reverse((server.steps_done + seq.output as u64 - 1, id)));
+                        server.batch += 1;
+                        server.context += seq.input as u64 + 1;
+                    }
+                }
+                self.servers[s].prefilling = still;
+            }
             Phase::Decode { start_s, steps } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
@@ -444,17 +505,7 @@ impl BatchingFleet {
                 let server = &mut self.servers[s];
                 server.steps_done += steps;
                 server.context += server.batch as u64 * steps;
-                while let Some(&Reverse((finish, id))) = self.servers[s].running.peek() {
-                    if finish > self.servers[s].steps_done {
-                        break;
-                    }
-                    self.servers[s].running.pop();
-                    let seq = self.seqs[id as usize];
-                    let server = &mut self.servers[s];
-                    server.batch -= 1;
-                    server.context -= seq.input as u64 + seq.output as u64;
-                    self.complete(s, id, t, rec);
-                }
+                self.retire_finished(s, t, rec);
             }
         }
         // Admission, FCFS from this server's queue, then the central queue.
@@ -501,7 +552,19 @@ impl BatchingFleet {
             .usage
             .max_batch_seen
             .max(server.batch + server.prefilling.len() as u32);
-        if !server.prefilling.is_empty() {
+        if let (false, Some(budget)) = (
+            server.prefilling.is_empty(),
+            self.cfg.chunked_prefill_tokens,
+        ) {
+            let pending: u64 = server
+                .prefilling
+                .iter()
+                .map(|&id| self.seqs[id as usize].prompt_left as u64)
+                .sum();
+            let chunk = pending.min(budget as u64);
+            server.phase = Phase::Mixed { start_s: t, chunk };
+            server.end_s = t + step.mixed_step_s(server.batch, server.context, chunk);
+        } else if !server.prefilling.is_empty() {
             server.phase = Phase::Prefill { start_s: t };
             server.end_s = t + step.prefill_s(prompt_tokens);
         } else if server.batch > 0 {
@@ -518,6 +581,21 @@ impl BatchingFleet {
         }
         server.epoch = server.epoch.wrapping_add(1);
         self.events.push(server.end_s, s as u32, server.epoch);
+    }
+
+    /// Complete every running sequence whose last step is done.
+    fn retire_finished(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
+        while let Some(&Reverse((finish, id))) = self.servers[s].running.peek() {
+            if finish > self.servers[s].steps_done {
+                break;
+            }
+            self.servers[s].running.pop();
+            let seq = self.seqs[id as usize];
+            let server = &mut self.servers[s];
+            server.batch -= 1;
+            server.context -= seq.input as u64 + seq.output as u64;
+            self.complete(s, id, t, rec);
+        }
     }
 
     fn complete(&mut self, s: usize, id: u32, t: f64, rec: &mut LlmRecorder) {

@@ -222,6 +222,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         step: server.step,
                         dispatch: *dispatch,
                         fast_forward: server.fast_forward,
+                        chunked_prefill_tokens: server.chunked_prefill_tokens,
                     };
                     let fleet = BatchingFleet::new(cfg, window, placement_rng());
                     let usage = fleet.run_source(&mut LlmRequests::new(&mut source, l), &mut rec);

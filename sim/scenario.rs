@@ -275,6 +275,9 @@ pub struct RawPlacement {
     /// Price of one device, USD, replacing the catalogue price (before the
     /// memory price multiplier is applied).
     pub price_usd: Option<f64>,
+    /// LLM pooled: chunked prefill, at most this many prompt tokens per step
+    /// mixed with the decode batch (default: separate prefill steps).
+    pub chunked_prefill_tokens: Option<u32>,
     /// Generic scenarios: this placement's servers take `service_scale` x
     /// the [service] time (e.g. a real-time factor: [service] in audio
     /// seconds, 0.1 on a laptop NPU). Default 1.
@@ -314,6 +317,8 @@ pub struct LlmServer {
     pub network_rtt_s: f64,
     /// Fast-forward runs of identical steps.
     pub fast_forward: bool,
+    /// Chunked prefill token budget per step (None: separate prefill steps).
+    pub chunked_prefill_tokens: Option<u32>,
     /// Price of one device after the memory price multiplier, USD.
     pub capex_per_device_usd: f64,
     /// Mean time of one request served alone (batch 1) on one server, seconds.
@@ -1394,7 +1399,7 @@ fn resolve_tokens(
 }
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 7] = [
+const LLM_PLACEMENT_KEYS: [&str; 8] = [
     "device",
     "tensor_parallel",
     "tp_efficiency",
@@ -1402,6 +1407,7 @@ const LLM_PLACEMENT_KEYS: [&str; 7] = [
     "network_rtt_s",
     "fast_forward",
     "price_usd",
+    "chunked_prefill_tokens",
 ];
 
 fn resolve_llm_server(
@@ -1422,6 +1428,7 @@ fn resolve_llm_server(
         p.network_rtt_s.is_some(),
         p.fast_forward.is_some(),
         p.price_usd.is_some(),
+        p.chunked_prefill_tokens.is_some(),
     ];
     let Workload::Llm(l) = workload else {
         if let Some(n) = given.iter().position(|g| *g) {
@@ -1446,6 +1453,7 @@ fn resolve_llm_server(
             (2, "tp_efficiency"),
             (3, "max_batch"),
             (5, "fast_forward"),
+            (7, "chunked_prefill_tokens"),
         ] {
             if given[n] {
                 return Err(c.err(
@@ -1513,6 +1521,16 @@ fn resolve_llm_server(
         max_batch,
         network_rtt_s: rtt,
         fast_forward: p.fast_forward.unwrap_or(true),
+        chunked_prefill_tokens: match p.chunked_prefill_tokens {
+            None => None,
+            Some(0) => {
+                return Err(c.err(
+                    key("chunked_prefill_tokens"),
+                    "must be at least 1 token per step (e.g. 512), or remove it",
+                ))
+            }
+            Some(n) => Some(n),
+        },
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
         device,
     }))

@@ -54,6 +54,17 @@ impl StepModel {
         self.t0_s + (self.compute_s_per_token * n).max(self.weights_s(n))
     }
 
+    /// One chunked-prefill step: `chunk` prompt tokens processed together
+    /// with one decode token for each of `batch` sequences holding
+    /// `context_tokens` (Sarathi-Serve style mixed batch).
+    #[inline]
+    pub fn mixed_step_s(&self, batch: u32, context_tokens: u64, chunk: u64) -> f64 {
+        let tokens = batch as f64 + chunk as f64;
+        self.t0_s
+            + (self.compute_s_per_token * tokens)
+                .max(self.weights_s(tokens) + self.kv_s_per_token * context_tokens as f64)
+    }
+
     /// Time of `steps` consecutive decode steps of `batch` sequences starting
     /// with `context_tokens` in total (growing by `batch` per step).
     pub fn decode_run_s(&self, batch: u32, context_tokens: u64, steps: u64) -> f64 {
