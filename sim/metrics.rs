@@ -202,6 +202,8 @@ pub enum RejectReason {
 pub struct LlmRecorder {
     window: Window,
     rtt_s: f64,
+    /// Random round trips: a distribution and its own stream.
+    rtt_dist: Option<(crate::dist::Dist, crate::rng::SimRng)>,
     /// Requests generated in `[0, horizon)`.
     pub arrived: u64,
     /// Finished at or before the horizon.
@@ -241,6 +243,7 @@ impl LlmRecorder {
         LlmRecorder {
             window,
             rtt_s,
+            rtt_dist: None,
             arrived: 0,
             completed_by_horizon: 0,
             in_flight_at_horizon: 0,
@@ -264,6 +267,17 @@ impl LlmRecorder {
     /// infinity for no bound).
     pub fn with_targets(mut self, ttft_s: f64, tpot_s: f64, e2e_s: f64) -> Self {
         self.targets = Some([ttft_s, tpot_s, e2e_s]);
+        self
+    }
+
+    /// Draw each request's round trip from `dist` (seconds) with `rng`
+    /// instead of adding a constant.
+    pub fn with_rtt_distribution(
+        mut self,
+        dist: crate::dist::Dist,
+        rng: crate::rng::SimRng,
+    ) -> Self {
+        self.rtt_dist = Some((dist, rng));
         self
     }
 
@@ -321,8 +335,12 @@ impl LlmRecorder {
             return;
         }
         let wait = start_s - arrival_s;
-        let ttft = self.rtt_s + first_token_s - arrival_s;
-        let e2e = self.rtt_s + end_s - arrival_s;
+        let rtt = match &mut self.rtt_dist {
+            Some((d, rng)) => d.sample(rng),
+            None => self.rtt_s,
+        };
+        let ttft = rtt + first_token_s - arrival_s;
+        let e2e = rtt + end_s - arrival_s;
         self.measured += 1;
         self.waited += (wait > 0.0) as u64;
         self.output_tokens += output_tokens as u64;

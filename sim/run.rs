@@ -203,6 +203,15 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                 .expect("LLM placements are resolved with servers");
             let [a, b, c] = attainment_bounds(s);
             let mut rec = LlmRecorder::new(window, server.network_rtt_s).with_targets(a, b, c);
+            if let Some(d) = &server.network_rtt {
+                let rng = stream_rng(
+                    s.seed,
+                    replication as u64,
+                    StreamKind::Network,
+                    placement as u64,
+                );
+                rec = rec.with_rtt_distribution(d.clone(), rng);
+            }
             match kind {
                 PlacementKind::Dedicated => {
                     let usage = serve_dedicated_llm(

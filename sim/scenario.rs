@@ -269,6 +269,9 @@ pub struct RawPlacement {
     /// Network round trip added to TTFT and E2E, seconds. Default 0.05
     /// pooled, 0 dedicated.
     pub network_rtt_s: Option<f64>,
+    /// A distribution of round trips instead (seconds), e.g.
+    /// `{ distribution = "lognormal", median_s = 0.05, p99_s = 0.3 }`.
+    pub network_rtt: Option<RawDist>,
     /// LLM pooled: plan runs of identical decode steps as one event
     /// (default true); false simulates every step (reference mode).
     pub fast_forward: Option<bool>,
@@ -315,6 +318,8 @@ pub struct LlmServer {
     pub max_batch: u32,
     /// Network round trip added to TTFT and E2E, seconds.
     pub network_rtt_s: f64,
+    /// Random round trips (None: the constant `network_rtt_s`).
+    pub network_rtt: Option<Dist>,
     /// Fast-forward runs of identical steps.
     pub fast_forward: bool,
     /// Chunked prefill token budget per step (None: separate prefill steps).
@@ -1399,7 +1404,7 @@ fn resolve_tokens(
 }
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 8] = [
+const LLM_PLACEMENT_KEYS: [&str; 9] = [
     "device",
     "tensor_parallel",
     "tp_efficiency",
@@ -1408,6 +1413,7 @@ const LLM_PLACEMENT_KEYS: [&str; 8] = [
     "fast_forward",
     "price_usd",
     "chunked_prefill_tokens",
+    "network_rtt",
 ];
 
 fn resolve_llm_server(
@@ -1429,6 +1435,7 @@ fn resolve_llm_server(
         p.fast_forward.is_some(),
         p.price_usd.is_some(),
         p.chunked_prefill_tokens.is_some(),
+        p.network_rtt.is_some(),
     ];
     let Workload::Llm(l) = workload else {
         if let Some(n) = given.iter().position(|g| *g) {
@@ -1501,6 +1508,17 @@ fn resolve_llm_server(
         .network_rtt_s
         .unwrap_or(if dedicated { 0.0 } else { 0.05 });
     c.non_negative(&key("network_rtt_s"), rtt)?;
+    let rtt_dist = match (&p.network_rtt, p.network_rtt_s) {
+        (Some(_), Some(_)) => return Err(c.err(
+            key("network_rtt"),
+            "give either `network_rtt_s` (a constant) or `network_rtt` (a distribution), not both",
+        )),
+        (Some(d), None) => Some(resolve_dist(c, &key("network_rtt"), d, base_dir)?),
+        (None, _) => None,
+    };
+    // Reported (and used by the sizing bounds) as the mean round trip; the
+    // lower bound for hopeless targets uses 0 with a distribution.
+    let rtt = rtt_dist.as_ref().map_or(rtt, |d| d.mean());
     let cost = ServingCost::new(&device, &l.model, &l.quantisation, tp, tp_eff)
         .map_err(|e| c.err(key("device"), e.to_string()))?;
     // The device must hold the weights and one large request (99th
@@ -1520,6 +1538,7 @@ fn resolve_llm_server(
         kv_budget_tokens: cost.kv_budget_tokens(),
         max_batch,
         network_rtt_s: rtt,
+        network_rtt: rtt_dist,
         fast_forward: p.fast_forward.unwrap_or(true),
         chunked_prefill_tokens: match p.chunked_prefill_tokens {
             None => None,

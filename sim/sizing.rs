@@ -206,7 +206,14 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
 /// Targets no fleet of this placement can meet, with the reason.
 fn hopeless(s: &Scenario, placement: usize) -> Option<String> {
     let p = &s.placements[placement];
-    let rtt = p.llm.as_ref().map_or(0.0, |l| l.network_rtt_s);
+    // With random round trips, 0 is the only safe lower bound.
+    let rtt = p.llm.as_ref().map_or(0.0, |l| {
+        if l.network_rtt.is_some() {
+            0.0
+        } else {
+            l.network_rtt_s
+        }
+    });
     for t in &s.service_level.targets {
         let q = t.percentile / 100.0;
         let (floor, what) = match (t.metric, &p.llm) {

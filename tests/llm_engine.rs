@@ -366,3 +366,35 @@ fn chunked_prefill_stops_long_prompts_from_stalling_decodes() {
     );
     assert!(c < p, "chunked TPOT p99 {c} should be below unchunked {p}");
 }
+
+#[test]
+fn random_round_trips_add_their_mean_to_ttft() {
+    let base = llm_scenario("servers = 2\nnetwork_rtt_s = 0.0", 2000, 20.0);
+    let fixed = llm_scenario(
+        "servers = 2\nnetwork_rtt = { distribution = \"deterministic\", value_s = 0.1 }",
+        2000,
+        20.0,
+    );
+    let random = llm_scenario(
+        "servers = 2\nnetwork_rtt = { distribution = \"exponential\", mean_s = 0.1 }",
+        2000,
+        20.0,
+    );
+    let (b, _) = llm_parts(&base, 1, 0);
+    let (f, _) = llm_parts(&fixed, 1, 0);
+    let (r, _) = llm_parts(&random, 1, 0);
+    let (bm, fm, rm) = (
+        b.ttft.mean_s().unwrap(),
+        f.ttft.mean_s().unwrap(),
+        r.ttft.mean_s().unwrap(),
+    );
+    assert!((fm - bm - 0.1).abs() < 1e-9, "constant 0.1 s: {fm} vs {bm}");
+    // Exponential round trips: sd 0.1 s over n requests.
+    let se = 0.1 / (r.measured as f64).sqrt();
+    assert!(
+        (rm - bm - 0.1).abs() < 5.0 * se,
+        "random: {rm} vs {bm} (se {se})"
+    );
+    // TPOT does not see the network.
+    assert_eq!(b.tpot.mean_s(), r.tpot.mean_s());
+}
