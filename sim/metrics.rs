@@ -302,10 +302,14 @@ impl LlmRecorder {
         self.rejected_context + self.rejected_kv
     }
 
-    /// A refused request arriving at `arrival_s`.
+    /// A refused request arriving at `arrival_s`. Inside the window it counts
+    /// as measured and never as attained (it has no latency to record).
     pub fn reject(&mut self, arrival_s: f64, reason: RejectReason) {
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
+        if self.window.measures(arrival_s) {
+            self.measured += 1;
+        }
         match reason {
             RejectReason::ContextLimit => self.rejected_context += 1,
             RejectReason::KvBudget => self.rejected_kv += 1,

@@ -92,11 +92,51 @@ pub fn write_parquet(path: &Path, rows: &[Row]) -> Result<(), OutputError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    write_atomically(path, |file| {
-        ParquetWriter::new(file)
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    // Encode in memory first, so that an I/O failure (a full disk, a
+    // vanished folder) is reported as the OS error it is, not as a Parquet
+    // encoding error.
+    let mut bytes: Vec<u8> = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut df)
+        .map_err(|e| OutputError::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    write_bytes_atomically(path, &bytes)
+}
+
+/// Write `bytes` to `path` atomically (temporary file, sync, rename); I/O
+/// failures are [`OutputError::Io`] naming what failed.
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let io_err = |action: &'static str| {
+        move |source| OutputError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    let result = File::create(&tmp)
+        .map_err(io_err(
+            "cannot create a temporary file beside it (is the disk full or the folder read-only?)",
+        ))
+        .and_then(|mut f| {
+            f.write_all(bytes)
+                .map_err(io_err("cannot write the file (is the disk full?)"))?;
+            f.sync_all()
+                .map_err(io_err("cannot flush the file to disk (is the disk full?)"))
+        });
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err("cannot move the finished file into place")(e)
     })
 }
 

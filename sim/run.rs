@@ -216,6 +216,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                 PlacementKind::Dedicated => {
                     let usage = serve_dedicated_llm(
                         s.users,
+                        l.model.context_limit_tokens,
                         server,
                         &mut LlmRequests::new(&mut source, l),
                         &mut rec,
@@ -252,6 +253,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
 /// service time): TTFT = wait + prefill, then one token per step.
 fn serve_dedicated_llm(
     users: usize,
+    context_limit_tokens: u64,
     server: &LlmServer,
     requests: &mut LlmRequests<'_, '_>,
     rec: &mut LlmRecorder,
@@ -261,6 +263,11 @@ fn serve_dedicated_llm(
     let mut usage = FleetUsage::default();
     while let Some(r) = requests.next_llm() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
+        if need > context_limit_tokens {
+            rec.reject(r.arrival_s, RejectReason::ContextLimit);
+            requests.completed(r.user, r.arrival_s);
+            continue;
+        }
         if need > server.kv_budget_tokens {
             rec.reject(r.arrival_s, RejectReason::KvBudget);
             requests.completed(r.user, r.arrival_s);
