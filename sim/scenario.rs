@@ -1334,6 +1334,16 @@ fn resolve_tokens(
     t: &RawTokens,
     base_dir: &Path,
 ) -> Result<Dist, ScenarioError> {
+    let dist = resolve_tokens_unchecked(c, key, t, base_dir)?;
+    finite_moments(c, key, dist)
+}
+
+fn resolve_tokens_unchecked(
+    c: &Check,
+    key: &str,
+    t: &RawTokens,
+    base_dir: &Path,
+) -> Result<Dist, ScenarioError> {
     let k = |f: &str| format!("{key}.{f}");
     let need = |f: &str, v: Option<f64>| -> Result<f64, ScenarioError> {
         let v = v.ok_or_else(|| {
@@ -1680,7 +1690,32 @@ fn parse_dispatch(s: &str) -> Option<Dispatch> {
 
 const DISTRIBUTIONS: &str = "exponential, deterministic, lognormal, gamma, erlang, empirical";
 
+/// A distribution whose parameters each pass but whose moments overflow
+/// (e.g. gamma shape 1e-321, lognormal cv 1e200) would write inf or NaN
+/// into results: refuse it, naming the key.
+fn finite_moments(c: &Check, key: &str, d: Dist) -> Result<Dist, ScenarioError> {
+    let (m, m2) = (d.mean(), d.second_moment());
+    if m.is_finite() && m > 0.0 && m2.is_finite() {
+        Ok(d)
+    } else {
+        Err(c.err(
+            key,
+            format!("its parameters give a mean of {m} and a second moment of {m2}: both must be finite and the mean positive; use a smaller spread (cv, p99) or a larger shape"),
+        ))
+    }
+}
+
 fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Dist, ScenarioError> {
+    let dist = resolve_dist_unchecked(c, key, d, base_dir)?;
+    finite_moments(c, key, dist)
+}
+
+fn resolve_dist_unchecked(
+    c: &Check,
+    key: &str,
+    d: &RawDist,
+    base_dir: &Path,
+) -> Result<Dist, ScenarioError> {
     let k = |f: &str| format!("{key}.{f}");
     let need = |f: &str, v: Option<f64>| -> Result<f64, ScenarioError> {
         let v = v.ok_or_else(|| {

@@ -1,0 +1,898 @@
+//! The error catalogue of docs/errors.md, entry by entry: each bad input
+//! exits with code 2 and a message that names what to fix (the file, the
+//! key or option, and what would be valid), before any output is written.
+//! Entries already covered by tests/cli.rs (the `BAD` list, a missing
+//! scenario file, a file given as `--out`) and tests/traces.rs (bad trace
+//! files, `fit-trace`) are not repeated here.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn sharesim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sharesim"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const GENERIC: &str = r#"
+seed = 3
+horizon_s = 2000
+warmup_s = 100
+replications = 2
+
+[users]
+count = 50
+requests_per_day = 100.0
+
+[service]
+distribution = "exponential"
+mean_s = 20.0
+
+[[placements]]
+name = "local"
+kind = "dedicated"
+
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 4
+
+[service_level]
+wait_p99_s = 5.0
+"#;
+
+const LLM: &str = r#"
+seed = 1
+horizon_s = 600
+replications = 2
+
+[users]
+count = 10
+requests_per_day = 20
+
+[model]
+name = "gpt_oss_20b"
+quantisation = "mxfp4"
+
+[requests]
+input_tokens = { distribution = "fixed", value = 100 }
+output_tokens = { distribution = "fixed", value = 50 }
+
+[[placements]]
+name = "desktop"
+kind = "dedicated"
+device = "framework_desktop"
+
+[[placements]]
+name = "pool"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+
+[service_level]
+tpot_p99_s = 0.1
+"#;
+
+const SWEEP: &str = r#"
+seed = 3
+horizon_s = 2000
+replications = 2
+
+[users]
+count = 50
+requests_per_day = 100.0
+
+[service]
+distribution = "exponential"
+mean_s = 20.0
+
+[[placements]]
+name = "local"
+kind = "dedicated"
+
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 4
+
+[sweep]
+axes = [ { key = "users.count", values = [10, 20] } ]
+"#;
+
+const RAG_HEADER: &str = "timestamp_s,session_id,input_length,output_length\n";
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit code 2 and every needle in the message.
+fn assert_bad(o: &Output, needles: &[&str]) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "exit code; stderr: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in: {err}");
+    }
+    err
+}
+
+/// Apply `edits` (from, to) to `base`, write it as `<case>.toml` beside any
+/// `extra` files, run `sharesim <command> FILE --out DIR/out`, and expect
+/// exit 2 with the file name and the needles in the message, and no output
+/// folder.
+fn bad_scenario(
+    command: &str,
+    case: &str,
+    base: &str,
+    edits: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    needles: &[&str],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = base.to_string();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{case}: edit {from:?} does not apply");
+        text = text.replacen(from, to, 1);
+    }
+    for (name, body) in extra {
+        write(dir.path(), name, body);
+    }
+    let file = write(dir.path(), &format!("{case}.toml"), &text);
+    let out = dir.path().join("out");
+    let o = sharesim()
+        .arg(command)
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = assert_bad(&o, needles);
+    assert!(
+        err.contains(&format!("{case}.toml")),
+        "file not named: {err}"
+    );
+    assert!(!out.exists(), "{case}: output written before the error");
+}
+
+macro_rules! bad {
+    ($($name:ident: $command:literal, $base:expr, [$(($from:expr, $to:expr)),* $(,)?], [$($file:expr),* $(,)?], [$($needle:expr),+ $(,)?];)+) => {
+        $(
+            #[test]
+            fn $name() {
+                bad_scenario(
+                    $command,
+                    stringify!($name),
+                    $base,
+                    &[$(($from, $to)),*],
+                    &[$($file),*],
+                    &[$($needle),+],
+                );
+            }
+        )+
+    };
+}
+
+// ------------------------------------------------------------------ scenario
+
+bad! {
+    horizon_in_seconds_and_hours: "run", GENERIC,
+        [("horizon_s = 2000", "horizon_s = 2000\nhorizon_h = 1")], [],
+        ["horizon_s", "give either `horizon_s` or `horizon_h`, not both"];
+    infinite_horizon: "run", GENERIC,
+        [("horizon_s = 2000", "horizon_s = inf")], [],
+        ["horizon_s", "must be a number greater than 0 (got inf)"];
+    name_that_is_not_a_folder_name: "run", GENERIC,
+        [("seed = 3", "name = \"../up\"\nseed = 3")], [],
+        ["name", "only letters, digits"];
+    rate_and_duty_cycle_both_given: "run", GENERIC,
+        [("requests_per_day = 100.0", "requests_per_day = 100.0\nduty_cycle = 0.1")], [],
+        ["users.requests_per_day", "not both"];
+    no_load_given: "run", GENERIC,
+        [("requests_per_day = 100.0", "")], [],
+        ["users", "give `requests_per_day` or `duty_cycle`"];
+    unknown_profile_name: "run", GENERIC,
+        [("count = 50", "count = 50\nprofile = \"weekend\"")], [],
+        ["users.profile", "unknown profile \"weekend\"", "office_hours"];
+    unknown_arrivals: "run", GENERIC,
+        [("count = 50", "count = 50\narrivals = \"bursty\"")], [],
+        ["users.arrivals", "\"poisson\", \"sessions\" or \"agent\""];
+    session_key_without_sessions: "run", GENERIC,
+        [("count = 50", "count = 50\nsession_requests_mean = 3")], [],
+        ["users.session_requests_mean", "applies to arrivals = \"sessions\" only"];
+    empirical_file_missing: "run", GENERIC,
+        [("distribution = \"exponential\"\nmean_s = 20.0", "distribution = \"empirical\"\nfile = \"values.txt\"")], [],
+        ["service.file", "cannot read", "values.txt", "No such file"];
+    empirical_value_not_a_number: "run", GENERIC,
+        [("distribution = \"exponential\"\nmean_s = 20.0", "distribution = \"empirical\"\nfile = \"values.txt\"")],
+        [("values.txt", "1.5\n2\nabc\n")],
+        ["service.file", "line 3", "\"abc\" is not a number"];
+    erlang_without_phases: "run", GENERIC,
+        [("distribution = \"exponential\"", "distribution = \"erlang\"")], [],
+        ["service.k", "needs `k`"];
+    no_service_and_no_model: "run", GENERIC,
+        [("[service]\ndistribution = \"exponential\"\nmean_s = 20.0", "")], [],
+        ["service", "give [service] (a generic service time) or [model] with [requests]"];
+    no_placements: "run", GENERIC,
+        [("[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n\n[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 4", "")], [],
+        ["placements", "missing field `placements`"];
+    empty_placements: "run", GENERIC,
+        [("seed = 3", "placements = []\nseed = 3"), ("[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n\n[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 4", "")], [],
+        ["placements", "add at least one [[placements]]"];
+    dedicated_with_servers: "run", GENERIC,
+        [("kind = \"dedicated\"", "kind = \"dedicated\"\nservers = 3")], [],
+        ["placements[0].servers", "one device per user: remove `servers`"];
+    pooled_without_servers: "run", GENERIC,
+        [("servers = 4", "")], [],
+        ["placements[1].servers", "needs `servers`"];
+    wait_tail_without_share: "run", GENERIC,
+        [("wait_p99_s = 5.0", "p_wait_above_s = 1.0")], [],
+        ["service_level.p_wait_above_max", "needs `p_wait_above_max`"];
+    same_percentile_twice: "run", GENERIC,
+        [("wait_p99_s = 5.0", "wait_p99_s = 5.0\nwait_p990_s = 4.0")], [],
+        ["bounds the same percentile"];
+    llm_metric_in_a_generic_scenario: "run", GENERIC,
+        [("wait_p99_s = 5.0", "ttft_p99_s = 5.0")], [],
+        ["service_level.ttft_p99_s", "use wait or response"];
+    users_beyond_the_memory_bound: "run", GENERIC,
+        [("count = 50", "count = 4294967295"), ("requests_per_day = 100.0", "requests_per_day = 0.0001")], [],
+        ["users.count", "must be between 1 and 100000000 (got 4294967295)", "pool_sizes"];
+    run_that_would_not_finish: "run", GENERIC,
+        [("horizon_s = 2000", "horizon_s = 1e12")], [],
+        ["horizon_s", "requests per replication expected: at most 1e10", "shorten the horizon"];
+    costs_in_a_generic_scenario: "run", GENERIC,
+        [("[service_level]", "[costs]\nmemory_price_multiplier = 2\n[service_level]")], [],
+        ["costs", "remove [costs]"];
+}
+
+// ------------------------------------------------------------------ LLM
+
+bad! {
+    unknown_model: "run", LLM,
+        [("gpt_oss_20b", "gpt_oss_21b")], [],
+        ["model.name", "unknown model `gpt_oss_21b`", "the catalogue knows", "gpt_oss_20b"];
+    unknown_quantisation: "run", LLM,
+        [("\"mxfp4\"", "\"fp8\"")], [],
+        ["model.quantisation", "\"fp8\" is not listed for gpt_oss_20b", "use one of mxfp4"];
+    unknown_device: "run", LLM,
+        [("\"h100_sxm\"", "\"h100\"")], [],
+        ["placements[1].device", "unknown device `h100`", "h100_sxm"];
+    missing_device: "run", LLM,
+        [("device = \"framework_desktop\"", "")], [],
+        ["placements[0].device", "needs `device`"];
+    device_too_small_for_the_model: "run", LLM,
+        [("gpt_oss_20b", "gpt_oss_120b"), ("\"h100_sxm\"", "\"rtx_4090\"")], [],
+        ["placements[1].device", "does not fit 1 x rtx_4090", "GB short", "more memory, more tensor parallelism or a smaller quantisation"];
+    llm_key_in_a_generic_scenario: "run", GENERIC,
+        [("servers = 4", "servers = 4\nmax_batch = 8")], [],
+        ["placements[1].max_batch", "applies to LLM scenarios", "remove it"];
+    batch_key_on_a_dedicated_device: "run", LLM,
+        [("device = \"framework_desktop\"", "device = \"framework_desktop\"\nmax_batch = 4")], [],
+        ["placements[0].max_batch", "batch 1: remove it"];
+    tensor_parallel_zero: "run", LLM,
+        [("servers = 1", "servers = 1\ntensor_parallel = 0")], [],
+        ["placements[1].tensor_parallel", "between 1 and 64 (got 0)"];
+    max_batch_zero: "run", LLM,
+        [("servers = 1", "servers = 1\nmax_batch = 0")], [],
+        ["placements[1].max_batch", "between 1 and 65536 (got 0)"];
+    service_and_model_both: "run", LLM,
+        [("[requests]", "[service]\ndistribution = \"exponential\"\nmean_s = 1\n[requests]")], [],
+        ["service", "not both"];
+    requests_without_model: "run", LLM,
+        [("[model]\nname = \"gpt_oss_20b\"\nquantisation = \"mxfp4\"", "")], [],
+        ["model", "[requests] needs a [model]"];
+    model_without_requests: "run", LLM,
+        [("[requests]\ninput_tokens = { distribution = \"fixed\", value = 100 }\noutput_tokens = { distribution = \"fixed\", value = 50 }", "")], [],
+        ["requests", "needs [requests] with `input_tokens` and `output_tokens`"];
+    unknown_token_distribution: "run", LLM,
+        [("\"fixed\", value = 100", "\"poisson\", value = 100")], [],
+        ["requests.input_tokens.distribution", "use one of fixed, lognormal, empirical"];
+    response_target_in_an_llm_scenario: "run", LLM,
+        [("tpot_p99_s = 0.1", "response_p99_s = 1")], [],
+        ["service_level.response_p99_s", "use e2e instead of response"];
+    attainment_bound_without_share: "run", LLM,
+        [("tpot_p99_s = 0.1", "attainment_ttft_s = 1")], [],
+        ["service_level.attainment", "need `attainment`"];
+    least_kv_load_in_a_generic_scenario: "run", GENERIC,
+        [("servers = 4", "servers = 4\ndispatch = \"least_kv_load\"")], [],
+        ["placements[1].dispatch", "least_kv_load needs an LLM scenario"];
+    catalogue_file_missing: "run", LLM,
+        [("[service_level]", "[catalog]\ndevices_file = \"my-devices.toml\"\n[service_level]")], [],
+        ["catalog.devices_file", "cannot read", "my-devices.toml"];
+    memory_price_multiplier_zero: "run", LLM,
+        [("[service_level]", "[costs]\nmemory_price_multiplier = 0\n[service_level]")], [],
+        ["costs.memory_price_multiplier", "greater than 0"];
+}
+
+/// Not an error: a TPOT bound below what the device's batch-1 decode step
+/// takes runs (exit 0) and sizes as infeasible, with the reason printed and
+/// in sizing.parquet, without a single probe.
+#[test]
+fn tpot_target_that_cannot_be_met_is_reported_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "fast.toml",
+        &LLM.replace("tpot_p99_s = 0.1", "tpot_p99_s = 0.0001"),
+    );
+    let o = sharesim()
+        .args(["size", file.to_str().unwrap(), "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "pool: tpot_p99_s <= 0.0001 s cannot be met: a batch-1 decode step alone takes",
+        "on h100_sxm",
+        "desktop: tpot_p99_s <= 0.0001 s cannot be met",
+    ] {
+        assert!(stdout.contains(needle), "{needle:?} not in: {stdout}");
+    }
+    assert!(dir.path().join("fast/sizing.parquet").exists());
+}
+
+// ------------------------------------------------------------------ traces in scenarios
+
+fn llm_with_trace(trace_table: &str) -> String {
+    LLM.replace(
+        "[requests]\ninput_tokens = { distribution = \"fixed\", value = 100 }\noutput_tokens = { distribution = \"fixed\", value = 50 }",
+        trace_table,
+    )
+}
+
+#[test]
+fn trace_file_missing() {
+    bad_scenario(
+        "run",
+        "trace_file_missing",
+        &llm_with_trace("[trace]\nfile = \"trace.csv\""),
+        &[],
+        &[],
+        &["trace.file", "trace.csv: cannot read the trace"],
+    );
+}
+
+#[test]
+fn trace_with_a_bad_cell() {
+    let body = format!("{RAG_HEADER}0,a,10,5\n3,a,ten,5\n");
+    bad_scenario(
+        "run",
+        "trace_with_a_bad_cell",
+        &llm_with_trace("[trace]\nfile = \"trace.csv\""),
+        &[],
+        &[("trace.csv", &body)],
+        &[
+            "trace.file",
+            "line 3",
+            "input_length",
+            "\"ten\" is not a whole number",
+        ],
+    );
+}
+
+#[test]
+fn trace_with_an_unknown_format() {
+    let body = format!("{RAG_HEADER}0,a,10,5\n");
+    bad_scenario(
+        "run",
+        "trace_with_an_unknown_format",
+        &llm_with_trace("[trace]\nfile = \"trace.csv\"\nformat = \"splitwise\""),
+        &[],
+        &[("trace.csv", &body)],
+        &[
+            "trace.format",
+            "unknown format \"splitwise\"",
+            "azure, ragpulse or auto",
+        ],
+    );
+}
+
+#[test]
+fn trace_and_requests_both_given() {
+    let body = format!("{RAG_HEADER}0,a,10,5\n");
+    bad_scenario(
+        "run",
+        "trace_and_requests_both_given",
+        LLM,
+        &[("[requests]", "[trace]\nfile = \"trace.csv\"\n[requests]")],
+        &[("trace.csv", &body)],
+        &[
+            "requests",
+            "token counts come from the [trace]: remove [requests]",
+        ],
+    );
+}
+
+#[test]
+fn trace_in_a_generic_scenario() {
+    let body = format!("{RAG_HEADER}0,a,10,5\n");
+    bad_scenario(
+        "run",
+        "trace_in_a_generic_scenario",
+        GENERIC,
+        &[("[service]", "[trace]\nfile = \"trace.csv\"\n[service]")],
+        &[("trace.csv", &body)],
+        &["trace", "needs an LLM scenario with [model]"],
+    );
+}
+
+#[test]
+fn trace_with_a_request_rate() {
+    let body = format!("{RAG_HEADER}0,a,10,5\n");
+    bad_scenario(
+        "run",
+        "trace_with_a_request_rate",
+        &llm_with_trace("[trace]\nfile = \"trace.csv\""),
+        &[],
+        &[("trace.csv", &body)],
+        &[
+            "users.requests_per_day",
+            "the [trace] gives the arrivals: remove this key",
+        ],
+    );
+}
+
+// ------------------------------------------------------------------ sweeps
+
+bad! {
+    sweep_without_sweep_table: "sweep", SWEEP,
+        [("[sweep]\naxes = [ { key = \"users.count\", values = [10, 20] } ]", "")], [],
+        ["sweep", "add a [sweep] table"];
+    sweep_unknown_key: "sweep", SWEEP,
+        [("[sweep]", "[sweep]\nspeed = 2")], [],
+        ["sweep.speed", "use mode, zip, axes"];
+    sweep_unknown_mode: "sweep", SWEEP,
+        [("[sweep]", "[sweep]\nmode = \"walk\"")], [],
+        ["sweep.mode", "must be \"run\" or \"size\""];
+    sweep_size_without_service_level: "sweep", SWEEP,
+        [("[sweep]", "[sweep]\nmode = \"size\"")], [],
+        ["sweep.mode", "needs a [service_level]"];
+    sweep_without_axes: "sweep", SWEEP,
+        [("axes = [ { key = \"users.count\", values = [10, 20] } ]", "")], [],
+        ["sweep.axes", "list the axes"];
+    sweep_empty_axes: "sweep", SWEEP,
+        [("axes = [ { key = \"users.count\", values = [10, 20] } ]", "axes = []")], [],
+        ["sweep.axes", "add at least one axis"];
+    sweep_axis_without_key: "sweep", SWEEP,
+        [("key = \"users.count\", ", "")], [],
+        ["sweep.axes[0].key", "needs `key`"];
+    sweep_axis_unknown_field: "sweep", SWEEP,
+        [("values = [10, 20] }", "values = [10, 20], step = 2 }")], [],
+        ["sweep.axes[0].step", "use key with one of values, range, log_range"];
+    sweep_axis_empty_values: "sweep", SWEEP,
+        [("values = [10, 20]", "values = []")], [],
+        ["sweep.axes[0].values", "list at least one value"];
+    sweep_axis_two_value_kinds: "sweep", SWEEP,
+        [("values = [10, 20]", "values = [10, 20], range = [1, 5, 2]")], [],
+        ["sweep.axes[0].values", "give exactly one of"];
+    sweep_axis_malformed_range: "sweep", SWEEP,
+        [("values = [10, 20]", "range = [1, 10]")], [],
+        ["sweep.axes[0].range", "[start, stop, points]"];
+    sweep_axis_log_range_from_zero: "sweep", SWEEP,
+        [("values = [10, 20]", "log_range = [0, 10, 3]")], [],
+        ["sweep.axes[0].log_range", "greater than 0"];
+    sweep_axis_swept_twice: "sweep", SWEEP,
+        [("values = [10, 20] }", "values = [10, 20] }, { key = \"users.count\", values = [1] }")], [],
+        ["sweep.axes[1].key", "users.count is swept twice"];
+    sweep_zipped_axes_of_different_lengths: "sweep", SWEEP,
+        [("[sweep]", "[sweep]\nzip = true"), ("values = [10, 20] }", "values = [10, 20] }, { key = \"seed\", values = [1, 2, 3] }")], [],
+        ["sweep.axes[1]", "zipped axes need the same number of values (2)"];
+    sweep_axis_index_past_the_end: "sweep", SWEEP,
+        [("key = \"users.count\"", "key = \"placements[5].servers\"")], [],
+        ["placements[5].servers", "index 5 is past the end (the list has 2)"];
+    sweep_axis_not_a_key_path: "sweep", SWEEP,
+        [("key = \"users.count\"", "key = \"users..count\"")], [],
+        ["users..count", "is not a key path"];
+    sweep_point_not_a_valid_scenario: "sweep", SWEEP,
+        [("values = [10, 20]", "values = [10, 0]")], [],
+        ["sweep", "point 1 (users.count = 0) is not a valid scenario", "users.count: must be between 1"];
+    sweep_too_many_points: "sweep", SWEEP,
+        [("values = [10, 20] }", "range = [10, 20, 100000] }, { key = \"seed\", range = [1, 11, 11] }")], [],
+        ["sweep.axes", "1100000 points: at most 1,000,000"];
+}
+
+// ------------------------------------------------------------------ command line
+
+fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = sharesim();
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    // Shard variables of the machine running the tests must not leak in.
+    for k in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+        "SHARESIM_SHARD_COUNT",
+    ] {
+        if !env.iter().any(|(e, _)| *e == k) {
+            c.env_remove(k);
+        }
+    }
+    c.output().unwrap()
+}
+
+/// A sweep run with these options and environment must fail with exit 2
+/// before writing anything.
+fn bad_sweep_invocation(extra: &[&str], env: &[(&str, &str)], needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "sw.toml", SWEEP);
+    let out = dir.path().join("out");
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    assert_bad(&cli(&args, env), needles);
+    assert!(!out.exists(), "output written before the error");
+}
+
+#[test]
+fn shard_without_a_slash() {
+    bad_sweep_invocation(
+        &["--shard", "2"],
+        &[],
+        &["--shard \"2\"", "write I/N, e.g. 2/8"],
+    );
+}
+
+#[test]
+fn shard_zero() {
+    bad_sweep_invocation(
+        &["--shard", "0/3"],
+        &[],
+        &["--shard", "shard 0 of 3 does not exist", "1..=N"],
+    );
+}
+
+#[test]
+fn shard_past_the_count() {
+    bad_sweep_invocation(
+        &["--shard", "4/3"],
+        &[],
+        &["--shard", "shard 4 of 3 does not exist"],
+    );
+}
+
+#[test]
+fn shard_not_a_number() {
+    bad_sweep_invocation(
+        &["--shard", "a/3"],
+        &[],
+        &["--shard", "\"a\" is not a whole number"],
+    );
+}
+
+#[test]
+fn slurm_task_id_not_a_number() {
+    bad_sweep_invocation(
+        &[],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+        &["SLURM_ARRAY_TASK_ID=\"x\" is not a whole number"],
+    );
+}
+
+#[test]
+fn kubernetes_index_without_a_shard_count() {
+    bad_sweep_invocation(
+        &[],
+        &[("JOB_COMPLETION_INDEX", "1")],
+        &["JOB_COMPLETION_INDEX is set", "SHARESIM_SHARD_COUNT"],
+    );
+}
+
+#[test]
+fn zero_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", GENERIC);
+    let f = file.to_str().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    for args in [
+        vec!["run", f, "--out", o, "--threads", "0"],
+        vec!["size", f, "--out", o, "--threads", "0"],
+        vec!["validate", "--threads", "0"],
+    ] {
+        assert_bad(&cli(&args, &[]), &["--threads must be at least 1"]);
+    }
+    bad_sweep_invocation(&["--threads", "0"], &[], &["--threads must be at least 1"]);
+}
+
+#[test]
+fn zero_replications() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", GENERIC);
+    let out = dir.path().join("out");
+    for cmd in ["run", "size"] {
+        let o = cli(
+            &[
+                cmd,
+                file.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--replications",
+                "0",
+            ],
+            &[],
+        );
+        assert_bad(&o, &["--replications must be at least 1"]);
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn validate_with_too_few_replications_or_customers() {
+    assert_bad(
+        &cli(&["validate", "--replications", "3"], &[]),
+        &["--replications must be at least 5"],
+    );
+    assert_bad(
+        &cli(&["validate", "--customers", "10"], &[]),
+        &["--customers must be at least 1000"],
+    );
+}
+
+#[test]
+fn missing_scenario_for_size_and_sweep() {
+    for cmd in ["size", "sweep"] {
+        let o = cli(&[cmd, "no/such/scenario.toml"], &[]);
+        assert_bad(
+            &o,
+            &[
+                "no/such/scenario.toml",
+                "cannot read the scenario file",
+                "No such file",
+            ],
+        );
+    }
+}
+
+#[test]
+fn folder_given_as_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(&["run", dir.path().to_str().unwrap()], &[]);
+    assert_bad(
+        &o,
+        &[
+            &dir.path().display().to_string(),
+            "cannot read the scenario file",
+        ],
+    );
+}
+
+#[test]
+fn size_without_a_service_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GENERIC.replace("[service_level]\nwait_p99_s = 5.0", "");
+    let file = write(dir.path(), "nosl.toml", &text);
+    let out = dir.path().join("out");
+    let o = cli(
+        &[
+            "size",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_bad(
+        &o,
+        &["nosl.toml", "service_level", "add a [service_level] table"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn usage_errors_are_clap_errors() {
+    // Unknown subcommand, a value that is not a number, a missing argument:
+    // clap prints the usage and exits 2.
+    assert_bad(
+        &cli(&["frobnicate"], &[]),
+        &["unrecognized subcommand 'frobnicate'", "Usage:"],
+    );
+    assert_bad(
+        &cli(&["run", "x.toml", "--seed", "abc"], &[]),
+        &["invalid value 'abc' for '--seed <SEED>'"],
+    );
+    assert_bad(&cli(&["run"], &[]), &["<SCENARIO>", "Usage:"]);
+}
+
+#[test]
+fn merge_of_a_folder_that_is_not_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = cli(&["merge", dir.path().to_str().unwrap()], &[]);
+    assert_bad(
+        &o,
+        &[
+            "sweep-manifest.toml",
+            "cannot read the sweep manifest",
+            "OUT/<scenario-name>",
+        ],
+    );
+}
+
+/// Exit 1, not 2: the sweep's own output is damaged (not the user's input).
+/// The message names the part and says how to repair it.
+#[test]
+fn merge_with_a_damaged_part_exits_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "sw.toml", SWEEP);
+    let out = dir.path().join("out");
+    let o = cli(
+        &[
+            "sweep",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let parts = out.join("sw/parts");
+    let first = std::fs::read_dir(&parts)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("part.parquet");
+    std::fs::write(&first, b"PAR1 not really").unwrap();
+    let o = cli(&["merge", out.join("sw").to_str().unwrap()], &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&first.display().to_string()), "{err}");
+    assert!(
+        err.contains("delete it and run the sweep again with --resume"),
+        "{err}"
+    );
+}
+
+// ------------------------------------------------------------------ output folder
+
+#[test]
+fn read_only_output_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", GENERIC);
+    let ro = dir.path().join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Tests often run as root, for whom permission bits do not bite (root
+    // may create files in a 0555 folder). Detect that, and then use a path
+    // under a regular file instead, which no user can create a folder in.
+    let probe = ro.join("probe");
+    let out = if std::fs::write(&probe, b"x").is_ok() {
+        std::fs::remove_file(&probe).unwrap();
+        let blocker = write(&ro, "a-file", "x");
+        println!("permissions do not apply (root?): using a path under a regular file");
+        blocker.join("sub")
+    } else {
+        ro.join("sub")
+    };
+    let o = cli(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_bad(
+        &o,
+        &[
+            "--out",
+            "cannot create the output folder",
+            &out.display().to_string(),
+        ],
+    );
+}
+
+#[test]
+fn file_where_a_folder_is_expected_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = write(dir.path(), "a-file", "x");
+    let g = write(dir.path(), "g.toml", GENERIC);
+    let s = write(dir.path(), "sw.toml", SWEEP);
+    let under = blocker.join("sub");
+    for (cmd, file) in [("run", &g), ("size", &g), ("sweep", &s)] {
+        let o = cli(
+            &[
+                cmd,
+                file.to_str().unwrap(),
+                "--out",
+                under.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_bad(&o, &["--out", "Not a directory"]);
+    }
+}
+
+/// Runs `sharesim run` with the largest file it may write limited to
+/// `bytes` (`prlimit --fsize`, SIGXFSZ ignored so that writes fail with
+/// EFBIG, "File too large", as they fail with ENOSPC on a full disk).
+/// None when `prlimit` is not installed.
+fn run_with_file_size_limit(scenario: &Path, out: &Path, bytes: u64) -> Option<Output> {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("prlimit not found: skipped");
+        return None;
+    }
+    Some(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "trap '' XFSZ; exec prlimit --fsize={bytes} \"$0\" run \"$1\" --out \"$2\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_sharesim"))
+            .arg(scenario)
+            .arg(out)
+            .output()
+            .unwrap(),
+    )
+}
+
+/// A disk that fills up while tables are written: the run fails, and the
+/// table being written is neither left half-written nor as a temporary file.
+#[test]
+fn full_disk_leaves_no_partial_or_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", GENERIC);
+    let out = dir.path().join("out");
+    let Some(o) = run_with_file_size_limit(&file, &out, 15_000) else {
+        return;
+    };
+    assert!(!o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    println!("{err}");
+    assert!(
+        err.contains("cannot write the file") && err.contains("File too large"),
+        "{err}"
+    );
+    use polars::prelude::{ParquetReader, SerReader};
+    for e in std::fs::read_dir(out.join("g")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp-"), "temporary file left: {name}");
+        // Whatever was renamed into place is complete.
+        if name.ends_with(".parquet") {
+            let f = std::fs::File::open(out.join("g").join(&name)).unwrap();
+            assert!(
+                ParquetReader::new(f).finish().is_ok(),
+                "{name} does not read"
+            );
+        }
+    }
+}
+
+/// docs/errors.md: a full disk should be reported like the other output
+/// folder problems, exit 2 with the operating system's reason. Today the
+/// reason is lost inside polars ("Invalid thrift: transport error") and the
+/// exit code is 1.
+#[test]
+fn full_disk_names_the_reason_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "g.toml", GENERIC);
+    let out = dir.path().join("out");
+    let Some(o) = run_with_file_size_limit(&file, &out, 15_000) else {
+        return;
+    };
+    assert_bad(&o, &["File too large"]);
+}
