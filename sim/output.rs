@@ -92,17 +92,15 @@ pub fn write_parquet(path: &Path, rows: &[Row]) -> Result<(), OutputError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    // Encode in memory first, so that an I/O failure (a full disk, a
+    // Encoded in memory first, so that an I/O failure (a full disk, a
     // vanished folder) is reported as the OS error it is, not as a Parquet
     // encoding error.
-    let mut bytes: Vec<u8> = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .finish(&mut df)
-        .map_err(|e| OutputError::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    write_bytes_atomically(path, &bytes)
+    write_atomically(path, |bytes| {
+        ParquetWriter::new(bytes)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Write `bytes` to `path` atomically (temporary file, sync, rename); I/O
@@ -140,45 +138,20 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<(), OutputErr
     })
 }
 
-/// Write a file through `fill` into a temporary sibling, sync it, then rename
-/// it over `path`. On any failure the temporary file is removed and `path`
-/// is untouched.
+/// Write a file whose content `fill` produces (into memory), atomically: a
+/// temporary sibling, synced, then renamed over `path` (see
+/// [`write_bytes_atomically`]). A `fill` error is reported as an encoding
+/// error; on any failure `path` is untouched.
 pub fn write_atomically(
     path: &Path,
-    fill: impl FnOnce(&mut File) -> Result<(), String>,
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
 ) -> Result<(), OutputError> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let io_err = |action: &'static str| {
-        move |source| OutputError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    let mut file =
-        File::create(&tmp).map_err(io_err("cannot create a temporary file beside it"))?;
-    let result = fill(&mut file)
-        .map_err(|message| OutputError::Parquet {
-            path: path.to_path_buf(),
-            message,
-        })
-        .and_then(|()| {
-            file.sync_all()
-                .map_err(io_err("cannot flush the file to disk"))
-        });
-    drop(file);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err("cannot move the finished file into place")(e)
-    })
+    let mut bytes = Vec::new();
+    fill(&mut bytes).map_err(|message| OutputError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    write_bytes_atomically(path, &bytes)
 }
 
 #[cfg(test)]
