@@ -593,7 +593,6 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let l = s.llm().expect("LLM scenario");
     let w = r.window();
     let win = w.len_s();
-    let dedicated = p.kind == PlacementKind::Dedicated;
     let analytic_overload = offered_utilization(s, o.placement)
         .0
         .is_some_and(|x| x >= 1.0)
@@ -688,7 +687,6 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
             Value::F64((r.measured > 0).then(|| r.attained as f64 / r.measured as f64)),
         ),
     ]);
-    let _ = dedicated;
     row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
     let percentiles = reported_percentiles(s);
     for (name, h) in [

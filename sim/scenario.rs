@@ -1009,12 +1009,11 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
                 .unwrap_or(&placements[0]);
             service.mean() * reference.service_scale
         }
-        Workload::Llm(l) => {
+        Workload::Llm(_) => {
             let reference = placements
                 .iter()
                 .find(|p| p.kind == PlacementKind::Dedicated)
                 .unwrap_or(&placements[0]);
-            let _ = l;
             reference
                 .llm
                 .as_ref()

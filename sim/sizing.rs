@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::analytic::{erlang_c, min_servers_for_wait_tail};
+use crate::analytic::min_servers_for_wait_tail;
 use crate::run::{replication_row, run_replication, summary_row};
 use crate::scenario::{LatencyMetric, PlacementKind, Scenario, Workload};
 use crate::slo::{judge, Verdict};
@@ -199,7 +199,6 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     if let (Workload::Generic { .. }, Some(w)) = (&s.workload, s.service_level.wait_tail) {
         return min_servers_for_wait_tail(a, 1.0 / es, w.above_s, w.max_share);
     }
-    let _ = erlang_c;
     ((a + a.sqrt()).ceil() as usize).max(1)
 }
 

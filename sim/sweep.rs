@@ -34,7 +34,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::error::{OutputError, ScenarioError};
-use crate::output::{rows_to_dataframe, write_atomically, write_parquet};
+use crate::output::{write_atomically, write_parquet};
 use crate::rng::derive_seed;
 use crate::run::run_scenario;
 use crate::scenario::Scenario;
@@ -683,9 +683,4 @@ pub enum MergeError {
     /// Writing sweep.parquet failed.
     #[error(transparent)]
     Output(OutputError),
-}
-
-/// Rows to a DataFrame (re-exported for callers that combine in memory).
-pub fn rows_frame(rows: &[Row]) -> PolarsResult<DataFrame> {
-    rows_to_dataframe(rows)
 }
