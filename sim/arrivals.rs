@@ -311,17 +311,32 @@ impl PoissonArrivals {
     }
 
     /// The next arrival after the cursor: its time (seconds) and user id.
-    /// Returns `None` only when the total rate is zero all day.
+    /// Returns `None` when the total rate is zero all day.
     #[inline]
     pub fn next<R: Rng + ?Sized>(
         &self,
         cursor: &mut ArrivalCursor,
         rng: &mut R,
     ) -> Option<(f64, u32)> {
+        self.next_before(cursor, rng, f64::INFINITY)
+    }
+
+    /// The next arrival before `until_s`, if any. Bounding the search keeps a
+    /// tiny rate from walking day after day far past the horizon.
+    #[inline]
+    pub fn next_before<R: Rng + ?Sized>(
+        &self,
+        cursor: &mut ArrivalCursor,
+        rng: &mut R,
+        until_s: f64,
+    ) -> Option<(f64, u32)> {
         if self.mean_rate_per_s <= 0.0 {
             return None;
         }
         loop {
+            if cursor.now_s >= until_s {
+                return None;
+            }
             let seg = &self.segments[cursor.segment];
             let seg_end = cursor.day_start_s + seg.end_s;
             if seg.rate_per_s > 0.0 {
@@ -329,7 +344,7 @@ impl PoissonArrivals {
                 let t = cursor.now_s + e / seg.rate_per_s;
                 if t < seg_end {
                     cursor.now_s = t;
-                    return Some((t, self.pick_user(seg, rng)));
+                    return (t < until_s).then(|| (t, self.pick_user(seg, rng)));
                 }
             }
             cursor.now_s = seg_end;

@@ -144,11 +144,10 @@ impl<'a> Source<'a> {
             return (r.arrival_s < self.scenario.horizon_s)
                 .then_some((r.arrival_s, r.user.unwrap_or(0) as u32));
         }
-        let (t, u) = self
-            .scenario
+        let horizon = self.scenario.horizon_s;
+        self.scenario
             .arrivals
-            .next(&mut self.cursor, &mut self.rng)?;
-        (t < self.scenario.horizon_s).then_some((t, u))
+            .next_before(&mut self.cursor, &mut self.rng, horizon)
     }
 
     /// The user's stream for its next draw.

@@ -12,6 +12,9 @@
 //! Each test accepts either fix: the scenario is refused with an error
 //! naming the service distribution, or it runs and every number written is
 //! finite.
+//!
+//! Once those were skipped, the same target found a hang (libFuzzer
+//! timeout): a tiny but positive request rate.
 
 use std::path::Path;
 
@@ -94,4 +97,40 @@ fn lognormal_with_a_huge_p99_gives_an_infinite_mean() {
     refused_or_finite(&scenario_with_service(
         "distribution = \"lognormal\"\nmedian_s = 1.0\np99_s = 1e300",
     ));
+}
+
+/// The fuzzer's timeout (`scenario_params`, timeout-6744b4ae...):
+/// `requests_per_day = 1.1e-308` for 253 users. `PoissonArrivals::next`
+/// (sim/arrivals.rs) has no horizon: it walks the daily profile segment by
+/// segment until the first arrival, about 1 / rate seconds away, so the time
+/// grows like 1 / rate (50 users: 0.4 s at 1e-9 requests per day, over 20 s
+/// at 1e-12). The run must finish (with no arrival) or refuse the rate.
+#[test]
+fn tiny_request_rate_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario_with_service("distribution = \"exponential\"\nmean_s = 1.0")
+        .replace("requests_per_day = 1000", "requests_per_day = 1e-12");
+    let file = dir.path().join("tiny.toml");
+    std::fs::write(&file, text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+        .args(["run", file.to_str().unwrap(), "--no-charts", "--out"])
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.code() == Some(0) || status.code() == Some(2),
+                "{status:?}"
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("still running after 10 s with 1e-12 requests per user per day");
 }
