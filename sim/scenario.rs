@@ -671,28 +671,10 @@ impl Scenario {
 }
 
 fn parse_raw(text: &str, path: &Path) -> Result<RawScenario, ScenarioError> {
-    let parse_err = |key: String, e: toml::de::Error| {
-        let mut message = e.message().to_string();
-        if let Some(span) = e.span() {
-            let line = text[..span.start.min(text.len())].lines().count().max(1);
-            let line = if text[..span.start.min(text.len())].ends_with('\n') {
-                line + 1
-            } else {
-                line
-            };
-            let text_of_line = text.lines().nth(line - 1).unwrap_or("").trim();
-            message = format!("{message} (line {line}: {text_of_line:?})");
-        }
-        ScenarioError::Parse {
-            file: path.to_path_buf(),
-            key,
-            message,
-        }
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| parse_err(".".into(), e))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        parse_err(key, e.into_inner())
+    crate::error::deserialize_toml(text).map_err(|(key, message)| ScenarioError::Parse {
+        file: path.to_path_buf(),
+        key,
+        message,
     })
 }
 

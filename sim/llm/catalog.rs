@@ -321,23 +321,10 @@ struct RawModel {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, CatalogError> {
-    let parse_err = |key: String, e: toml::de::Error| {
-        let mut message = e.message().to_string();
-        if let Some(span) = e.span() {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            message = format!("{message} (line {line})");
-        }
-        CatalogError::Parse {
-            file: file.to_path_buf(),
-            key,
-            message,
-        }
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| parse_err(".".into(), e))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        parse_err(key, e.into_inner())
+    crate::error::deserialize_toml(text).map_err(|(key, message)| CatalogError::Parse {
+        file: file.to_path_buf(),
+        key,
+        message,
     })
 }
 
