@@ -779,6 +779,14 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             format!("the warm-up ({warmup_s} s) must be shorter than the horizon ({horizon_s} s)"),
         ));
     }
+    // A window below a second measures nothing useful, and sub-second
+    // subnormal horizons underflow the per-minute statistics.
+    if horizon_s - warmup_s < 1.0 {
+        return Err(c.err(
+            horizon_key,
+            format!("the measurement window (horizon {horizon_s} s minus warm-up {warmup_s} s) must be at least 1 s"),
+        ));
+    }
     let replications = raw.replications.unwrap_or(5);
     if replications == 0 || replications > 10_000 {
         return Err(c.err(

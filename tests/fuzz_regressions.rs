@@ -14,7 +14,8 @@
 //! finite.
 //!
 //! Once those were skipped, the same target found a hang (libFuzzer
-//! timeout): a tiny but positive request rate.
+//! timeout): a tiny but positive request rate; and then NaN in the
+//! timeline of a run whose horizon is a subnormal number of seconds.
 
 use std::path::Path;
 
@@ -133,4 +134,30 @@ fn tiny_request_rate_does_not_hang() {
     child.kill().unwrap();
     child.wait().unwrap();
     panic!("still running after 10 s with 1e-12 requests per user per day");
+}
+
+/// The fuzzer's `crash-e7385d85...` (`scenario_params`): `horizon_s =
+/// 1.1e-322` is "greater than 0", but in the timeline the covered seconds of
+/// a minute divided by 60 underflow to 0 and `arrivals_per_min` is 0 / 0 =
+/// NaN (sim/run.rs cdf_and_timeline tests `cov > 0` before dividing by
+/// `cov / 60`). Minimised by hand: one pooled placement, one replication.
+#[test]
+fn subnormal_horizon_gives_nan_arrivals_per_minute() {
+    let text = "horizon_s = 1e-322\nreplications = 1\n\
+                [users]\ncount = 10\nrequests_per_day = 10\n\
+                [service]\ndistribution = \"exponential\"\nmean_s = 1.0\n\
+                [[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 1\n";
+    match Scenario::from_toml_str(text, Path::new("fuzz.toml")) {
+        Err(e) => assert!(e.to_string().contains("horizon_s"), "{e}"),
+        Ok(s) => {
+            let r = run_scenario(&s);
+            for row in &r.timeline {
+                for (name, v) in row {
+                    if let Value::F64(Some(x)) = v {
+                        assert!(x.is_finite(), "timeline {name} = {x}");
+                    }
+                }
+            }
+        }
+    }
 }
