@@ -1201,7 +1201,32 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     let sizing = resolve_sizing(&c, raw.sizing.as_ref(), users)?;
     // Refuse runs that would not finish: beyond ~10^10 requests per
     // replication (hours of CPU even at millions of requests per second).
-    let expected_requests = rate_per_user_per_s * users as f64 * horizon_s;
+    // Agents loop as fast as their cycle (service + gap) allows; a skewed
+    // distribution (e.g. gamma with a tiny shape) can have a large mean but
+    // almost always sample ~0, so bound the rate by the median cycle too.
+    let agent_rate_per_s = match (&behaviour, &workload) {
+        (Behaviour::Agent { gap, .. }, workload) => {
+            let mut rng = stream_rng(0x6167_656e, 0, StreamKind::User, 0);
+            let mut cycles: Vec<f64> = (0..20_001)
+                .map(|_| {
+                    let svc = match workload {
+                        Workload::Generic { service } => service.sample(&mut rng),
+                        Workload::Llm(_) => mean_service_s,
+                    };
+                    svc + gap.sample(&mut rng)
+                })
+                .collect();
+            cycles.sort_by(f64::total_cmp);
+            let median = cycles[cycles.len() / 2];
+            if median > 0.0 {
+                1.0 / median
+            } else {
+                f64::INFINITY
+            }
+        }
+        _ => 0.0,
+    };
+    let expected_requests = rate_per_user_per_s.max(agent_rate_per_s) * users as f64 * horizon_s;
     if expected_requests > 1e10 {
         return Err(c.err(
             if raw.horizon_h.is_some() { "horizon_h" } else { "horizon_s" },

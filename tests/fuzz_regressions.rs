@@ -14,8 +14,9 @@
 //! finite.
 //!
 //! Once those were skipped, the same target found a hang (libFuzzer
-//! timeout): a tiny but positive request rate; and then NaN in the
-//! timeline of a run whose horizon is a subnormal number of seconds.
+//! timeout): a tiny but positive request rate; then NaN in the timeline of
+//! a run whose horizon is a subnormal number of seconds; then another hang:
+//! agents whose service time is almost always 0 (gamma with a tiny shape).
 
 use std::path::Path;
 
@@ -113,27 +114,7 @@ fn tiny_request_rate_does_not_hang() {
         .replace("requests_per_day = 1000", "requests_per_day = 1e-12");
     let file = dir.path().join("tiny.toml");
     std::fs::write(&file, text).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args(["run", file.to_str().unwrap(), "--no-charts", "--out"])
-        .arg(dir.path().join("out"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(10) {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(
-                status.code() == Some(0) || status.code() == Some(2),
-                "{status:?}"
-            );
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    panic!("still running after 10 s with 1e-12 requests per user per day");
+    finishes_within_10_s(&file, dir.path());
 }
 
 /// The fuzzer's `crash-e7385d85...` (`scenario_params`): `horizon_s =
@@ -160,4 +141,49 @@ fn subnormal_horizon_gives_nan_arrivals_per_minute() {
             }
         }
     }
+}
+
+/// The fuzzer's `timeout-653952b6...` (`scenario_params`: 44 agents, gap
+/// 4.5e-302 s, gamma service mean 177 s with shape 6.3e-304), minimised by
+/// hand. A gamma with shape 1e-20 has a mean of 100 s, so the guard on
+/// expected requests (rate = 1 / (mean service + mean gap)) lets it through,
+/// but almost every sample is 0: an agent sends a request every 1e-9 s,
+/// 1e12 requests in the horizon. The run must finish in seconds or be
+/// refused (shape 1e-6: 0.05 s; 1e-20: over 10 s).
+#[test]
+fn agents_with_almost_always_zero_service_do_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "horizon_s = 1000\nreplications = 1\n\
+                [users]\ncount = 1\narrivals = \"agent\"\n\
+                agent_gap = { distribution = \"exponential\", mean_s = 1e-9 }\n\
+                [service]\ndistribution = \"gamma\"\nmean_s = 100\nshape = 1e-20\n\
+                [[placements]]\nname = \"local\"\nkind = \"dedicated\"\n";
+    let file = dir.path().join("agents.toml");
+    std::fs::write(&file, text).unwrap();
+    finishes_within_10_s(&file, dir.path());
+}
+
+/// `sharesim run FILE` exits 0 or 2 within 10 s (killed otherwise).
+fn finishes_within_10_s(file: &Path, dir: &Path) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+        .args(["run", file.to_str().unwrap(), "--no-charts", "--out"])
+        .arg(dir.join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.code() == Some(0) || status.code() == Some(2),
+                "{status:?}"
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    panic!("{} still running after 10 s", file.display());
 }

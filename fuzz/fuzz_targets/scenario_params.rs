@@ -68,7 +68,10 @@ fn service_dist(u: &mut Unstructured) -> Result<String> {
         4 => format!(
             "distribution = \"gamma\"\nmean_s = {}\nshape = {}",
             f(num(u, 1e-3, 1e3)?),
-            f(num(u, 1e-3, 100.0)?)
+            // Known bug (tests/fuzz_regressions.rs): shapes far below 1
+            // make almost every sample 0, and agents then hang; keep the
+            // shape at 1e-3 or more so the fuzzer looks elsewhere.
+            f(num(u, 1e-3, 100.0)?.clamp(1e-3, 1e6))
         ),
         _ => format!(
             "distribution = \"erlang\"\nmean_s = {}\nk = {}",
@@ -268,24 +271,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut s) = Scenario::from_toml_str(&text, path) else {
         return;
     };
-    // Known bug (tests/fuzz_regressions.rs): parameters that are each
-    // valid can give a service time whose mean is not finite; skip those so
-    // the fuzzer looks for something else.
-    if !(s.mean_service_s.is_finite() && s.offered_load_erlangs().is_finite()) {
-        return;
-    }
-    // Known bug (tests/fuzz_regressions.rs): a tiny positive arrival rate
-    // makes the arrival stream walk hour by hour to its first arrival, far
-    // past the horizon (a hang); skip rates below one request in 10,000 days.
-    // Known bug (tests/fuzz_regressions.rs): a subnormal horizon gives NaN
-    // arrivals per minute in the timeline; skip windows under a microsecond.
-    if s.horizon_s - s.warmup_s < 1e-6 {
-        return;
-    }
-    let rate = s.arrivals.mean_rate_per_s();
-    if rate > 0.0 && rate * 86_400.0 * 1e4 < 1.0 {
-        return;
-    }
     if common::small(&s) {
         common::run_and_check(&mut s);
     }
