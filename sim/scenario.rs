@@ -1719,6 +1719,19 @@ fn finite_moments(c: &Check, key: &str, d: Dist) -> Result<Dist, ScenarioError> 
     }
 }
 
+/// A gamma (or Erlang) distribution, refused when its scale `mean / shape`
+/// is not a normal positive number (e.g. `mean_s = 5e-324` underflows).
+fn gamma(c: &Check, key: &str, mean: f64, shape: f64) -> Result<Dist, ScenarioError> {
+    let scale = mean / shape;
+    if !(scale.is_normal() && scale > 0.0 && shape.is_normal()) {
+        return Err(c.err(
+            key,
+            format!("mean {mean} and shape {shape} give a scale of {scale}: use a mean and shape whose ratio is a normal positive number"),
+        ));
+    }
+    Ok(Dist::gamma_mean_shape(mean, shape))
+}
+
 fn resolve_dist(c: &Check, key: &str, d: &RawDist, base_dir: &Path) -> Result<Dist, ScenarioError> {
     let dist = resolve_dist_unchecked(c, key, d, base_dir)?;
     finite_moments(c, key, dist)
@@ -1810,13 +1823,13 @@ fn resolve_dist_unchecked(
                 ))
             }
         },
-        "gamma" => Dist::gamma_mean_shape(need("mean_s", d.mean_s)?, need("shape", d.shape)?),
+        "gamma" => gamma(c, key, need("mean_s", d.mean_s)?, need("shape", d.shape)?)?,
         "erlang" => {
             let kk = d.k.ok_or_else(|| c.err(k("k"), "missing: an erlang distribution needs `k` (phases, at least 1)"))?;
             if kk == 0 || kk > 10_000 {
                 return Err(c.err(k("k"), format!("must be between 1 and 10000 (got {kk})")));
             }
-            Dist::gamma_mean_shape(need("mean_s", d.mean_s)?, kk as f64)
+            gamma(c, key, need("mean_s", d.mean_s)?, kk as f64)?
         }
         "empirical" => {
             let file = d.file.as_ref().ok_or_else(|| c.err(k("file"), "missing: an empirical distribution needs `file` (values, one per line, or a CSV with `column`)"))?;

@@ -16,7 +16,8 @@
 //! Once those were skipped, the same target found a hang (libFuzzer
 //! timeout): a tiny but positive request rate; then NaN in the timeline of
 //! a run whose horizon is a subnormal number of seconds; then another hang:
-//! agents whose service time is almost always 0 (gamma with a tiny shape).
+//! agents whose service time is almost always 0 (gamma with a tiny shape);
+//! then a panic while loading a scenario: an Erlang mean of 5e-324 s.
 
 use std::path::Path;
 
@@ -186,4 +187,20 @@ fn finishes_within_10_s(file: &Path, dir: &Path) {
     child.kill().unwrap();
     child.wait().unwrap();
     panic!("{} still running after 10 s", file.display());
+}
+
+/// The fuzzer's `crash-93b27fff...` (`scenario_params`, an Erlang-32 service
+/// with `mean_s = 5e-324`), minimised by hand to Erlang-2: the mean is
+/// "greater than 0", but the scale mean / k underflows to 0, and
+/// `rand_distr::Gamma::new` refuses it; `Dist::gamma_mean_shape` unwraps
+/// that refusal, so loading the scenario panics (`sharesim run` exits 101
+/// with "validated shape and scale: ScaleTooSmall"). It must be refused
+/// naming the key, or accepted.
+#[test]
+fn erlang_with_a_subnormal_mean_does_not_panic() {
+    let text = scenario_with_service("distribution = \"erlang\"\nmean_s = 5e-324\nk = 2");
+    if let Err(e) = Scenario::from_toml_str(&text, Path::new("fuzz.toml")) {
+        let msg = e.to_string();
+        assert!(msg.contains("service"), "refused without naming it: {msg}");
+    }
 }
