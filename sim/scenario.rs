@@ -692,6 +692,28 @@ impl Check<'_> {
         }
     }
 
+    /// Reject keys of a distribution table that its `distribution` does not
+    /// use (they would be silently ignored): `given` pairs each key with
+    /// whether it is set, `allowed` lists the ones this distribution takes.
+    fn only_keys(
+        &self,
+        key: &str,
+        distribution: &str,
+        given: &[(&str, bool)],
+        allowed: &[&str],
+    ) -> Result<(), ScenarioError> {
+        match given.iter().find(|(n, set)| *set && !allowed.contains(n)) {
+            Some((extra, _)) => Err(self.err(
+                format!("{key}.{extra}"),
+                format!(
+                    "not used by a {distribution} distribution (it takes {})",
+                    allowed.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// A finite number > 0.
     fn positive(&self, key: &str, v: f64) -> Result<f64, ScenarioError> {
         if v.is_finite() && v > 0.0 {
@@ -1371,7 +1393,7 @@ fn resolve_tokens_unchecked(
         })?;
         c.positive(&k(f), v)
     };
-    let present: Vec<&str> = [
+    let given = [
         ("value", t.value.is_some()),
         ("median", t.median.is_some()),
         ("p99", t.p99.is_some()),
@@ -1379,10 +1401,7 @@ fn resolve_tokens_unchecked(
         ("cv", t.cv.is_some()),
         ("file", t.file.is_some()),
         ("column", t.column.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(n, p)| p.then_some(n))
-    .collect();
+    ];
     let allowed: &[&str] = match t.distribution.as_str() {
         "fixed" => &["value"],
         "lognormal" => &["median", "p99", "mean", "cv"],
@@ -1394,16 +1413,7 @@ fn resolve_tokens_unchecked(
             ))
         }
     };
-    if let Some(extra) = present.iter().find(|p| !allowed.contains(p)) {
-        return Err(c.err(
-            k(extra),
-            format!(
-                "not used by a {} distribution (it takes {})",
-                t.distribution,
-                allowed.join(", ")
-            ),
-        ));
-    }
+    c.only_keys(key, &t.distribution, &given, allowed)?;
     Ok(match t.distribution.as_str() {
         "fixed" => Dist::Deterministic { value: need("value", t.value)?.round().max(1.0) },
         "lognormal" => match (t.median, t.p99, t.mean, t.cv) {
@@ -1754,7 +1764,7 @@ fn resolve_dist_unchecked(
         c.positive(&k(f), v)
     };
     // Keys each distribution accepts, to reject ones that would be ignored.
-    let present: Vec<&str> = [
+    let given = [
         ("mean_s", d.mean_s.is_some()),
         ("value_s", d.value_s.is_some()),
         ("median_s", d.median_s.is_some()),
@@ -1765,10 +1775,7 @@ fn resolve_dist_unchecked(
         ("k", d.k.is_some()),
         ("file", d.file.is_some()),
         ("column", d.column.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(n, p)| p.then_some(n))
-    .collect();
+    ];
     let allowed: &[&str] = match d.distribution.as_str() {
         "exponential" => &["mean_s"],
         "deterministic" => &["value_s"],
@@ -1783,16 +1790,7 @@ fn resolve_dist_unchecked(
             ))
         }
     };
-    if let Some(extra) = present.iter().find(|p| !allowed.contains(p)) {
-        return Err(c.err(
-            k(extra),
-            format!(
-                "not used by a {} distribution (it takes {})",
-                d.distribution,
-                allowed.join(", ")
-            ),
-        ));
-    }
+    c.only_keys(key, &d.distribution, &given, allowed)?;
     Ok(match d.distribution.as_str() {
         "exponential" => Dist::Exponential { mean: need("mean_s", d.mean_s)? },
         "deterministic" => Dist::Deterministic { value: need("value_s", d.value_s)? },
