@@ -321,7 +321,9 @@ fn cmd_run(
 }
 
 fn print_summary(s: &Scenario, summary: &[Row]) {
-    let mut cols = if s.llm().is_some() {
+    let any_llm = (0..s.placements.len()).any(|p| s.llm_of(p).is_some());
+    let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
+    let mut cols = if any_llm {
         vec![
             "placement",
             "device",
@@ -338,6 +340,20 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
             "rejected",
             "unstable",
         ]
+    } else if s.placements.iter().any(|p| p.priced_device.is_some()) {
+        vec![
+            "placement",
+            "device",
+            "devices",
+            "utilization",
+            "wait_p99_s",
+            "response_p99_s",
+            "response_p99_s_ci95",
+            "mem_gb_per_user",
+            "capex_usd_per_user",
+            "energy_kwh_per_user_per_day",
+            "unstable",
+        ]
     } else {
         vec![
             "placement",
@@ -352,6 +368,9 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
             "unstable",
         ]
     };
+    if any_llm && any_generic {
+        cols.insert(cols.len() - 1, "response_p99_s");
+    }
     if !s.service_level.is_empty() {
         cols.push("slo_met");
     }

@@ -39,6 +39,12 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
     let Some(first) = rows.first() else {
         return Ok(DataFrame::empty());
     };
+    let same_layout = rows
+        .iter()
+        .all(|r| r.len() == first.len() && r.iter().zip(first).all(|(a, b)| a.0 == b.0));
+    if !same_layout {
+        return rows_to_dataframe(&align_rows(rows));
+    }
     let mut columns: Vec<Column> = Vec::with_capacity(first.len());
     for (i, (name, proto)) in first.iter().enumerate() {
         let name = PlSmallStr::from(name.as_str());
@@ -84,6 +90,46 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
         columns.push(col);
     }
     DataFrame::new(rows.len(), columns)
+}
+
+/// Rows with different columns (e.g. an LLM placement beside a speech one)
+/// on one layout: the union of columns in first-seen order; a missing value
+/// is null (an empty string for text; counts missing somewhere become floats).
+fn align_rows(rows: &[Row]) -> Vec<Row> {
+    let mut names: Vec<&str> = Vec::new();
+    for r in rows {
+        for (n, _) in r {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+    }
+    let lookup = |r: &Row, n: &str| r.iter().find(|(m, _)| m == n).map(|(_, v)| v.clone());
+    let complete: Vec<bool> = names
+        .iter()
+        .map(|n| rows.iter().all(|r| r.iter().any(|(m, _)| m == n)))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            names
+                .iter()
+                .zip(&complete)
+                .map(|(n, full)| {
+                    let proto = rows.iter().find_map(|r| lookup(r, n)).expect("seen");
+                    let v = match (lookup(r, n), *full) {
+                        (Some(Value::U64(x)), false) => Value::F64(Some(x as f64)),
+                        (Some(v), _) => v,
+                        (None, _) => match proto {
+                            Value::Str(_) => Value::Str(String::new()),
+                            Value::Bool(_) => Value::Bool(None),
+                            _ => Value::F64(None),
+                        },
+                    };
+                    (n.to_string(), v)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Write rows to `path` as Parquet, atomically (temporary file + rename).

@@ -30,16 +30,26 @@ pub struct Request {
     pub service_s: f64,
 }
 
-/// LLM requests of a [`Source`]: token counts drawn from the request's stream.
+/// LLM requests of a [`Source`]: token counts drawn from the request's
+/// stream, with the sizes of its user's class.
 pub struct LlmRequests<'a, 'b> {
     source: &'b mut Source<'a>,
-    workload: &'a LlmWorkload,
+    /// Each class's LLM workload, by class index.
+    workloads: Vec<&'a LlmWorkload>,
 }
 
 impl<'a, 'b> LlmRequests<'a, 'b> {
-    /// Wrap the source of an LLM scenario.
-    pub fn new(source: &'b mut Source<'a>, workload: &'a LlmWorkload) -> Self {
-        LlmRequests { source, workload }
+    /// Wrap the source of a scenario whose classes are all LLM classes.
+    pub fn new(source: &'b mut Source<'a>, scenario: &'a Scenario) -> Self {
+        let workloads = scenario
+            .classes
+            .iter()
+            .map(|c| match &c.workload {
+                Workload::Llm(l) => l,
+                Workload::Generic { .. } => panic!("an LLM placement serves LLM classes only"),
+            })
+            .collect();
+        LlmRequests { source, workloads }
     }
 
     /// The next request, drawn now.
@@ -49,9 +59,10 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
         let (input_tokens, output_tokens) = match self.source.trace_tokens() {
             Some(tokens) => tokens,
             None => {
+                let w = self.workloads[self.source.last_class()];
                 let rng = self.source.size_rng();
-                let input = draw_tokens(&self.workload.input_tokens, rng);
-                (input, draw_tokens(&self.workload.output_tokens, rng))
+                let input = draw_tokens(&w.input_tokens, rng);
+                (input, draw_tokens(&w.output_tokens, rng))
             }
         };
         Some(LlmRequest {
@@ -75,11 +86,13 @@ impl LlmSource for LlmRequests<'_, '_> {
     }
 }
 
-/// Generic requests of a [`Source`]: service time drawn from the request's stream.
+/// Generic requests of a [`Source`]: service time drawn from the request's
+/// stream, from its class's distribution times the placement's scale for it.
 #[inline]
-fn next_generic(source: &mut Source<'_>, service: &Dist) -> Option<Request> {
+fn next_generic(source: &mut Source<'_>, services: &[(&Dist, f64)]) -> Option<Request> {
     let (arrival_s, user) = source.pop()?;
-    let service_s = service.sample(source.size_rng());
+    let (service, scale) = services[source.last_class()];
+    let service_s = service.sample(source.size_rng()) * scale;
     Some(Request {
         arrival_s,
         user,
@@ -164,33 +177,46 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         horizon_s: s.horizon_s,
     };
     let p = &s.placements[placement];
+    assert_eq!(
+        p.serves.len(),
+        s.classes.len(),
+        "run a placement on its Scenario::view"
+    );
     let mut source = Source::new(s, replication);
     let placement_rng = || {
         stream_rng(
             s.seed,
             replication as u64,
             StreamKind::Placement,
-            placement as u64,
+            p.stream_id,
         )
     };
-    let (servers, measured) = match (&s.workload, &p.kind) {
-        (Workload::Generic { service }, PlacementKind::Dedicated) => {
+    // Service times of each class on this placement's servers (generic).
+    let services: Vec<(&Dist, f64)> = s
+        .classes
+        .iter()
+        .enumerate()
+        .filter_map(|(c, class)| match &class.workload {
+            Workload::Generic { service } => Some((service, p.service_scale_by_class[c])),
+            Workload::Llm(_) => None,
+        })
+        .collect();
+    let (servers, measured) = match (s.workload_of(placement), &p.kind) {
+        (Workload::Generic { .. }, PlacementKind::Dedicated) => {
             let mut rec = FcfsRecorder::new(window);
             let mut devices = DedicatedDevices::new(s.users);
-            let scale = p.service_scale;
-            while let Some(r) = next_generic(&mut source, service) {
-                let sv = devices.serve(r.user, r.arrival_s, r.service_s * scale);
+            while let Some(r) = next_generic(&mut source, &services) {
+                let sv = devices.serve(r.user, r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
                 source.completed(r.user, sv.end_s);
             }
             (s.users, Measured::Fcfs(Box::new(rec)))
         }
-        (Workload::Generic { service }, PlacementKind::Pooled { servers, dispatch }) => {
+        (Workload::Generic { .. }, PlacementKind::Pooled { servers, dispatch }) => {
             let mut rec = FcfsRecorder::new(window);
             let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
-            let scale = p.service_scale;
-            while let Some(r) = next_generic(&mut source, service) {
-                let sv = fleet.serve(r.arrival_s, r.service_s * scale);
+            while let Some(r) = next_generic(&mut source, &services) {
+                let sv = fleet.serve(r.arrival_s, r.service_s);
                 rec.record(r.arrival_s, sv.start_s, sv.end_s);
                 source.completed(r.user, sv.end_s);
             }
@@ -204,12 +230,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
             let [a, b, c] = attainment_bounds(s);
             let mut rec = LlmRecorder::new(window, server.network_rtt_s).with_targets(a, b, c);
             if let Some(d) = &server.network_rtt {
-                let rng = stream_rng(
-                    s.seed,
-                    replication as u64,
-                    StreamKind::Network,
-                    placement as u64,
-                );
+                let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
                 rec = rec.with_rtt_distribution(d.clone(), rng);
             }
             match kind {
@@ -218,7 +239,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         s.users,
                         l.model.context_limit_tokens,
                         server,
-                        &mut LlmRequests::new(&mut source, l),
+                        &mut LlmRequests::new(&mut source, s),
                         &mut rec,
                     );
                     (s.users, Measured::Llm(Box::new(rec), usage))
@@ -228,14 +249,14 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         servers: *servers,
                         max_batch: server.max_batch,
                         kv_budget_tokens: server.kv_budget_tokens,
-                        context_limit_tokens: s.llm().expect("LLM").model.context_limit_tokens,
+                        context_limit_tokens: l.model.context_limit_tokens,
                         step: server.step,
                         dispatch: *dispatch,
                         fast_forward: server.fast_forward,
                         chunked_prefill_tokens: server.chunked_prefill_tokens,
                     };
                     let fleet = BatchingFleet::new(cfg, window, placement_rng());
-                    let usage = fleet.run_source(&mut LlmRequests::new(&mut source, l), &mut rec);
+                    let usage = fleet.run_source(&mut LlmRequests::new(&mut source, s), &mut rec);
                     (*servers, Measured::Llm(Box::new(rec), usage))
                 }
             }
@@ -463,49 +484,78 @@ fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &
 /// Unknown (None) for batching fleets, whose capacity depends on the batch.
 fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f64>) {
     let p = &s.placements[placement];
-    let es = match (&p.llm, &s.workload) {
-        (Some(l), _) => l.mean_request_s,
-        (None, Workload::Generic { service }) => service.mean() * p.service_scale,
-        (None, _) => s.mean_service_s,
+    let es = match &p.llm {
+        Some(l) => l.mean_request_s,
+        None => s.generic_mean_service_s(placement),
     };
     match (&p.kind, &p.llm) {
         (PlacementKind::Dedicated, _) => {
             // The mean user's device; the peak is the busiest user (rate
             // spread) at the busiest hour of the profile.
-            let groups = s.arrivals.groups();
-            let peak_w = groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max);
-            let heaviest = busiest_user_multiplier(s);
+            // Per class: its users' rate x its service time here (scaled
+            // from its reference device by this placement's mean).
             let rate = s.requests_per_user_per_day / crate::arrivals::DAY_S;
-            (Some(rate * es), Some(rate * heaviest * peak_w * es))
+            let peak = (0..s.classes.len())
+                .map(|c| {
+                    let class = &s.classes[c];
+                    let groups = &s.arrivals.groups()[class.groups.clone()];
+                    let peak_w = match class.behaviour {
+                        crate::workload::Behaviour::Agent { .. } => 1.0,
+                        _ => groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max),
+                    };
+                    let es_c = if s.mean_service_s > 0.0 {
+                        es * class.mean_service_s / s.mean_service_s
+                    } else {
+                        es
+                    };
+                    class.requests_per_user_per_day / crate::arrivals::DAY_S
+                        * busiest_user_multiplier(s, c)
+                        * peak_w
+                        * es_c
+                })
+                .fold(0.0, f64::max);
+            (Some(rate * es), Some(peak))
         }
         (PlacementKind::Pooled { servers, .. }, None) => {
             let c = *servers as f64;
+            let all = s.request_rate_process();
             (
-                Some(s.arrivals.mean_rate_per_s() * es / c),
-                Some(s.arrivals.peak_rate_per_s() * es / c),
+                Some(all.mean_rate_per_s() * es / c),
+                Some(all.peak_rate_per_s() * es / c),
             )
         }
         (PlacementKind::Pooled { .. }, Some(_)) => (None, None),
     }
 }
 
-/// Rate multiplier of the heaviest user (1 when all users are alike).
-fn busiest_user_multiplier(s: &Scenario) -> f64 {
-    s.arrivals
-        .groups()
+/// Rate multiplier of class `class`'s heaviest user (1 when its users are alike).
+fn busiest_user_multiplier(s: &Scenario, class: usize) -> f64 {
+    s.arrivals.groups()[s.classes[class].groups.clone()]
         .iter()
         .map(|g| g.spread.as_ref().map_or(1.0, |sp| sp.max() / sp.mean()))
         .fold(1.0, f64::max)
 }
 
 /// A dedicated device is unstable when its user's own load reaches it: the
-/// heaviest user's daily mean.
+/// heaviest user's daily mean, in the class that loads its device most.
 fn dedicated_overloaded(s: &Scenario, placement: usize) -> bool {
     let p = &s.placements[placement];
-    p.kind == PlacementKind::Dedicated
-        && offered_utilization(s, placement)
-            .0
-            .is_some_and(|u| u * busiest_user_multiplier(s) >= 1.0)
+    if p.kind != PlacementKind::Dedicated {
+        return false;
+    }
+    let Some(mean_util) = offered_utilization(s, placement).0 else {
+        return false;
+    };
+    let pop_rate = s.requests_per_user_per_day;
+    (0..s.classes.len()).any(|c| {
+        let class = &s.classes[c];
+        let rel = if pop_rate > 0.0 && s.mean_service_s > 0.0 {
+            class.requests_per_user_per_day / pop_rate * class.mean_service_s / s.mean_service_s
+        } else {
+            1.0
+        };
+        mean_util * rel * busiest_user_multiplier(s, c) >= 1.0
+    })
 }
 
 fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window) -> Row {
@@ -590,7 +640,7 @@ const DAY: f64 = crate::arrivals::DAY_S;
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];
     let server = p.llm.as_ref().expect("LLM placement");
-    let l = s.llm().expect("LLM scenario");
+    let l = s.llm_of(o.placement).expect("LLM placement");
     let w = r.window();
     let win = w.len_s();
     let analytic_overload = offered_utilization(s, o.placement)
@@ -739,25 +789,33 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
     out
 }
 
-/// Run every placement x replication on the current rayon pool.
+/// Run every placement x replication on the current rayon pool. Each
+/// placement runs on its view (the classes it serves).
 pub fn run_scenario(s: &Scenario) -> RunResults {
+    let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks: Vec<(usize, usize)> = (0..s.placements.len())
         .flat_map(|p| (0..s.replications).map(move |r| (p, r)))
         .collect();
     let outcomes: Vec<ReplicationOutcome> = tasks
         .par_iter()
-        .map(|&(p, r)| run_replication(s, p, r))
+        .map(|&(p, r)| run_replication(&views[p], 0, r))
         .collect();
-    let replications: Vec<Row> = outcomes.iter().map(|o| replication_row(s, o)).collect();
-    let summary = (0..s.placements.len())
-        .map(|p| {
-            let rows: Vec<&Row> = replications[p * s.replications..(p + 1) * s.replications]
-                .iter()
-                .collect();
-            summary_row(s, &rows)
-        })
+    let replications: Vec<Row> = outcomes
+        .iter()
+        .zip(&tasks)
+        .map(|(o, &(p, _))| replication_row(&views[p], o))
         .collect();
-    let (latency_cdf, timeline) = cdf_and_timeline(s, &outcomes);
+    let mut summary = Vec::with_capacity(s.placements.len());
+    let mut latency_cdf = Vec::new();
+    let mut timeline = Vec::new();
+    for (p, view) in views.iter().enumerate() {
+        let range = p * s.replications..(p + 1) * s.replications;
+        let rows: Vec<&Row> = replications[range.clone()].iter().collect();
+        summary.push(summary_row(view, &rows));
+        let (cdf, tl) = cdf_and_timeline(view, &outcomes[range]);
+        latency_cdf.extend(cdf);
+        timeline.extend(tl);
+    }
     RunResults {
         replications,
         summary,

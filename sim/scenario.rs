@@ -62,6 +62,65 @@ pub struct RawScenario {
     pub sweep: Option<toml::Table>,
     /// Replay a request trace instead of generating arrivals and sizes.
     pub trace: Option<RawTrace>,
+    /// A population mix: classes of users with shares of `[users] count`,
+    /// each with its own arrivals, request sizes and model. Keys a class
+    /// does not set come from `[users]`, `[model]`, `[requests]`, `[service]`.
+    pub classes: Option<Vec<RawClass>>,
+    /// Placements combined into one answer (e.g. speech on the local
+    /// device, the chat model pooled): their `serves` lists split the classes.
+    pub hybrids: Option<Vec<RawHybrid>>,
+}
+
+/// `[[classes]]`: one class of users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    /// Label in tables and placements' `serves`.
+    pub name: String,
+    /// Share of `[users] count` in this class, in (0, 1]; shares sum to 1.
+    pub share: f64,
+    /// As `[users] requests_per_day`.
+    pub requests_per_day: Option<f64>,
+    /// As `[users] duty_cycle`.
+    pub duty_cycle: Option<f64>,
+    /// As `[users] profile`.
+    pub profile: Option<RawProfile>,
+    /// As `[users] timezones`.
+    pub timezones: Option<Vec<RawTimeZone>>,
+    /// As `[users] arrivals`.
+    pub arrivals: Option<String>,
+    /// As `[users] session_requests_mean`.
+    pub session_requests_mean: Option<f64>,
+    /// As `[users] think_time`.
+    pub think_time: Option<RawDist>,
+    /// As `[users] agent_gap`.
+    pub agent_gap: Option<RawDist>,
+    /// As `[users] agent_start_spread_s`.
+    pub agent_start_spread_s: Option<f64>,
+    /// As `[users] requests_per_day_cv`.
+    pub requests_per_day_cv: Option<f64>,
+    /// This class's LLM (replaces `[model]`).
+    pub model: Option<RawModelChoice>,
+    /// This class's token counts (replaces `[requests]`).
+    pub requests: Option<RawRequests>,
+    /// A generic service time for this class (replaces `[model]` and
+    /// `[requests]`); with `task`, seconds of audio.
+    pub service: Option<RawDist>,
+    /// `speech_to_text` or `text_to_speech`: `service` is audio seconds and a
+    /// placement's device converts it with its catalogue real-time factor.
+    pub task: Option<String>,
+    /// This class's service level (replaces `[service_level]`).
+    pub service_level: Option<toml::Table>,
+}
+
+/// `[[hybrids]]`: placements reported together as one answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHybrid {
+    /// Label in tables and files.
+    pub name: String,
+    /// Placement names; their `serves` must split the classes between them.
+    pub parts: Vec<String>,
 }
 
 /// `[trace]`: replay a real request trace (LLM scenarios).
@@ -285,6 +344,8 @@ pub struct RawPlacement {
     /// the [service] time (e.g. a real-time factor: [service] in audio
     /// seconds, 0.1 on a laptop NPU). Default 1.
     pub service_scale: Option<f64>,
+    /// Class names this placement serves (default: every class).
+    pub serves: Option<Vec<String>>,
 }
 
 // ----------------------------------------------------------- resolved form
@@ -330,6 +391,15 @@ pub struct LlmServer {
     pub mean_request_s: f64,
 }
 
+/// A catalogue device that prices a generic (non-LLM) placement.
+#[derive(Debug, Clone)]
+pub struct PricedDevice {
+    /// The device of each server or user.
+    pub device: Device,
+    /// Price of one device after the memory price multiplier, USD.
+    pub capex_per_device_usd: f64,
+}
+
 /// One placement to simulate.
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -337,10 +407,19 @@ pub struct Placement {
     pub name: String,
     /// What it is.
     pub kind: PlacementKind,
-    /// Multiplier on the generic service time on this placement's servers.
-    pub service_scale: f64,
-    /// LLM servers (LLM scenarios only).
+    /// Indices of the classes whose requests it serves, ascending.
+    pub serves: Vec<usize>,
+    /// Multiplier on each class's generic service time on this placement's
+    /// servers (a real-time factor for speech classes), by class index.
+    pub service_scale_by_class: Vec<f64>,
+    /// LLM servers (LLM classes only).
     pub llm: Option<LlmServer>,
+    /// Generic placements with a catalogue `device`: what prices them.
+    pub priced_device: Option<PricedDevice>,
+    /// Its index in the scenario file, which keys its random streams
+    /// (dispatch, network), kept in views so a view draws what the whole
+    /// scenario would.
+    pub stream_id: u64,
 }
 
 impl Placement {
@@ -522,6 +601,36 @@ impl ServiceLevel {
     }
 }
 
+/// One class of users: a contiguous range of user ids with its own way of
+/// sending requests, request sizes, model and service level.
+#[derive(Debug, Clone)]
+pub struct UserClass {
+    /// Label (`all` when the scenario has no `[[classes]]`).
+    pub name: String,
+    /// Its groups in [`Scenario::arrivals`] (time zones), a contiguous range.
+    pub groups: std::ops::Range<usize>,
+    /// How its users send requests.
+    pub behaviour: Behaviour,
+    /// What its requests are.
+    pub workload: Workload,
+    /// Mean requests per user per day, follow-ups included.
+    pub requests_per_user_per_day: f64,
+    /// Mean device-seconds of one of its requests served alone on its
+    /// reference placement (the first dedicated one serving it), seconds.
+    pub mean_service_s: f64,
+    /// Its targets.
+    pub service_level: ServiceLevel,
+}
+
+/// Placements reported together as one answer.
+#[derive(Debug, Clone)]
+pub struct Hybrid {
+    /// Label.
+    pub name: String,
+    /// Indices of its placements; their served classes split all classes.
+    pub parts: Vec<usize>,
+}
+
 /// A validated scenario, ready to run.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -537,26 +646,26 @@ pub struct Scenario {
     pub warmup_s: f64,
     /// Independent replications.
     pub replications: usize,
-    /// Number of users.
+    /// Number of users (all classes).
     pub users: usize,
-    /// Mean requests per user per day (derived when a duty cycle was given).
+    /// Mean requests per user per day over all users (derived when a duty
+    /// cycle was given; follow-ups included).
     pub requests_per_user_per_day: f64,
-    /// The merged open-loop arrival process (session starts for sessions;
-    /// unused for agents).
+    /// The merged open-loop arrival process of all classes, their groups in
+    /// class order (session starts for sessions; agents' groups have rate 0).
     pub arrivals: PoissonArrivals,
-    /// How users send requests.
-    pub behaviour: Behaviour,
+    /// The population's classes (one, `all`, without `[[classes]]`).
+    pub classes: Vec<UserClass>,
     /// Replayed requests (arrival order, users assigned), when `[trace]` is given.
     pub trace: Option<Arc<Vec<crate::trace::TraceRequest>>>,
-    /// What requests are.
-    pub workload: Workload,
-    /// Mean device-seconds of one request served alone (generic: the mean
-    /// service time; LLM: batch-1 prefill + decode on the first dedicated
-    /// placement's device, else the first placement's), seconds.
+    /// Mean device-seconds of one request served alone, request-weighted
+    /// over classes (each class on its reference placement), seconds.
     pub mean_service_s: f64,
     /// Placements to compare.
     pub placements: Vec<Placement>,
-    /// Targets.
+    /// Placements combined into one answer.
+    pub hybrids: Vec<Hybrid>,
+    /// Targets (of the first class; classes served together share them).
     pub service_level: ServiceLevel,
     /// Sizing options.
     pub sizing: SizingConfig,
@@ -590,15 +699,181 @@ impl Scenario {
         Self::from_toml_str(&text, path)
     }
 
-    /// Mean offered load in Erlangs (arrival rate x mean service time of a
-    /// request served alone).
+    /// Mean offered load in Erlangs: every class's request rate (follow-ups
+    /// included) x its mean service time alone on its reference device.
     pub fn offered_load_erlangs(&self) -> f64 {
-        self.arrivals.mean_rate_per_s() * self.mean_service_s
+        (0..self.classes.len())
+            .map(|c| self.class_request_rate_per_s(c) * self.classes[c].mean_service_s)
+            .sum()
     }
 
-    /// A copy that simulates only placement `placement`, for `users` users
-    /// (same per-user load and mix), optionally with `servers` servers and
-    /// another horizon. Sizing probes are built this way.
+    /// First user id and number of users of class `class`.
+    pub fn class_users(&self, class: usize) -> (u32, u32) {
+        let groups = &self.arrivals.groups()[self.classes[class].groups.clone()];
+        let first = groups.first().map_or(0, |g| g.first_user);
+        (first, groups.iter().map(|g| g.users).sum())
+    }
+
+    /// Class of user `user` (classes hold contiguous id ranges, in order).
+    pub fn class_of_user(&self, user: u32) -> usize {
+        let groups = self.arrivals.groups();
+        self.classes
+            .iter()
+            .position(|c| {
+                groups[c.groups.clone()]
+                    .last()
+                    .is_some_and(|g| user < g.first_user + g.users)
+            })
+            .unwrap_or(self.classes.len() - 1)
+    }
+
+    /// Mean request rate of class `class` (all its users, follow-ups
+    /// included), requests per second.
+    pub fn class_request_rate_per_s(&self, class: usize) -> f64 {
+        self.class_users(class).1 as f64 * self.classes[class].requests_per_user_per_day / DAY_S
+    }
+
+    /// All requests (follow-ups included) as one Poisson-like process over
+    /// the day: each class's groups at the class's full per-user rate
+    /// (agents flat). Its mean and peak rates bound fleets analytically.
+    pub fn request_rate_process(&self) -> PoissonArrivals {
+        let mut groups = Vec::new();
+        for class in &self.classes {
+            for g in &self.arrivals.groups()[class.groups.clone()] {
+                let mut g = g.clone();
+                g.rate_per_user_per_s = class.requests_per_user_per_day / DAY_S;
+                if matches!(class.behaviour, Behaviour::Agent { .. }) {
+                    g.profile = DiurnalProfile::flat();
+                }
+                groups.push(g);
+            }
+        }
+        PoissonArrivals::new(groups)
+    }
+
+    /// Users served by `placement`.
+    pub fn served_users(&self, placement: usize) -> usize {
+        self.placements[placement]
+            .serves
+            .iter()
+            .map(|&c| self.class_users(c).1 as usize)
+            .sum()
+    }
+
+    /// Share of `placement`'s requests that come from each class it
+    /// serves, in `serves` order (equal shares when no class sends any).
+    fn served_request_shares(&self, placement: usize) -> Vec<(usize, f64)> {
+        let serves = &self.placements[placement].serves;
+        let rates: Vec<f64> = serves
+            .iter()
+            .map(|&c| self.class_request_rate_per_s(c))
+            .collect();
+        let total: f64 = rates.iter().sum();
+        serves
+            .iter()
+            .zip(&rates)
+            .map(|(&c, r)| {
+                let share = if total > 0.0 {
+                    r / total
+                } else {
+                    1.0 / serves.len() as f64
+                };
+                (c, share)
+            })
+            .collect()
+    }
+
+    /// The workload of `placement`'s classes (they share its kind and model).
+    pub fn workload_of(&self, placement: usize) -> &Workload {
+        &self.classes[self.placements[placement].serves[0]].workload
+    }
+
+    /// The LLM served by `placement`, if it serves LLM classes.
+    pub fn llm_of(&self, placement: usize) -> Option<&LlmWorkload> {
+        match self.workload_of(placement) {
+            Workload::Llm(l) => Some(l),
+            Workload::Generic { .. } => None,
+        }
+    }
+
+    /// Mean service time of one of `placement`'s generic requests on one of
+    /// its servers, seconds (request-weighted over the classes it serves).
+    pub fn generic_mean_service_s(&self, placement: usize) -> f64 {
+        let p = &self.placements[placement];
+        self.served_request_shares(placement)
+            .iter()
+            .map(|&(c, share)| match &self.classes[c].workload {
+                Workload::Generic { service } => {
+                    share * service.mean() * p.service_scale_by_class[c]
+                }
+                Workload::Llm(_) => 0.0,
+            })
+            .sum()
+    }
+
+    /// A copy holding only `placement` and the classes it serves (users
+    /// renumbered from 0, class order kept). Running a placement on its view
+    /// equals running it in the whole scenario: placements serving the same
+    /// classes see the same requests (common random numbers).
+    pub fn view(&self, placement: usize) -> Scenario {
+        let p = &self.placements[placement];
+        let mut s = self.clone();
+        let mut groups = Vec::new();
+        let mut classes = Vec::with_capacity(p.serves.len());
+        let mut first = 0u32;
+        for &c in &p.serves {
+            let class = &self.classes[c];
+            let start = groups.len();
+            for g in &self.arrivals.groups()[class.groups.clone()] {
+                let mut g = g.clone();
+                g.first_user = first;
+                first += g.users;
+                groups.push(g);
+            }
+            classes.push(UserClass {
+                groups: start..groups.len(),
+                ..class.clone()
+            });
+        }
+        let mut q = p.clone();
+        q.service_scale_by_class = p
+            .serves
+            .iter()
+            .map(|&c| p.service_scale_by_class[c])
+            .collect();
+        q.serves = (0..classes.len()).collect();
+        s.service_level = classes[0].service_level.clone();
+        s.arrivals = PoissonArrivals::new(groups);
+        s.users = first as usize;
+        s.classes = classes;
+        s.placements = vec![q];
+        s.hybrids = Vec::new();
+        s.refresh_means();
+        s
+    }
+
+    /// Recompute the population means after classes or users changed.
+    fn refresh_means(&mut self) {
+        let rates: Vec<f64> = (0..self.classes.len())
+            .map(|c| self.class_request_rate_per_s(c))
+            .collect();
+        let total: f64 = rates.iter().sum();
+        self.requests_per_user_per_day = total * DAY_S / self.users.max(1) as f64;
+        self.mean_service_s = if total > 0.0 {
+            rates
+                .iter()
+                .zip(&self.classes)
+                .map(|(r, c)| r * c.mean_service_s)
+                .sum::<f64>()
+                / total
+        } else {
+            self.classes.iter().map(|c| c.mean_service_s).sum::<f64>() / self.classes.len() as f64
+        };
+    }
+
+    /// The view of `placement` (see [`Scenario::view`]) for `users` of its
+    /// users (same per-user load and class mix), optionally with `servers`
+    /// servers and another horizon. Sizing probes are built this way.
     pub fn probe(
         &self,
         placement: usize,
@@ -606,15 +881,16 @@ impl Scenario {
         servers: Option<usize>,
         horizon_s: f64,
     ) -> Scenario {
-        let mut s = self.clone();
-        let mut p = self.placements[placement].clone();
-        if let (Some(n), PlacementKind::Pooled { servers, .. }) = (servers, &mut p.kind) {
+        let mut s = self.view(placement);
+        if let (Some(n), PlacementKind::Pooled { servers, .. }) =
+            (servers, &mut s.placements[0].kind)
+        {
             *servers = n;
         }
-        s.placements = vec![p];
-        if users != self.users {
+        if users != s.users {
             s.users = users;
-            s.arrivals = self.arrivals.with_users(users as u32);
+            s.arrivals = s.arrivals.with_users(users as u32);
+            s.refresh_means();
         }
         s.horizon_s = horizon_s;
         s
@@ -622,51 +898,52 @@ impl Scenario {
 
     /// Percentile `q` (0..1) of a request's service time alone on a server
     /// of `placement` (generic: the service time; LLM: prefill, or prefill +
-    /// decode when `whole` is true), from a fixed sample of 20,000 requests.
+    /// decode when `whole` is true), from a fixed sample of 20,000 requests
+    /// mixed over the classes it serves by their request rates.
     pub fn service_quantile_s(&self, placement: usize, q: f64, whole: bool) -> f64 {
-        let mut v: Vec<f64> = match (&self.workload, &self.placements[placement].llm) {
-            (Workload::Llm(l), Some(server)) => token_sample(l)
-                .iter()
-                .map(|&(i, o)| {
-                    let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
-                    if whole {
-                        pre + dec
-                    } else {
-                        pre
-                    }
-                })
-                .collect(),
-            (Workload::Generic { service }, _) => {
-                let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
-                let scale = self.placements[placement].service_scale;
-                (0..20_000)
-                    .map(|_| service.sample(&mut rng) * scale)
-                    .collect()
+        let p = &self.placements[placement];
+        let mut v: Vec<f64> = Vec::with_capacity(20_000);
+        for (c, share) in self.served_request_shares(placement) {
+            let n = ((share * 20_000.0).round() as usize).max(1);
+            match (&self.classes[c].workload, &p.llm) {
+                (Workload::Llm(l), Some(server)) => {
+                    v.extend(token_sample(l).iter().take(n).map(|&(i, o)| {
+                        let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
+                        if whole {
+                            pre + dec
+                        } else {
+                            pre
+                        }
+                    }))
+                }
+                (Workload::Generic { service }, _) => {
+                    let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
+                    let scale = p.service_scale_by_class[c];
+                    v.extend((0..n).map(|_| service.sample(&mut rng) * scale));
+                }
+                (Workload::Llm(_), None) => return 0.0,
             }
-            (Workload::Llm(_), None) => return 0.0,
-        };
+        }
         v.sort_by(f64::total_cmp);
         let idx = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
         v[idx]
     }
 
-    /// Mean prompt and output tokens per request (LLM), from the fixed sample.
-    pub fn mean_tokens(&self) -> Option<(f64, f64)> {
-        let l = self.llm()?;
-        let sample = token_sample(l);
-        let n = sample.len() as f64;
-        Some((
-            sample.iter().map(|x| x.0 as f64).sum::<f64>() / n,
-            sample.iter().map(|x| x.1 as f64).sum::<f64>() / n,
-        ))
-    }
-
-    /// The LLM workload, if this is an LLM scenario.
-    pub fn llm(&self) -> Option<&LlmWorkload> {
-        match &self.workload {
-            Workload::Llm(l) => Some(l),
-            Workload::Generic { .. } => None,
+    /// Mean prompt and output tokens of `placement`'s requests (LLM),
+    /// request-weighted over the classes it serves, from fixed samples.
+    pub fn mean_tokens(&self, placement: usize) -> Option<(f64, f64)> {
+        self.llm_of(placement)?;
+        let mut mean = (0.0, 0.0);
+        for (c, share) in self.served_request_shares(placement) {
+            let Workload::Llm(l) = &self.classes[c].workload else {
+                continue;
+            };
+            let sample = token_sample(l);
+            let n = sample.len() as f64;
+            mean.0 += share * sample.iter().map(|x| x.0 as f64).sum::<f64>() / n;
+            mean.1 += share * sample.iter().map(|x| x.1 as f64).sum::<f64>() / n;
         }
+        Some(mean)
     }
 }
 
@@ -752,7 +1029,525 @@ impl Check<'_> {
     }
 }
 
-fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
+fn resolve(mut raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
+    let c = Check { file: path };
+    let Some(classes) = raw.classes.take() else {
+        if raw.hybrids.is_some() {
+            return Err(c.err(
+                "hybrids",
+                "combine placements that serve different [[classes]]: add [[classes]] or remove [[hybrids]]",
+            ));
+        }
+        if let Some(i) = raw.placements.iter().position(|p| p.serves.is_some()) {
+            return Err(c.err(
+                format!("placements[{i}].serves"),
+                "names classes, but the scenario has no [[classes]]: add them or remove `serves`",
+            ));
+        }
+        return resolve_one(raw, path, None);
+    };
+    resolve_classes(raw, classes, path)
+}
+
+/// The `[users]` of one class: its own keys, the rest from `[users]` (load
+/// keys and behaviour keys inherited as groups: a class that sets any load
+/// key (`requests_per_day`, `duty_cycle`) or any behaviour key (`arrivals`,
+/// session and agent keys) takes none of that group from `[users]`).
+fn class_users(u: &RawUsers, k: &RawClass, count: u64) -> RawUsers {
+    let own_load = k.requests_per_day.is_some() || k.duty_cycle.is_some();
+    let own_behaviour = k.arrivals.is_some()
+        || k.session_requests_mean.is_some()
+        || k.think_time.is_some()
+        || k.agent_gap.is_some()
+        || k.agent_start_spread_s.is_some();
+    fn pick<T: Clone>(own: bool, mine: &Option<T>, base: &Option<T>) -> Option<T> {
+        if own {
+            mine.clone()
+        } else {
+            base.clone()
+        }
+    }
+    let agent = k.arrivals.as_deref() == Some("agent");
+    RawUsers {
+        count,
+        requests_per_day: pick(own_load, &k.requests_per_day, &u.requests_per_day),
+        duty_cycle: pick(own_load, &k.duty_cycle, &u.duty_cycle),
+        profile: k.profile.clone().or_else(|| u.profile.clone()),
+        timezones: k.timezones.clone().or_else(|| u.timezones.clone()),
+        arrivals: pick(own_behaviour, &k.arrivals, &u.arrivals),
+        session_requests_mean: pick(
+            own_behaviour,
+            &k.session_requests_mean,
+            &u.session_requests_mean,
+        ),
+        think_time: pick(own_behaviour, &k.think_time, &u.think_time),
+        agent_gap: pick(own_behaviour, &k.agent_gap, &u.agent_gap),
+        agent_start_spread_s: pick(
+            own_behaviour,
+            &k.agent_start_spread_s,
+            &u.agent_start_spread_s,
+        ),
+        requests_per_day_cv: k.requests_per_day_cv.or(if agent {
+            None
+        } else {
+            u.requests_per_day_cv
+        }),
+    }
+}
+
+/// Point an error found while resolving class `ci` on its own at the key
+/// the user wrote: the class's own key when it set it, the placement's
+/// index in the file, and the class's name in the message.
+fn rekey_class_error(
+    e: ScenarioError,
+    ci: usize,
+    k: &RawClass,
+    placements: &[usize],
+) -> ScenarioError {
+    let ScenarioError::Invalid { file, key, message } = e else {
+        return e;
+    };
+    let set = |field: &str| -> bool {
+        match field {
+            "requests_per_day" => k.requests_per_day.is_some(),
+            "duty_cycle" => k.duty_cycle.is_some(),
+            "profile" => k.profile.is_some(),
+            "timezones" => k.timezones.is_some(),
+            "arrivals" => k.arrivals.is_some(),
+            "session_requests_mean" => k.session_requests_mean.is_some(),
+            "think_time" => k.think_time.is_some(),
+            "agent_gap" => k.agent_gap.is_some(),
+            "agent_start_spread_s" => k.agent_start_spread_s.is_some(),
+            "requests_per_day_cv" => k.requests_per_day_cv.is_some(),
+            "model" => k.model.is_some(),
+            "requests" => k.requests.is_some(),
+            "service" => k.service.is_some(),
+            "service_level" => k.service_level.is_some(),
+            _ => false,
+        }
+    };
+    let head = key.split(['.', '[']).next().unwrap_or("").to_string();
+    let new_key = if let Some(rest) = key.strip_prefix("users.") {
+        let field = rest.split(['.', '[']).next().unwrap_or("");
+        if set(field) {
+            format!("classes[{ci}].{rest}")
+        } else {
+            key.clone()
+        }
+    } else if let Some(rest) = key.strip_prefix("placements[") {
+        match rest.split_once(']') {
+            Some((j, tail)) => match j.parse::<usize>().ok().and_then(|j| placements.get(j)) {
+                Some(orig) => format!("placements[{orig}]{tail}"),
+                None => key.clone(),
+            },
+            None => key.clone(),
+        }
+    } else if set(&head) {
+        format!("classes[{ci}].{key}")
+    } else {
+        key.clone()
+    };
+    ScenarioError::Invalid {
+        file,
+        key: new_key,
+        message: format!("in class {:?}: {message}", k.name),
+    }
+}
+
+/// Resolve a population of `[[classes]]`: each class on its own (with the
+/// placements that serve it), then joined. Classes hold contiguous user id
+/// ranges in file order.
+fn resolve_classes(
+    raw: RawScenario,
+    classes: Vec<RawClass>,
+    path: &Path,
+) -> Result<Scenario, ScenarioError> {
+    let c = Check { file: path };
+    if classes.is_empty() {
+        return Err(c.err(
+            "classes",
+            "is empty: list at least one [[classes]] entry or remove the key",
+        ));
+    }
+    if raw.trace.is_some() {
+        return Err(c.err(
+            "trace",
+            "a trace replays one population: remove [[classes]] or [trace]",
+        ));
+    }
+    let names: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
+    for (i, k) in classes.iter().enumerate() {
+        if k.name.is_empty() || names[..i].contains(&k.name.as_str()) {
+            return Err(c.err(
+                format!("classes[{i}].name"),
+                format!("{:?}: each class needs a distinct, non-empty name", k.name),
+            ));
+        }
+        if !(k.share.is_finite() && k.share > 0.0 && k.share <= 1.0) {
+            return Err(c.err(
+                format!("classes[{i}].share"),
+                format!("must be a share of the users in (0, 1] (got {})", k.share),
+            ));
+        }
+    }
+    let total_share: f64 = classes.iter().map(|k| k.share).sum();
+    if (total_share - 1.0).abs() > 1e-6 {
+        return Err(c.err(
+            "classes",
+            format!("shares must sum to 1 (got {total_share})"),
+        ));
+    }
+    // Users per class: cumulative rounding, so the counts add up.
+    let total_users = raw.users.count;
+    let mut counts = Vec::with_capacity(classes.len());
+    let mut cum = 0.0;
+    let mut prev = 0u64;
+    for (i, k) in classes.iter().enumerate() {
+        cum += k.share;
+        let end = if i + 1 == classes.len() {
+            total_users
+        } else {
+            ((cum * total_users as f64).round() as u64).min(total_users)
+        };
+        if end <= prev {
+            return Err(c.err(
+                format!("classes[{i}].share"),
+                format!(
+                    "gives class {:?} none of the {total_users} users: raise its share or [users] count",
+                    k.name
+                ),
+            ));
+        }
+        counts.push(end - prev);
+        prev = end;
+    }
+    for (j, p) in raw.placements.iter().enumerate() {
+        if let Some(list) = &p.serves {
+            if list.is_empty() {
+                return Err(c.err(
+                    format!("placements[{j}].serves"),
+                    "is empty: list class names, or remove it to serve every class",
+                ));
+            }
+            if let Some(bad) = list.iter().find(|n| !names.contains(&n.as_str())) {
+                return Err(c.err(
+                    format!("placements[{j}].serves"),
+                    format!("unknown class {bad:?}: use one of {}", names.join(", ")),
+                ));
+            }
+        }
+    }
+
+    // Each class alone, with the placements serving it.
+    let mut subs: Vec<(Scenario, Vec<usize>)> = Vec::with_capacity(classes.len());
+    for (ci, k) in classes.iter().enumerate() {
+        let key = |f: &str| format!("classes[{ci}].{f}");
+        let task = match &k.task {
+            None => None,
+            Some(t) => Some(SpeechTask::parse(t).ok_or_else(|| {
+                c.err(
+                    key("task"),
+                    format!("unknown task {t:?}: use \"speech_to_text\" or \"text_to_speech\" (or remove it for a generic or LLM class)"),
+                )
+            })?),
+        };
+        if task.is_some() && k.service.is_none() {
+            return Err(c.err(
+                key("service"),
+                "missing: a speech class needs `service`, the seconds of audio per request",
+            ));
+        }
+        if k.service.is_some() && (k.model.is_some() || k.requests.is_some()) {
+            return Err(c.err(
+                key("service"),
+                "give either `service` (a generic or speech class) or `model` / `requests` (an LLM class), not both",
+            ));
+        }
+        let mut sub = raw.clone();
+        sub.classes = None;
+        sub.hybrids = None;
+        sub.sweep = None;
+        sub.users = class_users(&raw.users, k, counts[ci]);
+        if let Some(svc) = &k.service {
+            sub.service = Some(svc.clone());
+            sub.model = None;
+            sub.requests = None;
+        }
+        if let Some(m) = &k.model {
+            sub.model = Some(m.clone());
+            sub.service = None;
+        }
+        if let Some(r) = &k.requests {
+            sub.requests = Some(r.clone());
+            sub.service = None;
+        }
+        if k.service_level.is_some() {
+            sub.service_level = k.service_level.clone();
+        }
+        let idx: Vec<usize> = raw
+            .placements
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.serves.as_ref().is_none_or(|l| l.contains(&k.name)))
+            .map(|(j, _)| j)
+            .collect();
+        if idx.is_empty() {
+            return Err(c.err(
+                format!("classes[{ci}]"),
+                format!("no placement serves class {:?}: add it to a placement's `serves` (or leave `serves` out to serve every class)", k.name),
+            ));
+        }
+        sub.placements = idx
+            .iter()
+            .map(|&j| {
+                let mut p = raw.placements[j].clone();
+                p.serves = None;
+                p
+            })
+            .collect();
+        let r = resolve_one(sub, path, task).map_err(|e| rekey_class_error(e, ci, k, &idx))?;
+        subs.push((r, idx));
+    }
+
+    // Join: merged arrivals (class order), classes, placements.
+    let mut groups = Vec::new();
+    let mut user_classes = Vec::with_capacity(subs.len());
+    let mut first = 0u32;
+    for (ci, (r, _)) in subs.iter().enumerate() {
+        let start = groups.len();
+        for g in r.arrivals.groups() {
+            let mut g = g.clone();
+            g.first_user += first;
+            groups.push(g);
+        }
+        first += r.users as u32;
+        let mut class = r.classes[0].clone();
+        class.name = classes[ci].name.clone();
+        class.groups = start..groups.len();
+        user_classes.push(class);
+    }
+    let mut placements = Vec::with_capacity(raw.placements.len());
+    for (j, rp) in raw.placements.iter().enumerate() {
+        let mut served: Vec<(usize, &Placement)> = Vec::new();
+        for (ci, (r, idx)) in subs.iter().enumerate() {
+            if let Some(pos) = idx.iter().position(|&x| x == j) {
+                served.push((ci, &r.placements[pos]));
+            }
+        }
+        let Some(&(c0, p0)) = served.first() else {
+            return Err(c.err(
+                format!("placements[{j}].serves"),
+                "serves no class: list at least one class name",
+            ));
+        };
+        let w0 = &user_classes[c0].workload;
+        for &(ci, _) in &served[1..] {
+            let w = &user_classes[ci].workload;
+            let same = match (w0, w) {
+                (Workload::Generic { .. }, Workload::Generic { .. }) => true,
+                (Workload::Llm(a), Workload::Llm(b)) => {
+                    a.model.name == b.model.name && a.quantisation == b.quantisation
+                }
+                _ => false,
+            };
+            if !same {
+                return Err(c.err(
+                    format!("placements[{j}].serves"),
+                    format!(
+                        "serves classes {:?} ({}) and {:?} ({}): one server holds one model; give each its own placement and join them in [[hybrids]]",
+                        user_classes[c0].name,
+                        workload_label(w0),
+                        user_classes[ci].name,
+                        workload_label(w)
+                    ),
+                ));
+            }
+            if user_classes[ci].service_level != user_classes[c0].service_level {
+                return Err(c.err(
+                    format!("placements[{j}].serves"),
+                    format!(
+                        "serves classes {:?} and {:?} with different service levels: one fleet is sized for one service level; give each its own placement",
+                        user_classes[c0].name, user_classes[ci].name
+                    ),
+                ));
+            }
+        }
+        let mut p = p0.clone();
+        p.serves = served.iter().map(|(ci, _)| *ci).collect();
+        p.service_scale_by_class = vec![1.0; user_classes.len()];
+        for (ci, q) in &served {
+            p.service_scale_by_class[*ci] = q.service_scale_by_class[0];
+        }
+        p.stream_id = j as u64;
+        let _ = rp;
+        placements.push((
+            p,
+            served
+                .iter()
+                .map(|(ci, q)| (*ci, q.llm.as_ref().map(|l| l.mean_request_s)))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    let (placements, per_class_request_s): (Vec<Placement>, Vec<_>) =
+        placements.into_iter().unzip();
+    // Hybrids: their parts split the classes.
+    let mut hybrids = Vec::new();
+    for (h, raw_h) in raw.hybrids.iter().flatten().enumerate() {
+        let key = |f: &str| format!("hybrids[{h}].{f}");
+        if raw_h.name.is_empty()
+            || hybrids.iter().any(|x: &Hybrid| x.name == raw_h.name)
+            || placements.iter().any(|p| p.name == raw_h.name)
+        {
+            return Err(c.err(
+                key("name"),
+                format!(
+                    "{:?}: a hybrid needs a non-empty name no placement or other hybrid uses",
+                    raw_h.name
+                ),
+            ));
+        }
+        let mut parts = Vec::new();
+        let mut covered = vec![0usize; user_classes.len()];
+        for n in &raw_h.parts {
+            let j = placements
+                .iter()
+                .position(|p| &p.name == n)
+                .ok_or_else(|| {
+                    c.err(
+                        key("parts"),
+                        format!(
+                            "unknown placement {n:?}: use one of {}",
+                            placements
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?;
+            for &ci in &placements[j].serves {
+                covered[ci] += 1;
+            }
+            parts.push(j);
+        }
+        if parts.len() < 2 {
+            return Err(c.err(
+                key("parts"),
+                "needs at least two placements (one placement is reported on its own)",
+            ));
+        }
+        if let Some(ci) = covered.iter().position(|&n| n != 1) {
+            return Err(c.err(
+                key("parts"),
+                format!(
+                    "class {:?} is served by {} of the parts: every class must be served by exactly one part (set each part's `serves`)",
+                    user_classes[ci].name, covered[ci]
+                ),
+            ));
+        }
+        hybrids.push(Hybrid {
+            name: raw_h.name.clone(),
+            parts,
+        });
+    }
+
+    let (first_sub, _) = &subs[0];
+    let mut s = Scenario {
+        name: first_sub.name.clone(),
+        source: path.to_path_buf(),
+        seed: first_sub.seed,
+        horizon_s: first_sub.horizon_s,
+        warmup_s: first_sub.warmup_s,
+        replications: first_sub.replications,
+        users: first as usize,
+        requests_per_user_per_day: 0.0,
+        arrivals: PoissonArrivals::new(groups),
+        classes: user_classes,
+        trace: None,
+        mean_service_s: 0.0,
+        placements,
+        hybrids,
+        service_level: first_sub.service_level.clone(),
+        sizing: resolve_sizing(&c, raw.sizing.as_ref(), total_users as usize)?,
+    };
+    s.refresh_means();
+    // An LLM placement's batch-1 request time: request-weighted over the
+    // classes it serves (each with its own token counts).
+    for (j, per_class) in per_class_request_s.iter().enumerate() {
+        let shares = s.served_request_shares(j);
+        if let Some(l) = placements_llm(&mut s, j) {
+            l.mean_request_s = shares
+                .iter()
+                .zip(per_class)
+                .map(|((_, share), (_, t))| share * t.unwrap_or(0.0))
+                .sum();
+        }
+    }
+    Ok(s)
+}
+
+fn placements_llm(s: &mut Scenario, j: usize) -> Option<&mut LlmServer> {
+    s.placements[j].llm.as_mut()
+}
+
+/// Short description of a class's workload for messages.
+fn workload_label(w: &Workload) -> String {
+    match w {
+        Workload::Generic { .. } => "a generic service time".into(),
+        Workload::Llm(l) => format!("{} {}", l.model.name, l.quantisation),
+    }
+}
+
+/// What a speech class's `service` (audio seconds) is converted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeechTask {
+    /// Transcription: `speech_to_text_rtf`.
+    SpeechToText,
+    /// Synthesis: `text_to_speech_rtf`.
+    TextToSpeech,
+}
+
+impl SpeechTask {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "speech_to_text" => Some(SpeechTask::SpeechToText),
+            "text_to_speech" => Some(SpeechTask::TextToSpeech),
+            _ => None,
+        }
+    }
+
+    /// The task's name in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SpeechTask::SpeechToText => "speech_to_text",
+            SpeechTask::TextToSpeech => "text_to_speech",
+        }
+    }
+
+    /// The catalogue key of the device's real-time factor.
+    pub fn rtf_key(&self) -> &'static str {
+        match self {
+            SpeechTask::SpeechToText => "speech_to_text_rtf",
+            SpeechTask::TextToSpeech => "text_to_speech_rtf",
+        }
+    }
+
+    /// The device's real-time factor for this task, if catalogued.
+    pub fn rtf(&self, d: &Device) -> Option<f64> {
+        match self {
+            SpeechTask::SpeechToText => d.speech_to_text_rtf,
+            SpeechTask::TextToSpeech => d.text_to_speech_rtf,
+        }
+    }
+}
+
+/// Resolve a scenario with one class of users (no `[[classes]]`, or one
+/// class's part of a population); speech classes pass their `task`.
+fn resolve_one(
+    raw: RawScenario,
+    path: &Path,
+    task: Option<SpeechTask>,
+) -> Result<Scenario, ScenarioError> {
     let c = Check { file: path };
     let base_dir = path.parent().unwrap_or(Path::new("."));
 
@@ -907,18 +1702,25 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         (None, None, Some(_)) => return Err(c.err("model", "missing: [requests] needs a [model] with `name` and `quantisation`")),
         (None, Some(_), _) => return Err(c.err("requests", "missing: an LLM scenario needs [requests] with `input_tokens` and `output_tokens` (or a [trace])")),
     };
-    if let (Workload::Generic { .. }, Some(_)) = (&workload, &raw.costs) {
+    let any_device = raw.placements.iter().any(|p| p.device.is_some());
+    if let (Workload::Generic { .. }, Some(_), false) = (&workload, &raw.costs, any_device) {
         return Err(c.err(
             "costs",
-            "prices apply to LLM scenarios (devices from the catalogue): remove [costs]",
+            "prices apply to catalogue devices (LLM scenarios, or placements with `device`): remove [costs]",
         ));
     }
-    if let (Workload::Generic { .. }, Some(_)) = (&workload, &raw.catalog) {
+    if let (Workload::Generic { .. }, Some(_), false) = (&workload, &raw.catalog, any_device) {
         return Err(c.err(
             "catalog",
-            "the catalogue applies to LLM scenarios: remove [catalog]",
+            "the catalogue applies to LLM scenarios and placements with `device`: remove [catalog]",
         ));
     }
+    let memory_price_multiplier = raw
+        .costs
+        .as_ref()
+        .and_then(|x| x.memory_price_multiplier)
+        .unwrap_or(1.0);
+    c.positive("costs.memory_price_multiplier", memory_price_multiplier)?;
 
     // Placements.
     if raw.placements.is_empty() {
@@ -993,21 +1795,65 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
             }
         };
         let llm = resolve_llm_server(&c, i, p, &kind, &workload, raw.catalog.as_ref(), base_dir)?;
-        let service_scale = match (p.service_scale, &workload) {
-            (None, _) => 1.0,
-            (Some(x), Workload::Generic { .. }) => c.positive(&key("service_scale"), x)?,
-            (Some(_), Workload::Llm(_)) => {
+        // Generic placements may name a catalogue device: it prices them
+        // and gives speech classes their real-time factor.
+        let priced_device = match (&workload, &p.device) {
+            (Workload::Generic { .. }, Some(name)) => {
+                let catalog = load_catalog(&c, raw.catalog.as_ref(), base_dir)?;
+                let mut device = catalog
+                    .device(name)
+                    .map_err(|e| c.err(key("device"), e.to_string()))?
+                    .clone();
+                if let Some(price) = p.price_usd {
+                    device.price_usd = c.positive(&key("price_usd"), price)?;
+                }
+                Some(PricedDevice {
+                    capex_per_device_usd: device.capex_usd(memory_price_multiplier),
+                    device,
+                })
+            }
+            _ => None,
+        };
+        let service_scale = match (p.service_scale, &workload, task, &priced_device) {
+            (Some(_), Workload::Llm(_), ..) => {
                 return Err(c.err(
                     key("service_scale"),
                     "LLM service times come from the device and model: remove it",
                 ))
             }
+            (Some(_), Workload::Generic { .. }, Some(t), Some(_)) => {
+                return Err(c.err(
+                    key("service_scale"),
+                    format!("the device's catalogue {} gives this class's time: remove `service_scale`, or `device`", t.rtf_key()),
+                ))
+            }
+            (Some(x), Workload::Generic { .. }, ..) => c.positive(&key("service_scale"), x)?,
+            (None, Workload::Generic { .. }, Some(t), Some(d)) => t.rtf(&d.device).ok_or_else(|| {
+                c.err(
+                    key("device"),
+                    format!(
+                        "{} has no {} in the catalogue: add it to the device, or give the placement `service_scale`",
+                        d.device.name,
+                        t.rtf_key()
+                    ),
+                )
+            })?,
+            (None, Workload::Generic { .. }, Some(t), None) => {
+                return Err(c.err(
+                    key("device"),
+                    format!("missing: a placement serving {} requests needs `device` (its catalogue {}) or `service_scale`", t.name(), t.rtf_key()),
+                ))
+            }
+            (None, ..) => 1.0,
         };
         placements.push(Placement {
             name: p.name.clone(),
             kind,
-            service_scale,
+            serves: vec![0],
+            service_scale_by_class: vec![service_scale],
             llm,
+            priced_device,
+            stream_id: i as u64,
         });
     }
 
@@ -1019,7 +1865,7 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
                 .iter()
                 .find(|p| p.kind == PlacementKind::Dedicated)
                 .unwrap_or(&placements[0]);
-            service.mean() * reference.service_scale
+            service.mean() * reference.service_scale_by_class[0]
         }
         Workload::Llm(_) => {
             let reference = placements
@@ -1265,12 +2111,20 @@ fn resolve(raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
         replications: replications as usize,
         users,
         requests_per_user_per_day: rate_per_user_per_s * DAY_S,
+        classes: vec![UserClass {
+            name: "all".into(),
+            groups: 0..arrivals.groups().len(),
+            behaviour,
+            workload,
+            requests_per_user_per_day: rate_per_user_per_s * DAY_S,
+            mean_service_s,
+            service_level: service_level.clone(),
+        }],
         arrivals,
-        behaviour,
         trace,
-        workload,
         mean_service_s,
         placements,
+        hybrids: Vec::new(),
         service_level,
         sizing,
     })
@@ -1472,7 +2326,9 @@ fn resolve_llm_server(
         p.network_rtt.is_some(),
     ];
     let Workload::Llm(l) = workload else {
-        if let Some(n) = given.iter().position(|g| *g) {
+        // `device` and `price_usd` price a generic placement too.
+        let llm_only = |n: &usize| !matches!(LLM_PLACEMENT_KEYS[*n], "device" | "price_usd");
+        if let Some(n) = (0..given.len()).filter(llm_only).find(|n| given[*n]) {
             return Err(c.err(
                 key(LLM_PLACEMENT_KEYS[n]),
                 "applies to LLM scenarios ([model] + [requests]) only: remove it",

@@ -81,7 +81,12 @@ impl PoolSizing {
 /// replications of a pool of `users` (at least the scenario's horizon;
 /// whole days when the scenario spans at least one).
 pub fn probe_horizon_s(s: &Scenario, users: usize, min_measured: u64) -> f64 {
-    let rate = s.arrivals.with_users(users as u32).mean_rate_per_s();
+    // All requests (follow-ups of sessions and agents included).
+    let rate = s
+        .arrivals
+        .with_users(users as u32)
+        .mean_rate_per_s()
+        .max(s.request_rate_process().mean_rate_per_s() * users as f64 / s.users.max(1) as f64);
     if rate <= 0.0 {
         return s.horizon_s;
     }
@@ -160,7 +165,7 @@ fn run_probe(
 /// request size, with the largest batch the KV budget allows.
 fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
     let server = s.placements[placement].llm.as_ref()?;
-    let (mean_in, mean_out) = s.mean_tokens()?;
+    let (mean_in, mean_out) = s.mean_tokens(placement)?;
     let per_req_kv = mean_in + mean_out;
     let b = (server.max_batch as f64)
         .min((server.kv_budget_tokens as f64 / per_req_kv).floor())
@@ -177,26 +182,22 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     // Mean request rate of the pool (sessions and agents included: the
     // open-loop stream alone would miss their follow-ups), scaled to the
     // busiest hour of the daily profile.
-    let arrivals = s.arrivals.with_users(users as u32);
-    let peak_over_mean = if arrivals.mean_rate_per_s() > 0.0 {
-        arrivals.peak_rate_per_s() / arrivals.mean_rate_per_s()
-    } else {
-        1.0
-    };
-    let peak_rate =
-        users as f64 * s.requests_per_user_per_day / crate::arrivals::DAY_S * peak_over_mean;
-    let es = match &s.workload {
-        Workload::Generic { service } => service.mean() * s.placements[placement].service_scale,
+    let all = s.view(placement).request_rate_process();
+    let peak_rate = all.peak_rate_per_s() * users as f64 / s.served_users(placement).max(1) as f64;
+    let es = match s.workload_of(placement) {
+        Workload::Generic { .. } => s.generic_mean_service_s(placement),
         Workload::Llm(_) => s.mean_service_s,
     };
-    let a = match &s.workload {
+    let a = match s.workload_of(placement) {
         Workload::Generic { .. } => peak_rate * es,
         Workload::Llm(_) => match llm_server_capacity_per_s(s, placement) {
             Some(mu) => peak_rate / mu,
             None => peak_rate * s.mean_service_s,
         },
     };
-    if let (Workload::Generic { .. }, Some(w)) = (&s.workload, s.service_level.wait_tail) {
+    if let (Workload::Generic { .. }, Some(w)) =
+        (s.workload_of(placement), s.service_level.wait_tail)
+    {
         return min_servers_for_wait_tail(a, 1.0 / es, w.above_s, w.max_share);
     }
     ((a + a.sqrt()).ceil() as usize).max(1)
@@ -217,7 +218,7 @@ fn hopeless(s: &Scenario, placement: usize) -> Option<String> {
         let q = t.percentile / 100.0;
         let (floor, what) = match (t.metric, &p.llm) {
             (LatencyMetric::Tpot, Some(l)) => {
-                let (mean_in, _) = s.mean_tokens().unwrap_or((1.0, 1.0));
+                let (mean_in, _) = s.mean_tokens(placement).unwrap_or((1.0, 1.0));
                 (
                     l.step.decode_step_s(1, mean_in as u64),
                     "a batch-1 decode step".to_string(),

@@ -96,6 +96,10 @@ pub struct Source<'a> {
     last_follow_up: bool,
     /// Token counts of the last popped trace request.
     last_trace_tokens: Option<(u32, u32)>,
+    /// One past the last user id of each class, in class order.
+    class_ends: Vec<u32>,
+    /// Class of the last popped request.
+    last_class: usize,
 }
 
 impl<'a> Source<'a> {
@@ -116,26 +120,56 @@ impl<'a> Source<'a> {
             trace_next: 0,
             last_follow_up: false,
             last_trace_tokens: None,
+            class_ends: (0..scenario.classes.len())
+                .map(|c| {
+                    let (first, n) = scenario.class_users(c);
+                    first + n
+                })
+                .collect(),
+            last_class: 0,
         };
-        match &scenario.behaviour {
-            Behaviour::Poisson => {}
-            Behaviour::Sessions { .. } => {
-                src.remaining = vec![0; scenario.users];
-                src.draws = vec![0; scenario.users];
-            }
-            Behaviour::Agent { start_spread_s, .. } => {
-                src.draws = vec![0; scenario.users];
-                for u in 0..scenario.users as u32 {
+        let closed_loop = scenario
+            .classes
+            .iter()
+            .any(|c| !matches!(c.behaviour, Behaviour::Poisson));
+        if closed_loop {
+            src.draws = vec![0; scenario.users];
+        }
+        if scenario
+            .classes
+            .iter()
+            .any(|c| matches!(c.behaviour, Behaviour::Sessions { .. }))
+        {
+            src.remaining = vec![0; scenario.users];
+        }
+        for (ci, class) in scenario.classes.iter().enumerate() {
+            if let Behaviour::Agent { start_spread_s, .. } = &class.behaviour {
+                let (first, n) = scenario.class_users(ci);
+                for u in first..first + n {
                     let mut r = src.user_rng(u);
                     let t = r.random::<f64>() * start_spread_s;
                     src.schedule(u, t);
                 }
             }
         }
-        if !matches!(scenario.behaviour, Behaviour::Agent { .. }) {
-            src.next_open = src.draw_open();
-        }
+        // Agents' groups have an open-loop rate of 0: they add nothing here.
+        src.next_open = src.draw_open();
         src
+    }
+
+    /// Class of user `user`.
+    #[inline]
+    fn class_of(&self, user: u32) -> usize {
+        match self.class_ends.iter().position(|&end| user < end) {
+            Some(c) => c,
+            None => self.class_ends.len() - 1,
+        }
+    }
+
+    /// Class of the last popped request (index into the scenario's classes).
+    #[inline]
+    pub fn last_class(&self) -> usize {
+        self.last_class
     }
 
     fn draw_open(&mut self) -> Option<(f64, u32)> {
@@ -207,7 +241,10 @@ impl<'a> Source<'a> {
             self.last_user_rng = None;
             self.last_follow_up = false;
             let scenario: &'a Scenario = self.scenario;
-            if let Behaviour::Sessions { mean_requests, .. } = &scenario.behaviour {
+            self.last_class = self.class_of(u);
+            if let Behaviour::Sessions { mean_requests, .. } =
+                &scenario.classes[self.last_class].behaviour
+            {
                 // A session starts: draw its length from the user's stream.
                 let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
                 let mut r = self.user_rng(u);
@@ -219,6 +256,7 @@ impl<'a> Source<'a> {
         } else {
             let f = self.follow.pop().expect("checked").0;
             self.last_follow_up = true;
+            self.last_class = self.class_of(f.user);
             let r = self.user_rng(f.user);
             self.last_user_rng = Some(r);
             Some((f.time_s, f.user))
@@ -257,7 +295,12 @@ impl<'a> Source<'a> {
     #[inline]
     pub fn completed(&mut self, user: u32, end_s: f64) {
         let scenario: &'a Scenario = self.scenario;
-        match &scenario.behaviour {
+        let class = if scenario.classes.len() == 1 {
+            0
+        } else {
+            self.class_of(user)
+        };
+        match &scenario.classes[class].behaviour {
             Behaviour::Poisson => {}
             Behaviour::Sessions { think, .. } => {
                 let left = &mut self.remaining[user as usize];

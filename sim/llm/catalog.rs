@@ -105,6 +105,11 @@ pub struct Device {
     pub step_overhead_s: f64,
     /// Share of `mem_gb` usable for weights and KV cache, in (0, 1].
     pub usable_memory_share: f64,
+    /// Speech to text: device seconds per second of audio (Whisper
+    /// large-v3-turbo class), if known.
+    pub speech_to_text_rtf: Option<f64>,
+    /// Text to speech: device seconds per second of generated audio, if known.
+    pub text_to_speech_rtf: Option<f64>,
 }
 
 impl Device {
@@ -299,6 +304,10 @@ struct RawDevice {
     compute_efficiency: f64,
     step_overhead_s: f64,
     usable_memory_share: f64,
+    #[serde(default)]
+    speech_to_text_rtf: Option<f64>,
+    #[serde(default)]
+    text_to_speech_rtf: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -457,6 +466,16 @@ fn resolve_device(check: &Check<'_>, name: String, raw: RawDevice) -> Result<Dev
             k("usable_memory_share"),
             raw.usable_memory_share,
             "the share of memory usable for weights and KV cache",
+        )?,
+        speech_to_text_rtf: check.optional_positive(
+            k("speech_to_text_rtf"),
+            raw.speech_to_text_rtf,
+            "device seconds per second of transcribed audio (e.g. 0.1)",
+        )?,
+        text_to_speech_rtf: check.optional_positive(
+            k("text_to_speech_rtf"),
+            raw.text_to_speech_rtf,
+            "device seconds per second of generated audio (e.g. 0.05)",
         )?,
         name,
     })

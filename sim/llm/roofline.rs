@@ -391,6 +391,8 @@ mod tests {
             compute_efficiency: 1.0,
             step_overhead_s: 0.001,
             usable_memory_share: 1.0,
+            speech_to_text_rtf: None,
+            text_to_speech_rtf: None,
         }
     }
 
