@@ -471,9 +471,18 @@ fn cmd_size(
     threads: Option<usize>,
 ) -> Result<PathBuf, Failure> {
     let scenario = load_scenario(path, seed, replications)?;
-    if scenario.service_level.is_empty() {
+    if let Some(class) = scenario
+        .classes
+        .iter()
+        .find(|c| c.service_level.is_empty())
+    {
+        let whose = if scenario.classes.len() > 1 {
+            format!(" (class {:?} has none)", class.name)
+        } else {
+            String::new()
+        };
         return Err(Failure::Input(anyhow::anyhow!(
-            "{}: service_level: sizing needs a service level: add a [service_level] table, e.g. `ttft_p99_s = 2.0`",
+            "{}: service_level: sizing needs a service level{whose}: add a [service_level] table, e.g. `ttft_p99_s = 2.0`",
             path.display()
         )));
     }
@@ -493,9 +502,16 @@ fn cmd_size(
     let probes_path = dir.join("probes.parquet");
     write_parquet(&sizing_path, &results.rows).map_err(anyhow::Error::from)?;
     write_parquet(&probes_path, &results.probes).map_err(anyhow::Error::from)?;
+    let users_path = dir.join("dedicated_users.parquet");
+    if results.user_groups.is_empty() {
+        // No dedicated placement: a file left by an earlier run would lie.
+        let _ = std::fs::remove_file(&users_path);
+    } else {
+        write_parquet(&users_path, &results.user_groups).map_err(anyhow::Error::from)?;
+    }
     let cols = [
         "placement",
-        "pool_users",
+        "pool_size",
         "feasible",
         "servers_per_pool",
         "devices_per_user",
@@ -504,6 +520,7 @@ fn cmd_size(
         "energy_kwh_per_user_per_day",
         "utilization",
         "probes",
+        "users_meeting_slo_share",
         "sharing_factor_memory",
         "sharing_factor_capex",
     ];
@@ -518,6 +535,16 @@ fn cmd_size(
                     .map(|v| v.display())
                     .unwrap_or_default();
                 println!("{name}: {reason}");
+            }
+        }
+        if let Some(sharesim::table::Value::Str(d)) =
+            sharesim::table::get(r, "users_missing_slo_detail")
+        {
+            if !d.is_empty() {
+                let name = sharesim::table::get(r, "placement")
+                    .map(|v| v.display())
+                    .unwrap_or_default();
+                println!("{name}: users missing the service level: {d}");
             }
         }
     }

@@ -619,6 +619,16 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
+    if let Some(pd) = &s.placements[o.placement].priced_device {
+        row.extend(device_cost_cells(
+            s,
+            &pd.device,
+            o.servers as f64,
+            pd.capex_per_device_usd,
+            r.busy_s,
+            w.len_s(),
+        ));
+    }
     row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
     let percentiles = reported_percentiles(s);
     latency_cells(&mut row, "wait", &r.wait, &percentiles);
@@ -636,6 +646,41 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
 
 /// Seconds in a day.
 const DAY: f64 = crate::arrivals::DAY_S;
+
+/// Hardware, memory, capital and energy of `devices` devices busy for
+/// `busy_device_s` device-seconds of a `win_s` window (the rest idle).
+fn device_cost_cells(
+    s: &Scenario,
+    dev: &crate::llm::catalog::Device,
+    devices: f64,
+    capex_per_device_usd: f64,
+    busy_device_s: f64,
+    win_s: f64,
+) -> Row {
+    let mem_total = devices * dev.mem_gb;
+    let capex = devices * capex_per_device_usd;
+    let energy_j =
+        dev.busy_w * busy_device_s + dev.idle_w * (devices * win_s - busy_device_s).max(0.0);
+    let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
+    let users = s.users as f64;
+    vec![
+        cell("device", Value::Str(dev.name.clone())),
+        cell("devices", Value::U64(devices as u64)),
+        cell("mem_gb_total", Value::F64(Some(mem_total))),
+        cell("mem_gb_per_user", Value::F64(Some(mem_total / users))),
+        cell("capex_usd", Value::F64(Some(capex))),
+        cell("capex_usd_per_user", Value::F64(Some(capex / users))),
+        cell(
+            "rental_usd_per_day",
+            Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
+        ),
+        cell("energy_kwh_per_day", Value::F64(Some(energy_kwh_day))),
+        cell(
+            "energy_kwh_per_user_per_day",
+            Value::F64(Some(energy_kwh_day / users)),
+        ),
+    ]
+}
 
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];

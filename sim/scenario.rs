@@ -852,6 +852,80 @@ impl Scenario {
         s
     }
 
+    /// Rate multipliers of class `class`'s users (1 for users without a
+    /// rate spread), in user id order.
+    pub fn class_rate_multipliers(&self, class: usize) -> Vec<f64> {
+        let mut out = Vec::new();
+        for g in &self.arrivals.groups()[self.classes[class].groups.clone()] {
+            match &g.spread {
+                Some(sp) => out.extend(sp.weights.iter().copied()),
+                None => out.extend(std::iter::repeat_n(1.0, g.users as usize)),
+            }
+        }
+        out
+    }
+
+    /// The users of class `class` whose rate multiplier `keep` accepts, as a
+    /// scenario of their own (that class only, the first placement only).
+    /// Dedicated devices share nothing, so these users see what they would
+    /// see in the whole population. None when no user is kept.
+    pub fn restrict_users(&self, class: usize, keep: impl Fn(f64) -> bool) -> Option<Scenario> {
+        let mut s = self.clone();
+        let mut groups = Vec::new();
+        let mut first = 0u32;
+        let mut kept_sum = 0.0;
+        let all = self.class_rate_multipliers(class);
+        for g in &self.arrivals.groups()[self.classes[class].groups.clone()] {
+            let weights: Vec<f64> = match &g.spread {
+                Some(sp) => sp.weights.iter().copied().filter(|w| keep(*w)).collect(),
+                None => std::iter::repeat_n(1.0, g.users as usize)
+                    .filter(|w| keep(*w))
+                    .collect(),
+            };
+            if weights.is_empty() {
+                continue;
+            }
+            kept_sum += weights.iter().sum::<f64>();
+            let n = weights.len() as u32;
+            let mut g = g.clone();
+            g.first_user = first;
+            g.users = n;
+            if g.spread.is_some() {
+                g.spread = Some(Arc::new(crate::arrivals::RateSpread::new(weights)));
+            }
+            first += n;
+            groups.push(g);
+        }
+        if first == 0 {
+            return None;
+        }
+        let class_mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+        let kept_mean = kept_sum / first as f64;
+        let mut k = self.classes[class].clone();
+        k.groups = 0..groups.len();
+        if class_mean > 0.0 {
+            k.requests_per_user_per_day *= kept_mean / class_mean;
+        }
+        let mut p = self.placements[0].clone();
+        p.service_scale_by_class = vec![p.service_scale_by_class[class]];
+        p.serves = vec![0];
+        if let Some(l) = p.llm.as_mut() {
+            // This class's batch-1 time on this device (the placement's
+            // mean was mixed over its classes).
+            if self.mean_service_s > 0.0 {
+                l.mean_request_s *= k.mean_service_s / self.mean_service_s;
+            }
+        }
+        s.service_level = k.service_level.clone();
+        s.classes = vec![k];
+        s.arrivals = PoissonArrivals::new(groups);
+        s.users = first as usize;
+        s.placements = vec![p];
+        s.hybrids = Vec::new();
+        s.refresh_means();
+        Some(s)
+    }
+
     /// Recompute the population means after classes or users changed.
     fn refresh_means(&mut self) {
         let rates: Vec<f64> = (0..self.classes.len())

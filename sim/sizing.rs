@@ -333,10 +333,13 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
 /// Everything `sharesim size` produced.
 #[derive(Debug, Clone)]
 pub struct SizingResults {
-    /// One row per placement and pool size (sizing.parquet).
+    /// One row per placement (or hybrid) and pool size (sizing.parquet).
     pub rows: Vec<Row>,
     /// One row per probe (probes.parquet).
     pub probes: Vec<Row>,
+    /// Dedicated placements: one row per group of users checked on their
+    /// own (class x request-rate band) (dedicated_users.parquet).
+    pub user_groups: Vec<Row>,
 }
 
 /// Per-user figures of a summary row that sharing factors compare.
@@ -371,30 +374,59 @@ const COPIED: [&str; 20] = [
     "slo_detail",
 ];
 
+/// Totals summed over a hybrid's parts.
+const SUMMED: [&str; 5] = [
+    "servers_total",
+    "devices_total",
+    "mem_gb_total",
+    "capex_usd_total",
+    "energy_kwh_per_day_total",
+];
+
+/// Class names a view serves, joined with `+`.
+fn class_names(v: &Scenario) -> String {
+    v.classes
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// The row of one placement (on its view `v`) at one pool size: `pool_size`
+/// users per pool counting every class, `pool_users` of them served here.
+#[allow(clippy::too_many_arguments)]
 fn sizing_row(
     s: &Scenario,
-    placement: usize,
-    pool_users: usize,
-    servers: Option<usize>,
-    reason: &str,
-    probes: usize,
-    answer: Option<&Row>,
+    v: &Scenario,
+    pool_size: usize,
+    z: &PoolSizing,
+    dedicated: Option<&DedicatedCheck>,
 ) -> Row {
-    let p = &s.placements[placement];
-    let users = s.users as f64;
+    let p = &v.placements[0];
+    let users = v.users as f64;
+    let pool_users = z.pool_users;
+    let servers = z.servers;
+    let answer = z.answer().map(|p| &p.summary);
     let pools = users / pool_users as f64;
     let num = |c: &str| answer.and_then(|r| get(r, c)).and_then(Value::as_f64);
     let devices_per_pool = num("devices").or(servers.map(|n| n as f64));
+    // Per-user figures count every user of the scenario, so that a part
+    // serving some classes adds up with the others in a hybrid.
+    let all_users = s.users as f64;
+    let total = |c: &str| num(c).map(|m| m * users);
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
         cell("kind", Value::Str(p.kind_name().into())),
-        cell("users", Value::U64(s.users as u64)),
+        cell("classes", Value::Str(class_names(v))),
+        cell("parts", Value::Str(String::new())),
+        cell("users", Value::U64(v.users as u64)),
+        cell("pool_size", Value::U64(pool_size as u64)),
         cell("pool_users", Value::U64(pool_users as u64)),
         cell("pools", Value::F64(Some(pools))),
         cell("feasible", Value::Bool(Some(servers.is_some()))),
-        cell("reason", Value::Str(reason.to_string())),
-        cell("probes", Value::U64(probes as u64)),
+        cell("reason", Value::Str(z.reason.clone())),
+        cell("probes", Value::U64(z.probes.len() as u64)),
         cell("servers_per_pool", Value::F64(servers.map(|n| n as f64))),
         cell(
             "servers_total",
@@ -406,25 +438,33 @@ fn sizing_row(
         ),
         cell(
             "devices_per_user",
-            Value::F64(devices_per_pool.map(|d| d / pool_users as f64)),
+            Value::F64(devices_per_pool.map(|d| d * pools / all_users)),
         ),
+        cell("mem_gb_total", Value::F64(total("mem_gb_per_user"))),
         cell(
-            "mem_gb_total",
-            Value::F64(num("mem_gb_per_user").map(|m| m * users)),
+            "mem_gb_per_user",
+            Value::F64(total("mem_gb_per_user").map(|t| t / all_users)),
         ),
-        cell("mem_gb_per_user", Value::F64(num("mem_gb_per_user"))),
+        cell("capex_usd_total", Value::F64(total("capex_usd_per_user"))),
         cell(
-            "capex_usd_total",
-            Value::F64(num("capex_usd_per_user").map(|m| m * users)),
+            "capex_usd_per_user",
+            Value::F64(total("capex_usd_per_user").map(|t| t / all_users)),
         ),
-        cell("capex_usd_per_user", Value::F64(num("capex_usd_per_user"))),
         cell(
             "energy_kwh_per_day_total",
-            Value::F64(num("energy_kwh_per_user_per_day").map(|m| m * users)),
+            Value::F64(total("energy_kwh_per_user_per_day")),
         ),
         cell(
             "energy_kwh_per_user_per_day",
-            Value::F64(num("energy_kwh_per_user_per_day")),
+            Value::F64(total("energy_kwh_per_user_per_day").map(|t| t / all_users)),
+        ),
+        cell(
+            "users_meeting_slo_share",
+            Value::F64(dedicated.map(|d| d.share_meeting())),
+        ),
+        cell(
+            "users_missing_slo_detail",
+            Value::Str(dedicated.map_or(String::new(), |d| d.missing_detail())),
         ),
     ];
     for c in COPIED {
@@ -440,72 +480,360 @@ fn sizing_row(
     row
 }
 
-/// Size every placement of the scenario at every pool size. Placements and
-/// pool sizes run in parallel; each probe's replications too.
-pub fn size_scenario(s: &Scenario) -> SizingResults {
-    let mut tasks: Vec<(usize, usize)> = Vec::new();
-    for (i, p) in s.placements.iter().enumerate() {
-        match p.kind {
-            PlacementKind::Dedicated => tasks.push((i, s.users)),
-            PlacementKind::Pooled { .. } => {
-                tasks.extend(s.sizing.pool_sizes.iter().map(|k| (i, *k)))
+/// A hybrid's row at one pool size: its parts' rows summed.
+fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row {
+    let all_users = s.users as f64;
+    let sum = |c: &str| -> Option<f64> {
+        parts
+            .iter()
+            .map(|r| get(r, c).and_then(Value::as_f64))
+            .sum::<Option<f64>>()
+    };
+    let text = |c: &str, sep: &str| -> String {
+        parts
+            .iter()
+            .filter_map(|r| match get(r, c) {
+                Some(Value::Str(t)) if !t.is_empty() => Some(t.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let feasible = parts
+        .iter()
+        .all(|r| matches!(get(r, "feasible"), Some(Value::Bool(Some(true)))));
+    let reasons: Vec<String> = parts
+        .iter()
+        .filter_map(|r| match (get(r, "placement"), get(r, "reason")) {
+            (Some(Value::Str(p)), Some(Value::Str(t))) if !t.is_empty() => {
+                Some(format!("{p}: {t}"))
             }
+            _ => None,
+        })
+        .collect();
+    let mut row: Row = vec![
+        cell("scenario", Value::Str(s.name.clone())),
+        cell("placement", Value::Str(name.to_string())),
+        cell("kind", Value::Str("hybrid".into())),
+        cell(
+            "classes",
+            Value::Str(
+                s.classes
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            ),
+        ),
+        cell("parts", Value::Str(text("placement", "+"))),
+        cell("users", Value::U64(s.users as u64)),
+        cell("pool_size", Value::U64(pool_size as u64)),
+        cell("pool_users", Value::U64(pool_size as u64)),
+        cell("pools", Value::F64(Some(all_users / pool_size as f64))),
+        cell("feasible", Value::Bool(Some(feasible))),
+        cell("reason", Value::Str(reasons.join("; "))),
+        cell(
+            "probes",
+            Value::U64(
+                parts
+                    .iter()
+                    .filter_map(|r| get(r, "probes").and_then(Value::as_f64))
+                    .sum::<f64>() as u64,
+            ),
+        ),
+        cell("servers_per_pool", Value::F64(None)),
+    ];
+    for c in SUMMED {
+        row.push(cell(c, Value::F64(sum(c).filter(|_| feasible))));
+    }
+    let per_user = |c: &str| Value::F64(sum(c).filter(|_| feasible).map(|t| t / all_users));
+    row.push(cell("devices_per_user", per_user("devices_total")));
+    row.push(cell("mem_gb_per_user", per_user("mem_gb_total")));
+    row.push(cell("capex_usd_per_user", per_user("capex_usd_total")));
+    row.push(cell(
+        "energy_kwh_per_user_per_day",
+        per_user("energy_kwh_per_day_total"),
+    ));
+    row.push(cell("users_meeting_slo_share", Value::F64(None)));
+    row.push(cell(
+        "users_missing_slo_detail",
+        Value::Str(text("users_missing_slo_detail", "; ")),
+    ));
+    for c in COPIED {
+        let v = match c {
+            "device" => Value::Str(text("device", "+")),
+            "slo_detail" => Value::Str(text("slo_detail", "; ")),
+            "tensor_parallel" => Value::U64(0),
+            _ => Value::F64(None),
+        };
+        row.push(cell(c, v));
+    }
+    row
+}
+
+/// Users per pool of a placement serving `served` of `all` users when
+/// pools hold `k` users of every class.
+fn part_pool_users(k: usize, served: usize, all: usize) -> usize {
+    if k >= all {
+        return served;
+    }
+    ((k as f64 * served as f64 / all as f64).round() as usize).clamp(1, served)
+}
+
+/// One group of a dedicated placement's users checked on its own.
+#[derive(Debug, Clone)]
+pub struct UserGroupCheck {
+    /// Class name.
+    pub class: String,
+    /// Which users: `all`, or a band of request rates such as `rate band 5/5`.
+    pub band: String,
+    /// Users in the group.
+    pub users: usize,
+    /// Least and most requests per day of one of its users (means).
+    pub requests_per_day_min: f64,
+    /// See `requests_per_day_min`.
+    pub requests_per_day_max: f64,
+    /// The group's service level holds (and the run is trusted).
+    pub meets: bool,
+    /// The verdict or why the run is not trusted.
+    pub detail: String,
+}
+
+/// The per-user answer of a dedicated placement.
+#[derive(Debug, Clone, Default)]
+pub struct DedicatedCheck {
+    /// Groups checked.
+    pub groups: Vec<UserGroupCheck>,
+}
+
+impl DedicatedCheck {
+    /// Share of users in groups whose service level holds.
+    pub fn share_meeting(&self) -> f64 {
+        let all: usize = self.groups.iter().map(|g| g.users).sum();
+        let ok: usize = self
+            .groups
+            .iter()
+            .filter(|g| g.meets)
+            .map(|g| g.users)
+            .sum();
+        if all == 0 {
+            0.0
+        } else {
+            ok as f64 / all as f64
         }
     }
-    let sized: Vec<PoolSizing> = tasks
+
+    /// Why the groups that miss do (empty when every group meets).
+    pub fn missing_detail(&self) -> String {
+        self.groups
+            .iter()
+            .filter(|g| !g.meets)
+            .map(|g| {
+                format!(
+                    "{} {} ({} users, {:.3}-{:.3} requests/day): {}",
+                    g.class,
+                    g.band,
+                    g.users,
+                    g.requests_per_day_min,
+                    g.requests_per_day_max,
+                    g.detail
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Request-rate bands a class's users are checked in: quintiles of their
+/// rate multipliers (one band when all users send alike).
+const RATE_BANDS: usize = 5;
+
+/// Check a dedicated placement (view `v`) user group by user group: each
+/// class, and within a class with a rate spread each fifth of its users by
+/// request rate, runs on its own devices (dedicated devices share nothing,
+/// so a group alone sees what it sees in the population).
+fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
+    let min_measured = v.sizing.min_measured_requests;
+    let mut groups = Vec::new();
+    for (c, class) in v.classes.iter().enumerate() {
+        let mut m = v.class_rate_multipliers(c);
+        m.sort_by(f64::total_cmp);
+        let alike = m.first() == m.last();
+        let bands: Vec<(String, f64, f64)> = if alike {
+            vec![("all".to_string(), f64::NEG_INFINITY, f64::INFINITY)]
+        } else {
+            (0..RATE_BANDS)
+                .map(|b| {
+                    let lo = if b == 0 {
+                        f64::NEG_INFINITY
+                    } else {
+                        m[b * m.len() / RATE_BANDS]
+                    };
+                    let hi = if b + 1 == RATE_BANDS {
+                        f64::INFINITY
+                    } else {
+                        m[(b + 1) * m.len() / RATE_BANDS]
+                    };
+                    (format!("rate band {}/{RATE_BANDS}", b + 1), lo, hi)
+                })
+                .collect()
+        };
+        for (label, lo, hi) in bands {
+            let Some(sub) = v.restrict_users(c, |w| w >= lo && w < hi) else {
+                continue;
+            };
+            let ws = sub.class_rate_multipliers(0);
+            let rate = class.requests_per_user_per_day;
+            let mean_all = m.iter().sum::<f64>() / m.len() as f64;
+            let per_day = |w: f64| rate * w / mean_all;
+            let (wmin, wmax) = ws
+                .iter()
+                .fold((f64::INFINITY, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
+            // One class sending alike: the whole-population probe is this group.
+            let probe = if alike && v.classes.len() == 1 {
+                whole.clone()
+            } else {
+                run_probe(&sub, 0, sub.users, None, min_measured)
+            };
+            let detail = if !probe.trusted {
+                probe.untrusted_reason.clone()
+            } else {
+                probe.verdict.as_ref().map_or(String::new(), |v| v.describe())
+            };
+            groups.push(UserGroupCheck {
+                class: class.name.clone(),
+                band: label,
+                users: sub.users,
+                requests_per_day_min: per_day(wmin),
+                requests_per_day_max: per_day(wmax),
+                meets: probe.meets,
+                detail,
+            });
+        }
+    }
+    DedicatedCheck { groups }
+}
+
+/// Size a dedicated placement (on its view `v`): one device per user; the
+/// whole population's verdict, then user group by user group.
+fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
+    let users = v.users;
+    let mut out = PoolSizing {
+        placement: 0,
+        pool_users: users,
+        servers: None,
+        reason: String::new(),
+        probes: Vec::new(),
+    };
+    if let Some(r) = hopeless(v, 0) {
+        out.reason = r;
+        let check = DedicatedCheck {
+            groups: v
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(c, class)| UserGroupCheck {
+                    class: class.name.clone(),
+                    band: "all".into(),
+                    users: v.class_users(c).1 as usize,
+                    requests_per_day_min: class.requests_per_user_per_day,
+                    requests_per_day_max: class.requests_per_user_per_day,
+                    meets: false,
+                    detail: out.reason.clone(),
+                })
+                .collect(),
+        };
+        return (out, check);
+    }
+    let p = run_probe(v, 0, users, None, v.sizing.min_measured_requests);
+    if p.meets {
+        out.servers = Some(users);
+    } else if !p.trusted {
+        out.reason = p.untrusted_reason.clone();
+    } else {
+        out.reason = format!(
+            "one device per user misses the service level: {}",
+            p.verdict.as_ref().map_or(String::new(), |v| v.describe())
+        );
+    }
+    let check = check_dedicated_users(v, &p);
+    out.probes.push(p);
+    (out, check)
+}
+
+/// Size every placement of the scenario at every pool size, each on its
+/// view (the classes it serves), then add every hybrid's rows. Placements
+/// and pool sizes run in parallel; each probe's replications too.
+pub fn size_scenario(s: &Scenario) -> SizingResults {
+    let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
+    // (placement, pool size over all classes, users per pool served here)
+    let mut tasks: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, p) in s.placements.iter().enumerate() {
+        match p.kind {
+            PlacementKind::Dedicated => tasks.push((i, s.users, views[i].users)),
+            PlacementKind::Pooled { .. } => tasks.extend(
+                s.sizing
+                    .pool_sizes
+                    .iter()
+                    .map(|&k| (i, k, part_pool_users(k, views[i].users, s.users))),
+            ),
+        }
+    }
+    let sized: Vec<(PoolSizing, Option<DedicatedCheck>)> = tasks
         .par_iter()
-        .map(|&(i, k)| match s.placements[i].kind {
+        .map(|&(i, _, k)| match s.placements[i].kind {
             PlacementKind::Dedicated => {
-                let mut out = PoolSizing {
-                    placement: i,
-                    pool_users: k,
-                    servers: None,
-                    reason: String::new(),
-                    probes: Vec::new(),
-                };
-                if let Some(r) = hopeless(s, i) {
-                    out.reason = r;
-                    return out;
-                }
-                let p = run_probe(s, i, k, None, s.sizing.min_measured_requests);
-                if p.meets {
-                    out.servers = Some(k);
-                } else if !p.trusted {
-                    out.reason = p.untrusted_reason.clone();
-                } else {
-                    out.reason = format!(
-                        "one device per user misses the service level: {}",
-                        p.verdict.as_ref().map_or(String::new(), |v| v.describe())
-                    );
-                }
-                out.probes.push(p);
-                out
+                let (z, check) = size_dedicated(&views[i]);
+                (z, Some(check))
             }
-            PlacementKind::Pooled { .. } => size_pool(s, i, k),
+            PlacementKind::Pooled { .. } => (size_pool(&views[i], 0, k), None),
         })
         .collect();
     let mut rows: Vec<Row> = sized
         .iter()
-        .map(|z| {
-            sizing_row(
-                s,
-                z.placement,
-                z.pool_users,
-                z.servers,
-                &z.reason,
-                z.probes.len(),
-                z.answer().map(|p| &p.summary),
-            )
-        })
+        .zip(&tasks)
+        .map(|((z, check), &(i, k, _))| sizing_row(s, &views[i], k, z, check.as_ref()))
         .collect();
-    // Sharing factors against the first dedicated placement.
-    let reference: Option<Row> = rows
+    // Hybrids: at every pool size, the parts' rows at that size (dedicated
+    // parts have one row, whatever the size).
+    let mut pool_sizes: Vec<usize> = s.sizing.pool_sizes.clone();
+    if pool_sizes.is_empty() {
+        pool_sizes.push(s.users);
+    }
+    for h in &s.hybrids {
+        for &k in &pool_sizes {
+            let parts: Vec<&Row> = h
+                .parts
+                .iter()
+                .filter_map(|&j| {
+                    let dedicated = s.placements[j].kind == PlacementKind::Dedicated;
+                    tasks
+                        .iter()
+                        .position(|&(i, kk, _)| i == j && (dedicated || kk == k))
+                        .map(|t| &rows[t])
+                })
+                .collect();
+            if parts.len() == h.parts.len() {
+                let row = hybrid_row(s, &h.name, k, &parts);
+                rows.push(row);
+            }
+        }
+    }
+    // Sharing factors against the first dedicated placement serving the
+    // same classes.
+    let classes_of = |r: &Row| match get(r, "classes") {
+        Some(Value::Str(c)) => c.clone(),
+        _ => String::new(),
+    };
+    let references: Vec<Row> = rows
         .iter()
-        .find(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"))
-        .cloned();
+        .filter(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"))
+        .cloned()
+        .collect();
     for row in rows.iter_mut() {
+        let reference = references.iter().find(|d| classes_of(d) == classes_of(row));
         for (per_user, factor) in PER_USER {
-            let v = reference.as_ref().and_then(|d| {
+            let v = reference.and_then(|d| {
                 let dv = get(d, per_user).and_then(Value::as_f64)?;
                 let pv = get(row, per_user).and_then(Value::as_f64)?;
                 (pv > 0.0).then(|| dv / pv)
@@ -514,17 +842,17 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         }
     }
     let mut probes = Vec::new();
-    for z in &sized {
-        for (i, p) in z.probes.iter().enumerate() {
+    let mut user_groups = Vec::new();
+    for ((z, check), &(i, k, _)) in sized.iter().zip(&tasks) {
+        let name = &s.placements[i].name;
+        for (n, p) in z.probes.iter().enumerate() {
             let num = |c: &str| get(&p.summary, c).cloned().unwrap_or(Value::F64(None));
             probes.push(vec![
                 cell("scenario", Value::Str(s.name.clone())),
-                cell(
-                    "placement",
-                    Value::Str(s.placements[z.placement].name.clone()),
-                ),
+                cell("placement", Value::Str(name.clone())),
+                cell("pool_size", Value::U64(k as u64)),
                 cell("pool_users", Value::U64(z.pool_users as u64)),
-                cell("probe", Value::U64(i as u64)),
+                cell("probe", Value::U64(n as u64)),
                 cell("servers", Value::U64(p.servers as u64)),
                 cell("horizon_s", Value::F64(Some(p.horizon_s))),
                 cell("meets", Value::Bool(Some(p.meets))),
@@ -538,6 +866,29 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
                 cell("measured", num("measured")),
             ]);
         }
+        for g in check.iter().flat_map(|c| &c.groups) {
+            user_groups.push(vec![
+                cell("scenario", Value::Str(s.name.clone())),
+                cell("placement", Value::Str(name.clone())),
+                cell("class", Value::Str(g.class.clone())),
+                cell("band", Value::Str(g.band.clone())),
+                cell("users", Value::U64(g.users as u64)),
+                cell(
+                    "requests_per_user_per_day_min",
+                    Value::F64(Some(g.requests_per_day_min)),
+                ),
+                cell(
+                    "requests_per_user_per_day_max",
+                    Value::F64(Some(g.requests_per_day_max)),
+                ),
+                cell("meets", Value::Bool(Some(g.meets))),
+                cell("detail", Value::Str(g.detail.clone())),
+            ]);
+        }
     }
-    SizingResults { rows, probes }
+    SizingResults {
+        rows,
+        probes,
+        user_groups,
+    }
 }
