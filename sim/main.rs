@@ -471,11 +471,7 @@ fn cmd_size(
     threads: Option<usize>,
 ) -> Result<PathBuf, Failure> {
     let scenario = load_scenario(path, seed, replications)?;
-    if let Some(class) = scenario
-        .classes
-        .iter()
-        .find(|c| c.service_level.is_empty())
-    {
+    if let Some(class) = scenario.classes.iter().find(|c| c.service_level.is_empty()) {
         let whose = if scenario.classes.len() > 1 {
             format!(" (class {:?} has none)", class.name)
         } else {
@@ -502,6 +498,12 @@ fn cmd_size(
     let probes_path = dir.join("probes.parquet");
     write_parquet(&sizing_path, &results.rows).map_err(anyhow::Error::from)?;
     write_parquet(&probes_path, &results.probes).map_err(anyhow::Error::from)?;
+    let devices_path = dir.join("dedicated_devices.parquet");
+    if results.device_choices.is_empty() {
+        let _ = std::fs::remove_file(&devices_path);
+    } else {
+        write_parquet(&devices_path, &results.device_choices).map_err(anyhow::Error::from)?;
+    }
     let users_path = dir.join("dedicated_users.parquet");
     if results.user_groups.is_empty() {
         // No dedicated placement: a file left by an earlier run would lie.

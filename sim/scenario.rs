@@ -149,6 +149,10 @@ pub struct RawSizing {
     /// Fewest measured requests (all replications) a probe needs to be
     /// trusted; shorter runs are lengthened. Default 20,000.
     pub min_measured_requests: Option<u64>,
+    /// Also size every dedicated placement on each of these catalogue
+    /// devices (a list of names, or "catalog" for all) and report the
+    /// cheapest that meets the service level for every user.
+    pub dedicated_devices: Option<toml::Value>,
 }
 
 /// Resolved `[sizing]`.
@@ -342,7 +346,8 @@ pub struct RawPlacement {
     pub chunked_prefill_tokens: Option<u32>,
     /// Generic scenarios: this placement's servers take `service_scale` x
     /// the [service] time (e.g. a real-time factor: [service] in audio
-    /// seconds, 0.1 on a laptop NPU). Default 1.
+    /// seconds, 0.1 on a laptop NPU). Default 1, or for speech classes the
+    /// device's catalogue real-time factor (which `service_scale` replaces).
     pub service_scale: Option<f64>,
     /// Class names this placement serves (default: every class).
     pub serves: Option<Vec<String>>,
@@ -420,6 +425,10 @@ pub struct Placement {
     /// (dispatch, network), kept in views so a view draws what the whole
     /// scenario would.
     pub stream_id: u64,
+    /// Dedicated placements with `[sizing] dedicated_devices`: the same
+    /// placement on each listed catalogue device, or why that device cannot
+    /// serve it (e.g. the model does not fit).
+    pub device_alternatives: Vec<(String, Result<Placement, String>)>,
 }
 
 impl Placement {
@@ -1453,6 +1462,38 @@ fn resolve_classes(
             p.service_scale_by_class[*ci] = q.service_scale_by_class[0];
         }
         p.stream_id = j as u64;
+        // A device alternative serves the placement if it serves every
+        // class the placement serves.
+        p.device_alternatives = p0
+            .device_alternatives
+            .iter()
+            .enumerate()
+            .map(|(d, (name, first))| {
+                let mut problems = Vec::new();
+                let mut alt: Option<Placement> = None;
+                for (ci, q) in &served {
+                    match &q.device_alternatives[d].1 {
+                        Ok(a) => {
+                            let a0 = alt.get_or_insert_with(|| {
+                                let mut a0 = a.clone();
+                                a0.serves = p.serves.clone();
+                                a0.service_scale_by_class = vec![1.0; user_classes.len()];
+                                a0.stream_id = j as u64;
+                                a0
+                            });
+                            a0.service_scale_by_class[*ci] = a.service_scale_by_class[0];
+                        }
+                        Err(m) => problems.push(format!("class {:?}: {m}", user_classes[*ci].name)),
+                    }
+                }
+                let _ = first;
+                let result = match (problems.is_empty(), alt) {
+                    (true, Some(a)) => Ok(a),
+                    _ => Err(problems.join("; ")),
+                };
+                (name.clone(), result)
+            })
+            .collect();
         let _ = rp;
         placements.push((
             p,
@@ -1556,12 +1597,203 @@ fn resolve_classes(
                 .map(|((_, share), (_, t))| share * t.unwrap_or(0.0))
                 .sum();
         }
+        // Device alternatives: the same mixing, per class on that device.
+        let n_alt = s.placements[j].device_alternatives.len();
+        for d in 0..n_alt {
+            let times: Vec<f64> = subs
+                .iter()
+                .filter_map(|(r, idx)| {
+                    let pos = idx.iter().position(|&x| x == j)?;
+                    match &r.placements[pos].device_alternatives[d].1 {
+                        Ok(a) => Some(a.llm.as_ref().map_or(0.0, |l| l.mean_request_s)),
+                        Err(_) => None,
+                    }
+                })
+                .collect();
+            if let (Ok(a), true) = (
+                &mut s.placements[j].device_alternatives[d].1,
+                times.len() == shares.len(),
+            ) {
+                if let Some(l) = a.llm.as_mut() {
+                    l.mean_request_s = shares.iter().zip(&times).map(|((_, sh), t)| sh * t).sum();
+                }
+            }
+        }
     }
     Ok(s)
 }
 
 fn placements_llm(s: &mut Scenario, j: usize) -> Option<&mut LlmServer> {
     s.placements[j].llm.as_mut()
+}
+
+/// Resolve placement `i` of the file for a workload (and a speech task).
+#[allow(clippy::too_many_arguments)]
+fn resolve_placement(
+    c: &Check,
+    i: usize,
+    p: &RawPlacement,
+    workload: &Workload,
+    task: Option<SpeechTask>,
+    catalog_files: Option<&RawCatalogFiles>,
+    base_dir: &Path,
+    memory_price_multiplier: f64,
+) -> Result<Placement, ScenarioError> {
+    let key = |k: &str| format!("placements[{i}].{k}");
+    let kind = match p.kind.as_str() {
+        "dedicated" => {
+            if p.servers.is_some() {
+                return Err(c.err(
+                    key("servers"),
+                    "a dedicated placement has one device per user: remove `servers`",
+                ));
+            }
+            if p.dispatch.is_some() {
+                return Err(c.err(
+                    key("dispatch"),
+                    "a dedicated placement has no dispatch: remove `dispatch`",
+                ));
+            }
+            PlacementKind::Dedicated
+        }
+        "pooled" => {
+            let servers = p.servers.ok_or_else(|| {
+                c.err(
+                    key("servers"),
+                    "missing: a pooled placement needs `servers` (at least 1)",
+                )
+            })?;
+            if servers == 0 || servers > 10_000_000 {
+                return Err(c.err(
+                    key("servers"),
+                    format!("must be between 1 and 10000000 (got {servers})"),
+                ));
+            }
+            let dispatch = match p.dispatch.as_deref() {
+                None => Dispatch::CentralQueue,
+                Some(d) => parse_dispatch(d).ok_or_else(|| {
+                    c.err(
+                        key("dispatch"),
+                        format!(
+                            "unknown dispatch {d:?}: use one of {}",
+                            Dispatch::NAMES.join(", ")
+                        ),
+                    )
+                })?,
+            };
+            PlacementKind::Pooled {
+                servers: servers as usize,
+                dispatch,
+            }
+        }
+        other => {
+            return Err(c.err(
+                key("kind"),
+                format!("unknown kind {other:?}: use \"dedicated\" or \"pooled\""),
+            ))
+        }
+    };
+    let llm = resolve_llm_server(c, i, p, &kind, workload, catalog_files, base_dir)?;
+    // Generic placements may name a catalogue device: it prices them
+    // and gives speech classes their real-time factor.
+    let priced_device = match (workload, &p.device) {
+        (Workload::Generic { .. }, Some(name)) => {
+            let catalog = load_catalog(c, catalog_files, base_dir)?;
+            let mut device = catalog
+                .device(name)
+                .map_err(|e| c.err(key("device"), e.to_string()))?
+                .clone();
+            if let Some(price) = p.price_usd {
+                device.price_usd = c.positive(&key("price_usd"), price)?;
+            }
+            Some(PricedDevice {
+                capex_per_device_usd: device.capex_usd(memory_price_multiplier),
+                device,
+            })
+        }
+        _ => None,
+    };
+    let service_scale = match (p.service_scale, workload, task, &priced_device) {
+        (Some(_), Workload::Llm(_), ..) => {
+            return Err(c.err(
+                key("service_scale"),
+                "LLM service times come from the device and model: remove it",
+            ))
+        }
+        (Some(x), Workload::Generic { .. }, ..) => c.positive(&key("service_scale"), x)?,
+        (None, Workload::Generic { .. }, Some(t), Some(d)) => t.rtf(&d.device).ok_or_else(|| {
+            c.err(
+                key("device"),
+                format!(
+                    "{} has no {} in the catalogue: add it to the device, or give the placement `service_scale`",
+                    d.device.name,
+                    t.rtf_key()
+                ),
+            )
+        })?,
+        (None, Workload::Generic { .. }, Some(t), None) => {
+            return Err(c.err(
+                key("device"),
+                format!("missing: a placement serving {} requests needs `device` (its catalogue {}) or `service_scale`", t.name(), t.rtf_key()),
+            ))
+        }
+        (None, ..) => 1.0,
+    };
+    Ok(Placement {
+        name: p.name.clone(),
+        kind,
+        serves: vec![0],
+        service_scale_by_class: vec![service_scale],
+        llm,
+        priced_device,
+        stream_id: i as u64,
+        device_alternatives: Vec::new(),
+    })
+}
+
+/// Device names of `[sizing] dedicated_devices` (empty without it).
+fn dedicated_device_names(
+    c: &Check,
+    sizing: Option<&RawSizing>,
+    catalog_files: Option<&RawCatalogFiles>,
+    base_dir: &Path,
+) -> Result<Vec<String>, ScenarioError> {
+    let Some(v) = sizing.and_then(|s| s.dedicated_devices.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let catalog = load_catalog(c, catalog_files, base_dir)?;
+    let known: Vec<String> = catalog.devices().map(|d| d.name.clone()).collect();
+    let bad = || {
+        c.err(
+            "sizing.dedicated_devices",
+            format!(
+                "must be \"catalog\" (every device) or a list of device names from {}",
+                known.join(", ")
+            ),
+        )
+    };
+    match v {
+        toml::Value::String(s) if s == "catalog" => Ok(known),
+        toml::Value::Array(list) if !list.is_empty() => {
+            let mut out = Vec::new();
+            for (i, item) in list.iter().enumerate() {
+                let toml::Value::String(n) = item else {
+                    return Err(bad());
+                };
+                if !known.contains(n) {
+                    return Err(c.err(
+                        format!("sizing.dedicated_devices[{i}]"),
+                        format!("unknown device {n:?}: use one of {}", known.join(", ")),
+                    ));
+                }
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// Short description of a class's workload for messages.
@@ -1815,120 +2047,43 @@ fn resolve_one(
                 ),
             ));
         }
-        let kind = match p.kind.as_str() {
-            "dedicated" => {
-                if p.servers.is_some() {
-                    return Err(c.err(
-                        key("servers"),
-                        "a dedicated placement has one device per user: remove `servers`",
-                    ));
-                }
-                if p.dispatch.is_some() {
-                    return Err(c.err(
-                        key("dispatch"),
-                        "a dedicated placement has no dispatch: remove `dispatch`",
-                    ));
-                }
-                PlacementKind::Dedicated
-            }
-            "pooled" => {
-                let servers = p.servers.ok_or_else(|| {
-                    c.err(
-                        key("servers"),
-                        "missing: a pooled placement needs `servers` (at least 1)",
-                    )
-                })?;
-                if servers == 0 || servers > 10_000_000 {
-                    return Err(c.err(
-                        key("servers"),
-                        format!("must be between 1 and 10000000 (got {servers})"),
-                    ));
-                }
-                let dispatch = match p.dispatch.as_deref() {
-                    None => Dispatch::CentralQueue,
-                    Some(d) => parse_dispatch(d).ok_or_else(|| {
-                        c.err(
-                            key("dispatch"),
-                            format!(
-                                "unknown dispatch {d:?}: use one of {}",
-                                Dispatch::NAMES.join(", ")
-                            ),
-                        )
-                    })?,
-                };
-                PlacementKind::Pooled {
-                    servers: servers as usize,
-                    dispatch,
-                }
-            }
-            other => {
-                return Err(c.err(
-                    key("kind"),
-                    format!("unknown kind {other:?}: use \"dedicated\" or \"pooled\""),
-                ))
-            }
-        };
-        let llm = resolve_llm_server(&c, i, p, &kind, &workload, raw.catalog.as_ref(), base_dir)?;
-        // Generic placements may name a catalogue device: it prices them
-        // and gives speech classes their real-time factor.
-        let priced_device = match (&workload, &p.device) {
-            (Workload::Generic { .. }, Some(name)) => {
-                let catalog = load_catalog(&c, raw.catalog.as_ref(), base_dir)?;
-                let mut device = catalog
-                    .device(name)
-                    .map_err(|e| c.err(key("device"), e.to_string()))?
-                    .clone();
-                if let Some(price) = p.price_usd {
-                    device.price_usd = c.positive(&key("price_usd"), price)?;
-                }
-                Some(PricedDevice {
-                    capex_per_device_usd: device.capex_usd(memory_price_multiplier),
-                    device,
-                })
-            }
-            _ => None,
-        };
-        let service_scale = match (p.service_scale, &workload, task, &priced_device) {
-            (Some(_), Workload::Llm(_), ..) => {
-                return Err(c.err(
-                    key("service_scale"),
-                    "LLM service times come from the device and model: remove it",
-                ))
-            }
-            (Some(_), Workload::Generic { .. }, Some(t), Some(_)) => {
-                return Err(c.err(
-                    key("service_scale"),
-                    format!("the device's catalogue {} gives this class's time: remove `service_scale`, or `device`", t.rtf_key()),
-                ))
-            }
-            (Some(x), Workload::Generic { .. }, ..) => c.positive(&key("service_scale"), x)?,
-            (None, Workload::Generic { .. }, Some(t), Some(d)) => t.rtf(&d.device).ok_or_else(|| {
-                c.err(
-                    key("device"),
-                    format!(
-                        "{} has no {} in the catalogue: add it to the device, or give the placement `service_scale`",
-                        d.device.name,
-                        t.rtf_key()
-                    ),
-                )
-            })?,
-            (None, Workload::Generic { .. }, Some(t), None) => {
-                return Err(c.err(
-                    key("device"),
-                    format!("missing: a placement serving {} requests needs `device` (its catalogue {}) or `service_scale`", t.name(), t.rtf_key()),
-                ))
-            }
-            (None, ..) => 1.0,
-        };
-        placements.push(Placement {
-            name: p.name.clone(),
-            kind,
-            serves: vec![0],
-            service_scale_by_class: vec![service_scale],
-            llm,
-            priced_device,
-            stream_id: i as u64,
-        });
+        placements.push(resolve_placement(
+            &c,
+            i,
+            p,
+            &workload,
+            task,
+            raw.catalog.as_ref(),
+            base_dir,
+            memory_price_multiplier,
+        )?);
+    }
+    // The same dedicated placements on other catalogue devices.
+    let choices = dedicated_device_names(&c, raw.sizing.as_ref(), raw.catalog.as_ref(), base_dir)?;
+    for (i, p) in raw.placements.iter().enumerate() {
+        if placements[i].kind != PlacementKind::Dedicated {
+            continue;
+        }
+        for name in &choices {
+            let mut q = p.clone();
+            q.device = Some(name.clone());
+            q.price_usd = None;
+            let alt = resolve_placement(
+                &c,
+                i,
+                &q,
+                &workload,
+                task,
+                raw.catalog.as_ref(),
+                base_dir,
+                memory_price_multiplier,
+            )
+            .map_err(|e| match e {
+                ScenarioError::Invalid { message, .. } => message,
+                other => other.to_string(),
+            });
+            placements[i].device_alternatives.push((name.clone(), alt));
+        }
     }
 
     // Mean device time of one request served alone: the first dedicated

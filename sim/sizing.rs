@@ -340,6 +340,9 @@ pub struct SizingResults {
     /// Dedicated placements: one row per group of users checked on their
     /// own (class x request-rate band) (dedicated_users.parquet).
     pub user_groups: Vec<Row>,
+    /// Dedicated placements with `[sizing] dedicated_devices`: one row per
+    /// placement and catalogue device tried (dedicated_devices.parquet).
+    pub device_choices: Vec<Row>,
 }
 
 /// Per-user figures of a summary row that sharing factors compare.
@@ -698,7 +701,10 @@ fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
             let detail = if !probe.trusted {
                 probe.untrusted_reason.clone()
             } else {
-                probe.verdict.as_ref().map_or(String::new(), |v| v.describe())
+                probe
+                    .verdict
+                    .as_ref()
+                    .map_or(String::new(), |v| v.describe())
             };
             groups.push(UserGroupCheck {
                 class: class.name.clone(),
@@ -794,6 +800,45 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         .zip(&tasks)
         .map(|((z, check), &(i, k, _))| sizing_row(s, &views[i], k, z, check.as_ref()))
         .collect();
+    // Other catalogue devices for dedicated placements: each sized like the
+    // placement itself; the cheapest that every user's service level holds
+    // on is named in the placement's row.
+    let device_choices = choose_dedicated_devices(s);
+    for row in rows.iter_mut() {
+        let name = match get(row, "placement") {
+            Some(Value::Str(n)) => n.clone(),
+            _ => String::new(),
+        };
+        let best = device_choices
+            .iter()
+            .filter(|r| matches!(get(r, "placement"), Some(Value::Str(n)) if *n == name))
+            .filter(|r| {
+                matches!(get(r, "users_meeting_slo_share"), Some(Value::F64(Some(x))) if *x >= 1.0)
+                    && matches!(get(r, "feasible"), Some(Value::Bool(Some(true))))
+            })
+            .min_by(|a, b| {
+                let c = |r: &Row| {
+                    get(r, "capex_usd_per_user")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(f64::INFINITY)
+                };
+                c(a).total_cmp(&c(b))
+            });
+        row.push(cell(
+            "cheapest_device",
+            Value::Str(
+                best.and_then(|r| match get(r, "device") {
+                    Some(Value::Str(d)) => Some(d.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            ),
+        ));
+        row.push(cell(
+            "cheapest_device_capex_usd_per_user",
+            Value::F64(best.and_then(|r| get(r, "capex_usd_per_user").and_then(Value::as_f64))),
+        ));
+    }
     // Hybrids: at every pool size, the parts' rows at that size (dedicated
     // parts have one row, whatever the size).
     let mut pool_sizes: Vec<usize> = s.sizing.pool_sizes.clone();
@@ -801,7 +846,16 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         pool_sizes.push(s.users);
     }
     for h in &s.hybrids {
-        for &k in &pool_sizes {
+        let local = h
+            .parts
+            .iter()
+            .all(|&j| s.placements[j].kind == PlacementKind::Dedicated);
+        let sizes = if local {
+            vec![s.users]
+        } else {
+            pool_sizes.clone()
+        };
+        for &k in &sizes {
             let parts: Vec<&Row> = h
                 .parts
                 .iter()
@@ -825,9 +879,27 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         Some(Value::Str(c)) => c.clone(),
         _ => String::new(),
     };
+    // (A hybrid of dedicated parts only is a reference too: local devices
+    // for every class.)
+    let all_local: Vec<&str> = s
+        .hybrids
+        .iter()
+        .filter(|h| {
+            h.parts
+                .iter()
+                .all(|&j| s.placements[j].kind == PlacementKind::Dedicated)
+        })
+        .map(|h| h.name.as_str())
+        .collect();
     let references: Vec<Row> = rows
         .iter()
-        .filter(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"))
+        .filter(|r| match (get(r, "kind"), get(r, "placement")) {
+            (Some(Value::Str(k)), _) if k == "dedicated" => true,
+            (Some(Value::Str(k)), Some(Value::Str(n))) if k == "hybrid" => {
+                all_local.contains(&n.as_str())
+            }
+            _ => false,
+        })
         .cloned()
         .collect();
     for row in rows.iter_mut() {
@@ -890,5 +962,76 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         rows,
         probes,
         user_groups,
+        device_choices,
     }
+}
+
+/// Size every dedicated placement on each of its device alternatives
+/// (`[sizing] dedicated_devices`), in parallel: one row per pair.
+fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
+    let pairs: Vec<(usize, usize)> = s
+        .placements
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| (0..p.device_alternatives.len()).map(move |d| (i, d)))
+        .collect();
+    pairs
+        .par_iter()
+        .map(|&(i, d)| {
+            let (device, alt) = &s.placements[i].device_alternatives[d];
+            let mut row: Row = vec![
+                cell("scenario", Value::Str(s.name.clone())),
+                cell("placement", Value::Str(s.placements[i].name.clone())),
+                cell("device", Value::Str(device.clone())),
+            ];
+            let alt = match alt {
+                Ok(a) => a,
+                Err(why) => {
+                    row.extend([
+                        cell("serves", Value::Bool(Some(false))),
+                        cell("feasible", Value::Bool(Some(false))),
+                        cell("users_meeting_slo_share", Value::F64(Some(0.0))),
+                        cell("price_usd", Value::F64(None)),
+                        cell("capex_usd_per_user", Value::F64(None)),
+                        cell("mem_gb_per_user", Value::F64(None)),
+                        cell("energy_kwh_per_user_per_day", Value::F64(None)),
+                        cell("reason", Value::Str(why.clone())),
+                    ]);
+                    return row;
+                }
+            };
+            let mut with_alt = s.clone();
+            with_alt.placements[i] = alt.clone();
+            let v = with_alt.view(i);
+            let (z, check) = size_dedicated(&v);
+            let r = sizing_row(s, &v, s.users, &z, Some(&check));
+            let price = alt
+                .llm
+                .as_ref()
+                .map(|l| l.device.price_usd)
+                .or(alt.priced_device.as_ref().map(|p| p.device.price_usd));
+            let reason = match (z.reason.as_str(), check.missing_detail()) {
+                ("", d) => d,
+                (r, _) => r.to_string(),
+            };
+            row.extend([
+                cell("serves", Value::Bool(Some(true))),
+                cell("feasible", Value::Bool(Some(z.servers.is_some()))),
+                cell(
+                    "users_meeting_slo_share",
+                    Value::F64(Some(check.share_meeting())),
+                ),
+                cell("price_usd", Value::F64(price)),
+            ]);
+            for c in [
+                "capex_usd_per_user",
+                "mem_gb_per_user",
+                "energy_kwh_per_user_per_day",
+            ] {
+                row.push(cell(c, get(&r, c).cloned().unwrap_or(Value::F64(None))));
+            }
+            row.push(cell("reason", Value::Str(reason)));
+            row
+        })
+        .collect()
 }
