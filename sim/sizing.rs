@@ -632,14 +632,15 @@ impl DedicatedCheck {
             .iter()
             .filter(|g| !g.meets)
             .map(|g| {
+                let who = match (g.class.as_str(), g.band.as_str()) {
+                    ("all", "all") => "all users".to_string(),
+                    ("all", band) => band.to_string(),
+                    (class, "all") => format!("class {class}"),
+                    (class, band) => format!("class {class}, {band}"),
+                };
                 format!(
-                    "{} {} ({} users, {:.3}-{:.3} requests/day): {}",
-                    g.class,
-                    g.band,
-                    g.users,
-                    g.requests_per_day_min,
-                    g.requests_per_day_max,
-                    g.detail
+                    "{who} ({} users, {:.3}-{:.3} requests/day): {}",
+                    g.users, g.requests_per_day_min, g.requests_per_day_max, g.detail
                 )
             })
             .collect::<Vec<_>>()

@@ -1,0 +1,505 @@
+//! User classes, hybrids, speech classes and the per-user dedicated answer
+//! (issues 4 and 5): a population mix sends each class's requests at its
+//! own rate and profile; a placement serving one class sees exactly what
+//! that class alone would send; hybrid rows add up their parts; speech
+//! service times follow the catalogue's real-time factors; dedicated users
+//! are judged by class and request-rate band, in line with M/M/1 theory;
+//! the cheapest catalogue device is the cheapest that meets the service
+//! level.
+
+use std::path::Path;
+
+use sharesim::arrivals::DAY_S;
+use sharesim::run::run_scenario;
+use sharesim::scenario::Scenario;
+use sharesim::sizing::size_scenario;
+use sharesim::table::{get, Row, Value};
+use sharesim::workload::Source;
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::from_toml_str(text, Path::new("<classes test>")).unwrap()
+}
+
+fn num(r: &Row, c: &str) -> f64 {
+    get(r, c)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("no number in column {c}"))
+}
+
+fn text(r: &Row, c: &str) -> String {
+    match get(r, c) {
+        Some(Value::Str(s)) => s.clone(),
+        other => panic!("column {c}: {other:?}"),
+    }
+}
+
+fn row_of<'a>(rows: &'a [Row], placement: &str) -> &'a Row {
+    rows.iter()
+        .find(|r| text(r, "placement") == placement)
+        .unwrap_or_else(|| panic!("no row for {placement}"))
+}
+
+#[test]
+fn each_class_sends_its_own_load_and_profile() {
+    // 3,000 users over 4 days: office workers (40 requests a day, office
+    // hours, UTC+1) and night owls (10 a day, evening peak, UTC-5).
+    let s = scenario(
+        r#"
+seed = 11
+horizon_h = 96
+replications = 3
+[users]
+count = 3000
+[service]
+distribution = "exponential"
+mean_s = 1.0
+[[classes]]
+name = "office"
+share = 0.7
+requests_per_day = 40
+profile = "office_hours"
+timezones = [ { offset_h = 1, share = 1.0 } ]
+[[classes]]
+name = "owls"
+share = 0.3
+requests_per_day = 10
+profile = "evening_peak"
+timezones = [ { offset_h = -5, share = 1.0 } ]
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 10
+"#,
+    );
+    assert_eq!(s.class_users(0), (0, 2100));
+    assert_eq!(s.class_users(1), (2100, 900));
+    let days = 4.0;
+    for rep in 0..3 {
+        let mut src = Source::new(&s, rep);
+        let mut counts = [0.0f64; 2];
+        // Requests by local hour, per class.
+        let mut by_hour = [[0.0f64; 24]; 2];
+        while let Some((t, user)) = src.pop() {
+            let c = src.last_class();
+            assert_eq!(c, s.class_of_user(user), "class of user {user}");
+            counts[c] += 1.0;
+            let offset = if c == 0 { 1.0 } else { -5.0 };
+            let local_h = (((t / 3600.0 + offset) % 24.0) + 24.0) % 24.0;
+            by_hour[c][local_h as usize] += 1.0;
+        }
+        // The merged stream is Poisson: each class count has sd sqrt(mean).
+        // 4.5 sd: a false alarm once in ~150,000 runs per check.
+        for (c, (users, per_day)) in [(2100.0, 40.0), (900.0, 10.0)].iter().enumerate() {
+            let expected = users * per_day * days;
+            let z = (counts[c] - expected) / expected.sqrt();
+            assert!(
+                z.abs() < 4.5,
+                "class {c}: {} vs {expected} (z {z:.2})",
+                counts[c]
+            );
+        }
+        // Profiles: each class's hourly counts follow its own profile.
+        for (c, profile) in ["office_hours", "evening_peak"].iter().enumerate() {
+            let d = sharesim::arrivals::DiurnalProfile::preset(profile).unwrap();
+            let total: f64 = by_hour[c].iter().sum();
+            for h in 0..24 {
+                let expected = total * d.weight(h) / 24.0;
+                let sd = (expected * (1.0 - d.weight(h) / 24.0)).sqrt().max(1.0);
+                let z = (by_hour[c][h] - expected) / sd;
+                assert!(
+                    z.abs() < 5.0,
+                    "class {c} hour {h}: {} vs {expected:.0} (z {z:.2})",
+                    by_hour[c][h]
+                );
+            }
+        }
+    }
+    assert!((s.requests_per_user_per_day - (0.7 * 40.0 + 0.3 * 10.0)).abs() < 1e-9);
+    let _ = DAY_S;
+}
+
+const TWO_CLASSES: &str = r#"
+seed = 7
+horizon_s = 20000
+warmup_s = 1000
+replications = 3
+[users]
+count = 1000
+[service]
+distribution = "lognormal"
+mean_s = 30
+cv = 1.5
+[[classes]]
+name = "light"
+share = 0.6
+requests_per_day = 20
+arrivals = "sessions"
+requests_per_day_cv = 1.0
+[[classes]]
+name = "heavy"
+share = 0.4
+requests_per_day = 200
+[[placements]]
+name = "light-pool"
+kind = "pooled"
+servers = 3
+dispatch = "power_of_two_choices"
+serves = ["light"]
+[[placements]]
+name = "heavy-pool"
+kind = "pooled"
+servers = 30
+serves = ["heavy"]
+[service_level]
+wait_p99_s = 60
+"#;
+
+#[test]
+fn a_placement_serving_one_class_equals_that_class_alone() {
+    let mixed = scenario(TWO_CLASSES);
+    // The light class on its own, as a single-class scenario.
+    let alone = scenario(
+        r#"
+seed = 7
+horizon_s = 20000
+warmup_s = 1000
+replications = 3
+[users]
+count = 600
+requests_per_day = 20
+arrivals = "sessions"
+requests_per_day_cv = 1.0
+[service]
+distribution = "lognormal"
+mean_s = 30
+cv = 1.5
+[[placements]]
+name = "light-pool"
+kind = "pooled"
+servers = 3
+dispatch = "power_of_two_choices"
+[service_level]
+wait_p99_s = 60
+"#,
+    );
+    let a = run_scenario(&mixed);
+    let b = run_scenario(&alone);
+    let rows_a: Vec<&Row> = a
+        .replications
+        .iter()
+        .filter(|r| text(r, "placement") == "light-pool")
+        .collect();
+    assert_eq!(rows_a.len(), b.replications.len());
+    for (ra, rb) in rows_a.iter().zip(&b.replications) {
+        let cells = |r: &Row| -> Vec<(String, Value)> {
+            r.iter().filter(|(n, _)| n != "scenario").cloned().collect()
+        };
+        assert_eq!(
+            cells(ra),
+            cells(rb),
+            "light-pool differs from the class alone"
+        );
+        assert!(num(ra, "measured") > 1000.0);
+    }
+    // The heavy pool saw the other class: far more requests per user.
+    let heavy = row_of(&a.summary, "heavy-pool");
+    let light = row_of(&a.summary, "light-pool");
+    assert_eq!(num(heavy, "users"), 400.0);
+    assert_eq!(num(light, "users"), 600.0);
+    assert!(num(heavy, "arrived") / 400.0 > 5.0 * num(light, "arrived") / 600.0);
+}
+
+const SPEECH: &str = r#"
+seed = 2
+horizon_s = 7200
+warmup_s = 600
+replications = 2
+[users]
+count = 200
+requests_per_day = 5
+[[classes]]
+name = "dictation"
+share = 0.5
+task = "speech_to_text"
+service = { distribution = "deterministic", value_s = 10 }
+[[classes]]
+name = "read-aloud"
+share = 0.5
+task = "text_to_speech"
+service = { distribution = "deterministic", value_s = 10 }
+[[placements]]
+name = "npu"
+kind = "dedicated"
+device = "copilot_laptop_npu"
+[[placements]]
+name = "npu-slow"
+kind = "dedicated"
+device = "copilot_laptop_npu"
+service_scale = 0.2
+serves = ["dictation"]
+[[placements]]
+name = "gpu-stt"
+kind = "pooled"
+device = "h100_sxm"
+servers = 2
+serves = ["dictation"]
+[service_level]
+response_p99_s = 5
+"#;
+
+#[test]
+fn speech_times_come_from_the_catalogue_real_time_factors() {
+    let s = scenario(SPEECH);
+    let r = run_scenario(&s);
+    // 10 s of audio: laptop NPU 0.1 x (1 s) to transcribe, 0.05 x (0.5 s)
+    // to synthesise; an H100 0.005 x (0.05 s); service_scale 0.2 replaces
+    // the factor (2 s). At 5 requests a day a device almost never queues,
+    // so the median response is the service time (histogram error 0.05 %).
+    let p50 = |name: &str| num(row_of(&r.summary, name), "response_p50_s");
+    let close = |got: f64, want: f64| (got / want - 1.0).abs() < 2e-3;
+    assert!(close(p50("gpu-stt"), 0.05), "{}", p50("gpu-stt"));
+    assert!(close(p50("npu-slow"), 2.0), "{}", p50("npu-slow"));
+    // The NPU serving both classes: half its requests take 1 s, half 0.5 s.
+    let npu = row_of(&r.summary, "npu");
+    let mean = num(npu, "response_mean_s");
+    assert!((mean - 0.75).abs() < 0.02, "npu mean response {mean}");
+    assert!(close(num(npu, "response_p99_s"), 1.0));
+    // Priced from the catalogue: a laptop per user.
+    assert_eq!(text(npu, "device"), "copilot_laptop_npu");
+    assert_eq!(num(npu, "devices"), 200.0);
+    assert_eq!(num(npu, "capex_usd_per_user"), 1250.0);
+    assert_eq!(num(npu, "mem_gb_per_user"), 32.0);
+    let gpu = row_of(&r.summary, "gpu-stt");
+    assert_eq!(num(gpu, "devices"), 2.0);
+    assert_eq!(num(gpu, "capex_usd_per_user"), 2.0 * 30000.0 / 100.0);
+}
+
+const HYBRID: &str = r#"
+seed = 3
+horizon_h = 2
+warmup_h = 0.25
+replications = 2
+[users]
+count = 400
+[[classes]]
+name = "speech"
+share = 0.5
+task = "speech_to_text"
+requests_per_day = 40
+service = { distribution = "lognormal", median_s = 10, p99_s = 60 }
+[[classes]]
+name = "chat"
+share = 0.5
+requests_per_day = 30
+model = { name = "gpt_oss_20b", quantisation = "mxfp4" }
+requests = { input_tokens = { distribution = "lognormal", median = 500, p99 = 3000 }, output_tokens = { distribution = "lognormal", median = 200, p99 = 1000 } }
+service_level = { ttft_p99_s = 5.0, tpot_p99_s = 0.1 }
+[service_level]
+response_p99_s = 9.95
+[[placements]]
+name = "laptop-speech"
+kind = "dedicated"
+device = "copilot_laptop_npu"
+serves = ["speech"]
+[[placements]]
+name = "desktop-chat"
+kind = "dedicated"
+device = "framework_desktop"
+serves = ["chat"]
+[[placements]]
+name = "gpu-chat"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+serves = ["chat"]
+[[hybrids]]
+name = "all-local"
+parts = ["laptop-speech", "desktop-chat"]
+[[hybrids]]
+name = "speech-local"
+parts = ["laptop-speech", "gpu-chat"]
+[sizing]
+pool_sizes = [20, "all"]
+min_measured_requests = 4000
+"#;
+
+#[test]
+fn hybrid_rows_add_up_their_parts() {
+    let s = scenario(HYBRID);
+    let r = size_scenario(&s);
+    let rows = &r.rows;
+    let at = |name: &str, k: f64| -> &Row {
+        rows.iter()
+            .find(|r| text(r, "placement") == name && num(r, "pool_size") == k)
+            .unwrap_or_else(|| panic!("no row {name} at {k}"))
+    };
+    for k in [20.0, 400.0] {
+        let h = at("speech-local", k);
+        assert_eq!(text(h, "kind"), "hybrid");
+        assert_eq!(text(h, "parts"), "laptop-speech+gpu-chat");
+        let laptop = at("laptop-speech", 400.0);
+        let gpu = at("gpu-chat", k);
+        // The pooled part's pools hold its share of the k users.
+        assert_eq!(num(gpu, "pool_users"), k / 2.0);
+        for c in [
+            "devices_total",
+            "mem_gb_total",
+            "capex_usd_total",
+            "energy_kwh_per_day_total",
+        ] {
+            let want = num(laptop, c) + num(gpu, c);
+            assert!((num(h, c) - want).abs() <= 1e-9 * want, "{c} at {k}");
+        }
+        assert!((num(h, "mem_gb_per_user") - num(h, "mem_gb_total") / 400.0).abs() < 1e-9);
+        // Against the all-local hybrid (the reference of every class).
+        let local = at("all-local", 400.0);
+        let f = num(h, "sharing_factor_memory");
+        assert!((f - num(local, "mem_gb_per_user") / num(h, "mem_gb_per_user")).abs() < 1e-9);
+    }
+    // Parts count all users in their per-user figures: 200 laptops / 400 users.
+    assert_eq!(num(at("laptop-speech", 400.0), "devices_per_user"), 0.5);
+    let local = at("all-local", 400.0);
+    assert_eq!(num(local, "devices_per_user"), 1.0);
+    assert_eq!(num(local, "sharing_factor_memory"), 1.0);
+}
+
+#[test]
+fn dedicated_users_are_judged_by_rate_band_as_m_m_1_predicts() {
+    // One device per user, exponential service of 60 s, a lognormal spread
+    // of request rates (cv 2). Each user's device is an M/M/1 queue: the
+    // 99th percentile of its wait is ln(rho / 0.01) / (mu (1 - rho)) when
+    // rho > 0.01. A band whose heaviest user's p99 is well inside the bound
+    // must meet it, a band whose lightest user's p99 is well outside must
+    // miss (a band's pooled p99 lies between its users' p99s).
+    let s = scenario(
+        r#"
+seed = 4
+horizon_h = 24
+warmup_h = 2
+replications = 3
+[users]
+count = 2000
+requests_per_day = 150
+requests_per_day_cv = 2.0
+[service]
+distribution = "exponential"
+mean_s = 60
+[[placements]]
+name = "device-per-user"
+kind = "dedicated"
+[service_level]
+wait_p99_s = 120
+[sizing]
+min_measured_requests = 20000
+"#,
+    );
+    let r = size_scenario(&s);
+    let bands = &r.user_groups;
+    assert_eq!(bands.len(), 5);
+    let mu = 1.0 / 60.0;
+    let p99 = |per_day: f64| {
+        let rho = per_day / DAY_S * 60.0;
+        if rho >= 1.0 {
+            f64::INFINITY
+        } else if rho <= 0.01 {
+            0.0
+        } else {
+            (rho / 0.01).ln() / (mu * (1.0 - rho))
+        }
+    };
+    let mut decided = 0;
+    let mut meeting_users = 0.0;
+    for b in bands {
+        let meets = matches!(get(b, "meets"), Some(Value::Bool(Some(true))));
+        let lo = num(b, "requests_per_user_per_day_min");
+        let hi = num(b, "requests_per_user_per_day_max");
+        if p99(hi) < 0.8 * 120.0 {
+            assert!(meets, "band {lo}-{hi} should meet: {}", text(b, "detail"));
+            decided += 1;
+        }
+        if p99(lo) > 1.25 * 120.0 {
+            assert!(!meets, "band {lo}-{hi} should miss: {}", text(b, "detail"));
+            decided += 1;
+        }
+        if meets {
+            meeting_users += num(b, "users");
+        }
+    }
+    assert!(decided >= 2, "the bands do not test the theory");
+    let row = row_of(&r.rows, "device-per-user");
+    let share = num(row, "users_meeting_slo_share");
+    assert!(share > 0.0 && share < 1.0, "share {share}");
+    assert!((share - meeting_users / 2000.0).abs() < 1e-12);
+    assert!(text(row, "users_missing_slo_detail").contains("rate band 5/5"));
+}
+
+#[test]
+fn cheapest_device_is_the_cheapest_that_meets_the_service_level() {
+    let text_for = |tpot: f64| {
+        format!(
+            r#"
+seed = 1
+horizon_h = 2
+warmup_h = 0.25
+replications = 2
+[users]
+count = 50
+requests_per_day = 20
+[model]
+name = "gpt_oss_120b"
+quantisation = "mxfp4"
+[requests]
+input_tokens = {{ distribution = "lognormal", median = 500, p99 = 3000 }}
+output_tokens = {{ distribution = "lognormal", median = 200, p99 = 1000 }}
+[[placements]]
+name = "local"
+kind = "dedicated"
+device = "framework_desktop"
+[service_level]
+tpot_p99_s = {tpot}
+ttft_p99_s = 30
+[sizing]
+min_measured_requests = 2000
+dedicated_devices = ["rtx_4090", "framework_desktop", "mac_studio_m3_ultra_96gb", "h100_sxm"]
+"#
+        )
+    };
+    // Loose TPOT: the desktop (1,999 USD) is the cheapest that holds the
+    // model and meets; the RTX 4090 does not hold gpt-oss-120b.
+    let r = size_scenario(&scenario(&text_for(0.1)));
+    let choice = |r: &sharesim::sizing::SizingResults, d: &str| -> Row {
+        r.device_choices
+            .iter()
+            .find(|x| text(x, "device") == d)
+            .cloned()
+            .unwrap()
+    };
+    assert!(text(&choice(&r, "rtx_4090"), "reason").contains("does not fit"));
+    assert_eq!(text(&r.rows[0], "cheapest_device"), "framework_desktop");
+    assert_eq!(
+        num(&r.rows[0], "cheapest_device_capex_usd_per_user"),
+        1999.0
+    );
+    // A TPOT below the desktop's batch-1 step (~17 ms) but above the Mac
+    // Studio's (819 GB/s): the Mac is now the cheapest that meets.
+    let desktop_step = {
+        let s = scenario(&text_for(0.1));
+        s.placements[0]
+            .llm
+            .as_ref()
+            .unwrap()
+            .step
+            .decode_step_s(1, 500)
+    };
+    let tight = desktop_step * 0.8;
+    let r = size_scenario(&scenario(&text_for(tight)));
+    assert!(
+        text(&choice(&r, "framework_desktop"), "reason").contains("cannot be met"),
+        "{}",
+        text(&choice(&r, "framework_desktop"), "reason")
+    );
+    assert_eq!(
+        text(&r.rows[0], "cheapest_device"),
+        "mac_studio_m3_ultra_96gb"
+    );
+}
