@@ -1277,7 +1277,10 @@ fn resolve_classes(
     if (total_share - 1.0).abs() > 1e-6 {
         return Err(c.err(
             "classes",
-            format!("shares must sum to 1 (got {total_share})"),
+            format!(
+                "shares must sum to 1 (got {})",
+                (total_share * 1e9).round() / 1e9
+            ),
         ));
     }
     // Users per class: cumulative rounding, so the counts add up.

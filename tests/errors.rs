@@ -336,6 +336,134 @@ fn tpot_target_that_cannot_be_met_is_reported_not_refused() {
     assert!(dir.path().join("fast/sizing.parquet").exists());
 }
 
+// ------------------------------------------------------------------ classes and hybrids
+
+const CLASSES: &str = r#"
+seed = 3
+horizon_s = 2000
+replications = 2
+
+[users]
+count = 50
+requests_per_day = 100.0
+
+[service]
+distribution = "exponential"
+mean_s = 20.0
+
+[[classes]]
+name = "light"
+share = 0.6
+
+[[classes]]
+name = "heavy"
+share = 0.4
+requests_per_day = 300.0
+
+[[placements]]
+name = "local"
+kind = "dedicated"
+
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 4
+
+[service_level]
+wait_p99_s = 5.0
+"#;
+
+const NO_RTF_DEVICES: &str = r#"
+[devices.box]
+mem_gb = 16.0
+bandwidth_gb_s = 100.0
+tflops = 10.0
+idle_w = 5.0
+busy_w = 50.0
+price_usd = 500.0
+memory_price_share = 0.3
+usable_memory_share = 0.8
+bandwidth_efficiency = 0.8
+compute_efficiency = 0.5
+step_overhead_s = 0.001
+"#;
+
+bad! {
+    class_shares_not_summing_to_one: "run", CLASSES,
+        [("share = 0.4", "share = 0.3")], [],
+        ["classes", "shares must sum to 1 (got 0.9)"];
+    class_names_repeated: "run", CLASSES,
+        [("name = \"heavy\"", "name = \"light\"")], [],
+        ["classes[1].name", "each class needs a distinct, non-empty name"];
+    class_with_no_users: "run", CLASSES,
+        [("share = 0.6", "share = 0.995"), ("share = 0.4", "share = 0.005")], [],
+        ["classes[1].share", "none of the 50 users"];
+    class_key_out_of_range: "run", CLASSES,
+        [("requests_per_day = 300.0", "requests_per_day = -1.0")], [],
+        ["classes[1].requests_per_day", "in class \"heavy\"", "greater than 0"];
+    serves_an_unknown_class: "run", CLASSES,
+        [("servers = 4", "servers = 4\nserves = [\"hevy\"]")], [],
+        ["placements[1].serves", "unknown class \"hevy\"", "light, heavy"];
+    serves_without_classes: "run", GENERIC,
+        [("servers = 4", "servers = 4\nserves = [\"heavy\"]")], [],
+        ["placements[1].serves", "no [[classes]]"];
+    class_served_by_no_placement: "run", CLASSES,
+        [("kind = \"dedicated\"", "kind = \"dedicated\"\nserves = [\"light\"]"),
+         ("servers = 4", "servers = 4\nserves = [\"light\"]")], [],
+        ["classes[1]", "no placement serves class \"heavy\""];
+    placement_serving_two_models: "run", CLASSES,
+        [("requests_per_day = 300.0", "requests_per_day = 300.0\nmodel = { name = \"gpt_oss_20b\", quantisation = \"mxfp4\" }\nrequests = { input_tokens = { distribution = \"fixed\", value = 100 }, output_tokens = { distribution = \"fixed\", value = 50 } }\nservice_level = { tpot_p99_s = 0.1 }"),
+         ("kind = \"dedicated\"", "kind = \"dedicated\"\ndevice = \"framework_desktop\""),
+         ("servers = 4", "servers = 4\ndevice = \"h100_sxm\"")], [],
+        ["placements[0].serves", "one server holds one model", "[[hybrids]]"];
+    placement_serving_two_service_levels: "run", CLASSES,
+        [("requests_per_day = 300.0", "requests_per_day = 300.0\nservice_level = { wait_p99_s = 1.0 }")], [],
+        ["placements[0].serves", "different service levels"];
+    class_with_service_and_model: "run", CLASSES,
+        [("requests_per_day = 300.0", "requests_per_day = 300.0\nservice = { distribution = \"exponential\", mean_s = 1 }\nmodel = { name = \"gpt_oss_20b\", quantisation = \"mxfp4\" }")], [],
+        ["classes[1].service", "not both"];
+    unknown_speech_task: "run", CLASSES,
+        [("share = 0.4", "share = 0.4\ntask = \"speech\"\nservice = { distribution = \"exponential\", mean_s = 10 }")], [],
+        ["classes[1].task", "unknown task \"speech\"", "speech_to_text"];
+    speech_class_without_audio: "run", CLASSES,
+        [("share = 0.4", "share = 0.4\ntask = \"speech_to_text\"")], [],
+        ["classes[1].service", "seconds of audio"];
+    speech_placement_without_device: "run", CLASSES,
+        [("share = 0.4", "share = 0.4\ntask = \"speech_to_text\"\nservice = { distribution = \"exponential\", mean_s = 10 }")], [],
+        ["placements[0].device", "speech_to_text_rtf", "service_scale"];
+    speech_device_without_real_time_factor: "run", CLASSES,
+        [("share = 0.4", "share = 0.4\ntask = \"text_to_speech\"\nservice = { distribution = \"exponential\", mean_s = 10 }"),
+         ("kind = \"dedicated\"", "kind = \"dedicated\"\ndevice = \"box\""),
+         ("servers = 4", "servers = 4\ndevice = \"box\""),
+         ("[service_level]", "[catalog]\ndevices_file = \"devices.toml\"\n[service_level]")],
+        [("devices.toml", NO_RTF_DEVICES)],
+        ["placements[0].device", "box has no text_to_speech_rtf"];
+    hybrids_without_classes: "run", GENERIC,
+        [("[service_level]", "[[hybrids]]\nname = \"h\"\nparts = [\"local\", \"pool\"]\n[service_level]")], [],
+        ["hybrids", "add [[classes]]"];
+    hybrid_parts_overlapping: "run", CLASSES,
+        [("[service_level]", "[[hybrids]]\nname = \"h\"\nparts = [\"local\", \"pool\"]\n[service_level]")], [],
+        ["hybrids[0].parts", "class \"light\" is served by 2 of the parts"];
+    hybrid_with_an_unknown_part: "run", CLASSES,
+        [("[service_level]", "[[hybrids]]\nname = \"h\"\nparts = [\"local\", \"cloud\"]\n[service_level]")], [],
+        ["hybrids[0].parts", "unknown placement \"cloud\"", "local, pool"];
+    hybrid_with_one_part: "run", CLASSES,
+        [("[service_level]", "[[hybrids]]\nname = \"h\"\nparts = [\"local\"]\n[service_level]")], [],
+        ["hybrids[0].parts", "at least two placements"];
+    classes_with_a_trace: "run", LLM,
+        [("requests_per_day = 20", "[[classes]]\nname = \"a\"\nshare = 1.0\n[trace]\nfile = \"t.csv\"")], [],
+        ["trace", "remove [[classes]] or [trace]"];
+    dedicated_devices_unknown: "size", LLM,
+        [("tpot_p99_s = 0.1", "tpot_p99_s = 0.1\n[sizing]\ndedicated_devices = [\"h100\"]")], [],
+        ["sizing.dedicated_devices[0]", "unknown device \"h100\"", "h100_sxm"];
+    dedicated_devices_not_a_list: "size", LLM,
+        [("tpot_p99_s = 0.1", "tpot_p99_s = 0.1\n[sizing]\ndedicated_devices = \"all\"")], [],
+        ["sizing.dedicated_devices", "\"catalog\""];
+    size_with_a_class_without_service_level: "size", CLASSES,
+        [("[service_level]\nwait_p99_s = 5.0", "")], [],
+        ["service_level", "sizing needs a service level"];
+}
+
 // ------------------------------------------------------------------ traces in scenarios
 
 fn llm_with_trace(trace_table: &str) -> String {
