@@ -2148,14 +2148,46 @@ fn pool_label(k: f64, kmax: f64) -> String {
     }
 }
 
+/// Rows of a population with classes that cover every class (hybrids and
+/// placements serving all classes), when the file has such pooled rows:
+/// curves of parts serving some classes would not compare with one device
+/// per user for everything. None when there is nothing to restrict.
+fn rows_covering_all_classes(f: &Frame) -> Option<Vec<bool>> {
+    if !f.has("classes") {
+        return None;
+    }
+    let classes = f.text("classes");
+    let width = |c: &Option<String>| c.as_deref().map_or(0, |c| c.split('+').count());
+    let widest = classes.iter().map(width).max()?;
+    if widest <= 1 || classes.iter().all(|c| width(c) == widest) {
+        return None;
+    }
+    let full: Vec<bool> = classes.iter().map(|c| width(c) == widest).collect();
+    let kinds = f.text("kind");
+    let pooled_full = (0..f.rows())
+        .any(|r| full[r] && matches!(kinds[r].as_deref(), Some("pooled") | Some("hybrid")));
+    pooled_full.then_some(full)
+}
+
 fn build_pool_size(f: &Frame) -> Result<Figure, String> {
     let need = Chart::PoolSizeCurve.needs();
     if !f.has("pool_users") {
         return Err(format!("no pool_users column; needs {need}"));
     }
-    let k = f.num("pool_users");
-    let pooled = rows_of_kind(f, "pooled");
-    let g = group_rows(f, &pooled, Some("pool_users"));
+    // Users per pool counting every class (pool_size) when the file has it.
+    let xcol = if f.has("pool_size") {
+        "pool_size"
+    } else {
+        "pool_users"
+    };
+    let k = f.num(xcol);
+    let full = rows_covering_all_classes(f);
+    let keep = |r: &usize| full.as_ref().is_none_or(|v| v[*r]);
+    let mut pooled = rows_of_kind(f, "pooled");
+    pooled.extend(rows_of_kind(f, "hybrid"));
+    pooled.sort_unstable();
+    pooled.retain(keep);
+    let g = group_rows(f, &pooled, Some(xcol));
     let enough: Vec<&(String, String, Vec<usize>)> = g
         .groups
         .iter()
@@ -2201,9 +2233,10 @@ fn build_pool_size(f: &Frame) -> Result<Figure, String> {
             .map(|&v| (v, pool_label(v, kmax)))
             .collect::<Vec<_>>()
     });
-    let dedicated = rows_of_kind(f, "dedicated");
+    let mut dedicated = rows_of_kind(f, "dedicated");
+    dedicated.retain(keep);
     let dedicated = if f.has("kind") { dedicated } else { Vec::new() };
-    let dg = group_rows(f, &dedicated, Some("pool_users"));
+    let dg = group_rows(f, &dedicated, Some(xcol));
     let mut panels = Vec::new();
     let mut legend: Vec<(String, Style)> = Vec::new();
     let mut ded_missing: Vec<String> = Vec::new();

@@ -320,6 +320,32 @@ fn cmd_run(
     Ok(dir)
 }
 
+/// The service level's targets, one per line (`: target`), each prefixed
+/// with the classes it applies to when classes differ.
+fn service_level_lines(s: &Scenario) -> Vec<String> {
+    let all_same = s
+        .classes
+        .iter()
+        .all(|c| c.service_level == s.classes[0].service_level);
+    if all_same {
+        return s.classes[0]
+            .service_level
+            .describe()
+            .into_iter()
+            .map(|t| format!(": {t}"))
+            .collect();
+    }
+    s.classes
+        .iter()
+        .flat_map(|c| {
+            c.service_level
+                .describe()
+                .into_iter()
+                .map(move |t| format!(" of class {}: {t}", c.name))
+        })
+        .collect()
+}
+
 fn print_summary(s: &Scenario, summary: &[Row]) {
     let any_llm = (0..s.placements.len()).any(|p| s.llm_of(p).is_some());
     let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
@@ -375,8 +401,8 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
         cols.push("slo_met");
     }
     println!("{}", render(summary, &cols));
-    for t in s.service_level.describe() {
-        println!("service level: {t} (judged at the unfavourable end of the 95 % interval)");
+    for t in service_level_lines(s) {
+        println!("service level{t} (judged at the unfavourable end of the 95 % interval)");
     }
     if summary.iter().any(|r| {
         matches!(
@@ -527,8 +553,8 @@ fn cmd_size(
         "sharing_factor_capex",
     ];
     println!("{}", render(&results.rows, &cols));
-    for t in scenario.service_level.describe() {
-        println!("service level: {t} (judged at the unfavourable end of the 95 % interval)");
+    for t in service_level_lines(&scenario) {
+        println!("service level{t} (judged at the unfavourable end of the 95 % interval)");
     }
     for r in &results.rows {
         if let Some(sharesim::table::Value::Str(reason)) = sharesim::table::get(r, "reason") {

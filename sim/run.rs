@@ -439,10 +439,11 @@ fn reported_percentiles(s: &Scenario) -> Vec<f64> {
 }
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 28] = [
+const ID_COLUMNS: [&str; 29] = [
     "scenario",
     "placement",
     "kind",
+    "classes",
     "dispatch",
     "replication",
     "seed",
@@ -565,6 +566,16 @@ fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window)
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
         cell("kind", Value::Str(p.kind_name().into())),
+        cell(
+            "classes",
+            Value::Str(
+                p.serves
+                    .iter()
+                    .map(|&c| s.classes[c].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            ),
+        ),
         cell("dispatch", Value::Str(p.dispatch_name().into())),
         cell("replication", Value::U64(o.replication as u64)),
         cell("seed", Value::U64(s.seed)),
@@ -834,6 +845,80 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
     out
 }
 
+/// A hybrid's summary row: its parts' hardware, memory, capital and energy
+/// summed (per-user figures over every user of the scenario); its service
+/// level holds when every part's does.
+fn hybrid_summary_row(s: &Scenario, name: &str, parts: &[usize], summary: &[Row]) -> Row {
+    let users = s.users as f64;
+    let sum = |c: &str| -> Option<f64> {
+        parts
+            .iter()
+            .map(|&j| get(&summary[j], c).and_then(Value::as_f64))
+            .sum::<Option<f64>>()
+    };
+    let joined = |c: &str| -> String {
+        parts
+            .iter()
+            .filter_map(|&j| match get(&summary[j], c) {
+                Some(Value::Str(t)) if !t.is_empty() => Some(t.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let met: Option<bool> = parts
+        .iter()
+        .map(|&j| match get(&summary[j], "slo_met") {
+            Some(Value::Bool(b)) => *b,
+            _ => None,
+        })
+        .collect::<Option<Vec<bool>>>()
+        .map(|v| v.iter().all(|m| *m));
+    let unstable = parts
+        .iter()
+        .any(|&j| matches!(get(&summary[j], "unstable"), Some(Value::Bool(Some(true)))));
+    vec![
+        cell("scenario", Value::Str(s.name.clone())),
+        cell("placement", Value::Str(name.to_string())),
+        cell("kind", Value::Str("hybrid".into())),
+        cell(
+            "classes",
+            Value::Str(
+                s.classes
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            ),
+        ),
+        cell("parts", Value::Str(joined("placement"))),
+        cell("device", Value::Str(joined("device"))),
+        cell("unstable", Value::Bool(Some(unstable))),
+        cell("users", Value::U64(s.users as u64)),
+        cell("devices", Value::F64(sum("devices"))),
+        cell("mem_gb_total", Value::F64(sum("mem_gb_total"))),
+        cell(
+            "mem_gb_per_user",
+            Value::F64(sum("mem_gb_total").map(|m| m / users)),
+        ),
+        cell("capex_usd", Value::F64(sum("capex_usd"))),
+        cell(
+            "capex_usd_per_user",
+            Value::F64(sum("capex_usd").map(|m| m / users)),
+        ),
+        cell("energy_kwh_per_day", Value::F64(sum("energy_kwh_per_day"))),
+        cell(
+            "energy_kwh_per_user_per_day",
+            Value::F64(sum("energy_kwh_per_day").map(|m| m / users)),
+        ),
+        cell(
+            "slo_detail",
+            Value::Str(joined("slo_detail").replace('+', "; ")),
+        ),
+        cell("slo_met", Value::Bool(met)),
+    ]
+}
+
 /// Run every placement x replication on the current rayon pool. Each
 /// placement runs on its view (the classes it serves).
 pub fn run_scenario(s: &Scenario) -> RunResults {
@@ -861,6 +946,12 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
         latency_cdf.extend(cdf);
         timeline.extend(tl);
     }
+    let hybrids: Vec<Row> = s
+        .hybrids
+        .iter()
+        .map(|h| hybrid_summary_row(s, &h.name, &h.parts, &summary))
+        .collect();
+    summary.extend(hybrids);
     RunResults {
         replications,
         summary,

@@ -483,8 +483,13 @@ fn sizing_row(
     row
 }
 
-/// A hybrid's row at one pool size: its parts' rows summed.
+/// A hybrid's row at one pool size: its parts' rows summed. Its kind is
+/// `dedicated` when every part is (local devices for every class: the
+/// reference of sharing factors), else `hybrid`.
 fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row {
+    let all_dedicated = parts
+        .iter()
+        .all(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"));
     let all_users = s.users as f64;
     let sum = |c: &str| -> Option<f64> {
         parts
@@ -517,7 +522,10 @@ fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(name.to_string())),
-        cell("kind", Value::Str("hybrid".into())),
+        cell(
+            "kind",
+            Value::Str(if all_dedicated { "dedicated" } else { "hybrid" }.into()),
+        ),
         cell(
             "classes",
             Value::Str(
@@ -880,27 +888,9 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         Some(Value::Str(c)) => c.clone(),
         _ => String::new(),
     };
-    // (A hybrid of dedicated parts only is a reference too: local devices
-    // for every class.)
-    let all_local: Vec<&str> = s
-        .hybrids
-        .iter()
-        .filter(|h| {
-            h.parts
-                .iter()
-                .all(|&j| s.placements[j].kind == PlacementKind::Dedicated)
-        })
-        .map(|h| h.name.as_str())
-        .collect();
     let references: Vec<Row> = rows
         .iter()
-        .filter(|r| match (get(r, "kind"), get(r, "placement")) {
-            (Some(Value::Str(k)), _) if k == "dedicated" => true,
-            (Some(Value::Str(k)), Some(Value::Str(n))) if k == "hybrid" => {
-                all_local.contains(&n.as_str())
-            }
-            _ => false,
-        })
+        .filter(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"))
         .cloned()
         .collect();
     for row in rows.iter_mut() {
