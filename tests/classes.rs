@@ -192,7 +192,11 @@ wait_p99_s = 60
     assert_eq!(rows_a.len(), b.replications.len());
     for (ra, rb) in rows_a.iter().zip(&b.replications) {
         let cells = |r: &Row| -> Vec<(String, Value)> {
-            r.iter().filter(|(n, _)| n != "scenario").cloned().collect()
+            // Everything but the names: the class is "light" in one, "all" in the other.
+            r.iter()
+                .filter(|(n, _)| n != "scenario" && n != "classes")
+                .cloned()
+                .collect()
         };
         assert_eq!(
             cells(ra),
@@ -501,5 +505,76 @@ dedicated_devices = ["rtx_4090", "framework_desktop", "mac_studio_m3_ultra_96gb"
     assert_eq!(
         text(&r.rows[0], "cheapest_device"),
         "mac_studio_m3_ultra_96gb"
+    );
+}
+
+#[test]
+fn class_outputs_are_documented_and_charted() {
+    use polars::prelude::{ParquetReader, SerReader};
+    let dir = tempfile::tempdir().unwrap();
+    let text = HYBRID.replace(
+        "min_measured_requests = 4000",
+        "min_measured_requests = 4000\ndedicated_devices = [\"copilot_laptop_npu\", \"rtx_4090\", \"framework_desktop\"]",
+    );
+    let file = dir.path().join("hybrid.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    for command in ["run", "size"] {
+        let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+            .arg(command)
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/results-schema.md"
+    ))
+    .unwrap();
+    let folder = out.join("hybrid");
+    for name in [
+        "results",
+        "summary",
+        "latency_cdf",
+        "timeline",
+        "sizing",
+        "probes",
+        "dedicated_users",
+        "dedicated_devices",
+    ] {
+        let f = std::fs::File::open(folder.join(format!("{name}.parquet")))
+            .unwrap_or_else(|e| panic!("{name}.parquet: {e}"));
+        let df = ParquetReader::new(f).finish().unwrap();
+        assert!(df.height() > 0, "{name} is empty");
+        for c in df.get_column_names() {
+            // Summary columns `x_ci95` are documented once, as `x` plus the rule.
+            let c = c.strip_suffix("_ci95").unwrap_or(c);
+            assert!(
+                schema.contains(&format!("`{c}`")),
+                "{name}.parquet column {c} is not documented in docs/results-schema.md"
+            );
+        }
+    }
+    assert!(folder.join("pool-size-curve.png").exists());
+    // The summary has the hybrids, summed from their parts.
+    let f = std::fs::File::open(folder.join("summary.parquet")).unwrap();
+    let df = ParquetReader::new(f).finish().unwrap();
+    let kind = df.column("kind").unwrap().str().unwrap().clone();
+    let kinds: Vec<Option<String>> = (0..df.height())
+        .map(|i| kind.get(i).map(str::to_string))
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| k.as_deref() == Some("hybrid"))
+            .count(),
+        2
     );
 }
