@@ -935,6 +935,30 @@ impl Scenario {
         Some(s)
     }
 
+    /// A copy with `counts[c]` users in class `c` (each class keeps its
+    /// per-user load, profile and time-zone mix; users renumbered from 0).
+    /// Sizing builds pools of a given class composition this way.
+    pub fn with_class_users(&self, counts: &[u32]) -> Scenario {
+        let mut s = self.clone();
+        let mut groups = Vec::new();
+        let mut first = 0u32;
+        for (c, class) in self.classes.iter().enumerate() {
+            let own = PoissonArrivals::new(self.arrivals.groups()[class.groups.clone()].to_vec());
+            let start = groups.len();
+            for g in own.with_users(counts[c]).groups() {
+                let mut g = g.clone();
+                g.first_user = first;
+                first += g.users;
+                groups.push(g);
+            }
+            s.classes[c].groups = start..groups.len();
+        }
+        s.arrivals = PoissonArrivals::new(groups);
+        s.users = first as usize;
+        s.refresh_means();
+        s
+    }
+
     /// Recompute the population means after classes or users changed.
     fn refresh_means(&mut self) {
         let rates: Vec<f64> = (0..self.classes.len())
@@ -1266,10 +1290,10 @@ fn resolve_classes(
                 format!("{:?}: each class needs a distinct, non-empty name", k.name),
             ));
         }
-        if !(k.share.is_finite() && k.share > 0.0 && k.share <= 1.0) {
+        if !(k.share.is_finite() && k.share >= 0.0 && k.share <= 1.0) {
             return Err(c.err(
                 format!("classes[{i}].share"),
-                format!("must be a share of the users in (0, 1] (got {})", k.share),
+                format!("must be a share of the users in [0, 1] (got {})", k.share),
             ));
         }
     }
@@ -1290,11 +1314,17 @@ fn resolve_classes(
     let mut prev = 0u64;
     for (i, k) in classes.iter().enumerate() {
         cum += k.share;
-        let end = if i + 1 == classes.len() {
+        let last_with_users = classes[i + 1..].iter().all(|k| k.share == 0.0);
+        let end = if last_with_users {
             total_users
         } else {
             ((cum * total_users as f64).round() as u64).min(total_users)
         };
+        if k.share == 0.0 {
+            // An empty class (e.g. one end of a sweep over the mix).
+            counts.push(0);
+            continue;
+        }
         if end <= prev {
             return Err(c.err(
                 format!("classes[{i}].share"),
@@ -1327,6 +1357,9 @@ fn resolve_classes(
     // Each class alone, with the placements serving it.
     let mut subs: Vec<(Scenario, Vec<usize>)> = Vec::with_capacity(classes.len());
     for (ci, k) in classes.iter().enumerate() {
+        if counts[ci] == 0 {
+            continue;
+        }
         let key = |f: &str| format!("classes[{ci}].{f}");
         let task = match &k.task {
             None => None,
@@ -1391,7 +1424,8 @@ fn resolve_classes(
                 p
             })
             .collect();
-        let r = resolve_one(sub, path, task).map_err(|e| rekey_class_error(e, ci, k, &idx))?;
+        let mut r = resolve_one(sub, path, task).map_err(|e| rekey_class_error(e, ci, k, &idx))?;
+        r.classes[0].name = k.name.clone();
         subs.push((r, idx));
     }
 
@@ -1399,7 +1433,7 @@ fn resolve_classes(
     let mut groups = Vec::new();
     let mut user_classes = Vec::with_capacity(subs.len());
     let mut first = 0u32;
-    for (ci, (r, _)) in subs.iter().enumerate() {
+    for (r, _) in subs.iter() {
         let start = groups.len();
         for g in r.arrivals.groups() {
             let mut g = g.clone();
@@ -1408,7 +1442,6 @@ fn resolve_classes(
         }
         first += r.users as u32;
         let mut class = r.classes[0].clone();
-        class.name = classes[ci].name.clone();
         class.groups = start..groups.len();
         user_classes.push(class);
     }

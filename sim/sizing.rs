@@ -67,6 +67,9 @@ pub struct PoolSizing {
     pub reason: String,
     /// Probes in the order they ran.
     pub probes: Vec<Probe>,
+    /// Users of each class in the pool, e.g. `agents 1 + chat 3` (empty
+    /// with one class).
+    pub composition: String,
 }
 
 impl PoolSizing {
@@ -80,13 +83,14 @@ impl PoolSizing {
 /// A horizon long enough to measure `min_measured` requests over all
 /// replications of a pool of `users` (at least the scenario's horizon;
 /// whole days when the scenario spans at least one).
-pub fn probe_horizon_s(s: &Scenario, users: usize, min_measured: u64) -> f64 {
-    // All requests (follow-ups of sessions and agents included).
-    let rate = s
+pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measured: u64) -> f64 {
+    // All requests of the probe's own users (follow-ups of sessions and
+    // agents included).
+    let ps = s.probe(placement, users, None, s.horizon_s);
+    let rate = ps
         .arrivals
-        .with_users(users as u32)
         .mean_rate_per_s()
-        .max(s.request_rate_process().mean_rate_per_s() * users as f64 / s.users.max(1) as f64);
+        .max(ps.request_rate_process().mean_rate_per_s());
     if rate <= 0.0 {
         return s.horizon_s;
     }
@@ -108,7 +112,7 @@ fn run_probe(
     servers: Option<usize>,
     min_measured: u64,
 ) -> Probe {
-    let mut horizon = probe_horizon_s(s, users, min_measured);
+    let mut horizon = probe_horizon_s(s, placement, users, min_measured);
     let mut doublings = 0;
     loop {
         let ps = s.probe(placement, users, servers, horizon);
@@ -261,6 +265,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         servers: None,
         reason: String::new(),
         probes: Vec::new(),
+        composition: String::new(),
     };
     if let Some(reason) = hopeless(s, placement) {
         out.reason = reason;
@@ -397,26 +402,69 @@ fn class_names(v: &Scenario) -> String {
 
 /// The row of one placement (on its view `v`) at one pool size: `pool_size`
 /// users per pool counting every class, `pool_users` of them served here.
-#[allow(clippy::too_many_arguments)]
+///
+/// `types` are the pool compositions sized (see [`pool_types`]): each with
+/// the share of pools that have it and its answer; figures per pool are
+/// their share-weighted means, latencies those of the most common type.
 fn sizing_row(
     s: &Scenario,
     v: &Scenario,
     pool_size: usize,
-    z: &PoolSizing,
+    types: &[(f64, &PoolSizing)],
     dedicated: Option<&DedicatedCheck>,
 ) -> Row {
     let p = &v.placements[0];
     let users = v.users as f64;
-    let pool_users = z.pool_users;
-    let servers = z.servers;
-    let answer = z.answer().map(|p| &p.summary);
+    let main = types
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("at least one pool type")
+        .1;
+    let pool_users = main.pool_users;
+    let feasible = types.iter().all(|(_, z)| z.servers.is_some());
+    let weighted = |f: &dyn Fn(&PoolSizing) -> Option<f64>| -> Option<f64> {
+        types
+            .iter()
+            .map(|(w, z)| f(z).map(|x| w * x))
+            .sum::<Option<f64>>()
+    };
+    let servers = weighted(&|z| z.servers.map(|n| n as f64));
+    let answer = main.answer().map(|p| &p.summary).filter(|_| feasible);
     let pools = users / pool_users as f64;
     let num = |c: &str| answer.and_then(|r| get(r, c)).and_then(Value::as_f64);
-    let devices_per_pool = num("devices").or(servers.map(|n| n as f64));
+    let per_pool = |c: &str| -> Option<f64> {
+        weighted(&|z| {
+            let r = &z.answer()?.summary;
+            get(r, c)
+                .and_then(Value::as_f64)
+                .map(|x| x * z.pool_users as f64)
+        })
+    };
+    let devices_per_pool = weighted(&|z| {
+        let r = &z.answer()?.summary;
+        get(r, "devices")
+            .and_then(Value::as_f64)
+            .or(z.servers.map(|n| n as f64))
+    })
+    .or(servers);
     // Per-user figures count every user of the scenario, so that a part
     // serving some classes adds up with the others in a hybrid.
     let all_users = s.users as f64;
-    let total = |c: &str| num(c).map(|m| m * users);
+    let total = |c: &str| per_pool(c).map(|m| m * pools);
+    let reason = types
+        .iter()
+        .filter(|(_, z)| !z.reason.is_empty())
+        .map(|(_, z)| {
+            if types.len() > 1 {
+                format!("pools of {}: {}", z.composition, z.reason)
+            } else {
+                z.reason.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let probes: usize = types.iter().map(|(_, z)| z.probes.len()).sum();
+    let _ = num("devices");
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
@@ -427,14 +475,12 @@ fn sizing_row(
         cell("pool_size", Value::U64(pool_size as u64)),
         cell("pool_users", Value::U64(pool_users as u64)),
         cell("pools", Value::F64(Some(pools))),
-        cell("feasible", Value::Bool(Some(servers.is_some()))),
-        cell("reason", Value::Str(z.reason.clone())),
-        cell("probes", Value::U64(z.probes.len() as u64)),
-        cell("servers_per_pool", Value::F64(servers.map(|n| n as f64))),
-        cell(
-            "servers_total",
-            Value::F64(servers.map(|n| n as f64 * pools)),
-        ),
+        cell("pool_types", Value::U64(types.len() as u64)),
+        cell("feasible", Value::Bool(Some(feasible))),
+        cell("reason", Value::Str(reason)),
+        cell("probes", Value::U64(probes as u64)),
+        cell("servers_per_pool", Value::F64(servers)),
+        cell("servers_total", Value::F64(servers.map(|n| n * pools))),
         cell(
             "devices_total",
             Value::F64(devices_per_pool.map(|d| d * pools)),
@@ -580,6 +626,69 @@ fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row
         row.push(cell(c, v));
     }
     row
+}
+
+/// The class compositions of pools of `k` of a view's users, with the share
+/// of pools that have each. Class c averages `k x share_c` users per pool:
+/// every pool gets the whole part, and the fractional parts are dealt out
+/// systematically (class after class around a circle of pools), so the
+/// population's mix is kept exactly and every pool holds k users. One
+/// composition when the view has one class or the shares divide evenly.
+pub fn pool_types(v: &Scenario, k: usize) -> Vec<(Vec<u32>, f64)> {
+    let n = v.classes.len();
+    if n == 1 || k >= v.users {
+        let counts = (0..n).map(|c| v.class_users(c).1).collect();
+        let counts = if k >= v.users { counts } else { vec![k as u32] };
+        return vec![(counts, 1.0)];
+    }
+    let pools = v.users as f64 / k as f64;
+    let expected: Vec<f64> = (0..n).map(|c| v.class_users(c).1 as f64 / pools).collect();
+    let base: Vec<u32> = expected.iter().map(|e| (e + 1e-9).floor() as u32).collect();
+    let frac: Vec<f64> = expected
+        .iter()
+        .zip(&base)
+        .map(|(e, b)| (e - *b as f64).max(0.0))
+        .collect();
+    // Class c's extra users go to pools in [F_{c-1}, F_c) around the circle.
+    let mut bounds = vec![0.0];
+    for f in &frac {
+        bounds.push(bounds.last().expect("non-empty") + f);
+    }
+    let mut cuts: Vec<f64> = bounds.iter().map(|b| b.rem_euclid(1.0)).collect();
+    cuts.extend([0.0, 1.0]);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    let mut out: Vec<(Vec<u32>, f64)> = Vec::new();
+    for w in cuts.windows(2) {
+        let share = w[1] - w[0];
+        if share < 1e-9 {
+            continue;
+        }
+        let x = 0.5 * (w[0] + w[1]);
+        let counts: Vec<u32> = (0..n)
+            .map(|c| {
+                let (lo, hi) = (bounds[c], bounds[c + 1]);
+                // Is x + m in [lo, hi) for some whole m?
+                let m = (lo - x).ceil();
+                base[c] + u32::from(x + m < hi)
+            })
+            .collect();
+        match out.iter_mut().find(|(c, _)| *c == counts) {
+            Some(t) => t.1 += share,
+            None => out.push((counts, share)),
+        }
+    }
+    out
+}
+
+/// `agents 1 + chat 3` for a pool composition.
+fn composition_label(v: &Scenario, counts: &[u32]) -> String {
+    v.classes
+        .iter()
+        .zip(counts)
+        .map(|(c, n)| format!("{} {n}", c.name))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// Users per pool of a placement serving `served` of `all` users when
@@ -739,6 +848,7 @@ fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
         servers: None,
         reason: String::new(),
         probes: Vec::new(),
+        composition: String::new(),
     };
     if let Some(r) = hopeless(v, 0) {
         out.reason = r;
@@ -794,20 +904,53 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
             ),
         }
     }
-    let sized: Vec<(PoolSizing, Option<DedicatedCheck>)> = tasks
-        .par_iter()
-        .map(|&(i, _, k)| match s.placements[i].kind {
-            PlacementKind::Dedicated => {
-                let (z, check) = size_dedicated(&views[i]);
-                (z, Some(check))
+    // Pooled tasks with several classes size each pool composition.
+    let mut subtasks: Vec<(usize, f64, Option<Vec<u32>>)> = Vec::new();
+    for (t, &(i, _, k)) in tasks.iter().enumerate() {
+        match s.placements[i].kind {
+            PlacementKind::Dedicated => subtasks.push((t, 1.0, None)),
+            PlacementKind::Pooled { .. } => {
+                for (counts, w) in pool_types(&views[i], k) {
+                    subtasks.push((t, w, Some(counts)));
+                }
             }
-            PlacementKind::Pooled { .. } => (size_pool(&views[i], 0, k), None),
+        }
+    }
+    let done: Vec<(PoolSizing, Option<DedicatedCheck>)> = subtasks
+        .par_iter()
+        .map(|(t, _, counts)| {
+            let (i, _, k) = tasks[*t];
+            match counts {
+                None => {
+                    let (z, check) = size_dedicated(&views[i]);
+                    (z, Some(check))
+                }
+                Some(counts) if views[i].classes.len() > 1 => {
+                    let typed = views[i].with_class_users(counts);
+                    let mut z = size_pool(&typed, 0, k);
+                    z.composition = composition_label(&typed, counts);
+                    (z, None)
+                }
+                Some(_) => (size_pool(&views[i], 0, k), None),
+            }
         })
         .collect();
+    // Regroup: per task, its (share of pools, answer) list.
+    let mut sized: Vec<(Vec<(f64, PoolSizing)>, Option<DedicatedCheck>)> =
+        tasks.iter().map(|_| (Vec::new(), None)).collect();
+    for ((t, w, _), (z, check)) in subtasks.iter().zip(done) {
+        sized[*t].0.push((*w, z));
+        if check.is_some() {
+            sized[*t].1 = check;
+        }
+    }
     let mut rows: Vec<Row> = sized
         .iter()
         .zip(&tasks)
-        .map(|((z, check), &(i, k, _))| sizing_row(s, &views[i], k, z, check.as_ref()))
+        .map(|((types, check), &(i, k, _))| {
+            let refs: Vec<(f64, &PoolSizing)> = types.iter().map(|(w, z)| (*w, z)).collect();
+            sizing_row(s, &views[i], k, &refs, check.as_ref())
+        })
         .collect();
     // Other catalogue devices for dedicated placements: each sized like the
     // placement itself; the cheapest that every user's service level holds
@@ -906,28 +1049,31 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     }
     let mut probes = Vec::new();
     let mut user_groups = Vec::new();
-    for ((z, check), &(i, k, _)) in sized.iter().zip(&tasks) {
+    for ((types, check), &(i, k, _)) in sized.iter().zip(&tasks) {
         let name = &s.placements[i].name;
-        for (n, p) in z.probes.iter().enumerate() {
-            let num = |c: &str| get(&p.summary, c).cloned().unwrap_or(Value::F64(None));
-            probes.push(vec![
-                cell("scenario", Value::Str(s.name.clone())),
-                cell("placement", Value::Str(name.clone())),
-                cell("pool_size", Value::U64(k as u64)),
-                cell("pool_users", Value::U64(z.pool_users as u64)),
-                cell("probe", Value::U64(n as u64)),
-                cell("servers", Value::U64(p.servers as u64)),
-                cell("horizon_s", Value::F64(Some(p.horizon_s))),
-                cell("meets", Value::Bool(Some(p.meets))),
-                cell("trusted", Value::Bool(Some(p.trusted))),
-                cell("untrusted_reason", Value::Str(p.untrusted_reason.clone())),
-                cell(
-                    "slo_detail",
-                    Value::Str(p.verdict.as_ref().map_or(String::new(), |v| v.describe())),
-                ),
-                cell("utilization", num("utilization")),
-                cell("measured", num("measured")),
-            ]);
+        for (_, z) in types {
+            for (n, p) in z.probes.iter().enumerate() {
+                let num = |c: &str| get(&p.summary, c).cloned().unwrap_or(Value::F64(None));
+                probes.push(vec![
+                    cell("scenario", Value::Str(s.name.clone())),
+                    cell("placement", Value::Str(name.clone())),
+                    cell("pool_size", Value::U64(k as u64)),
+                    cell("pool_users", Value::U64(z.pool_users as u64)),
+                    cell("pool_type", Value::Str(z.composition.clone())),
+                    cell("probe", Value::U64(n as u64)),
+                    cell("servers", Value::U64(p.servers as u64)),
+                    cell("horizon_s", Value::F64(Some(p.horizon_s))),
+                    cell("meets", Value::Bool(Some(p.meets))),
+                    cell("trusted", Value::Bool(Some(p.trusted))),
+                    cell("untrusted_reason", Value::Str(p.untrusted_reason.clone())),
+                    cell(
+                        "slo_detail",
+                        Value::Str(p.verdict.as_ref().map_or(String::new(), |v| v.describe())),
+                    ),
+                    cell("utilization", num("utilization")),
+                    cell("measured", num("measured")),
+                ]);
+            }
         }
         for g in check.iter().flat_map(|c| &c.groups) {
             user_groups.push(vec![
@@ -995,7 +1141,7 @@ fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
             with_alt.placements[i] = alt.clone();
             let v = with_alt.view(i);
             let (z, check) = size_dedicated(&v);
-            let r = sizing_row(s, &v, s.users, &z, Some(&check));
+            let r = sizing_row(s, &v, s.users, &[(1.0, &z)], Some(&check));
             let price = alt
                 .llm
                 .as_ref()
