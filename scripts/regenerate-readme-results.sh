@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
 bin=target/release/sharesim
-for s in default seed-one-percent memory-price-shock latency-and-availability small-models; do
+for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent; do
     "$bin" sweep "scenarios/$s.toml" --quiet
 done
-for s in always-on-agent household-office-region azure-trace; do
+for s in small-models household-office-region azure-trace; do
     "$bin" size "scenarios/$s.toml"
 done
 "$bin" run scenarios/azure-trace.toml
@@ -17,6 +17,7 @@ done
 mkdir -p notebooks-output/readme-images
 cp notebooks-output/default/sharing-factor-vs-duty-cycle.png notebooks-output/readme-images/
 cp notebooks-output/household-office-region/pool-size-curve.png notebooks-output/readme-images/
+cp notebooks-output/small-models/pool-size-curve.png notebooks-output/readme-images/small-models-pool-size-curve.png
 cp notebooks-output/memory-price-shock/cost-vs-memory-price.png notebooks-output/readme-images/ 2>/dev/null || true
 cp notebooks-output/azure-trace/latency-cdf.png notebooks-output/readme-images/
 cp notebooks-output/bench-1m-users/load-over-the-day.png notebooks-output/readme-images/
