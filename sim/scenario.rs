@@ -1357,9 +1357,9 @@ fn resolve_classes(
     // Each class alone, with the placements serving it.
     let mut subs: Vec<(Scenario, Vec<usize>)> = Vec::with_capacity(classes.len());
     for (ci, k) in classes.iter().enumerate() {
-        if counts[ci] == 0 {
-            continue;
-        }
+        // An empty class (share 0) is still checked, as one user, so that a
+        // sweep over the mix cannot hide a bad key; then left out.
+        let empty = counts[ci] == 0;
         let key = |f: &str| format!("classes[{ci}].{f}");
         let task = match &k.task {
             None => None,
@@ -1386,7 +1386,7 @@ fn resolve_classes(
         sub.classes = None;
         sub.hybrids = None;
         sub.sweep = None;
-        sub.users = class_users(&raw.users, k, counts[ci]);
+        sub.users = class_users(&raw.users, k, counts[ci].max(1));
         if let Some(svc) = &k.service {
             sub.service = Some(svc.clone());
             sub.model = None;
@@ -1426,7 +1426,9 @@ fn resolve_classes(
             .collect();
         let mut r = resolve_one(sub, path, task).map_err(|e| rekey_class_error(e, ci, k, &idx))?;
         r.classes[0].name = k.name.clone();
-        subs.push((r, idx));
+        if !empty {
+            subs.push((r, idx));
+        }
     }
 
     // Join: merged arrivals (class order), classes, placements.

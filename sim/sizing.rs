@@ -886,6 +886,10 @@ fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
     (out, check)
 }
 
+/// One sizing task's answer: each pool composition's share of pools and
+/// sizing, and the per-user check of a dedicated placement.
+type TaskAnswer = (Vec<(f64, PoolSizing)>, Option<DedicatedCheck>);
+
 /// Size every placement of the scenario at every pool size, each on its
 /// view (the classes it serves), then add every hybrid's rows. Placements
 /// and pool sizes run in parallel; each probe's replications too.
@@ -936,8 +940,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         })
         .collect();
     // Regroup: per task, its (share of pools, answer) list.
-    let mut sized: Vec<(Vec<(f64, PoolSizing)>, Option<DedicatedCheck>)> =
-        tasks.iter().map(|_| (Vec::new(), None)).collect();
+    let mut sized: Vec<TaskAnswer> = tasks.iter().map(|_| (Vec::new(), None)).collect();
     for ((t, w, _), (z, check)) in subtasks.iter().zip(done) {
         sized[*t].0.push((*w, z));
         if check.is_some() {

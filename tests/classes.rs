@@ -102,14 +102,13 @@ servers = 10
         for (c, profile) in ["office_hours", "evening_peak"].iter().enumerate() {
             let d = sharesim::arrivals::DiurnalProfile::preset(profile).unwrap();
             let total: f64 = by_hour[c].iter().sum();
-            for h in 0..24 {
+            for (h, got) in by_hour[c].iter().enumerate() {
                 let expected = total * d.weight(h) / 24.0;
                 let sd = (expected * (1.0 - d.weight(h) / 24.0)).sqrt().max(1.0);
-                let z = (by_hour[c][h] - expected) / sd;
+                let z = (got - expected) / sd;
                 assert!(
                     z.abs() < 5.0,
-                    "class {c} hour {h}: {} vs {expected:.0} (z {z:.2})",
-                    by_hour[c][h]
+                    "class {c} hour {h}: {got} vs {expected:.0} (z {z:.2})"
                 );
             }
         }
@@ -577,4 +576,64 @@ fn class_outputs_are_documented_and_charted() {
             .count(),
         2
     );
+}
+
+#[test]
+fn pool_compositions_keep_the_population_mix_exactly() {
+    // Three classes of 1,000 users in several mixes and pool sizes: every
+    // composition holds k users, the shares of pools sum to 1, and the
+    // expected users of each class per pool is exactly k x its share.
+    for (shares, k) in [
+        ([0.05, 0.95, 0.0], 4usize),
+        ([0.2, 0.5, 0.3], 4),
+        ([0.333, 0.333, 0.334], 10),
+        ([0.1, 0.1, 0.8], 3),
+        ([0.5, 0.25, 0.25], 1),
+        ([0.07, 0.41, 0.52], 16),
+    ] {
+        let mut text = String::from(
+            "seed = 1\nhorizon_s = 1000\nreplications = 1\n[users]\ncount = 1000\nrequests_per_day = 10\n\
+             [service]\ndistribution = \"exponential\"\nmean_s = 1\n\
+             [[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 1\n",
+        );
+        for (i, sh) in shares.iter().enumerate() {
+            text.push_str(&format!("[[classes]]\nname = \"c{i}\"\nshare = {sh}\n"));
+        }
+        let s = scenario(&text);
+        let types = sharesim::sizing::pool_types(&s, k);
+        let total_w: f64 = types.iter().map(|t| t.1).sum();
+        assert!(
+            (total_w - 1.0).abs() < 1e-9,
+            "{shares:?} k {k}: weights {total_w}"
+        );
+        for (counts, w) in &types {
+            assert!(*w > 0.0);
+            assert_eq!(
+                counts.iter().sum::<u32>() as usize,
+                k,
+                "{shares:?} k {k}: {counts:?}"
+            );
+        }
+        for c in 0..s.classes.len() {
+            let expected = k as f64 * s.class_users(c).1 as f64 / 1000.0;
+            let got: f64 = types.iter().map(|(n, w)| w * n[c] as f64).sum();
+            assert!(
+                (got - expected).abs() < 1e-9,
+                "{shares:?} k {k} class {c}: {got} vs {expected}"
+            );
+        }
+    }
+    // The example of the docs: 5 % agents in pools of 4.
+    let s = scenario(
+        "seed = 1\nhorizon_s = 1000\n[users]\ncount = 1000\nrequests_per_day = 10\n\
+         [service]\ndistribution = \"exponential\"\nmean_s = 1\n\
+         [[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 1\n\
+         [[classes]]\nname = \"agents\"\nshare = 0.05\n[[classes]]\nname = \"chat\"\nshare = 0.95\n",
+    );
+    let mut types = sharesim::sizing::pool_types(&s, 4);
+    types.sort_by(|a, b| a.1.total_cmp(&b.1));
+    assert_eq!(types.len(), 2);
+    assert_eq!(types[0].0, vec![1, 3]);
+    assert!((types[0].1 - 0.2).abs() < 1e-9);
+    assert_eq!(types[1].0, vec![0, 4]);
 }

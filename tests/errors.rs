@@ -398,6 +398,10 @@ bad! {
     class_with_no_users: "run", CLASSES,
         [("share = 0.6", "share = 0.995"), ("share = 0.4", "share = 0.005")], [],
         ["classes[1].share", "none of the 50 users"];
+    empty_class_is_still_checked: "run", CLASSES,
+        [("share = 0.6", "share = 1.0"), ("share = 0.4", "share = 0.0"),
+         ("requests_per_day = 300.0", "requests_per_day = -1.0")], [],
+        ["classes[1].requests_per_day", "greater than 0"];
     class_key_out_of_range: "run", CLASSES,
         [("requests_per_day = 300.0", "requests_per_day = -1.0")], [],
         ["classes[1].requests_per_day", "in class \"heavy\"", "greater than 0"];
