@@ -631,14 +631,16 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
         ),
     ]);
     if let Some(pd) = &s.placements[o.placement].priced_device {
-        row.extend(device_cost_cells(
+        row.push(cell("device", Value::Str(pd.device.name.clone())));
+        let (cost, _) = device_cost_cells(
             s,
             &pd.device,
             o.servers as f64,
             pd.capex_per_device_usd,
             r.busy_s,
             w.len_s(),
-        ));
+        );
+        row.extend(cost);
     }
     row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
     let percentiles = reported_percentiles(s);
@@ -659,7 +661,8 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
 const DAY: f64 = crate::arrivals::DAY_S;
 
 /// Hardware, memory, capital and energy of `devices` devices busy for
-/// `busy_device_s` device-seconds of a `win_s` window (the rest idle).
+/// `busy_device_s` device-seconds of a `win_s` window (the rest idle), and
+/// the energy in joules.
 fn device_cost_cells(
     s: &Scenario,
     dev: &crate::llm::catalog::Device,
@@ -667,15 +670,14 @@ fn device_cost_cells(
     capex_per_device_usd: f64,
     busy_device_s: f64,
     win_s: f64,
-) -> Row {
+) -> (Row, f64) {
     let mem_total = devices * dev.mem_gb;
     let capex = devices * capex_per_device_usd;
     let energy_j =
         dev.busy_w * busy_device_s + dev.idle_w * (devices * win_s - busy_device_s).max(0.0);
     let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
     let users = s.users as f64;
-    vec![
-        cell("device", Value::Str(dev.name.clone())),
+    let cells = vec![
         cell("devices", Value::U64(devices as u64)),
         cell("mem_gb_total", Value::F64(Some(mem_total))),
         cell("mem_gb_per_user", Value::F64(Some(mem_total / users))),
@@ -690,7 +692,8 @@ fn device_cost_cells(
             "energy_kwh_per_user_per_day",
             Value::F64(Some(energy_kwh_day / users)),
         ),
-    ]
+    ];
+    (cells, energy_j)
 }
 
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
@@ -709,12 +712,15 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let unstable = analytic_overload || backlog;
     let devices = o.servers as f64 * server.tensor_parallel as f64;
     let dev = &server.device;
-    let mem_total = devices * dev.mem_gb;
-    let capex = devices * server.capex_per_device_usd;
     let busy_device_s = u.busy_s * server.tensor_parallel as f64;
-    let energy_j =
-        dev.busy_w * busy_device_s + dev.idle_w * (devices * win - busy_device_s).max(0.0);
-    let energy_kwh_day = energy_j / 3.6e6 * DAY / win;
+    let (cost, energy_j) = device_cost_cells(
+        s,
+        dev,
+        devices,
+        server.capex_per_device_usd,
+        busy_device_s,
+        win,
+    );
     let out_tok_s = r.output_tokens as f64 / win;
     let mut row = common_cells(s, o, unstable, w);
     row.extend([
@@ -736,26 +742,9 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         cell("rejected_kv_budget", Value::U64(r.rejected_kv)),
         cell("queued_at_horizon", Value::U64(r.queued_at_horizon())),
         cell("measured", Value::U64(r.measured)),
-        cell("devices", Value::U64(devices as u64)),
-        cell("mem_gb_total", Value::F64(Some(mem_total))),
-        cell(
-            "mem_gb_per_user",
-            Value::F64(Some(mem_total / s.users as f64)),
-        ),
-        cell("capex_usd", Value::F64(Some(capex))),
-        cell(
-            "capex_usd_per_user",
-            Value::F64(Some(capex / s.users as f64)),
-        ),
-        cell(
-            "rental_usd_per_day",
-            Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
-        ),
-        cell("energy_kwh_per_day", Value::F64(Some(energy_kwh_day))),
-        cell(
-            "energy_kwh_per_user_per_day",
-            Value::F64(Some(energy_kwh_day / s.users as f64)),
-        ),
+    ]);
+    row.extend(cost);
+    row.extend([
         cell(
             "utilization",
             Value::F64(Some(u.busy_s / (o.servers as f64 * win))),
