@@ -299,12 +299,12 @@ impl BatchingFleet {
         let t = r.arrival_s;
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > self.cfg.context_limit_tokens {
-            rec.reject(t, RejectReason::ContextLimit);
+            rec.reject(t, RejectReason::ContextLimit, r.user);
             self.done.push((r.user, t));
             return;
         }
         if need > self.cfg.kv_budget_tokens {
-            rec.reject(t, RejectReason::KvBudget);
+            rec.reject(t, RejectReason::KvBudget, r.user);
             self.done.push((r.user, t));
             return;
         }
@@ -604,7 +604,14 @@ impl BatchingFleet {
         server.kv_reserved -= seq.kv_need();
         self.note_kv(t);
         self.kv_total -= seq.kv_need();
-        rec.record(seq.arrival_s, seq.start_s, seq.first_token_s, t, seq.output);
+        rec.record(
+            seq.arrival_s,
+            seq.start_s,
+            seq.first_token_s,
+            t,
+            seq.output,
+            seq.user,
+        );
         self.done.push((seq.user, t));
         self.free_ids.push(id);
     }

@@ -306,6 +306,13 @@ fn cmd_run(
     write_parquet(&dir.join("latency_cdf.parquet"), &results.latency_cdf)
         .map_err(anyhow::Error::from)?;
     write_parquet(&dir.join("timeline.parquet"), &results.timeline).map_err(anyhow::Error::from)?;
+    let classes_path = dir.join("classes.parquet");
+    if results.classes.is_empty() {
+        // One class: a file left by an earlier run would lie.
+        let _ = std::fs::remove_file(&classes_path);
+    } else {
+        write_parquet(&classes_path, &results.classes).map_err(anyhow::Error::from)?;
+    }
     print_summary(&scenario, &results.summary);
     let requests: f64 = results
         .replications

@@ -108,6 +108,81 @@ impl DayTimeline {
     }
 }
 
+/// The latencies of one class's measured requests, kept beside a
+/// recorder's totals when a placement serves several classes: a service
+/// level holds only if every class meets it, not just the mix.
+#[derive(Debug, Clone)]
+pub struct ClassLatency {
+    /// Measured requests of the class (refused ones included, LLM).
+    pub measured: u64,
+    /// Measured requests that waited a positive time.
+    pub waited: u64,
+    /// Measured requests meeting every attainment bound (LLM).
+    pub attained: u64,
+    /// Waiting time, seconds.
+    pub wait: LatencyHistogram,
+    /// Response time, seconds (generic requests).
+    pub response: LatencyHistogram,
+    /// Time to first token, seconds (LLM).
+    pub ttft: LatencyHistogram,
+    /// Time per output token, seconds (LLM).
+    pub tpot: LatencyHistogram,
+    /// End-to-end latency, seconds (LLM).
+    pub e2e: LatencyHistogram,
+}
+
+impl ClassLatency {
+    fn new() -> Self {
+        ClassLatency {
+            measured: 0,
+            waited: 0,
+            attained: 0,
+            wait: LatencyHistogram::new(),
+            response: LatencyHistogram::new(),
+            ttft: LatencyHistogram::new(),
+            tpot: LatencyHistogram::new(),
+            e2e: LatencyHistogram::new(),
+        }
+    }
+}
+
+/// Per-class latencies: class of a user by contiguous id ranges. Empty (and
+/// free) for a single class.
+#[derive(Debug, Clone, Default)]
+pub struct ByClass {
+    /// One past the last user id of each class.
+    ends: Vec<u32>,
+    /// Per class, in class order.
+    pub classes: Vec<ClassLatency>,
+}
+
+impl ByClass {
+    /// Track classes ending (exclusive) at these user ids; nothing for one class.
+    pub fn new(class_ends: Vec<u32>) -> Self {
+        if class_ends.len() <= 1 {
+            return ByClass::default();
+        }
+        ByClass {
+            classes: class_ends.iter().map(|_| ClassLatency::new()).collect(),
+            ends: class_ends,
+        }
+    }
+
+    /// The class record of `user`, when classes are tracked.
+    #[inline]
+    fn of(&mut self, user: u32) -> Option<&mut ClassLatency> {
+        if self.ends.is_empty() {
+            return None;
+        }
+        let c = self
+            .ends
+            .iter()
+            .position(|&e| user < e)
+            .unwrap_or(self.ends.len() - 1);
+        Some(&mut self.classes[c])
+    }
+}
+
 /// Streaming recorder for requests served FCFS (one server per request).
 #[derive(Debug, Clone)]
 pub struct FcfsRecorder {
@@ -134,6 +209,8 @@ pub struct FcfsRecorder {
     pub service_s: f64,
     /// Load by minute of the day.
     pub timeline: Box<DayTimeline>,
+    /// Latencies per class (several classes only).
+    pub by_class: ByClass,
 }
 
 impl FcfsRecorder {
@@ -152,7 +229,14 @@ impl FcfsRecorder {
             in_system_s: 0.0,
             service_s: 0.0,
             timeline: Box::new(DayTimeline::new(window)),
+            by_class: ByClass::default(),
         }
+    }
+
+    /// Also keep latencies per class (see [`ByClass::new`]).
+    pub fn with_classes(mut self, class_ends: Vec<u32>) -> Self {
+        self.by_class = ByClass::new(class_ends);
+        self
     }
 
     /// The window this recorder measures.
@@ -160,10 +244,10 @@ impl FcfsRecorder {
         self.window
     }
 
-    /// Record a request that arrived at `arrival_s`, started at `start_s`
-    /// and ended at `end_s`.
+    /// Record a request of `user` that arrived at `arrival_s`, started at
+    /// `start_s` and ended at `end_s`.
     #[inline]
-    pub fn record(&mut self, arrival_s: f64, start_s: f64, end_s: f64) {
+    pub fn record(&mut self, arrival_s: f64, start_s: f64, end_s: f64, user: u32) {
         self.arrived += 1;
         if end_s <= self.window.horizon_s {
             self.completed_by_horizon += 1;
@@ -181,6 +265,12 @@ impl FcfsRecorder {
             self.wait.record(wait);
             self.response.record(end_s - arrival_s);
             self.service_s += end_s - start_s;
+            if let Some(c) = self.by_class.of(user) {
+                c.measured += 1;
+                c.waited += (wait > 0.0) as u64;
+                c.wait.record(wait);
+                c.response.record(end_s - arrival_s);
+            }
         }
     }
 }
@@ -235,6 +325,8 @@ pub struct LlmRecorder {
     queued_at_horizon: u64,
     /// Load by minute of the day.
     pub timeline: Box<DayTimeline>,
+    /// Latencies per class (several classes only).
+    pub by_class: ByClass,
 }
 
 impl LlmRecorder {
@@ -260,7 +352,14 @@ impl LlmRecorder {
             targets: None,
             queued_at_horizon: 0,
             timeline: Box::new(DayTimeline::new(window)),
+            by_class: ByClass::default(),
         }
+    }
+
+    /// Also keep latencies per class (see [`ByClass::new`]).
+    pub fn with_classes(mut self, class_ends: Vec<u32>) -> Self {
+        self.by_class = ByClass::new(class_ends);
+        self
     }
 
     /// Count requests meeting TTFT <= a, TPOT <= b and E2E <= c (seconds;
@@ -302,13 +401,17 @@ impl LlmRecorder {
         self.rejected_context + self.rejected_kv
     }
 
-    /// A refused request arriving at `arrival_s`. Inside the window it counts
-    /// as measured and never as attained (it has no latency to record).
-    pub fn reject(&mut self, arrival_s: f64, reason: RejectReason) {
+    /// A refused request of `user` arriving at `arrival_s`. Inside the
+    /// window it counts as measured and never as attained (it has no latency
+    /// to record).
+    pub fn reject(&mut self, arrival_s: f64, reason: RejectReason, user: u32) {
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
         if self.window.measures(arrival_s) {
             self.measured += 1;
+            if let Some(c) = self.by_class.of(user) {
+                c.measured += 1;
+            }
         }
         match reason {
             RejectReason::ContextLimit => self.rejected_context += 1,
@@ -326,6 +429,7 @@ impl LlmRecorder {
         first_token_s: f64,
         end_s: f64,
         output_tokens: u32,
+        user: u32,
     ) {
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
@@ -358,8 +462,21 @@ impl LlmRecorder {
         } else {
             0.0
         };
-        if let Some([a, b, c]) = self.targets {
-            self.attained += (ttft <= a && tpot <= b && e2e <= c) as u64;
+        let attained = match self.targets {
+            Some([a, b, c]) => (ttft <= a && tpot <= b && e2e <= c) as u64,
+            None => 0,
+        };
+        self.attained += attained;
+        if let Some(c) = self.by_class.of(user) {
+            c.measured += 1;
+            c.waited += (wait > 0.0) as u64;
+            c.attained += attained;
+            c.wait.record(wait);
+            c.ttft.record(ttft);
+            c.e2e.record(e2e);
+            if output_tokens > 1 {
+                c.tpot.record(tpot);
+            }
         }
     }
 }

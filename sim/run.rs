@@ -191,6 +191,13 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
             p.stream_id,
         )
     };
+    // Where each class's users end (latencies are also kept per class).
+    let class_ends: Vec<u32> = (0..s.classes.len())
+        .map(|c| {
+            let (first, n) = s.class_users(c);
+            first + n
+        })
+        .collect();
     // Service times of each class on this placement's servers (generic).
     let services: Vec<(&Dist, f64)> = s
         .classes
@@ -203,21 +210,21 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         .collect();
     let (servers, measured) = match (s.workload_of(placement), &p.kind) {
         (Workload::Generic { .. }, PlacementKind::Dedicated) => {
-            let mut rec = FcfsRecorder::new(window);
+            let mut rec = FcfsRecorder::new(window).with_classes(class_ends.clone());
             let mut devices = DedicatedDevices::new(s.users);
             while let Some(r) = next_generic(&mut source, &services) {
                 let sv = devices.serve(r.user, r.arrival_s, r.service_s);
-                rec.record(r.arrival_s, sv.start_s, sv.end_s);
+                rec.record(r.arrival_s, sv.start_s, sv.end_s, r.user);
                 source.completed(r.user, sv.end_s);
             }
             (s.users, Measured::Fcfs(Box::new(rec)))
         }
         (Workload::Generic { .. }, PlacementKind::Pooled { servers, dispatch }) => {
-            let mut rec = FcfsRecorder::new(window);
+            let mut rec = FcfsRecorder::new(window).with_classes(class_ends.clone());
             let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
             while let Some(r) = next_generic(&mut source, &services) {
                 let sv = fleet.serve(r.arrival_s, r.service_s);
-                rec.record(r.arrival_s, sv.start_s, sv.end_s);
+                rec.record(r.arrival_s, sv.start_s, sv.end_s, r.user);
                 source.completed(r.user, sv.end_s);
             }
             (*servers, Measured::Fcfs(Box::new(rec)))
@@ -228,7 +235,9 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                 .as_ref()
                 .expect("LLM placements are resolved with servers");
             let [a, b, c] = attainment_bounds(s);
-            let mut rec = LlmRecorder::new(window, server.network_rtt_s).with_targets(a, b, c);
+            let mut rec = LlmRecorder::new(window, server.network_rtt_s)
+                .with_targets(a, b, c)
+                .with_classes(class_ends.clone());
             if let Some(d) = &server.network_rtt {
                 let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
                 rec = rec.with_rtt_distribution(d.clone(), rng);
@@ -285,12 +294,12 @@ fn serve_dedicated_llm(
     while let Some(r) = requests.next_llm() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > context_limit_tokens {
-            rec.reject(r.arrival_s, RejectReason::ContextLimit);
+            rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
             requests.completed(r.user, r.arrival_s);
             continue;
         }
         if need > server.kv_budget_tokens {
-            rec.reject(r.arrival_s, RejectReason::KvBudget);
+            rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
             requests.completed(r.user, r.arrival_s);
             continue;
         }
@@ -299,7 +308,14 @@ fn serve_dedicated_llm(
             .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
         let sv = devices.serve(r.user, r.arrival_s, prefill + decode);
         let first = sv.start_s + prefill;
-        rec.record(r.arrival_s, sv.start_s, first, sv.end_s, r.output_tokens);
+        rec.record(
+            r.arrival_s,
+            sv.start_s,
+            first,
+            sv.end_s,
+            r.output_tokens,
+            r.user,
+        );
         requests.completed(r.user, sv.end_s);
         let busy = w.overlap_s(sv.start_s, sv.end_s);
         let decoding = w.overlap_s(first, sv.end_s);
@@ -326,6 +342,9 @@ pub struct RunResults {
     /// Load by minute of the day (all days and replications averaged): one
     /// row per placement and minute.
     pub timeline: Vec<Row>,
+    /// Placements serving several classes: one summary row per placement
+    /// and class, over that class's requests (classes.parquet).
+    pub classes: Vec<Row>,
 }
 
 /// Quantiles at which the latency CDFs are tabulated.
@@ -439,10 +458,11 @@ fn reported_percentiles(s: &Scenario) -> Vec<f64> {
 }
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 29] = [
+const ID_COLUMNS: [&str; 30] = [
     "scenario",
     "placement",
     "kind",
+    "class",
     "classes",
     "dispatch",
     "replication",
@@ -795,6 +815,89 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     row
 }
 
+/// One row per class of a placement serving several classes (none for one
+/// class), for one replication: the latency and service-level columns of
+/// [`replication_row`], over that class's requests only.
+pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
+    let p = &s.placements[o.placement];
+    let by_class = match &o.measured {
+        Measured::Fcfs(r) => &r.by_class,
+        Measured::Llm(r, _) => &r.by_class,
+    };
+    let percentiles = reported_percentiles(s);
+    by_class
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, k)| {
+            let mut row = vec![
+                cell("scenario", Value::Str(s.name.clone())),
+                cell("placement", Value::Str(p.name.clone())),
+                cell("kind", Value::Str(p.kind_name().into())),
+                cell("class", Value::Str(s.classes[c].name.clone())),
+                cell("replication", Value::U64(o.replication as u64)),
+                cell("users", Value::U64(s.class_users(c).1 as u64)),
+                cell("measured", Value::U64(k.measured)),
+                cell(
+                    "p_wait",
+                    Value::F64((k.measured > 0).then(|| k.waited as f64 / k.measured as f64)),
+                ),
+            ];
+            row.extend(wait_tail_cell(s, &k.wait, k.waited, k.measured));
+            match &o.measured {
+                Measured::Fcfs(_) => {
+                    latency_cells(&mut row, "wait", &k.wait, &percentiles);
+                    latency_cells(&mut row, "response", &k.response, &percentiles);
+                }
+                Measured::Llm(..) => {
+                    row.push(cell(
+                        "slo_attainment",
+                        Value::F64((k.measured > 0).then(|| k.attained as f64 / k.measured as f64)),
+                    ));
+                    for (name, h) in [
+                        ("wait", &k.wait),
+                        ("ttft", &k.ttft),
+                        ("tpot", &k.tpot),
+                        ("e2e", &k.e2e),
+                    ] {
+                        latency_cells(&mut row, name, h, &percentiles);
+                    }
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// The verdict on a placement's service level over all its requests and,
+/// when it serves several classes, over each class's requests (`class_rows`
+/// of every replication): every class must meet it, not only the mix.
+/// Class targets are named `<column>[<class>]`.
+pub fn judge_with_classes(
+    s: &Scenario,
+    rows: &[&Row],
+    class_rows: &[Row],
+) -> Option<crate::slo::Verdict> {
+    let mut verdict = crate::slo::judge(s, rows)?;
+    for class in &s.classes {
+        let mine: Vec<&Row> = class_rows
+            .iter()
+            .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if *c == class.name))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        if let Some(v) = crate::slo::judge(s, &mine) {
+            verdict.met &= v.met;
+            verdict.targets.extend(v.targets.into_iter().map(|mut t| {
+                t.column = format!("{}[{}]", t.column, class.name);
+                t
+            }));
+        }
+    }
+    Some(verdict)
+}
+
 /// Summarise replication rows of one placement: identifiers from the first
 /// row, then for every numeric column its mean and `<column>_ci95`.
 pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
@@ -927,10 +1030,30 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
     let mut summary = Vec::with_capacity(s.placements.len());
     let mut latency_cdf = Vec::new();
     let mut timeline = Vec::new();
+    let mut classes = Vec::new();
     for (p, view) in views.iter().enumerate() {
         let range = p * s.replications..(p + 1) * s.replications;
         let rows: Vec<&Row> = replications[range.clone()].iter().collect();
-        summary.push(summary_row(view, &rows));
+        let mut row = summary_row(view, &rows);
+        let per_class: Vec<Row> = outcomes[range.clone()]
+            .iter()
+            .flat_map(|o| class_rows(view, o))
+            .collect();
+        if !per_class.is_empty() {
+            // The placement meets its service level only if every class does.
+            let verdict = judge_with_classes(view, &rows, &per_class);
+            set_verdict(&mut row, verdict);
+            for class in &view.classes {
+                let mine: Vec<&Row> = per_class
+                    .iter()
+                    .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if *c == class.name))
+                    .collect();
+                if !mine.is_empty() {
+                    classes.push(summary_row(view, &mine));
+                }
+            }
+        }
+        summary.push(row);
         let (cdf, tl) = cdf_and_timeline(view, &outcomes[range]);
         latency_cdf.extend(cdf);
         timeline.extend(tl);
@@ -946,5 +1069,19 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
         summary,
         latency_cdf,
         timeline,
+        classes,
+    }
+}
+
+/// Replace a summary row's `slo_detail` and `slo_met` with `verdict`'s.
+pub fn set_verdict(row: &mut Row, verdict: Option<crate::slo::Verdict>) {
+    for (name, value) in row.iter_mut() {
+        match name.as_str() {
+            "slo_detail" => {
+                *value = Value::Str(verdict.as_ref().map_or_else(String::new, |v| v.describe()))
+            }
+            "slo_met" => *value = Value::Bool(verdict.as_ref().map(|v| v.met)),
+            _ => {}
+        }
     }
 }

@@ -27,13 +27,19 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::analytic::min_servers_for_wait_tail;
-use crate::run::{replication_row, run_replication, summary_row};
+use crate::run::{
+    class_rows, judge_with_classes, replication_row, run_replication, set_verdict, summary_row,
+};
 use crate::scenario::{LatencyMetric, PlacementKind, Scenario, Workload};
-use crate::slo::{judge, Verdict};
+use crate::slo::Verdict;
 use crate::table::{cell, get, Row, Value};
 
 /// Longest a probe is lengthened: its measured window x 2^4.
 const MAX_DOUBLINGS: u32 = 4;
+
+/// Fewest measured requests of each class of a mixed pool (all
+/// replications), so that its own percentiles can be judged.
+const CLASS_MIN_MEASURED: f64 = 1000.0;
 
 /// One simulated fleet size.
 #[derive(Debug, Clone)]
@@ -116,13 +122,19 @@ fn run_probe(
     let mut doublings = 0;
     loop {
         let ps = s.probe(placement, users, servers, horizon);
-        let rows: Vec<Row> = (0..ps.replications)
+        let (rows, per_class): (Vec<Row>, Vec<Vec<Row>>) = (0..ps.replications)
             .into_par_iter()
-            .map(|r| replication_row(&ps, &run_replication(&ps, 0, r)))
-            .collect();
+            .map(|r| {
+                let o = run_replication(&ps, 0, r);
+                (replication_row(&ps, &o), class_rows(&ps, &o))
+            })
+            .unzip();
+        let per_class: Vec<Row> = per_class.into_iter().flatten().collect();
         let refs: Vec<&Row> = rows.iter().collect();
-        let summary = summary_row(&ps, &refs);
-        let verdict = judge(&ps, &refs);
+        let mut summary = summary_row(&ps, &refs);
+        // Every class must meet the service level, not only the mix.
+        let verdict = judge_with_classes(&ps, &refs, &per_class);
+        set_verdict(&mut summary, verdict.clone());
         let num = |c: &str| get(&summary, c).and_then(Value::as_f64);
         let unstable = matches!(get(&summary, "unstable"), Some(Value::Bool(Some(true))));
         let measured_total = num("measured").unwrap_or(0.0) * ps.replications as f64;
@@ -133,17 +145,41 @@ fn run_probe(
             0.0
         });
         let mean_latency = num("e2e_mean_s").or(num("response_mean_s")).unwrap_or(0.0);
+        // Each class of a mixed pool is judged on its own requests: the
+        // least-sent class needs enough of them too.
+        let class_needed = (min_measured as f64).min(CLASS_MIN_MEASURED);
+        let (class_least, class_least_measured) = ps
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| ps.class_users(*i).1 > 0)
+            .map(|(_, c)| {
+                let m: f64 = per_class
+                    .iter()
+                    .filter(|r| matches!(get(r, "class"), Some(Value::Str(n)) if *n == c.name))
+                    .filter_map(|r| get(r, "measured").and_then(Value::as_f64))
+                    .sum();
+                (c.name.clone(), m)
+            })
+            .filter(|_| !per_class.is_empty())
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or_default();
         let mut reason = String::new();
         if unstable {
             reason = "unstable: the queue grows over the run".into();
-        } else if measured_total < needed {
+        } else if measured_total < needed
+            || (!per_class.is_empty() && class_least_measured < class_needed)
+        {
             if doublings < MAX_DOUBLINGS {
                 doublings += 1;
                 horizon = s.warmup_s + 2.0 * (horizon - s.warmup_s);
                 continue;
             }
-            reason =
-                format!("too short: {measured_total:.0} measured requests, {needed:.0} needed");
+            reason = if measured_total < needed {
+                format!("too short: {measured_total:.0} measured requests, {needed:.0} needed")
+            } else {
+                format!("too short: {class_least_measured:.0} measured requests of class {class_least}, {class_needed:.0} needed")
+            };
         } else if s.warmup_s < 10.0 * mean_latency {
             reason = format!(
                 "warm-up {:.0} s shorter than 10 mean latencies ({:.1} s): raise warmup_s",
@@ -207,8 +243,20 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     ((a + a.sqrt()).ceil() as usize).max(1)
 }
 
-/// Targets no fleet of this placement can meet, with the reason.
+/// Targets no fleet of this placement can meet, with the reason: checked
+/// for each class alone when the placement (the view's only one) serves
+/// several, since every class must meet the service level.
 fn hopeless(s: &Scenario, placement: usize) -> Option<String> {
+    if s.classes.len() > 1 && s.placements.len() == 1 {
+        return (0..s.classes.len()).find_map(|c| {
+            let sub = s.restrict_users(c, |_| true)?;
+            hopeless_one(&sub, 0).map(|r| format!("class {}: {r}", s.classes[c].name))
+        });
+    }
+    hopeless_one(s, placement)
+}
+
+fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
     let p = &s.placements[placement];
     // With random round trips, 0 is the only safe lower bound.
     let rtt = p.llm.as_ref().map_or(0.0, |l| {

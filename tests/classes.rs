@@ -562,6 +562,35 @@ fn class_outputs_are_documented_and_charted() {
         }
     }
     assert!(folder.join("pool-size-curve.png").exists());
+    // A placement serving several classes also writes classes.parquet.
+    let mixed = dir.path().join("mixed.toml");
+    std::fs::write(
+        &mixed,
+        TWO_CLASSES
+            .replace("serves = [\"light\"]", "")
+            .replace("serves = [\"heavy\"]", ""),
+    )
+    .unwrap();
+    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+        .args(["run", "--no-charts"])
+        .arg(&mixed)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = std::fs::File::open(out.join("mixed/classes.parquet")).unwrap();
+    let df = ParquetReader::new(f).finish().unwrap();
+    assert_eq!(df.height(), 4, "2 placements x 2 classes");
+    for c in df.get_column_names() {
+        let c = c.strip_suffix("_ci95").unwrap_or(c);
+        assert!(
+            schema.contains(&format!("`{c}`"))
+                || c.starts_with("wait_")
+                || c.starts_with("response_"),
+            "classes.parquet column {c} is not documented in docs/results-schema.md"
+        );
+    }
     // The summary has the hybrids, summed from their parts.
     let f = std::fs::File::open(folder.join("summary.parquet")).unwrap();
     let df = ParquetReader::new(f).finish().unwrap();
@@ -636,4 +665,103 @@ fn pool_compositions_keep_the_population_mix_exactly() {
     assert_eq!(types[0].0, vec![1, 3]);
     assert!((types[0].1 - 0.2).abs() < 1e-9);
     assert_eq!(types[1].0, vec![0, 4]);
+}
+
+#[test]
+fn every_class_must_meet_the_service_level_not_only_the_mix() {
+    // 1 % of the requests take 30 s; the p99 over all requests is set by
+    // the 1 s ones, so the mix meets a 20 s bound that the long class, alone,
+    // cannot (each of its requests takes 30 s).
+    let s = scenario(
+        r#"
+seed = 9
+horizon_s = 20000
+warmup_s = 1000
+replications = 3
+[users]
+count = 1000
+[[classes]]
+name = "short"
+share = 0.9
+requests_per_day = 200
+service = { distribution = "exponential", mean_s = 1.0 }
+[[classes]]
+name = "long"
+share = 0.1
+requests_per_day = 10
+service = { distribution = "deterministic", value_s = 30.0 }
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 20
+[service_level]
+response_p99_s = 20
+"#,
+    );
+    let r = run_scenario(&s);
+    let pool = row_of(&r.summary, "pool");
+    // Over all requests the bound holds...
+    let rows: Vec<&Row> = r.replications.iter().collect();
+    let mix = sharesim::slo::judge(&s, &rows).unwrap();
+    assert!(mix.met, "{}", mix.describe());
+    // ...but not for the long class, so the placement misses it.
+    assert!(matches!(
+        get(pool, "slo_met"),
+        Some(Value::Bool(Some(false)))
+    ));
+    let detail = text(pool, "slo_detail");
+    assert!(
+        detail.contains("response_p99_s[long]") && detail.contains("MISSED"),
+        "{detail}"
+    );
+    let long = r
+        .classes
+        .iter()
+        .find(|c| text(c, "class") == "long")
+        .expect("a classes row for the long class");
+    assert!(num(long, "response_p99_s") >= 30.0);
+    assert!(matches!(
+        get(long, "slo_met"),
+        Some(Value::Bool(Some(false)))
+    ));
+    // Sizing cannot fix it: no fleet makes a 30 s request take 20 s.
+    let z = size_scenario(&scenario(&format!(
+        "{}\n[sizing]\nmax_servers = 40\n",
+        r#"
+seed = 9
+horizon_s = 20000
+warmup_s = 1000
+replications = 3
+[users]
+count = 1000
+[[classes]]
+name = "short"
+share = 0.9
+requests_per_day = 200
+service = { distribution = "exponential", mean_s = 1.0 }
+[[classes]]
+name = "long"
+share = 0.1
+requests_per_day = 10
+service = { distribution = "deterministic", value_s = 30.0 }
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 20
+[service_level]
+response_p99_s = 20
+"#
+    )));
+    let row = row_of(&z.rows, "pool");
+    assert!(matches!(
+        get(row, "feasible"),
+        Some(Value::Bool(Some(false)))
+    ));
+    // Known without simulating: the long class's service alone is 30 s.
+    assert_eq!(num(row, "probes"), 0.0);
+    assert!(
+        text(row, "reason").contains("class long"),
+        "{}",
+        text(row, "reason")
+    );
 }
