@@ -765,3 +765,125 @@ response_p99_s = 20
         text(row, "reason")
     );
 }
+
+/// Random mixes of two or three classes (open-loop, sessions and agents;
+/// generic or LLM; some placements serving a subset): every class's
+/// measured requests add up to the placement's, each replication row's
+/// counts add up, sizing ends with every pool composition holding k users,
+/// and nothing is NaN.
+#[test]
+fn random_class_mixes_add_up() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    let strategy = (
+        2usize..=3,
+        prop::collection::vec(0u8..3, 3),
+        prop::collection::vec(1u32..=8, 3),
+        any::<bool>(),
+        1usize..=12,
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(n, kinds, weights, llm, k, subset)| {
+            let total: u32 = weights[..n].iter().sum();
+            let mut text = String::from(
+                "seed = 3\nhorizon_s = 3600\nwarmup_s = 300\nreplications = 2\n[users]\ncount = 60\n",
+            );
+            if llm {
+                text.push_str(
+                    "[model]\nname = \"gpt_oss_20b\"\nquantisation = \"mxfp4\"\n\
+                     [requests]\ninput_tokens = { distribution = \"lognormal\", median = 300, p99 = 2000 }\n\
+                     output_tokens = { distribution = \"lognormal\", median = 100, p99 = 600 }\n",
+                );
+            } else {
+                text.push_str("[service]\ndistribution = \"exponential\"\nmean_s = 5\n");
+            }
+            let mut cum = 0u32;
+            for c in 0..n {
+                // Shares as multiples of 1/total; the last takes the rest exactly.
+                let share = if c + 1 == n {
+                    1.0 - cum as f64 / total as f64
+                } else {
+                    weights[c] as f64 / total as f64
+                };
+                cum += weights[c];
+                text.push_str(&format!("[[classes]]\nname = \"c{c}\"\nshare = {share}\n"));
+                match kinds[c] {
+                    0 => text.push_str("requests_per_day = 300\n"),
+                    1 => text.push_str("arrivals = \"sessions\"\nrequests_per_day = 200\n"),
+                    _ => text.push_str(
+                        "arrivals = \"agent\"\nagent_gap = { distribution = \"exponential\", mean_s = 60 }\n",
+                    ),
+                }
+            }
+            let device = |d: &str| if llm { format!("device = \"{d}\"\n") } else { String::new() };
+            text.push_str(&format!(
+                "[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n{}",
+                device("h100_sxm")
+            ));
+            text.push_str(&format!(
+                "[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 3\n{}",
+                device("h100_sxm")
+            ));
+            if subset {
+                text.push_str(&format!(
+                    "[[placements]]\nname = \"part\"\nkind = \"pooled\"\nservers = 2\nserves = [\"c0\"]\n{}",
+                    device("h100_sxm")
+                ));
+            }
+            let target = if llm { "ttft_p99_s = 60" } else { "response_p99_s = 600" };
+            text.push_str(&format!(
+                "[service_level]\n{target}\n[sizing]\npool_sizes = [{k}, \"all\"]\nmin_measured_requests = 200\nmax_servers = 64\n"
+            ));
+            let s = Scenario::from_toml_str(&text, Path::new("<mix>"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let r = run_scenario(&s);
+            for row in &r.replications {
+                let a = num(row, "arrived");
+                let parts = num(row, "completed_by_horizon")
+                    + num(row, "in_flight_at_horizon")
+                    + num(row, "rejected");
+                prop_assert_eq!(a, parts);
+            }
+            // Class rows of a placement add up to its measured requests.
+            for p in &r.summary {
+                let name = text_of(p, "placement");
+                let class_sum: f64 = r
+                    .classes
+                    .iter()
+                    .filter(|c| text_of(c, "placement") == name)
+                    .map(|c| num(c, "measured"))
+                    .sum();
+                if class_sum > 0.0 {
+                    prop_assert!((class_sum - num(p, "measured")).abs() < 1e-6 * class_sum.max(1.0));
+                }
+            }
+            for row in r.summary.iter().chain(&r.classes) {
+                for (c, v) in row {
+                    if let Some(x) = v.as_f64() {
+                        prop_assert!(x.is_finite(), "{} = {} in {}", c, x, text_of(row, "placement"));
+                    }
+                }
+            }
+            let view = s.view(1);
+            for (counts, w) in sharesim::sizing::pool_types(&view, k.min(view.users)) {
+                prop_assert!(w > 0.0);
+                prop_assert_eq!(counts.iter().sum::<u32>() as usize, k.min(view.users));
+            }
+            let z = size_scenario(&s);
+            prop_assert!(!z.rows.is_empty());
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn text_of(r: &Row, c: &str) -> String {
+    match get(r, c) {
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
