@@ -829,6 +829,9 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
         .classes
         .iter()
         .enumerate()
+        // A class with no user in this run (a pool composition without it)
+        // has nothing to judge.
+        .filter(|(c, _)| s.class_users(*c).1 > 0)
         .map(|(c, k)| {
             let mut row = vec![
                 cell("scenario", Value::Str(s.name.clone())),

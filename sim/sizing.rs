@@ -100,8 +100,19 @@ pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measure
     if rate <= 0.0 {
         return s.horizon_s;
     }
-    let window =
-        (min_measured as f64 / (rate * s.replications as f64)).max(s.horizon_s - s.warmup_s);
+    let reps = s.replications as f64;
+    let mut window = (min_measured as f64 / (rate * reps)).max(s.horizon_s - s.warmup_s);
+    // Each class of a mixed pool is judged on its own: the least-sending
+    // class needs its own share of requests too.
+    if ps.classes.len() > 1 {
+        let class_needed = (min_measured as f64).min(CLASS_MIN_MEASURED);
+        for c in 0..ps.classes.len() {
+            let class_rate = ps.class_request_rate_per_s(c);
+            if class_rate > 0.0 {
+                window = window.max(class_needed / (class_rate * reps));
+            }
+        }
+    }
     let day = crate::arrivals::DAY_S;
     let window = if s.horizon_s - s.warmup_s >= day {
         (window / day).ceil() * day
@@ -470,11 +481,19 @@ fn sizing_row(
         .1;
     let pool_users = main.pool_users;
     let feasible = types.iter().all(|(_, z)| z.servers.is_some());
+    // Share-weighted sums over compositions; rounded to 12 significant
+    // digits so that shares adding up to 1 - 2e-16 do not report 0.9999...
+    // servers.
     let weighted = |f: &dyn Fn(&PoolSizing) -> Option<f64>| -> Option<f64> {
-        types
+        let x = types
             .iter()
             .map(|(w, z)| f(z).map(|x| w * x))
-            .sum::<Option<f64>>()
+            .sum::<Option<f64>>()?;
+        if types.len() == 1 || x == 0.0 {
+            return Some(x);
+        }
+        let scale = 10f64.powi(11 - x.abs().log10().floor() as i32);
+        Some((x * scale).round() / scale)
     };
     let servers = weighted(&|z| z.servers.map(|n| n as f64));
     let answer = main.answer().map(|p| &p.summary).filter(|_| feasible);

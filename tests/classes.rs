@@ -887,3 +887,49 @@ fn text_of(r: &Row, c: &str) -> String {
         _ => String::new(),
     }
 }
+
+/// Regression: a pool composition without some class (5 % of users in
+/// pools of 4: most pools have none of them) was judged on that class's
+/// empty rows and never met the service level.
+#[test]
+fn a_pool_without_some_class_is_judged_on_the_classes_it_has() {
+    let s = scenario(
+        r#"
+seed = 2
+horizon_s = 7200
+warmup_s = 600
+replications = 2
+[users]
+count = 400
+[service]
+distribution = "exponential"
+mean_s = 2.0
+[[classes]]
+name = "rare"
+share = 0.05
+requests_per_day = 500
+[[classes]]
+name = "common"
+share = 0.95
+requests_per_day = 100
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 1
+[service_level]
+response_p99_s = 30
+[sizing]
+pool_sizes = [4]
+min_measured_requests = 2000
+"#,
+    );
+    let z = size_scenario(&s);
+    let row = row_of(&z.rows, "pool");
+    assert_eq!(num(row, "pool_types"), 2.0);
+    assert!(
+        matches!(get(row, "feasible"), Some(Value::Bool(Some(true)))),
+        "{}",
+        text(row, "reason")
+    );
+    assert_eq!(num(row, "servers_per_pool"), 1.0);
+}
