@@ -2752,21 +2752,26 @@ fn build_cdf(f: &Frame) -> Result<Figure, String> {
     let pmax = f.num("slo_max_s");
     let ppct = f.num("slo_percentile");
     let present: BTreeSet<String> = lat.iter().flatten().cloned().collect();
-    let wanted: [(&str, &str); 2] = if present.contains("ttft") || present.contains("e2e") {
-        [
+    let llm = present.contains("ttft") || present.contains("e2e");
+    let mut wanted: Vec<(&str, &str)> = if llm {
+        vec![
             ("ttft", "time to first token, TTFT"),
             ("e2e", "end-to-end latency, E2E"),
         ]
     } else {
-        [("wait", "waiting time"), ("response", "response time")]
+        vec![("wait", "waiting time")]
     };
+    // Generic placements (e.g. speech classes beside a chat model) too.
+    if !llm || present.contains("response") {
+        wanted.push(("response", "response time"));
+    }
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, None);
     let mut panels = Vec::new();
     let mut legend: Vec<(String, Style)> = Vec::new();
     let mut verdict = Vec::new();
     let mut any_zero = false;
-    for (name, long) in wanted {
+    for &(name, long) in &wanted {
         let mut items = Vec::new();
         let mut slo: Option<(f64, f64)> = None;
         let mut at_slo = Vec::new();
