@@ -501,6 +501,25 @@ fn group_rows(f: &Frame, rows: &[usize], x_col: Option<&str>) -> Grouped {
         .filter(|(_, v)| distinct(&rows.iter().map(|&r| v[r]).collect::<Vec<_>>()).len() > 1)
         .collect();
     let xs = x_col.map(|c| f.num(c));
+    // An axis that moves with x (a zipped sweep: one value per x value) is
+    // part of the x axis, not a series of its own.
+    let others: Vec<(String, Vec<Option<f64>>)> = match &xs {
+        None => others,
+        Some(x) => others
+            .into_iter()
+            .filter(|(_, v)| {
+                let mut seen: Vec<(Option<f64>, Option<f64>)> = Vec::new();
+                for &r in rows {
+                    match seen.iter().find(|(xv, _)| *xv == x[r]) {
+                        Some((_, av)) if *av != v[r] => return true,
+                        Some(_) => {}
+                        None => seen.push((x[r], v[r])),
+                    }
+                }
+                false
+            })
+            .collect(),
+    };
     let pool = f.num("pool_users");
     let key = |r: usize| {
         let mut k = placement[r].clone().unwrap_or_else(|| "all rows".into());
@@ -2158,11 +2177,25 @@ fn rows_covering_all_classes(f: &Frame) -> Option<Vec<bool>> {
     }
     let classes = f.text("classes");
     let width = |c: &Option<String>| c.as_deref().map_or(0, |c| c.split('+').count());
-    let widest = classes.iter().map(width).max()?;
-    if widest <= 1 || classes.iter().all(|c| width(c) == widest) {
+    // Per sweep point (a point may leave a class empty): its widest rows.
+    let point: Vec<Option<f64>> = if f.has("point") {
+        f.num("point")
+    } else {
+        vec![None; f.rows()]
+    };
+    let widest_at = |p: Option<f64>| {
+        (0..f.rows())
+            .filter(|&r| point[r] == p)
+            .map(|r| width(&classes[r]))
+            .max()
+            .unwrap_or(0)
+    };
+    let full: Vec<bool> = (0..f.rows())
+        .map(|r| width(&classes[r]) == widest_at(point[r]))
+        .collect();
+    if full.iter().all(|x| *x) {
         return None;
     }
-    let full: Vec<bool> = classes.iter().map(|c| width(c) == widest).collect();
     let kinds = f.text("kind");
     let pooled_full = (0..f.rows())
         .any(|r| full[r] && matches!(kinds[r].as_deref(), Some("pooled") | Some("hybrid")));
@@ -3138,6 +3171,33 @@ mod tests {
         );
         let b = Axis::build(&AxisSpec::new("x", Scale::Auto), &[1.0, 5.0]);
         assert!(!b.log);
+    }
+
+    #[test]
+    fn zipped_sweep_axes_do_not_split_series() {
+        // Two axes advancing together (a zipped sweep) are one x axis; a
+        // crossed axis still splits the series.
+        let zipped = polars::df!(
+            "sweep_classes_0_share" => [1.0, 0.5, 0.2, 1.0, 0.5, 0.2],
+            "sweep_classes_1_share" => [0.0, 0.5, 0.8, 0.0, 0.5, 0.8],
+            "placement" => ["a", "a", "a", "b", "b", "b"],
+            "kind" => ["pooled"; 6],
+        )
+        .unwrap();
+        let f = Frame { df: &zipped };
+        let all: Vec<usize> = (0..6).collect();
+        let g = group_rows(&f, &all, Some("sweep_classes_0_share"));
+        assert_eq!(g.groups.len(), 2, "{:?}", g.groups);
+        let crossed = polars::df!(
+            "sweep_x" => [1.0, 2.0, 1.0, 2.0],
+            "sweep_y" => [5.0, 5.0, 7.0, 7.0],
+            "placement" => ["a"; 4],
+            "kind" => ["pooled"; 4],
+        )
+        .unwrap();
+        let f = Frame { df: &crossed };
+        let g = group_rows(&f, &[0, 1, 2, 3], Some("sweep_x"));
+        assert_eq!(g.groups.len(), 2, "{:?}", g.groups);
     }
 
     #[test]
