@@ -1665,6 +1665,9 @@ fn placements_llm(s: &mut Scenario, j: usize) -> Option<&mut LlmServer> {
     s.placements[j].llm.as_mut()
 }
 
+/// Largest `service_scale` (and catalogue real-time factor) accepted.
+pub const MAX_SERVICE_SCALE: f64 = 1e6;
+
 /// Resolve placement `i` of the file for a workload (and a speech task).
 #[allow(clippy::too_many_arguments)]
 fn resolve_placement(
@@ -1758,7 +1761,19 @@ fn resolve_placement(
                 "LLM service times come from the device and model: remove it",
             ))
         }
-        (Some(x), Workload::Generic { .. }, ..) => c.positive(&key("service_scale"), x)?,
+        (Some(x), Workload::Generic { .. }, ..) => {
+            // A multiplier on service times: beyond 1e6 the scaled times
+            // overflow the statistics (found by fuzzing), and no device is a
+            // million times slower than another.
+            let x = c.positive(&key("service_scale"), x)?;
+            if x > MAX_SERVICE_SCALE {
+                return Err(c.err(
+                    key("service_scale"),
+                    format!("must be at most {MAX_SERVICE_SCALE:e} (got {x:e}): a multiplier on the service time, e.g. 0.1 for a real-time factor of 0.1"),
+                ));
+            }
+            x
+        }
         (None, Workload::Generic { .. }, Some(t), Some(d)) => t.rtf(&d.device).ok_or_else(|| {
             c.err(
                 key("device"),

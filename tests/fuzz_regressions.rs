@@ -18,6 +18,8 @@
 //! a run whose horizon is a subnormal number of seconds; then another hang:
 //! agents whose service time is almost always 0 (gamma with a tiny shape);
 //! then a panic while loading a scenario: an Erlang mean of 5e-324 s.
+//! The `scenario_classes` target (classes, hybrids, speech) then found a
+//! `service_scale` so large that scaled service times overflow to `inf`.
 
 use std::path::Path;
 
@@ -203,4 +205,32 @@ fn erlang_with_a_subnormal_mean_does_not_panic() {
         let msg = e.to_string();
         assert!(msg.contains("service"), "refused without naming it: {msg}");
     }
+}
+
+/// The `scenario_classes` target's `crash-2cc2eecb...` and `crash-461b3cf0...`
+/// (minimised by hand): a generic placement's `service_scale` of 1.6e307
+/// (and 2e175) passes "greater than 0", but the scaled service times
+/// overflow: `wait_mean_s`, `response_mean_s` and the offered utilisation
+/// were written as `inf`. Now refused naming the key.
+#[test]
+fn enormous_service_scale_is_refused_not_written_as_inf() {
+    for scale in ["1.6084179473629493e307", "1.975557620106302e175", "2e6"] {
+        let text = format!(
+            "{}service_scale = {scale}\n",
+            scenario_with_service("distribution = \"exponential\"\nmean_s = 2.5")
+        );
+        let err = Scenario::from_toml_str(&text, Path::new("fuzz.toml"))
+            .err()
+            .unwrap_or_else(|| panic!("service_scale = {scale} accepted"));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("placements[1].service_scale") && msg.contains("at most"),
+            "{msg}"
+        );
+    }
+    // The largest accepted scale runs with finite numbers only.
+    refused_or_finite(&format!(
+        "{}service_scale = 1e6\n",
+        scenario_with_service("distribution = \"exponential\"\nmean_s = 2.5")
+    ));
 }

@@ -396,6 +396,22 @@ impl Check<'_> {
         }
     }
 
+    /// An optional real-time factor: greater than 0 and at most 1,000
+    /// (beyond that the scaled service times are meaningless and overflow).
+    fn real_time_factor(
+        &self,
+        key: String,
+        v: Option<f64>,
+        what: &str,
+    ) -> Result<Option<f64>, CatalogError> {
+        match self.optional_positive(key.clone(), v, what)? {
+            Some(x) if x > 1000.0 => {
+                Err(self.err(key, format!("must be at most 1000 (got {x}): {what}")))
+            }
+            other => Ok(other),
+        }
+    }
+
     fn optional_positive(
         &self,
         key: String,
@@ -467,12 +483,12 @@ fn resolve_device(check: &Check<'_>, name: String, raw: RawDevice) -> Result<Dev
             raw.usable_memory_share,
             "the share of memory usable for weights and KV cache",
         )?,
-        speech_to_text_rtf: check.optional_positive(
+        speech_to_text_rtf: check.real_time_factor(
             k("speech_to_text_rtf"),
             raw.speech_to_text_rtf,
             "device seconds per second of transcribed audio (e.g. 0.1)",
         )?,
-        text_to_speech_rtf: check.optional_positive(
+        text_to_speech_rtf: check.real_time_factor(
             k("text_to_speech_rtf"),
             raw.text_to_speech_rtf,
             "device seconds per second of generated audio (e.g. 0.05)",
