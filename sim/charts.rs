@@ -501,11 +501,11 @@ fn group_rows(f: &Frame, rows: &[usize], x_col: Option<&str>) -> Grouped {
         .filter(|(_, v)| distinct(&rows.iter().map(|&r| v[r]).collect::<Vec<_>>()).len() > 1)
         .collect();
     let xs = x_col.map(|c| f.num(c));
-    // An axis that moves with x (a zipped sweep: one value per x value) is
-    // part of the x axis, not a series of its own.
+    // A sweep axis that moves with the x sweep axis (a zipped sweep: one
+    // value per x value) is part of the x axis, not a series of its own.
+    let x_is_axis = x_col.is_some_and(|c| c.starts_with("sweep_"));
     let others: Vec<(String, Vec<Option<f64>>)> = match &xs {
-        None => others,
-        Some(x) => others
+        Some(x) if x_is_axis => others
             .into_iter()
             .filter(|(_, v)| {
                 let mut seen: Vec<(Option<f64>, Option<f64>)> = Vec::new();
@@ -519,6 +519,7 @@ fn group_rows(f: &Frame, rows: &[usize], x_col: Option<&str>) -> Grouped {
                 false
             })
             .collect(),
+        _ => others,
     };
     let pool = f.num("pool_users");
     let key = |r: usize| {

@@ -524,8 +524,10 @@ fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f
                         crate::workload::Behaviour::Agent { .. } => 1.0,
                         _ => groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max),
                     };
+                    // (The ratio first: two long service times multiplied
+                    // overflow; found by fuzzing.)
                     let es_c = if s.mean_service_s > 0.0 {
-                        es * class.mean_service_s / s.mean_service_s
+                        es * (class.mean_service_s / s.mean_service_s)
                     } else {
                         es
                     };
@@ -571,7 +573,7 @@ fn dedicated_overloaded(s: &Scenario, placement: usize) -> bool {
     (0..s.classes.len()).any(|c| {
         let class = &s.classes[c];
         let rel = if pop_rate > 0.0 && s.mean_service_s > 0.0 {
-            class.requests_per_user_per_day / pop_rate * class.mean_service_s / s.mean_service_s
+            (class.requests_per_user_per_day / pop_rate) * (class.mean_service_s / s.mean_service_s)
         } else {
             1.0
         };

@@ -37,6 +37,9 @@ use crate::table::{cell, get, Row, Value};
 /// Longest a probe is lengthened: its measured window x 2^4.
 const MAX_DOUBLINGS: u32 = 4;
 
+/// Longest measurement window of a probe, seconds (100 years).
+const MAX_PROBE_WINDOW_S: f64 = 100.0 * 365.0 * 86_400.0;
+
 /// Fewest measured requests of each class of a mixed pool (all
 /// replications), so that its own percentiles can be judged.
 const CLASS_MIN_MEASURED: f64 = 1000.0;
@@ -113,6 +116,10 @@ pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measure
             }
         }
     }
+    // A class that sends almost nothing would ask for a window of ages (and
+    // the arrival process steps through every day of it): cap it at 100
+    // years; a probe still short of requests then is reported untrusted.
+    let window = window.min(MAX_PROBE_WINDOW_S);
     let day = crate::arrivals::DAY_S;
     let window = if s.horizon_s - s.warmup_s >= day {
         (window / day).ceil() * day
@@ -181,9 +188,9 @@ fn run_probe(
         } else if measured_total < needed
             || (!per_class.is_empty() && class_least_measured < class_needed)
         {
-            if doublings < MAX_DOUBLINGS {
+            if doublings < MAX_DOUBLINGS && horizon - s.warmup_s < MAX_PROBE_WINDOW_S {
                 doublings += 1;
-                horizon = s.warmup_s + 2.0 * (horizon - s.warmup_s);
+                horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);
                 continue;
             }
             reason = if measured_total < needed {
@@ -371,7 +378,13 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         loop {
             let n = (lo + step).min(max_servers);
             if n == lo {
-                out.reason = format!("no fleet of up to {max_servers} servers meets the service level (raise sizing.max_servers to search further)");
+                let last = out
+                    .probes
+                    .last()
+                    .filter(|p| !p.trusted)
+                    .map(|p| format!("; the last probe was not trusted: {}", p.untrusted_reason))
+                    .unwrap_or_default();
+                out.reason = format!("no fleet of up to {max_servers} servers meets the service level (raise sizing.max_servers to search further){last}");
                 return out;
             }
             if probe(n, &mut out) {

@@ -168,8 +168,14 @@ fn agents_with_almost_always_zero_service_do_not_hang() {
 
 /// `sharesim run FILE` exits 0 or 2 within 10 s (killed otherwise).
 fn finishes_within_10_s(file: &Path, dir: &Path) {
+    finishes_within_10_s_with("run", file, dir)
+}
+
+/// `sharesim COMMAND FILE` ends (exit 0 or 2) within 10 s: a hang detector
+/// (the runs take well under a second), not a speed test.
+fn finishes_within_10_s_with(command: &str, file: &Path, dir: &Path) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args(["run", file.to_str().unwrap(), "--no-charts", "--out"])
+        .args([command, file.to_str().unwrap(), "--no-charts", "--out"])
         .arg(dir.join("out"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -233,4 +239,37 @@ fn enormous_service_scale_is_refused_not_written_as_inf() {
         "{}service_scale = 1e6\n",
         scenario_with_service("distribution = \"exponential\"\nmean_s = 2.5")
     ));
+}
+
+/// Found by the `scenario_classes` target's helper run: a dedicated
+/// device's peak offered utilisation multiplied two long service times
+/// (`es * class_mean / mean`) and overflowed to `inf` once a scaled service
+/// time passed ~1.3e154 s, even with `service_scale = 2`.
+#[test]
+fn long_service_times_do_not_overflow_the_offered_utilisation() {
+    let text = "horizon_s = 7200\nreplications = 1\n\
+                [users]\ncount = 8\nrequests_per_day = 5\n\
+                [service]\ndistribution = \"deterministic\"\nvalue_s = 1.2e154\n\
+                [[placements]]\nname = \"local\"\nkind = \"dedicated\"\nservice_scale = 2\n";
+    refused_or_finite(text);
+}
+
+/// Found the same way: a class that sends almost nothing (2.2e-241 requests
+/// a day) made `size` ask for a probe window of ~1e245 s, walked day by day:
+/// it never ended. Probe windows are now capped at 100 years (the probe is
+/// then reported too short).
+#[test]
+fn sizing_a_class_that_sends_almost_nothing_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "seed = 2053199106\nhorizon_s = 16473.0\nwarmup_s = 11695.0\nreplications = 1\n\
+                [users]\ncount = 140\n\
+                [[classes]]\nname = \"c0\"\nshare = 1.0\nrequests_per_day = 2.2266028525347732e-241\n\
+                service = { distribution = \"lognormal\", mean_s = 0.468, cv = 0.468 }\n\
+                [[placements]]\nname = \"p0\"\nkind = \"dedicated\"\n\
+                [[placements]]\nname = \"p1\"\nkind = \"pooled\"\nservers = 5\n\
+                [service_level]\nresponse_p99_s = 1000.0\n\
+                [sizing]\npool_sizes = [10, \"all\"]\nmin_measured_requests = 348\nmax_servers = 64\n";
+    let file = dir.path().join("tiny-class.toml");
+    std::fs::write(&file, text).unwrap();
+    finishes_within_10_s_with("size", &file, dir.path());
 }

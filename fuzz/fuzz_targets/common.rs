@@ -12,9 +12,10 @@ pub fn small(s: &Scenario) -> bool {
         PlacementKind::Pooled { servers, .. } => servers <= 256,
         PlacementKind::Dedicated => true,
     });
-    let tokens_ok = s
-        .mean_tokens()
-        .is_none_or(|(i, o)| i < 20_000.0 && o < 2_000.0);
+    let tokens_ok = (0..s.placements.len()).all(|p| {
+        s.mean_tokens(p)
+            .is_none_or(|(i, o)| i < 20_000.0 && o < 2_000.0)
+    });
     expected.is_finite()
         && expected < 3_000.0
         && s.users <= 5_000

@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = Scenario::from_toml_str(text, path) {
         // Cheap derived figures a run or a sizing starts with.
         let _ = s.offered_load_erlangs();
-        let _ = s.mean_tokens();
+        for p in 0..s.placements.len() {
+            let _ = s.mean_tokens(p);
+        }
         let _ = s.service_level.describe();
     }
 });
