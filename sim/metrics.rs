@@ -174,11 +174,7 @@ impl ByClass {
         if self.ends.is_empty() {
             return None;
         }
-        let c = self
-            .ends
-            .iter()
-            .position(|&e| user < e)
-            .unwrap_or(self.ends.len() - 1);
+        let c = crate::scenario::class_index(&self.ends, user);
         Some(&mut self.classes[c])
     }
 }

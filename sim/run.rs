@@ -16,7 +16,7 @@ use crate::scenario::{
     draw_tokens, LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload,
 };
 use crate::stats::{Estimate, LatencyHistogram};
-use crate::table::{cell, get, Row, Value};
+use crate::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::workload::Source;
 
 /// One generic request as generated: who sent it, when, and how much work it is.
@@ -192,12 +192,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         )
     };
     // Where each class's users end (latencies are also kept per class).
-    let class_ends: Vec<u32> = (0..s.classes.len())
-        .map(|c| {
-            let (first, n) = s.class_users(c);
-            first + n
-        })
-        .collect();
+    let class_ends = s.class_ends();
     // Service times of each class on this placement's servers (generic).
     let services: Vec<(&Dist, f64)> = s
         .classes
@@ -588,16 +583,7 @@ fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window)
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
         cell("kind", Value::Str(p.kind_name().into())),
-        cell(
-            "classes",
-            Value::Str(
-                p.serves
-                    .iter()
-                    .map(|&c| s.classes[c].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            ),
-        ),
+        cell("classes", Value::Str(s.classes_label(&p.serves))),
         cell("dispatch", Value::Str(p.dispatch_name().into())),
         cell("replication", Value::U64(o.replication as u64)),
         cell("seed", Value::U64(s.seed)),
@@ -874,6 +860,15 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
         .collect()
 }
 
+/// The rows of `class` among [`class_rows`] rows (empty when the class
+/// had no user in the run).
+pub fn rows_of_class<'a>(class_rows: &'a [Row], class: &str) -> Vec<&'a Row> {
+    class_rows
+        .iter()
+        .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if c == class))
+        .collect()
+}
+
 /// The verdict on a placement's service level over all its requests and,
 /// when it serves several classes, over each class's requests (`class_rows`
 /// of every replication): every class must meet it, not only the mix.
@@ -885,10 +880,7 @@ pub fn judge_with_classes(
 ) -> Option<crate::slo::Verdict> {
     let mut verdict = crate::slo::judge(s, rows)?;
     for class in &s.classes {
-        let mine: Vec<&Row> = class_rows
-            .iter()
-            .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if *c == class.name))
-            .collect();
+        let mine = rows_of_class(class_rows, &class.name);
         if mine.is_empty() {
             continue;
         }
@@ -947,25 +939,11 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
 /// level holds when every part's does.
 fn hybrid_summary_row(s: &Scenario, name: &str, parts: &[usize], summary: &[Row]) -> Row {
     let users = s.users as f64;
-    let sum = |c: &str| -> Option<f64> {
-        parts
-            .iter()
-            .map(|&j| get(&summary[j], c).and_then(Value::as_f64))
-            .sum::<Option<f64>>()
-    };
-    let joined = |c: &str| -> String {
-        parts
-            .iter()
-            .filter_map(|&j| match get(&summary[j], c) {
-                Some(Value::Str(t)) if !t.is_empty() => Some(t.clone()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("+")
-    };
+    let parts: Vec<&Row> = parts.iter().map(|&j| &summary[j]).collect();
+    let sum = |c: &str| sum_column(&parts, c);
     let met: Option<bool> = parts
         .iter()
-        .map(|&j| match get(&summary[j], "slo_met") {
+        .map(|r| match get(r, "slo_met") {
             Some(Value::Bool(b)) => *b,
             _ => None,
         })
@@ -973,23 +951,14 @@ fn hybrid_summary_row(s: &Scenario, name: &str, parts: &[usize], summary: &[Row]
         .map(|v| v.iter().all(|m| *m));
     let unstable = parts
         .iter()
-        .any(|&j| matches!(get(&summary[j], "unstable"), Some(Value::Bool(Some(true)))));
+        .any(|r| matches!(get(r, "unstable"), Some(Value::Bool(Some(true)))));
     vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(name.to_string())),
         cell("kind", Value::Str("hybrid".into())),
-        cell(
-            "classes",
-            Value::Str(
-                s.classes
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            ),
-        ),
-        cell("parts", Value::Str(joined("placement"))),
-        cell("device", Value::Str(joined("device"))),
+        cell("classes", Value::Str(s.all_classes_label())),
+        cell("parts", Value::Str(join_column(&parts, "placement", "+"))),
+        cell("device", Value::Str(join_column(&parts, "device", "+"))),
         cell("unstable", Value::Bool(Some(unstable))),
         cell("users", Value::U64(s.users as u64)),
         cell("devices", Value::F64(sum("devices"))),
@@ -1010,7 +979,7 @@ fn hybrid_summary_row(s: &Scenario, name: &str, parts: &[usize], summary: &[Row]
         ),
         cell(
             "slo_detail",
-            Value::Str(joined("slo_detail").replace('+', "; ")),
+            Value::Str(join_column(&parts, "slo_detail", "; ")),
         ),
         cell("slo_met", Value::Bool(met)),
     ]
@@ -1049,10 +1018,7 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
             let verdict = judge_with_classes(view, &rows, &per_class);
             set_verdict(&mut row, verdict);
             for class in &view.classes {
-                let mine: Vec<&Row> = per_class
-                    .iter()
-                    .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if *c == class.name))
-                    .collect();
+                let mine = rows_of_class(&per_class, &class.name);
                 if !mine.is_empty() {
                     classes.push(summary_row(view, &mine));
                 }

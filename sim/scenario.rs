@@ -723,17 +723,34 @@ impl Scenario {
         (first, groups.iter().map(|g| g.users).sum())
     }
 
-    /// Class of user `user` (classes hold contiguous id ranges, in order).
-    pub fn class_of_user(&self, user: u32) -> usize {
-        let groups = self.arrivals.groups();
-        self.classes
+    /// Names of the classes `which`, joined with `+` (the `classes` column).
+    pub fn classes_label(&self, which: &[usize]) -> String {
+        which
             .iter()
-            .position(|c| {
-                groups[c.groups.clone()]
-                    .last()
-                    .is_some_and(|g| user < g.first_user + g.users)
+            .map(|&c| self.classes[c].name.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+
+    /// Names of every class, joined with `+`.
+    pub fn all_classes_label(&self) -> String {
+        self.classes_label(&(0..self.classes.len()).collect::<Vec<_>>())
+    }
+
+    /// One past the last user id of each class, in class order (classes
+    /// hold contiguous id ranges); see [`class_index`].
+    pub fn class_ends(&self) -> Vec<u32> {
+        (0..self.classes.len())
+            .map(|c| {
+                let (first, n) = self.class_users(c);
+                first + n
             })
-            .unwrap_or(self.classes.len() - 1)
+            .collect()
+    }
+
+    /// Class of user `user`.
+    pub fn class_of_user(&self, user: u32) -> usize {
+        class_index(&self.class_ends(), user)
     }
 
     /// Mean request rate of class `class` (all its users, follow-ups
@@ -1448,7 +1465,7 @@ fn resolve_classes(
         user_classes.push(class);
     }
     let mut placements = Vec::with_capacity(raw.placements.len());
-    for (j, rp) in raw.placements.iter().enumerate() {
+    for j in 0..raw.placements.len() {
         let mut served: Vec<(usize, &Placement)> = Vec::new();
         for (ci, (r, idx)) in subs.iter().enumerate() {
             if let Some(pos) = idx.iter().position(|&x| x == j) {
@@ -1506,7 +1523,7 @@ fn resolve_classes(
             .device_alternatives
             .iter()
             .enumerate()
-            .map(|(d, (name, first))| {
+            .map(|(d, (name, _))| {
                 let mut problems = Vec::new();
                 let mut alt: Option<Placement> = None;
                 for (ci, q) in &served {
@@ -1524,7 +1541,6 @@ fn resolve_classes(
                         Err(m) => problems.push(format!("class {:?}: {m}", user_classes[*ci].name)),
                     }
                 }
-                let _ = first;
                 let result = match (problems.is_empty(), alt) {
                     (true, Some(a)) => Ok(a),
                     _ => Err(problems.join("; ")),
@@ -1532,17 +1548,8 @@ fn resolve_classes(
                 (name.clone(), result)
             })
             .collect();
-        let _ = rp;
-        placements.push((
-            p,
-            served
-                .iter()
-                .map(|(ci, q)| (*ci, q.llm.as_ref().map(|l| l.mean_request_s)))
-                .collect::<Vec<_>>(),
-        ));
+        placements.push(p);
     }
-    let (placements, per_class_request_s): (Vec<Placement>, Vec<_>) =
-        placements.into_iter().unzip();
     // Hybrids: their parts split the classes.
     let mut hybrids = Vec::new();
     for (h, raw_h) in raw.hybrids.iter().flatten().enumerate() {
@@ -1624,45 +1631,41 @@ fn resolve_classes(
         sizing: resolve_sizing(&c, raw.sizing.as_ref(), total_users as usize)?,
     };
     s.refresh_means();
-    // An LLM placement's batch-1 request time: request-weighted over the
-    // classes it serves (each with its own token counts).
-    for (j, per_class) in per_class_request_s.iter().enumerate() {
+    // An LLM placement's batch-1 request time (and that of each of its
+    // device alternatives): request-weighted over the classes it serves,
+    // each class's own on its own resolution (its token counts).
+    for j in 0..s.placements.len() {
         let shares = s.served_request_shares(j);
-        if let Some(l) = placements_llm(&mut s, j) {
-            l.mean_request_s = shares
-                .iter()
-                .zip(per_class)
-                .map(|((_, share), (_, t))| share * t.unwrap_or(0.0))
-                .sum();
-        }
-        // Device alternatives: the same mixing, per class on that device.
-        let n_alt = s.placements[j].device_alternatives.len();
-        for d in 0..n_alt {
+        // Per served class (class order, as `shares`): the time of the
+        // placement picked by `pick` in that class's resolution.
+        let mixed = |pick: &dyn Fn(&Placement) -> Option<f64>| -> Option<f64> {
             let times: Vec<f64> = subs
                 .iter()
                 .filter_map(|(r, idx)| {
                     let pos = idx.iter().position(|&x| x == j)?;
-                    match &r.placements[pos].device_alternatives[d].1 {
-                        Ok(a) => Some(a.llm.as_ref().map_or(0.0, |l| l.mean_request_s)),
-                        Err(_) => None,
-                    }
+                    pick(&r.placements[pos])
                 })
                 .collect();
-            if let (Ok(a), true) = (
-                &mut s.placements[j].device_alternatives[d].1,
-                times.len() == shares.len(),
-            ) {
+            (times.len() == shares.len())
+                .then(|| shares.iter().zip(&times).map(|((_, sh), t)| sh * t).sum())
+        };
+        let request_s = |p: &Placement| p.llm.as_ref().map(|l| l.mean_request_s);
+        let main = mixed(&request_s);
+        if let (Some(l), Some(t)) = (s.placements[j].llm.as_mut(), main) {
+            l.mean_request_s = t;
+        }
+        for d in 0..s.placements[j].device_alternatives.len() {
+            let on_device =
+                |p: &Placement| p.device_alternatives[d].1.as_ref().ok().and_then(request_s);
+            let t = mixed(&on_device);
+            if let (Ok(a), Some(t)) = (&mut s.placements[j].device_alternatives[d].1, t) {
                 if let Some(l) = a.llm.as_mut() {
-                    l.mean_request_s = shares.iter().zip(&times).map(|((_, sh), t)| sh * t).sum();
+                    l.mean_request_s = t;
                 }
             }
         }
     }
     Ok(s)
-}
-
-fn placements_llm(s: &mut Scenario, j: usize) -> Option<&mut LlmServer> {
-    s.placements[j].llm.as_mut()
 }
 
 /// Largest `service_scale` (and catalogue real-time factor) accepted.
@@ -1855,6 +1858,16 @@ fn workload_label(w: &Workload) -> String {
         Workload::Generic { .. } => "a generic service time".into(),
         Workload::Llm(l) => format!("{} {}", l.model.name, l.quantisation),
     }
+}
+
+/// The class of `user`, given each class's exclusive end user id
+/// ([`Scenario::class_ends`]); the last class for ids beyond them.
+#[inline]
+pub fn class_index(class_ends: &[u32], user: u32) -> usize {
+    class_ends
+        .iter()
+        .position(|&end| user < end)
+        .unwrap_or(class_ends.len().saturating_sub(1))
 }
 
 /// What a speech class's `service` (audio seconds) is converted by.

@@ -28,11 +28,12 @@ use rayon::prelude::*;
 
 use crate::analytic::min_servers_for_wait_tail;
 use crate::run::{
-    class_rows, judge_with_classes, replication_row, run_replication, set_verdict, summary_row,
+    class_rows, judge_with_classes, replication_row, rows_of_class, run_replication, set_verdict,
+    summary_row,
 };
 use crate::scenario::{LatencyMetric, PlacementKind, Scenario, Workload};
 use crate::slo::Verdict;
-use crate::table::{cell, get, Row, Value};
+use crate::table::{cell, get, join_column, sum_column, Row, Value};
 
 /// Longest a probe is lengthened: its measured window x 2^4.
 const MAX_DOUBLINGS: u32 = 4;
@@ -43,6 +44,12 @@ const MAX_PROBE_WINDOW_S: f64 = 100.0 * 365.0 * 86_400.0;
 /// Fewest measured requests of each class of a mixed pool (all
 /// replications), so that its own percentiles can be judged.
 const CLASS_MIN_MEASURED: f64 = 1000.0;
+
+/// Measured requests each class of a mixed pool needs when the whole probe
+/// needs `min_measured`.
+fn class_min_measured(min_measured: u64) -> f64 {
+    (min_measured as f64).min(CLASS_MIN_MEASURED)
+}
 
 /// One simulated fleet size.
 #[derive(Debug, Clone)]
@@ -108,7 +115,7 @@ pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measure
     // Each class of a mixed pool is judged on its own: the least-sending
     // class needs its own share of requests too.
     if ps.classes.len() > 1 {
-        let class_needed = (min_measured as f64).min(CLASS_MIN_MEASURED);
+        let class_needed = class_min_measured(min_measured);
         for c in 0..ps.classes.len() {
             let class_rate = ps.class_request_rate_per_s(c);
             if class_rate > 0.0 {
@@ -165,29 +172,26 @@ fn run_probe(
         let mean_latency = num("e2e_mean_s").or(num("response_mean_s")).unwrap_or(0.0);
         // Each class of a mixed pool is judged on its own requests: the
         // least-sent class needs enough of them too.
-        let class_needed = (min_measured as f64).min(CLASS_MIN_MEASURED);
+        // (Class rows exist only with several classes, for classes with users.)
+        let class_needed = class_min_measured(min_measured);
         let (class_least, class_least_measured) = ps
             .classes
             .iter()
-            .enumerate()
-            .filter(|(i, _)| ps.class_users(*i).1 > 0)
-            .map(|(_, c)| {
-                let m: f64 = per_class
-                    .iter()
-                    .filter(|r| matches!(get(r, "class"), Some(Value::Str(n)) if *n == c.name))
-                    .filter_map(|r| get(r, "measured").and_then(Value::as_f64))
-                    .sum();
-                (c.name.clone(), m)
+            .filter_map(|c| {
+                let mine = rows_of_class(&per_class, &c.name);
+                (!mine.is_empty()).then(|| {
+                    (
+                        c.name.as_str(),
+                        sum_column(&mine, "measured").unwrap_or(0.0),
+                    )
+                })
             })
-            .filter(|_| !per_class.is_empty())
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or_default();
+            .unwrap_or(("", f64::INFINITY));
         let mut reason = String::new();
         if unstable {
             reason = "unstable: the queue grows over the run".into();
-        } else if measured_total < needed
-            || (!per_class.is_empty() && class_least_measured < class_needed)
-        {
+        } else if measured_total < needed || class_least_measured < class_needed {
             if doublings < MAX_DOUBLINGS && horizon - s.warmup_s < MAX_PROBE_WINDOW_S {
                 doublings += 1;
                 horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);
@@ -463,15 +467,6 @@ const SUMMED: [&str; 5] = [
     "energy_kwh_per_day_total",
 ];
 
-/// Class names a view serves, joined with `+`.
-fn class_names(v: &Scenario) -> String {
-    v.classes
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect::<Vec<_>>()
-        .join("+")
-}
-
 /// The row of one placement (on its view `v`) at one pool size: `pool_size`
 /// users per pool counting every class, `pool_users` of them served here.
 ///
@@ -511,7 +506,6 @@ fn sizing_row(
     let servers = weighted(&|z| z.servers.map(|n| n as f64));
     let answer = main.answer().map(|p| &p.summary).filter(|_| feasible);
     let pools = users / pool_users as f64;
-    let num = |c: &str| answer.and_then(|r| get(r, c)).and_then(Value::as_f64);
     let per_pool = |c: &str| -> Option<f64> {
         weighted(&|z| {
             let r = &z.answer()?.summary;
@@ -544,12 +538,11 @@ fn sizing_row(
         .collect::<Vec<_>>()
         .join("; ");
     let probes: usize = types.iter().map(|(_, z)| z.probes.len()).sum();
-    let _ = num("devices");
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell("placement", Value::Str(p.name.clone())),
         cell("kind", Value::Str(p.kind_name().into())),
-        cell("classes", Value::Str(class_names(v))),
+        cell("classes", Value::Str(v.all_classes_label())),
         cell("parts", Value::Str(String::new())),
         cell("users", Value::U64(v.users as u64)),
         cell("pool_size", Value::U64(pool_size as u64)),
@@ -617,22 +610,8 @@ fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row
         .iter()
         .all(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"));
     let all_users = s.users as f64;
-    let sum = |c: &str| -> Option<f64> {
-        parts
-            .iter()
-            .map(|r| get(r, c).and_then(Value::as_f64))
-            .sum::<Option<f64>>()
-    };
-    let text = |c: &str, sep: &str| -> String {
-        parts
-            .iter()
-            .filter_map(|r| match get(r, c) {
-                Some(Value::Str(t)) if !t.is_empty() => Some(t.clone()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
+    let sum = |c: &str| sum_column(parts, c);
+    let text = |c: &str, sep: &str| join_column(parts, c, sep);
     let feasible = parts
         .iter()
         .all(|r| matches!(get(r, "feasible"), Some(Value::Bool(Some(true)))));
@@ -652,16 +631,7 @@ fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row
             "kind",
             Value::Str(if all_dedicated { "dedicated" } else { "hybrid" }.into()),
         ),
-        cell(
-            "classes",
-            Value::Str(
-                s.classes
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-            ),
-        ),
+        cell("classes", Value::Str(s.all_classes_label())),
         cell("parts", Value::Str(text("placement", "+"))),
         cell("users", Value::U64(s.users as u64)),
         cell("pool_size", Value::U64(pool_size as u64)),
@@ -669,15 +639,7 @@ fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row
         cell("pools", Value::F64(Some(all_users / pool_size as f64))),
         cell("feasible", Value::Bool(Some(feasible))),
         cell("reason", Value::Str(reasons.join("; "))),
-        cell(
-            "probes",
-            Value::U64(
-                parts
-                    .iter()
-                    .filter_map(|r| get(r, "probes").and_then(Value::as_f64))
-                    .sum::<f64>() as u64,
-            ),
-        ),
+        cell("probes", Value::U64(sum("probes").unwrap_or(0.0) as u64)),
         cell("servers_per_pool", Value::F64(None)),
     ];
     for c in SUMMED {
@@ -773,7 +735,7 @@ fn composition_label(v: &Scenario, counts: &[u32]) -> String {
 
 /// Users per pool of a placement serving `served` of `all` users when
 /// pools hold `k` users of every class.
-fn part_pool_users(k: usize, served: usize, all: usize) -> usize {
+pub fn part_pool_users(k: usize, served: usize, all: usize) -> usize {
     if k >= all {
         return served;
     }
@@ -1076,19 +1038,16 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     }
     // Hybrids: at every pool size, the parts' rows at that size (dedicated
     // parts have one row, whatever the size).
-    let mut pool_sizes: Vec<usize> = s.sizing.pool_sizes.clone();
-    if pool_sizes.is_empty() {
-        pool_sizes.push(s.users);
-    }
     for h in &s.hybrids {
         let local = h
             .parts
             .iter()
             .all(|&j| s.placements[j].kind == PlacementKind::Dedicated);
+        // (Never empty: resolving `[sizing]` gives at least "all".)
         let sizes = if local {
             vec![s.users]
         } else {
-            pool_sizes.clone()
+            s.sizing.pool_sizes.clone()
         };
         for &k in &sizes {
             let parts: Vec<&Row> = h

@@ -67,6 +67,24 @@ pub fn get<'a>(row: &'a Row, name: &str) -> Option<&'a Value> {
     row.iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
+/// Sum of a numeric column over `rows` (None when a row lacks a number).
+pub fn sum_column(rows: &[&Row], name: &str) -> Option<f64> {
+    rows.iter()
+        .map(|r| get(r, name).and_then(Value::as_f64))
+        .sum()
+}
+
+/// The non-empty texts of a column over `rows`, joined with `sep`.
+pub fn join_column(rows: &[&Row], name: &str, sep: &str) -> String {
+    rows.iter()
+        .filter_map(|r| match get(r, name) {
+            Some(Value::Str(t)) if !t.is_empty() => Some(t.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// Render rows as an aligned text table with the given columns.
 pub fn render(rows: &[Row], columns: &[&str]) -> String {
     let cells: Vec<Vec<String>> = rows

@@ -120,12 +120,7 @@ impl<'a> Source<'a> {
             trace_next: 0,
             last_follow_up: false,
             last_trace_tokens: None,
-            class_ends: (0..scenario.classes.len())
-                .map(|c| {
-                    let (first, n) = scenario.class_users(c);
-                    first + n
-                })
-                .collect(),
+            class_ends: scenario.class_ends(),
             last_class: 0,
         };
         let closed_loop = scenario
@@ -160,10 +155,7 @@ impl<'a> Source<'a> {
     /// Class of user `user`.
     #[inline]
     fn class_of(&self, user: u32) -> usize {
-        match self.class_ends.iter().position(|&end| user < end) {
-            Some(c) => c,
-            None => self.class_ends.len() - 1,
-        }
+        crate::scenario::class_index(&self.class_ends, user)
     }
 
     /// Class of the last popped request (index into the scenario's classes).
