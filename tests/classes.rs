@@ -667,13 +667,8 @@ fn pool_compositions_keep_the_population_mix_exactly() {
     assert_eq!(types[1].0, vec![0, 4]);
 }
 
-#[test]
-fn every_class_must_meet_the_service_level_not_only_the_mix() {
-    // 1 % of the requests take 30 s; the p99 over all requests is set by
-    // the 1 s ones, so the mix meets a 20 s bound that the long class, alone,
-    // cannot (each of its requests takes 30 s).
-    let s = scenario(
-        r#"
+/// 1 % of the requests (the long class) take 30 s each; the rest 1 s.
+const SHORT_AND_LONG: &str = r#"
 seed = 9
 horizon_s = 20000
 warmup_s = 1000
@@ -696,8 +691,14 @@ kind = "pooled"
 servers = 20
 [service_level]
 response_p99_s = 20
-"#,
-    );
+"#;
+
+#[test]
+fn every_class_must_meet_the_service_level_not_only_the_mix() {
+    // 1 % of the requests take 30 s; the p99 over all requests is set by
+    // the 1 s ones, so the mix meets a 20 s bound that the long class, alone,
+    // cannot (each of its requests takes 30 s).
+    let s = scenario(SHORT_AND_LONG);
     let r = run_scenario(&s);
     let pool = row_of(&r.summary, "pool");
     // Over all requests the bound holds...
@@ -726,31 +727,7 @@ response_p99_s = 20
     ));
     // Sizing cannot fix it: no fleet makes a 30 s request take 20 s.
     let z = size_scenario(&scenario(&format!(
-        "{}\n[sizing]\nmax_servers = 40\n",
-        r#"
-seed = 9
-horizon_s = 20000
-warmup_s = 1000
-replications = 3
-[users]
-count = 1000
-[[classes]]
-name = "short"
-share = 0.9
-requests_per_day = 200
-service = { distribution = "exponential", mean_s = 1.0 }
-[[classes]]
-name = "long"
-share = 0.1
-requests_per_day = 10
-service = { distribution = "deterministic", value_s = 30.0 }
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 20
-[service_level]
-response_p99_s = 20
-"#
+        "{SHORT_AND_LONG}\n[sizing]\nmax_servers = 40\n"
     )));
     let row = row_of(&z.rows, "pool");
     assert!(matches!(
