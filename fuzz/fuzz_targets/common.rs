@@ -1,9 +1,42 @@
-//! Shared by the run targets: which scenarios are cheap enough to simulate
-//! in one fuzz iteration, and the invariants every result row must keep.
+//! Shared by the fuzz targets: which scenarios are cheap enough to simulate
+//! in one fuzz iteration, the invariants every result row must keep, and
+//! the helpers that spell scenario TOML. (Each target uses part of it.)
+#![allow(dead_code)]
 
+use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use sharesim::run::run_scenario;
 use sharesim::scenario::{PlacementKind, Scenario};
-use sharesim::table::{get, Value};
+use sharesim::table::{get, Row, Value};
+
+/// TOML spelling of an f64 (`inf`, `nan` as TOML writes them).
+pub fn f(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.into()
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// One of `xs`, chosen by the input.
+pub fn pick<'a>(u: &mut Unstructured, xs: &[&'a str]) -> Result<&'a str> {
+    Ok(xs[u.choose_index(xs.len())?])
+}
+
+/// A replication row's counts add up: arrived = completed by the horizon
+/// + in flight at the horizon + rejected.
+pub fn assert_counts_add_up(row: &Row) {
+    let n = |c: &str| match get(row, c) {
+        Some(Value::U64(v)) => *v,
+        other => panic!("column {c}: {other:?}"),
+    };
+    assert_eq!(
+        n("arrived"),
+        n("completed_by_horizon") + n("in_flight_at_horizon") + n("rejected"),
+        "counts do not add up: {row:?}"
+    );
+}
 
 /// Whether one replication of `s` is cheap enough for a fuzz iteration.
 pub fn small(s: &Scenario) -> bool {
@@ -31,15 +64,7 @@ pub fn run_and_check(s: &mut Scenario) {
     s.replications = 1;
     let results = run_scenario(s);
     for row in &results.replications {
-        let n = |c: &str| match get(row, c) {
-            Some(Value::U64(v)) => *v,
-            other => panic!("column {c}: {other:?}"),
-        };
-        assert_eq!(
-            n("arrived"),
-            n("completed_by_horizon") + n("in_flight_at_horizon") + n("rejected"),
-            "counts do not add up: {row:?}"
-        );
+        assert_counts_add_up(row);
         for (name, v) in row {
             if let Value::F64(Some(x)) = v {
                 assert!(x.is_finite(), "{name} = {x}: {row:?}");

@@ -27,8 +27,14 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use sharesim::run::{run_scenario, RunResults};
 use sharesim::scenario::{PlacementKind, Scenario};
-use sharesim::sizing::{pool_types, probe_horizon_s, size_scenario, SizingResults};
+use sharesim::sizing::{
+    part_pool_users, pool_types, probe_horizon_s, size_scenario, SizingResults,
+};
 use sharesim::table::{get, Row, Value};
+
+#[path = "common.rs"]
+mod common;
+use common::{assert_counts_add_up, f, pick};
 
 /// Most expected requests of one replication of the whole scenario.
 const MAX_RUN_REQUESTS: f64 = 20_000.0;
@@ -51,21 +57,6 @@ fn num(u: &mut Unstructured, lo: f64, hi: f64) -> Result<f64> {
 /// true then), so short inputs take the common, valid path.
 fn rarely(u: &mut Unstructured, n: u32, d: u32) -> Result<bool> {
     Ok(!u.ratio(d - n, d)?)
-}
-
-/// TOML spelling of an f64 (`inf`, `nan` as TOML writes them).
-fn f(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else {
-        format!("{x:?}")
-    }
-}
-
-fn pick<'a>(u: &mut Unstructured, xs: &[&'a str]) -> Result<&'a str> {
-    Ok(xs[u.choose_index(xs.len())?])
 }
 
 /// A distribution of seconds with mean in about [lo, hi], as the inside
@@ -235,7 +226,12 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         writeln!(t, "profile = {}", profile(u)?).unwrap();
     }
     if top_service {
-        writeln!(t, "\n[service]\n{}", seconds_dist(u, 1e-2, 100.0)?.replace(", ", "\n")).unwrap();
+        writeln!(
+            t,
+            "\n[service]\n{}",
+            seconds_dist(u, 1e-2, 100.0)?.replace(", ", "\n")
+        )
+        .unwrap();
     }
 
     // Shares: multiples of 1/total, the last closing the sum to exactly 1;
@@ -475,7 +471,12 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
             .filter(|j| mask & (1 << j) != 0)
             .map(|j| format!("\"p{j}\""))
             .collect();
-        writeln!(t, "\n[[hybrids]]\nname = \"h{h}\"\nparts = [{}]", parts.join(", ")).unwrap();
+        writeln!(
+            t,
+            "\n[[hybrids]]\nname = \"h{h}\"\nparts = [{}]",
+            parts.join(", ")
+        )
+        .unwrap();
     }
 
     if any_generic {
@@ -509,15 +510,6 @@ fn expected_requests(s: &Scenario) -> f64 {
         .map(|c| s.class_request_rate_per_s(c))
         .sum::<f64>()
         * s.horizon_s
-}
-
-/// Users per pool of a placement serving `served` of `all` users when pools
-/// hold `k` users of every class (as `sizing` computes it).
-fn part_pool_users(k: usize, served: usize, all: usize) -> usize {
-    if k >= all {
-        return served;
-    }
-    ((k as f64 * served as f64 / all as f64).round() as usize).clamp(1, served)
 }
 
 /// Steps of the arrival process over a probe horizon: it walks the daily
@@ -562,7 +554,11 @@ fn sizing_cost(s: &Scenario) -> f64 {
                     let mean = m.iter().sum::<f64>() / m.len() as f64;
                     let low: f64 = m[..(m.len() / 5).max(1)].iter().sum();
                     let per_user = v.classes[c].requests_per_user_per_day / 86_400.0;
-                    let band_rate = if mean > 0.0 { per_user * low / mean } else { 0.0 };
+                    let band_rate = if mean > 0.0 {
+                        per_user * low / mean
+                    } else {
+                        0.0
+                    };
                     let hb = probe_window_s(&v, band_rate, mm);
                     let class_rate = v.class_request_rate_per_s(c);
                     cost += 5.0 * (mm as f64).max(class_rate * hb * reps) + 5.0 * segment_steps(hb);
@@ -654,15 +650,7 @@ fn check_pool_types(s: &Scenario) {
 
 fn check_run(r: &RunResults) {
     for row in &r.replications {
-        let n = |c: &str| match get(row, c) {
-            Some(Value::U64(v)) => *v,
-            other => panic!("column {c}: {other:?}"),
-        };
-        assert_eq!(
-            n("arrived"),
-            n("completed_by_horizon") + n("in_flight_at_horizon") + n("rejected"),
-            "counts do not add up: {row:?}"
-        );
+        assert_counts_add_up(row);
     }
     finite_cells("replications", &r.replications);
     finite_cells("summary", &r.summary);

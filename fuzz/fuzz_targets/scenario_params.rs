@@ -16,6 +16,7 @@ use sharesim::scenario::Scenario;
 
 #[path = "common.rs"]
 mod common;
+use common::{f, pick};
 
 /// A positive number: mostly in a sensible range (a log-uniform draw),
 /// sometimes any f64 the input spells (extremes, subnormals, zero).
@@ -25,21 +26,6 @@ fn num(u: &mut Unstructured, lo: f64, hi: f64) -> Result<f64> {
     }
     let t = u.int_in_range(0..=u16::MAX)? as f64 / u16::MAX as f64;
     Ok((lo.ln() + t * (hi.ln() - lo.ln())).exp())
-}
-
-/// TOML spelling of an f64 (`inf`, `nan` as TOML writes them).
-fn f(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else {
-        format!("{x:?}")
-    }
-}
-
-fn pick<'a>(u: &mut Unstructured, xs: &[&'a str]) -> Result<&'a str> {
-    Ok(xs[u.choose_index(xs.len())?])
 }
 
 fn service_dist(u: &mut Unstructured) -> Result<String> {
