@@ -1,6 +1,6 @@
 //! Trace replay and `fit-trace` against the shipped real traces (checked
 //! against independent computations in this file and the figures of
-//! `../shared/data/traces/README.md`), against a synthetic session trace
+//! `data/traces/README.md`), against a synthetic session trace
 //! with known parameters, and against broken files (typed errors naming
 //! file, line and column; exit code 2 through the CLI).
 
@@ -19,11 +19,11 @@ use sharesim::trace::{
 
 const AZURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/traces/azure_llm_2023_conv.csv"
+    "/data/traces/azure_llm_2023_conv.csv"
 );
 const RAGPULSE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/traces/ragpulse_sessions.csv"
+    "/data/traces/ragpulse_sessions.csv"
 );
 
 fn sharesim() -> Command {
