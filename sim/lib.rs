@@ -2,34 +2,57 @@
 //! per user) and pooled (shared fleet) AI inference at the same service
 //! level.
 //!
+//! The library is laid out in layers; each uses only those listed before it:
+//!
+//! 1. [`core`]: random streams, distributions, streaming statistics, closed
+//!    forms, units;
+//! 2. [`llm`] (catalogue, roofline step costs, calibration), [`workload`]
+//!    (arrivals, request sources, traces, trace fitting) and [`metrics`]
+//!    (recorders, measurement windows, day timelines);
+//! 3. [`engine`]: FCFS fleets, dedicated devices, continuous batching;
+//! 4. [`scenario`]: the TOML file read, checked and resolved into a model;
+//! 5. [`results`] (rows) and [`output`] (Parquet files, atomic writes);
+//! 6. [`slo`] -> [`run`] -> [`selfcheck`] and [`sizing`] -> [`sweep`];
+//! 7. [`charts`], which reads result tables only.
+//!
 //! A request flows: scenario file ([`scenario`]) -> merged arrival stream
-//! ([`arrivals`]) and service time ([`dist`]) -> a placement's servers
-//! ([`fcfs`]) -> a streaming recorder ([`metrics`]) -> one flat row per
-//! placement and replication ([`run`]) -> Parquet ([`output`]).
+//! and request source ([`workload`]) -> a placement's servers ([`engine`])
+//! -> a streaming recorder ([`metrics`]) -> one row per placement and
+//! replication ([`run`], [`results`]) -> Parquet ([`output`]).
 //!
 //! The library never prints; the `sharesim` binary does.
 
-pub mod analytic;
-pub mod arrivals;
-pub mod batching;
 pub mod charts;
-pub mod dist;
-pub mod error;
-pub mod events;
-pub mod fcfs;
-pub mod fit;
+pub mod core;
+pub mod engine;
 pub mod llm;
 pub mod metrics;
 pub mod output;
-pub mod rng;
+pub mod results;
 pub mod run;
 pub mod scenario;
+pub mod selfcheck;
 pub mod sizing;
 pub mod slo;
-pub mod stats;
-pub mod step;
 pub mod sweep;
-pub mod table;
-pub mod trace;
-pub mod validate;
 pub mod workload;
+
+// Former flat module paths, kept while the binary, tests, benches and fuzz
+// targets move to the layered ones.
+#[doc(hidden)]
+pub use crate::core::{analytic, dist, rng, stats};
+#[doc(hidden)]
+pub use crate::engine::{batching, events, fcfs};
+#[doc(hidden)]
+pub use crate::llm::step;
+#[doc(hidden)]
+pub use crate::results::table;
+#[doc(hidden)]
+pub use crate::selfcheck as validate;
+#[doc(hidden)]
+pub use crate::workload::{arrivals, fit, trace};
+#[doc(hidden)]
+pub mod error {
+    pub use crate::output::OutputError;
+    pub use crate::scenario::ScenarioError;
+}

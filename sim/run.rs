@@ -7,17 +7,17 @@
 
 use rayon::prelude::*;
 
-use crate::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
-use crate::dist::Dist;
-use crate::fcfs::{DedicatedDevices, PooledFleet};
+use crate::core::dist::{draw_tokens, Dist};
+use crate::core::rng::{stream_rng, StreamKind};
+use crate::core::stats::{Estimate, LatencyHistogram};
+use crate::core::units::percentile_label;
+use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
-use crate::rng::{stream_rng, StreamKind};
-use crate::scenario::{
-    draw_tokens, LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload,
-};
-use crate::stats::{Estimate, LatencyHistogram};
-use crate::table::{cell, get, join_column, sum_column, Row, Value};
-use crate::workload::Source;
+use crate::results::table::{cell, get, join_column, rows_of_class, sum_column, Row, Value};
+use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
+use crate::slo::{judge_with_classes, set_verdict};
+use crate::workload::source::Source;
 
 /// One generic request as generated: who sent it, when, and how much work it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -182,7 +182,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
         s.classes.len(),
         "run a placement on its Scenario::view"
     );
-    let mut source = Source::new(s, replication);
+    let mut source = Source::new(s.population(), replication);
     let placement_rng = || {
         stream_rng(
             s.seed,
@@ -438,11 +438,6 @@ fn cdf_and_timeline(s: &Scenario, outcomes: &[ReplicationOutcome]) -> (Vec<Row>,
 /// Percentiles reported for every latency (plus any a service level bounds).
 pub const PERCENTILES: [f64; 4] = [50.0, 90.0, 99.0, 99.9];
 
-/// Column label of a percentile: 99 -> `p99`, 99.9 -> `p999`, 50 -> `p50`.
-pub fn percentile_label(p: f64) -> String {
-    format!("p{}", p.to_string().replace('.', ""))
-}
-
 /// The standard percentiles and those the service level names, ascending.
 fn reported_percentiles(s: &Scenario) -> Vec<f64> {
     let mut ps: Vec<f64> = PERCENTILES.to_vec();
@@ -510,13 +505,13 @@ fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f
             // spread) at the busiest hour of the profile.
             // Per class: its users' rate x its service time here (scaled
             // from its reference device by this placement's mean).
-            let rate = s.requests_per_user_per_day / crate::arrivals::DAY_S;
+            let rate = s.requests_per_user_per_day / crate::workload::arrivals::DAY_S;
             let peak = (0..s.classes.len())
                 .map(|c| {
                     let class = &s.classes[c];
                     let groups = &s.arrivals.groups()[class.groups.clone()];
                     let peak_w = match class.behaviour {
-                        crate::workload::Behaviour::Agent { .. } => 1.0,
+                        crate::workload::source::Behaviour::Agent { .. } => 1.0,
                         _ => groups.iter().map(|g| g.profile.peak()).fold(0.0, f64::max),
                     };
                     // (The ratio first: two long service times multiplied
@@ -526,7 +521,7 @@ fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f
                     } else {
                         es
                     };
-                    class.requests_per_user_per_day / crate::arrivals::DAY_S
+                    class.requests_per_user_per_day / crate::workload::arrivals::DAY_S
                         * busiest_user_multiplier(s, c)
                         * peak_w
                         * es_c
@@ -666,7 +661,7 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
 }
 
 /// Seconds in a day.
-const DAY: f64 = crate::arrivals::DAY_S;
+const DAY: f64 = crate::workload::arrivals::DAY_S;
 
 /// Hardware, memory, capital and energy of `devices` devices busy for
 /// `busy_device_s` device-seconds of a `win_s` window (the rest idle), and
@@ -860,41 +855,6 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
         .collect()
 }
 
-/// The rows of `class` among [`class_rows`] rows (empty when the class
-/// had no user in the run).
-pub fn rows_of_class<'a>(class_rows: &'a [Row], class: &str) -> Vec<&'a Row> {
-    class_rows
-        .iter()
-        .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if c == class))
-        .collect()
-}
-
-/// The verdict on a placement's service level over all its requests and,
-/// when it serves several classes, over each class's requests (`class_rows`
-/// of every replication): every class must meet it, not only the mix.
-/// Class targets are named `<column>[<class>]`.
-pub fn judge_with_classes(
-    s: &Scenario,
-    rows: &[&Row],
-    class_rows: &[Row],
-) -> Option<crate::slo::Verdict> {
-    let mut verdict = crate::slo::judge(s, rows)?;
-    for class in &s.classes {
-        let mine = rows_of_class(class_rows, &class.name);
-        if mine.is_empty() {
-            continue;
-        }
-        if let Some(v) = crate::slo::judge(s, &mine) {
-            verdict.met &= v.met;
-            verdict.targets.extend(v.targets.into_iter().map(|mut t| {
-                t.column = format!("{}[{}]", t.column, class.name);
-                t
-            }));
-        }
-    }
-    Some(verdict)
-}
-
 /// Summarise replication rows of one placement: identifiers from the first
 /// row, then for every numeric column its mean and `<column>_ci95`.
 pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
@@ -1041,18 +1001,5 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
         latency_cdf,
         timeline,
         classes,
-    }
-}
-
-/// Replace a summary row's `slo_detail` and `slo_met` with `verdict`'s.
-pub fn set_verdict(row: &mut Row, verdict: Option<crate::slo::Verdict>) {
-    for (name, value) in row.iter_mut() {
-        match name.as_str() {
-            "slo_detail" => {
-                *value = Value::Str(verdict.as_ref().map_or_else(String::new, |v| v.describe()))
-            }
-            "slo_met" => *value = Value::Bool(verdict.as_ref().map(|v| v.met)),
-            _ => {}
-        }
     }
 }

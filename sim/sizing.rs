@@ -26,14 +26,11 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::analytic::min_servers_for_wait_tail;
-use crate::run::{
-    class_rows, judge_with_classes, replication_row, rows_of_class, run_replication, set_verdict,
-    summary_row,
-};
+use crate::core::analytic::min_servers_for_wait_tail;
+use crate::results::table::{cell, get, join_column, rows_of_class, sum_column, Row, Value};
+use crate::run::{class_rows, replication_row, run_replication, summary_row};
 use crate::scenario::{LatencyMetric, PlacementKind, Scenario, Workload};
-use crate::slo::Verdict;
-use crate::table::{cell, get, join_column, sum_column, Row, Value};
+use crate::slo::{judge_with_classes, set_verdict, Verdict};
 
 /// Longest a probe is lengthened: its measured window x 2^4.
 const MAX_DOUBLINGS: u32 = 4;
@@ -127,7 +124,7 @@ pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measure
     // the arrival process steps through every day of it): cap it at 100
     // years; a probe still short of requests then is reported untrusted.
     let window = window.min(MAX_PROBE_WINDOW_S);
-    let day = crate::arrivals::DAY_S;
+    let day = crate::workload::arrivals::DAY_S;
     let window = if s.horizon_s - s.warmup_s >= day {
         (window / day).ceil() * day
     } else {

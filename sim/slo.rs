@@ -4,10 +4,10 @@
 //! percentiles and tail shares, the lower end for attainment. With one
 //! replication the point estimate is used and the verdict says so.
 
-use crate::run::percentile_label;
+use crate::core::stats::Estimate;
+use crate::core::units::percentile_label;
+use crate::results::table::{get, rows_of_class, Row, Value};
 use crate::scenario::Scenario;
-use crate::stats::Estimate;
-use crate::table::{get, Row, Value};
 
 /// The verdict on one target.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ impl Verdict {
             .map(|t| {
                 let v = t
                     .compared
-                    .map_or("none".to_string(), crate::table::format_number);
+                    .map_or("none".to_string(), crate::results::table::format_number);
                 let op = if t.column == "slo_attainment" {
                     ">="
                 } else {
@@ -127,4 +127,39 @@ pub fn judge(s: &Scenario, rows: &[&Row]) -> Option<Verdict> {
         met: targets.iter().all(|t| t.met),
         targets,
     })
+}
+
+/// The verdict on a placement's service level over all its requests and,
+/// when it serves several classes, over each class's requests (`class_rows`
+/// of every replication): every class must meet it, not only the mix.
+/// Class targets are named `<column>[<class>]`.
+pub fn judge_with_classes(s: &Scenario, rows: &[&Row], class_rows: &[Row]) -> Option<Verdict> {
+    let mut verdict = judge(s, rows)?;
+    for class in &s.classes {
+        let mine = rows_of_class(class_rows, &class.name);
+        if mine.is_empty() {
+            continue;
+        }
+        if let Some(v) = judge(s, &mine) {
+            verdict.met &= v.met;
+            verdict.targets.extend(v.targets.into_iter().map(|mut t| {
+                t.column = format!("{}[{}]", t.column, class.name);
+                t
+            }));
+        }
+    }
+    Some(verdict)
+}
+
+/// Replace a summary row's `slo_detail` and `slo_met` with `verdict`'s.
+pub fn set_verdict(row: &mut Row, verdict: Option<Verdict>) {
+    for (name, value) in row.iter_mut() {
+        match name.as_str() {
+            "slo_detail" => {
+                *value = Value::Str(verdict.as_ref().map_or_else(String::new, |v| v.describe()))
+            }
+            "slo_met" => *value = Value::Bool(verdict.as_ref().map(|v| v.met)),
+            _ => {}
+        }
+    }
 }

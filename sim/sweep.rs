@@ -33,13 +33,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::error::{OutputError, ScenarioError};
+use crate::core::rng::derive_seed;
+use crate::output::OutputError;
 use crate::output::{write_atomically, write_parquet};
-use crate::rng::derive_seed;
+use crate::results::table::{cell, Row, Value};
 use crate::run::run_scenario;
 use crate::scenario::Scenario;
+use crate::scenario::ScenarioError;
 use crate::sizing::size_scenario;
-use crate::table::{cell, Row, Value};
 
 /// What each point runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,7 +75,7 @@ servers = 10
     assert_eq!(s.class_users(1), (2100, 900));
     let days = 4.0;
     for rep in 0..3 {
-        let mut src = Source::new(&s, rep);
+        let mut src = Source::new(s.population(), rep);
         let mut counts = [0.0f64; 2];
         // Requests by local hour, per class.
         let mut by_hour = [[0.0f64; 24]; 2];

@@ -23,7 +23,7 @@ fn scenario(text: &str) -> Scenario {
 /// Requests of one replication as a trace with session ids, served with an
 /// instantaneous response so that arrival gaps are the think times.
 fn session_trace(s: &Scenario) -> Trace {
-    let mut src = Source::new(s, 0);
+    let mut src = Source::new(s.population(), 0);
     let mut current_session = vec![0u64; s.users];
     let mut next_session = 0u64;
     let mut out = Vec::new();
@@ -198,7 +198,7 @@ name = "local"
 kind = "dedicated"
 "#,
     );
-    let mut src = Source::new(&s, 0);
+    let mut src = Source::new(s.population(), 0);
     let mut per_user = vec![0u64; s.users];
     let mut n = 0u64;
     while let Some((_, u)) = src.pop() {

@@ -330,7 +330,7 @@ struct RawModel {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, CatalogError> {
-    crate::error::deserialize_toml(text).map_err(|(key, message)| CatalogError::Parse {
+    crate::core::error::deserialize_toml(text).map_err(|(key, message)| CatalogError::Parse {
         file: file.to_path_buf(),
         key,
         message,

@@ -5,7 +5,8 @@
 //! time model of DOMAIN.md section 3 ([`roofline`]: prefill time, decode step
 //! time, memory budget of one model on one device or tensor-parallel group)
 //! and the reference measurements that the catalogue's efficiency parameters
-//! are calibrated against ([`calibration`]).
+//! are calibrated against ([`calibration`]), and the per-step cost model the
+//! batching engine evaluates and fast-forwards ([`step`]).
 //!
 //! It never prints and never simulates: the engine asks [`roofline::ServingCost`]
 //! for step times and memory budgets.
@@ -13,3 +14,4 @@
 pub mod calibration;
 pub mod catalog;
 pub mod roofline;
+pub mod step;

@@ -186,9 +186,9 @@ impl ServingCost {
     }
 
     /// The same costs in the linear form the batching engine fast-forwards
-    /// (see [`crate::step::StepModel`]).
-    pub fn step_model(&self) -> crate::step::StepModel {
-        crate::step::StepModel {
+    /// (see [`crate::llm::step::StepModel`]).
+    pub fn step_model(&self) -> crate::llm::step::StepModel {
+        crate::llm::step::StepModel {
             t0_s: self.step_overhead_s,
             compute_s_per_token: 2.0 * self.active_params / self.eff_flops,
             weights_full_s: self.weight_bytes / self.eff_bandwidth,

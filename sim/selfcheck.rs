@@ -13,11 +13,11 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::analytic::{erlang_c, pollaczek_khinchine_wait, t_quantile, MmcWait};
+use crate::core::analytic::{erlang_c, pollaczek_khinchine_wait, t_quantile, MmcWait};
+use crate::core::stats::Estimate;
+use crate::results::table::{cell, Row, Value};
 use crate::run::{run_replication, ReplicationOutcome};
 use crate::scenario::Scenario;
-use crate::stats::Estimate;
-use crate::table::{cell, Row, Value};
 
 /// Family-wise probability that a correct engine fails any check.
 pub const FAMILY_FALSE_ALARM: f64 = 0.001;

@@ -5,7 +5,7 @@
 //! the rule that assigns trace requests to simulated users
 //! ([`Trace::assign_users`]) and exact descriptive statistics
 //! ([`Trace::stats`]). Fitting distributions to a trace lives in
-//! [`crate::fit`].
+//! [`crate::workload::fit`].
 //!
 //! Rules (also in `docs/traces.md`):
 //!
@@ -41,7 +41,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::arrivals::DAY_S;
+use crate::workload::arrivals::DAY_S;
 
 // ------------------------------------------------------------------ formats
 

@@ -16,8 +16,7 @@ use std::sync::Arc;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1};
 
-/// Seconds in a day: the period of every profile.
-pub const DAY_S: f64 = 86_400.0;
+pub use crate::core::units::DAY_S;
 
 /// 24 hourly weights in local time with mean 1 (a user with `r` requests per
 /// day sends `r * w[h] / 24` of them in local hour `h`).
@@ -389,7 +388,7 @@ pub struct ArrivalCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream_rng, StreamKind};
+    use crate::core::rng::{stream_rng, StreamKind};
 
     fn group(first: u32, users: u32, rpd: f64, tz: f64, profile: DiurnalProfile) -> UserGroup {
         UserGroup {
@@ -456,7 +455,7 @@ mod tests {
 #[cfg(test)]
 mod spread_tests {
     use super::*;
-    use crate::rng::{stream_rng, StreamKind};
+    use crate::core::rng::{stream_rng, StreamKind};
 
     #[test]
     fn alias_table_draws_in_proportion() {

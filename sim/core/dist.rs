@@ -134,10 +134,16 @@ impl Dist {
     }
 }
 
+/// Draw a whole token count (at least 1) from a token distribution.
+#[inline]
+pub fn draw_tokens<R: rand::Rng + ?Sized>(d: &Dist, rng: &mut R) -> u32 {
+    d.sample(rng).round().clamp(1.0, u32::MAX as f64) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream_rng, StreamKind};
+    use crate::core::rng::{stream_rng, StreamKind};
 
     fn sample_moments(d: &Dist, n: usize) -> (f64, f64) {
         let mut rng = stream_rng(1, 0, StreamKind::Arrivals, 0);

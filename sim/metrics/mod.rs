@@ -3,7 +3,7 @@
 //! window `[warmup_s, horizon_s)`, busy time and time-in-system integrated
 //! over that window (for utilisation and Little's law).
 
-use crate::stats::LatencyHistogram;
+use crate::core::stats::LatencyHistogram;
 
 /// The measurement window: arrivals before `warmup_s` are simulated but not
 /// measured; no arrival is generated at or after `horizon_s`.
@@ -174,7 +174,7 @@ impl ByClass {
         if self.ends.is_empty() {
             return None;
         }
-        let c = crate::scenario::class_index(&self.ends, user);
+        let c = crate::core::classes::class_index(&self.ends, user);
         Some(&mut self.classes[c])
     }
 }
@@ -289,7 +289,7 @@ pub struct LlmRecorder {
     window: Window,
     rtt_s: f64,
     /// Random round trips: a distribution and its own stream.
-    rtt_dist: Option<(crate::dist::Dist, crate::rng::SimRng)>,
+    rtt_dist: Option<(crate::core::dist::Dist, crate::core::rng::SimRng)>,
     /// Requests generated in `[0, horizon)`.
     pub arrived: u64,
     /// Finished at or before the horizon.
@@ -369,8 +369,8 @@ impl LlmRecorder {
     /// instead of adding a constant.
     pub fn with_rtt_distribution(
         mut self,
-        dist: crate::dist::Dist,
-        rng: crate::rng::SimRng,
+        dist: crate::core::dist::Dist,
+        rng: crate::core::rng::SimRng,
     ) -> Self {
         self.rtt_dist = Some((dist, rng));
         self

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::error::OutputError;
-use crate::table::{Row, Value};
+mod error;
+use crate::results::table::{Row, Value};
+pub use error::OutputError;
 
 /// Create the output folder (and parents) and prove it is writable, before
 /// any long work starts.
@@ -203,7 +204,7 @@ pub fn write_atomically(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::cell;
+    use crate::results::table::cell;
 
     #[test]
     fn rows_become_typed_columns_with_nulls() {

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
-use crate::rng::SimRng;
+use crate::core::rng::SimRng;
 
 /// When a request started service and when it ended, seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -276,7 +276,7 @@ impl PooledFleet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream_rng, StreamKind};
+    use crate::core::rng::{stream_rng, StreamKind};
 
     #[test]
     fn dedicated_device_without_overlap_never_waits() {

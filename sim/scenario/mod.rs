@@ -9,15 +9,16 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::arrivals::{DiurnalProfile, PoissonArrivals, UserGroup, DAY_S};
-use crate::dist::Dist;
-use crate::error::ScenarioError;
-use crate::fcfs::Dispatch;
+use crate::core::dist::{draw_tokens, Dist};
+use crate::workload::arrivals::{DiurnalProfile, PoissonArrivals, UserGroup, DAY_S};
+mod error;
+use crate::core::rng::{stream_rng, StreamKind};
+use crate::engine::fcfs::Dispatch;
 use crate::llm::catalog::{Catalog, Device, Model};
 use crate::llm::roofline::ServingCost;
-use crate::rng::{stream_rng, StreamKind};
-use crate::step::StepModel;
-use crate::workload::Behaviour;
+use crate::llm::step::StepModel;
+use crate::workload::source::Behaviour;
+pub use error::ScenarioError;
 
 // ---------------------------------------------------------------- raw form
 
@@ -515,12 +516,6 @@ pub struct LlmWorkload {
     pub memory_price_multiplier: f64,
 }
 
-/// Draw a whole token count (at least 1) from a token distribution.
-#[inline]
-pub fn draw_tokens<R: rand::Rng + ?Sized>(d: &Dist, rng: &mut R) -> u32 {
-    d.sample(rng).round().clamp(1.0, u32::MAX as f64) as u32
-}
-
 /// "The `percentile` of `metric` must not exceed `max_s`".
 #[derive(Debug, Clone, PartialEq)]
 pub struct PercentileTarget {
@@ -538,7 +533,7 @@ impl PercentileTarget {
         format!(
             "{}_{}_s",
             self.metric.name(),
-            crate::run::percentile_label(self.percentile)
+            crate::core::units::percentile_label(self.percentile)
         )
     }
 }
@@ -666,7 +661,7 @@ pub struct Scenario {
     /// The population's classes (one, `all`, without `[[classes]]`).
     pub classes: Vec<UserClass>,
     /// Replayed requests (arrival order, users assigned), when `[trace]` is given.
-    pub trace: Option<Arc<Vec<crate::trace::TraceRequest>>>,
+    pub trace: Option<Arc<Vec<crate::workload::trace::TraceRequest>>>,
     /// Mean device-seconds of one request served alone, request-weighted
     /// over classes (each class on its reference placement), seconds.
     pub mean_service_s: f64,
@@ -738,7 +733,7 @@ impl Scenario {
     }
 
     /// One past the last user id of each class, in class order (classes
-    /// hold contiguous id ranges); see [`class_index`].
+    /// hold contiguous id ranges); see [`crate::core::classes::class_index`].
     pub fn class_ends(&self) -> Vec<u32> {
         (0..self.classes.len())
             .map(|c| {
@@ -750,7 +745,20 @@ impl Scenario {
 
     /// Class of user `user`.
     pub fn class_of_user(&self, user: u32) -> usize {
-        class_index(&self.class_ends(), user)
+        crate::core::classes::class_index(&self.class_ends(), user)
+    }
+
+    /// The users and how they send requests, as the request source needs them.
+    pub fn population(&self) -> crate::workload::Population<'_> {
+        crate::workload::Population {
+            seed: self.seed,
+            horizon_s: self.horizon_s,
+            users: self.users,
+            arrivals: &self.arrivals,
+            behaviours: self.classes.iter().map(|c| &c.behaviour).collect(),
+            class_ends: self.class_ends(),
+            trace: self.trace.as_deref().map(|t| t.as_slice()),
+        }
     }
 
     /// Mean request rate of class `class` (all its users, follow-ups
@@ -917,7 +925,9 @@ impl Scenario {
             g.first_user = first;
             g.users = n;
             if g.spread.is_some() {
-                g.spread = Some(Arc::new(crate::arrivals::RateSpread::new(weights)));
+                g.spread = Some(Arc::new(crate::workload::arrivals::RateSpread::new(
+                    weights,
+                )));
             }
             first += n;
             groups.push(g);
@@ -1072,7 +1082,7 @@ impl Scenario {
 }
 
 fn parse_raw(text: &str, path: &Path) -> Result<RawScenario, ScenarioError> {
-    crate::error::deserialize_toml(text).map_err(|(key, message)| ScenarioError::Parse {
+    crate::core::error::deserialize_toml(text).map_err(|(key, message)| ScenarioError::Parse {
         file: path.to_path_buf(),
         key,
         message,
@@ -1860,16 +1870,6 @@ fn workload_label(w: &Workload) -> String {
     }
 }
 
-/// The class of `user`, given each class's exclusive end user id
-/// ([`Scenario::class_ends`]); the last class for ids beyond them.
-#[inline]
-pub fn class_index(class_ends: &[u32], user: u32) -> usize {
-    class_ends
-        .iter()
-        .position(|&end| user < end)
-        .unwrap_or(class_ends.len().saturating_sub(1))
-}
-
 /// What a speech class's `service` (audio seconds) is converted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpeechTask {
@@ -1996,21 +1996,21 @@ fn resolve_one(
             }
             let file = base_dir.join(&t.file);
             let format = match t.format.as_deref().unwrap_or("auto") {
-                "auto" => crate::trace::TraceFormat::detect_file(&file)
+                "auto" => crate::workload::trace::TraceFormat::detect_file(&file)
                     .map_err(|e| c.err("trace.file", e.to_string()))?,
-                name => crate::trace::TraceFormat::from_name(name).ok_or_else(|| {
+                name => crate::workload::trace::TraceFormat::from_name(name).ok_or_else(|| {
                     c.err(
                         "trace.format",
                         format!("unknown format {name:?}: use azure, ragpulse or auto"),
                     )
                 })?,
             };
-            let options = crate::trace::ReplayOptions {
+            let options = crate::workload::trace::ReplayOptions {
                 time_scale: t.time_scale.unwrap_or(1.0),
                 time_offset_s: t.time_offset_s.unwrap_or(0.0),
                 ..Default::default()
             };
-            let mut tr = crate::trace::Trace::load(&file, &format, &options)
+            let mut tr = crate::workload::trace::Trace::load(&file, &format, &options)
                 .map_err(|e| c.err("trace.file", e.to_string()))?;
             let users = raw.users.count.clamp(1, u32::MAX as u64) as u32;
             tr.assign_users(users)
@@ -2336,7 +2336,7 @@ fn resolve_one(
                 let d = Dist::lognormal_mean_cv(1.0, cv);
                 let mut rng = stream_rng(raw.seed.unwrap_or(1), u64::MAX, StreamKind::User, first);
                 let w: Vec<f64> = (first..end).map(|_| d.sample(&mut rng)).collect();
-                (!w.is_empty()).then(|| Arc::new(crate::arrivals::RateSpread::new(w)))
+                (!w.is_empty()).then(|| Arc::new(crate::workload::arrivals::RateSpread::new(w)))
             }
             _ => None,
         };
@@ -2822,7 +2822,7 @@ fn resolve_behaviour(c: &Check, u: &RawUsers, base_dir: &Path) -> Result<Behavio
             }
             let think = match &u.think_time {
                 Some(d) => resolve_dist(c, "users.think_time", d, base_dir)?,
-                None => Dist::lognormal_median_quantile(40.0, 300.0, crate::dist::Z_P90),
+                None => Dist::lognormal_median_quantile(40.0, 300.0, crate::core::dist::Z_P90),
             };
             Ok(Behaviour::Sessions {
                 mean_requests,
@@ -2952,7 +2952,7 @@ fn resolve_dist_unchecked(
                 if p90 <= median {
                     return Err(c.err(k("p90_s"), format!("must be greater than median_s ({median}), got {p90}")));
                 }
-                Dist::lognormal_median_quantile(median, p90, crate::dist::Z_P90)
+                Dist::lognormal_median_quantile(median, p90, crate::core::dist::Z_P90)
             }
             (Some(_), Some(_), None, None) if d.p90_s.is_none() => {
                 Dist::lognormal_mean_cv(need("mean_s", d.mean_s)?, need("cv", d.cv)?)

@@ -8,11 +8,11 @@
 //!
 //! Rules (also in `docs/traces.md`):
 //!
-//! - Percentiles are nearest-rank ([`crate::trace::nearest_rank`]).
+//! - Percentiles are nearest-rank ([`crate::workload::trace::nearest_rank`]).
 //! - A lognormal fitted by median `m` and p99 `q` has `mu = ln m`,
 //!   `sigma = ln(q / m) / 2.3263` (the scenario's own parametrisation); by
 //!   p50 and p90 `sigma = ln(p90 / p50) / 1.2816`.
-//! - Hour of day comes from the trace's clock ([`crate::trace::TraceClock`]).
+//! - Hour of day comes from the trace's clock ([`crate::workload::trace::TraceClock`]).
 //!   `hourly_share[h]` is the share of requests in clock hour `h` (the
 //!   figure the trace READMEs quote). `hourly_profile[h]` is the request rate
 //!   in hour `h` (requests / hours of that clock hour covered between the
@@ -28,9 +28,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::arrivals::DAY_S;
-use crate::dist::Z_P99;
-use crate::trace::{nearest_rank, Trace};
+use crate::core::dist::Z_P99;
+use crate::workload::arrivals::DAY_S;
+use crate::workload::trace::{nearest_rank, Trace};
 
 /// z-value of the 90th percentile of the standard normal distribution.
 pub const Z_P90: f64 = 1.281_551_565_544_600_4;

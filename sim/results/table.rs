@@ -136,3 +136,12 @@ pub fn render(rows: &[Row], columns: &[&str]) -> String {
     }
     out
 }
+
+/// The rows of `class` among per-class rows (empty when the class
+/// had no user in the run).
+pub fn rows_of_class<'a>(class_rows: &'a [Row], class: &str) -> Vec<&'a Row> {
+    class_rows
+        .iter()
+        .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if c == class))
+        .collect()
+}

@@ -21,10 +21,11 @@ use std::collections::BinaryHeap;
 use rand::RngExt;
 use rand_distr::{Distribution, Geometric};
 
-use crate::arrivals::ArrivalCursor;
-use crate::dist::Dist;
-use crate::rng::{derive_seed, stream_rng, SimRng, StreamKind};
-use crate::scenario::Scenario;
+use crate::core::dist::Dist;
+use crate::core::rng::{derive_seed, stream_rng, SimRng, StreamKind};
+use crate::workload::arrivals::ArrivalCursor;
+use crate::workload::arrivals::PoissonArrivals;
+use crate::workload::trace::TraceRequest;
 
 /// How each user sends requests.
 #[derive(Debug, Clone)]
@@ -75,9 +76,41 @@ impl Ord for FollowUp {
     }
 }
 
+/// What a [`Source`] needs to know of a scenario: its users, how each class
+/// sends requests, and the window requests are generated in.
+#[derive(Debug, Clone)]
+pub struct Population<'a> {
+    /// Scenario seed.
+    pub seed: u64,
+    /// Requests are generated in `[0, horizon_s)`, seconds.
+    pub horizon_s: f64,
+    /// Number of users (all classes).
+    pub users: usize,
+    /// The merged open-loop arrival process of all classes.
+    pub arrivals: &'a PoissonArrivals,
+    /// How each class's users send requests, in class order.
+    pub behaviours: Vec<&'a Behaviour>,
+    /// One past the last user id of each class, in class order.
+    pub class_ends: Vec<u32>,
+    /// Replayed requests (arrival order, users assigned), if any.
+    pub trace: Option<&'a [TraceRequest]>,
+}
+
+impl Population<'_> {
+    /// First user id and number of users of class `class`.
+    pub fn class_users(&self, class: usize) -> (u32, u32) {
+        let first = if class == 0 {
+            0
+        } else {
+            self.class_ends[class - 1]
+        };
+        (first, self.class_ends[class] - first)
+    }
+}
+
 /// The requests of one replication, in time order.
 pub struct Source<'a> {
-    scenario: &'a Scenario,
+    population: Population<'a>,
     replication: u64,
     rng: SimRng,
     cursor: ArrivalCursor,
@@ -96,21 +129,35 @@ pub struct Source<'a> {
     last_follow_up: bool,
     /// Token counts of the last popped trace request.
     last_trace_tokens: Option<(u32, u32)>,
-    /// One past the last user id of each class, in class order.
-    class_ends: Vec<u32>,
     /// Class of the last popped request.
     last_class: usize,
 }
 
 impl<'a> Source<'a> {
     /// The source of replication `replication`.
-    pub fn new(scenario: &'a Scenario, replication: usize) -> Self {
+    pub fn new(population: Population<'a>, replication: usize) -> Self {
         let rep = replication as u64;
+        let closed_loop = population
+            .behaviours
+            .iter()
+            .any(|b| !matches!(**b, Behaviour::Poisson));
+        let sessions = population
+            .behaviours
+            .iter()
+            .any(|b| matches!(**b, Behaviour::Sessions { .. }));
+        let agents: Vec<(usize, f64)> = population
+            .behaviours
+            .iter()
+            .enumerate()
+            .filter_map(|(ci, b)| match *b {
+                Behaviour::Agent { start_spread_s, .. } => Some((ci, *start_spread_s)),
+                _ => None,
+            })
+            .collect();
         let mut src = Source {
-            scenario,
             replication: rep,
-            rng: stream_rng(scenario.seed, rep, StreamKind::Arrivals, 0),
-            cursor: scenario.arrivals.cursor(),
+            rng: stream_rng(population.seed, rep, StreamKind::Arrivals, 0),
+            cursor: population.arrivals.cursor(),
             next_open: None,
             follow: BinaryHeap::new(),
             remaining: Vec::new(),
@@ -120,31 +167,21 @@ impl<'a> Source<'a> {
             trace_next: 0,
             last_follow_up: false,
             last_trace_tokens: None,
-            class_ends: scenario.class_ends(),
             last_class: 0,
+            population,
         };
-        let closed_loop = scenario
-            .classes
-            .iter()
-            .any(|c| !matches!(c.behaviour, Behaviour::Poisson));
         if closed_loop {
-            src.draws = vec![0; scenario.users];
+            src.draws = vec![0; src.population.users];
         }
-        if scenario
-            .classes
-            .iter()
-            .any(|c| matches!(c.behaviour, Behaviour::Sessions { .. }))
-        {
-            src.remaining = vec![0; scenario.users];
+        if sessions {
+            src.remaining = vec![0; src.population.users];
         }
-        for (ci, class) in scenario.classes.iter().enumerate() {
-            if let Behaviour::Agent { start_spread_s, .. } = &class.behaviour {
-                let (first, n) = scenario.class_users(ci);
-                for u in first..first + n {
-                    let mut r = src.user_rng(u);
-                    let t = r.random::<f64>() * start_spread_s;
-                    src.schedule(u, t);
-                }
+        for (ci, start_spread_s) in agents {
+            let (first, n) = src.population.class_users(ci);
+            for u in first..first + n {
+                let mut r = src.user_rng(u);
+                let t = r.random::<f64>() * start_spread_s;
+                src.schedule(u, t);
             }
         }
         // Agents' groups have an open-loop rate of 0: they add nothing here.
@@ -155,7 +192,7 @@ impl<'a> Source<'a> {
     /// Class of user `user`.
     #[inline]
     fn class_of(&self, user: u32) -> usize {
-        crate::scenario::class_index(&self.class_ends, user)
+        crate::core::classes::class_index(&self.population.class_ends, user)
     }
 
     /// Class of the last popped request (index into the scenario's classes).
@@ -165,13 +202,13 @@ impl<'a> Source<'a> {
     }
 
     fn draw_open(&mut self) -> Option<(f64, u32)> {
-        if let Some(trace) = &self.scenario.trace {
+        if let Some(trace) = &self.population.trace {
             let r = trace.get(self.trace_next)?;
-            return (r.arrival_s < self.scenario.horizon_s)
+            return (r.arrival_s < self.population.horizon_s)
                 .then_some((r.arrival_s, r.user.unwrap_or(0) as u32));
         }
-        let horizon = self.scenario.horizon_s;
-        self.scenario
+        let horizon = self.population.horizon_s;
+        self.population
             .arrivals
             .next_before(&mut self.cursor, &mut self.rng, horizon)
     }
@@ -181,7 +218,7 @@ impl<'a> Source<'a> {
         let n = &mut self.draws[user as usize];
         *n += 1;
         SimRng::from_seed_u64(derive_seed(&[
-            self.scenario.seed,
+            self.population.seed,
             self.replication,
             StreamKind::User as u64,
             user as u64,
@@ -190,7 +227,7 @@ impl<'a> Source<'a> {
     }
 
     fn schedule(&mut self, user: u32, time_s: f64) {
-        if time_s < self.scenario.horizon_s {
+        if time_s < self.population.horizon_s {
             self.seq += 1;
             self.follow.push(Reverse(FollowUp {
                 time_s,
@@ -224,7 +261,7 @@ impl<'a> Source<'a> {
         };
         if take_open {
             let (t, u) = self.next_open.expect("checked");
-            if let Some(trace) = &self.scenario.trace {
+            if let Some(trace) = &self.population.trace {
                 let r = &trace[self.trace_next];
                 self.last_trace_tokens = Some((r.input_tokens.max(1), r.output_tokens.max(1)));
                 self.trace_next += 1;
@@ -232,11 +269,9 @@ impl<'a> Source<'a> {
             self.next_open = self.draw_open();
             self.last_user_rng = None;
             self.last_follow_up = false;
-            let scenario: &'a Scenario = self.scenario;
             self.last_class = self.class_of(u);
-            if let Behaviour::Sessions { mean_requests, .. } =
-                &scenario.classes[self.last_class].behaviour
-            {
+            let behaviour: &'a Behaviour = self.population.behaviours[self.last_class];
+            if let Behaviour::Sessions { mean_requests, .. } = behaviour {
                 // A session starts: draw its length from the user's stream.
                 let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
                 let mut r = self.user_rng(u);
@@ -266,7 +301,7 @@ impl<'a> Source<'a> {
     /// Token counts of the popped request when it comes from a trace.
     #[inline]
     pub fn trace_tokens(&self) -> Option<(u32, u32)> {
-        if self.scenario.trace.is_some() {
+        if self.population.trace.is_some() {
             self.last_trace_tokens
         } else {
             None
@@ -286,13 +321,13 @@ impl<'a> Source<'a> {
     /// the user does next.
     #[inline]
     pub fn completed(&mut self, user: u32, end_s: f64) {
-        let scenario: &'a Scenario = self.scenario;
-        let class = if scenario.classes.len() == 1 {
+        let class = if self.population.behaviours.len() == 1 {
             0
         } else {
             self.class_of(user)
         };
-        match &scenario.classes[class].behaviour {
+        let behaviour: &'a Behaviour = self.population.behaviours[class];
+        match behaviour {
             Behaviour::Poisson => {}
             Behaviour::Sessions { think, .. } => {
                 let left = &mut self.remaining[user as usize];

@@ -24,11 +24,11 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use rand::RngExt;
 
-use crate::events::EventQueue;
-use crate::fcfs::Dispatch;
+use crate::core::rng::SimRng;
+use crate::engine::events::EventQueue;
+use crate::engine::fcfs::Dispatch;
+use crate::llm::step::StepModel;
 use crate::metrics::{LlmRecorder, RejectReason, Window};
-use crate::rng::SimRng;
-use crate::step::StepModel;
 
 /// One LLM request as generated.
 #[derive(Debug, Clone, Copy, PartialEq)]
