@@ -1,0 +1,152 @@
+//! `sharesim run`: simulate every placement of a scenario, write its result
+//! tables, print the summary table and draw its charts.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use sharesim::output::{prepare_output_dir, write_parquet};
+use sharesim::run::run_scenario;
+use sharesim::scenario::Scenario;
+use sharesim::table::{render, Row};
+
+use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::{Failure, Outcome};
+
+/// Simulate every placement of a scenario; print a summary and write
+/// OUT/<scenario-name>/results.parquet (one row per placement x
+/// replication) and summary.parquet (one row per placement).
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
+    #[command(flatten)]
+    pub charts: ChartArgs,
+}
+
+pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
+    let dir = simulate(args)?;
+    args.charts.draw(&[
+        dir.join("latency_cdf.parquet"),
+        dir.join("timeline.parquet"),
+    ]);
+    Ok(Outcome::Done)
+}
+
+/// Simulate, write the tables and print the summary; returns the folder
+/// written.
+fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
+    let scenario = args.overrides.load(&args.input.scenario)?;
+    let dir =
+        prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let pool = args.threads.pool()?;
+    eprintln!(
+        "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
+        scenario.name,
+        scenario.users,
+        scenario.placements.len(),
+        scenario.replications,
+        scenario.horizon_s
+    );
+    let started = std::time::Instant::now();
+    let results = pool.install(|| run_scenario(&scenario));
+    let elapsed = started.elapsed().as_secs_f64();
+    let results_path = dir.join("results.parquet");
+    let summary_path = dir.join("summary.parquet");
+    write_parquet(&results_path, &results.replications).map_err(anyhow::Error::from)?;
+    write_parquet(&summary_path, &results.summary).map_err(anyhow::Error::from)?;
+    write_parquet(&dir.join("latency_cdf.parquet"), &results.latency_cdf)
+        .map_err(anyhow::Error::from)?;
+    write_parquet(&dir.join("timeline.parquet"), &results.timeline).map_err(anyhow::Error::from)?;
+    let classes_path = dir.join("classes.parquet");
+    if results.classes.is_empty() {
+        // One class: a file left by an earlier run would lie.
+        let _ = std::fs::remove_file(&classes_path);
+    } else {
+        write_parquet(&classes_path, &results.classes).map_err(anyhow::Error::from)?;
+    }
+    print_summary(&scenario, &results.summary);
+    let requests: f64 = results
+        .replications
+        .iter()
+        .filter_map(|r| sharesim::table::get(r, "arrived").and_then(|v| v.as_f64()))
+        .sum();
+    eprintln!(
+        "simulated {requests:.0} requests in {elapsed:.2} s; wrote {} and {}",
+        results_path.display(),
+        summary_path.display()
+    );
+    Ok(dir)
+}
+
+/// The summary table (its columns chosen by the kind of placements), the
+/// service level, and a warning if a placement is unstable.
+fn print_summary(s: &Scenario, summary: &[Row]) {
+    let any_llm = (0..s.placements.len()).any(|p| s.llm_of(p).is_some());
+    let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
+    let mut cols = if any_llm {
+        vec![
+            "placement",
+            "device",
+            "devices",
+            "utilization",
+            "mean_batch",
+            "ttft_p99_s",
+            "ttft_p99_s_ci95",
+            "tpot_p99_s",
+            "e2e_p99_s",
+            "mem_gb_per_user",
+            "capex_usd_per_user",
+            "energy_kwh_per_user_per_day",
+            "rejected",
+            "unstable",
+        ]
+    } else if s.placements.iter().any(|p| p.priced_device.is_some()) {
+        vec![
+            "placement",
+            "device",
+            "devices",
+            "utilization",
+            "wait_p99_s",
+            "response_p99_s",
+            "response_p99_s_ci95",
+            "mem_gb_per_user",
+            "capex_usd_per_user",
+            "energy_kwh_per_user_per_day",
+            "unstable",
+        ]
+    } else {
+        vec![
+            "placement",
+            "kind",
+            "servers",
+            "utilization",
+            "p_wait",
+            "wait_mean_s",
+            "wait_p99_s",
+            "wait_p99_s_ci95",
+            "response_p99_s",
+            "unstable",
+        ]
+    };
+    if any_llm && any_generic {
+        cols.insert(cols.len() - 1, "response_p99_s");
+    }
+    if !s.service_level.is_empty() {
+        cols.push("slo_met");
+    }
+    println!("{}", render(summary, &cols));
+    print_service_level(s);
+    if summary.iter().any(|r| {
+        matches!(
+            sharesim::table::get(r, "unstable"),
+            Some(sharesim::table::Value::Bool(Some(true)))
+        )
+    }) {
+        println!("unstable: offered load >= capacity; its waits grow with the horizon and are not steady-state figures");
+    }
+}

@@ -1,0 +1,135 @@
+//! `sharesim size`: find the least hardware that meets a scenario's service
+//! level, write the sizing tables, print them and draw their chart.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use sharesim::output::{prepare_output_dir, write_parquet};
+use sharesim::scenario::Scenario;
+use sharesim::table::{render, Row, Value};
+
+use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::{Failure, Outcome};
+
+/// Find the least hardware that meets the scenario's service level:
+/// servers per pooled placement (at every pool size of [sizing]), and
+/// whether one device per user meets it; writes sizing.parquet (one row
+/// per placement and pool size) and probes.parquet (every fleet tried).
+#[derive(Args)]
+#[command(mut_arg("replications", |a| a.help("Override the number of replications per probe")))]
+pub struct SizeArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
+    #[command(flatten)]
+    pub charts: ChartArgs,
+}
+
+pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
+    let dir = size(args)?;
+    args.charts.draw(&[dir.join("sizing.parquet")]);
+    Ok(Outcome::Done)
+}
+
+/// Size, write the tables and print them; returns the folder written.
+fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
+    let path = &args.input.scenario;
+    let scenario = args.overrides.load(path)?;
+    if let Some(class) = scenario.classes.iter().find(|c| c.service_level.is_empty()) {
+        let whose = if scenario.classes.len() > 1 {
+            format!(" (class {:?} has none)", class.name)
+        } else {
+            String::new()
+        };
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{}: service_level: sizing needs a service level{whose}: add a [service_level] table, e.g. `ttft_p99_s = 2.0`",
+            path.display()
+        )));
+    }
+    let dir =
+        prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let pool = args.threads.pool()?;
+    eprintln!(
+        "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
+        scenario.name,
+        scenario.users,
+        scenario.placements.len(),
+        scenario.sizing.pool_sizes,
+        scenario.replications
+    );
+    let started = std::time::Instant::now();
+    let results = pool.install(|| sharesim::sizing::size_scenario(&scenario));
+    let sizing_path = dir.join("sizing.parquet");
+    let probes_path = dir.join("probes.parquet");
+    write_parquet(&sizing_path, &results.rows).map_err(anyhow::Error::from)?;
+    write_parquet(&probes_path, &results.probes).map_err(anyhow::Error::from)?;
+    let devices_path = dir.join("dedicated_devices.parquet");
+    if results.device_choices.is_empty() {
+        let _ = std::fs::remove_file(&devices_path);
+    } else {
+        write_parquet(&devices_path, &results.device_choices).map_err(anyhow::Error::from)?;
+    }
+    let users_path = dir.join("dedicated_users.parquet");
+    if results.user_groups.is_empty() {
+        // No dedicated placement: a file left by an earlier run would lie.
+        let _ = std::fs::remove_file(&users_path);
+    } else {
+        write_parquet(&users_path, &results.user_groups).map_err(anyhow::Error::from)?;
+    }
+    print_sizing(&scenario, &results.rows);
+    eprintln!(
+        "sized in {:.1} s ({} probes); wrote {} and {}",
+        started.elapsed().as_secs_f64(),
+        results.probes.len(),
+        sizing_path.display(),
+        probes_path.display()
+    );
+    Ok(dir)
+}
+
+/// The sizing table, the service level, and per placement why it is
+/// infeasible and which users miss the service level, where it says.
+fn print_sizing(scenario: &Scenario, rows: &[Row]) {
+    let cols = [
+        "placement",
+        "pool_size",
+        "feasible",
+        "servers_per_pool",
+        "devices_per_user",
+        "mem_gb_per_user",
+        "capex_usd_per_user",
+        "energy_kwh_per_user_per_day",
+        "utilization",
+        "probes",
+        "users_meeting_slo_share",
+        "sharing_factor_memory",
+        "sharing_factor_capex",
+    ];
+    println!("{}", render(rows, &cols));
+    print_service_level(scenario);
+    for r in rows {
+        let name = || {
+            sharesim::table::get(r, "placement")
+                .map(|v| v.display())
+                .unwrap_or_default()
+        };
+        if let Some(reason) = text_of(r, "reason") {
+            println!("{}: {reason}", name());
+        }
+        if let Some(d) = text_of(r, "users_missing_slo_detail") {
+            println!("{}: users missing the service level: {d}", name());
+        }
+    }
+}
+
+/// A row's text in column `col`, unless empty or missing.
+fn text_of<'a>(row: &'a Row, col: &str) -> Option<&'a str> {
+    match sharesim::table::get(row, col) {
+        Some(Value::Str(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}

@@ -1,0 +1,187 @@
+//! `sharesim sweep`: run `run` or `size` at every point of a scenario's
+//! [sweep] grid (or one shard of it), saving each point as it finishes, and
+//! combine the points into sweep.parquet when all are done. Also owns the
+//! choice of shard: `--shard I/N`, or the cluster's array-job variables.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Args;
+
+use sharesim::output::prepare_output_dir;
+use sharesim::sweep::{MergeError, PointDone, Sweep, SweepPaths};
+
+use super::shared::{ChartArgs, ScenarioArgs, ThreadArgs};
+use super::{Failure, Outcome};
+
+/// Run `run` or `size` at every point of the scenario's [sweep] grid, in
+/// parallel; each finished point is written at once to
+/// OUT/<name>/parts/, and OUT/<name>/sweep.parquet combines them when all
+/// are done. Ctrl-C stops cleanly; --resume runs only missing points.
+#[derive(Args)]
+#[command(mut_arg("scenario", |a| a.help("Scenario file with a [sweep] table")))]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub input: ScenarioArgs,
+    #[command(flatten)]
+    pub threads: ThreadArgs,
+    /// Skip points whose part file exists.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only shard I of N (1-based), e.g. 2/8: points with index % N == I - 1.
+    /// Default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or from
+    /// JOB_COMPLETION_INDEX with SHARESIM_SHARD_COUNT (Kubernetes Indexed Job).
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub charts: ChartArgs,
+}
+
+/// Run the sweep. `on_ctrl_c` is called once, just before the points start,
+/// with the flag that Ctrl-C must raise to stop the sweep after the points in
+/// progress.
+pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, Failure> {
+    let (outcome, combined) = sweep(args, on_ctrl_c)?;
+    if let Some(p) = combined {
+        args.charts.draw(&[p]);
+    }
+    Ok(outcome)
+}
+
+/// Run this shard's points and merge them if the sweep is complete; returns
+/// the combined file when there is one.
+fn sweep(
+    args: &SweepArgs,
+    on_ctrl_c: fn(Arc<AtomicBool>),
+) -> Result<(Outcome, Option<PathBuf>), Failure> {
+    let (shard_i, shard_n) = shard_spec(args.shard.as_deref())?;
+    let pool = args.threads.pool()?;
+    let sweep = pool
+        .install(|| Sweep::load(&args.input.scenario))
+        .map_err(anyhow::Error::from)?;
+    let dir = prepare_output_dir(&args.input.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
+    let paths = SweepPaths::new(dir.clone());
+    sharesim::sweep::write_manifest(&sweep, &paths).map_err(anyhow::Error::from)?;
+    let indices = sweep.shard(shard_i, shard_n);
+    let stop = Arc::new(AtomicBool::new(false));
+    on_ctrl_c(stop.clone());
+    let bar = progress_bar(args.quiet, indices.len());
+    eprintln!(
+        "sweep {}: {} points ({:?} mode), shard {shard_i}/{shard_n} runs {}{}",
+        sweep.name,
+        sweep.points.len(),
+        sweep.mode,
+        indices.len(),
+        if args.resume {
+            ", skipping finished points"
+        } else {
+            ""
+        }
+    );
+    let started = std::time::Instant::now();
+    let on_done = |_: PointDone| bar.inc(1);
+    let done = pool
+        .install(|| {
+            sharesim::sweep::run_points(&sweep, &paths, &indices, args.resume, &stop, &on_done)
+        })
+        .map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
+    if stop.load(Ordering::SeqCst) {
+        eprintln!(
+            "interrupted: {done} of {} points of this shard are saved in {}; run the same command with --resume to finish",
+            indices.len(),
+            dir.join("parts").display()
+        );
+        return Ok((Outcome::Interrupted, None));
+    }
+    eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
+    match sharesim::sweep::merge(&dir) {
+        Ok((rows, p)) => {
+            eprintln!("wrote {} ({rows} rows)", p.display());
+            Ok((Outcome::Done, Some(p)))
+        }
+        Err(MergeError::Missing { done, total, .. }) if shard_n > 1 => {
+            eprintln!(
+                "shard {shard_i}/{shard_n} done; {done} of {total} points finished overall: run `sharesim merge {}` when every shard is done",
+                dir.display()
+            );
+            Ok((Outcome::Done, None))
+        }
+        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+    }
+}
+
+/// A progress bar over `points` on a terminal, unless `quiet`; hidden
+/// otherwise.
+fn progress_bar(quiet: bool, points: usize) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(points as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} points, {per_sec}, ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    b
+}
+
+/// The shard to run: `--shard I/N`, else the cluster's array-job variables.
+fn shard_spec(arg: Option<&str>) -> Result<(usize, usize), Failure> {
+    let bad = |m: String| Failure::Input(anyhow::anyhow!(m));
+    let parse = |i: &str, n: &str, what: &str| -> Result<(usize, usize), Failure> {
+        let i: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{what}: {i:?} is not a whole number")))?;
+        let n: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{what}: {n:?} is not a whole number")))?;
+        if n == 0 || i == 0 || i > n {
+            return Err(bad(format!(
+                "{what}: shard {i} of {n} does not exist (shards are 1..=N)"
+            )));
+        }
+        Ok((i, n))
+    };
+    if let Some(a) = arg {
+        let (i, n) = a
+            .split_once('/')
+            .ok_or_else(|| bad(format!("--shard {a:?}: write I/N, e.g. 2/8")))?;
+        return parse(i, n, "--shard");
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    if let (Some(id), Some(count)) = (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT")) {
+        let min: usize = env("SLURM_ARRAY_TASK_MIN")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        let id: usize = id
+            .parse()
+            .map_err(|_| bad(format!("SLURM_ARRAY_TASK_ID={id:?} is not a whole number")))?;
+        return parse(
+            &(id - min.min(id) + 1).to_string(),
+            &count,
+            "SLURM_ARRAY_TASK_ID",
+        );
+    }
+    if let Some(idx) = env("JOB_COMPLETION_INDEX") {
+        let count = env("SHARESIM_SHARD_COUNT").ok_or_else(|| {
+            bad("JOB_COMPLETION_INDEX is set: also set SHARESIM_SHARD_COUNT to the job's completions".into())
+        })?;
+        let idx: usize = idx.parse().map_err(|_| {
+            bad(format!(
+                "JOB_COMPLETION_INDEX={idx:?} is not a whole number"
+            ))
+        })?;
+        return parse(&(idx + 1).to_string(), &count, "JOB_COMPLETION_INDEX");
+    }
+    Ok((1, 1))
+}
