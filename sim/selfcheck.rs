@@ -1,4 +1,4 @@
-//! Closed-form checks (DOMAIN.md section 6) run through the real engine:
+//! Closed-form checks (docs/model.md section 11) run through the real engine:
 //! M/M/c against Erlang-C, M/D/1 and M/G/1 against Pollaczek-Khinchine,
 //! dedicated devices against M/M/1, Little's law and conservation of counts.
 //!

@@ -1,6 +1,6 @@
 //! Calibration: with the shipped catalogue (one parameter set per device,
 //! never refitted here), the roofline predicts every checked reference
-//! measurement of DOMAIN.md section 7 within 25 %, and
+//! measurement of docs/model.md section 14 within 25 %, and
 //! `docs/calibration.md` shows the table the code computes.
 
 use sharesim::llm::calibration::{
@@ -36,7 +36,7 @@ fn catalogue_predicts_every_checked_measurement_within_tolerance() {
         TOLERANCE * 100.0,
         failures.join("\n")
     );
-    // The DOMAIN.md list is all there and checked.
+    // The reference list of docs/model.md section 14 is all there and checked.
     let checked = rows.iter().filter(|r| r.checked).count();
     assert!(checked >= 11, "only {checked} checked rows");
 }

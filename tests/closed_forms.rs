@@ -1,4 +1,4 @@
-//! The engine against closed forms (DOMAIN.md section 6), through the same
+//! The engine against closed forms (docs/model.md section 11), through the same
 //! code path as `sharesim validate`: M/M/c at (c, rho) = (1, 0.5), (4, 0.75),
 //! (10, 0.8), (100, 0.9), (100, 0.95) against Erlang-C (P(wait > 0), E[Wq],
 //! P(Wq > t)), dedicated devices against M/M/1, M/D/1 and lognormal M/G/1

@@ -1,4 +1,4 @@
-//! Closed forms from queueing theory (DOMAIN.md section 6): the engine is
+//! Closed forms from queueing theory (docs/model.md section 11): the engine is
 //! checked against these, and sizing uses them for a first guess.
 
 /// Erlang-C: probability that an arrival waits in an M/M/c queue with offered
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn erlang_c_reference_values() {
-        // DOMAIN.md: c = 10, lambda = 8, mu = 1: C = 0.4092, E[Wq] = 0.2046.
+        // docs/model.md section 11.1: c = 10, lambda = 8, mu = 1: C = 0.4092, E[Wq] = 0.2046.
         let w = MmcWait::new(10, 8.0, 1.0);
         assert!((w.p_wait - 0.4092).abs() < 5e-5, "{}", w.p_wait);
         assert!((w.mean_wait_s - 0.2046).abs() < 5e-5, "{}", w.mean_wait_s);

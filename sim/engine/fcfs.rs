@@ -1,6 +1,6 @@
 //! Servers that do not batch: each request holds one server for its whole
 //! service time, first come first served. These need no event queue at all
-//! (DOMAIN.md 6b):
+//! (docs/model.md section 4):
 //!
 //! - [`DedicatedDevices`]: one device per user, Lindley's recursion
 //!   `start = max(arrival, device_free_at)` on an array of free times.

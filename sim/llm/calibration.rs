@@ -1,4 +1,4 @@
-//! Reference measurements (DOMAIN.md section 7) and the catalogue's
+//! Reference measurements (docs/model.md section 14) and the catalogue's
 //! predictions of them.
 //!
 //! The efficiencies `e_m`, `e_c` and the step overhead `t_0` of each device
@@ -148,7 +148,7 @@ impl From<RooflineError> for CalibrationError {
 /// stand-in).
 const SHORT_CONTEXT: u64 = 1000;
 
-/// The reference measurements of DOMAIN.md section 7 (plus out-of-sample
+/// The reference measurements of docs/model.md section 14 (plus out-of-sample
 /// cross-checks from the same sources).
 pub fn reference_measurements() -> Vec<Measurement> {
     let single = Workload::SingleStream {
@@ -220,7 +220,7 @@ pub fn reference_measurements() -> Vec<Measurement> {
             "gpt_oss_120b",
             "mxfp4",
             58.0,
-            "DOMAIN.md section 7",
+            "docs/model.md section 14",
             "fit",
         ),
         Measurement {
@@ -236,7 +236,7 @@ pub fn reference_measurements() -> Vec<Measurement> {
                 "gpt_oss_120b",
                 "mxfp4",
                 315.0,
-                "DOMAIN.md section 7",
+                "docs/model.md section 14",
                 "",
             )
         },
@@ -245,7 +245,7 @@ pub fn reference_measurements() -> Vec<Measurement> {
             "llama_3_1_8b",
             "q4",
             128.0,
-            "DOMAIN.md section 7 (llama.cpp)",
+            "docs/model.md section 14 (llama.cpp)",
             "fit (Llama 3 8B Q4, same architecture)",
         ),
         m(
@@ -253,7 +253,7 @@ pub fn reference_measurements() -> Vec<Measurement> {
             "gpt_oss_20b",
             "mxfp4",
             280.0,
-            "DOMAIN.md section 7",
+            "docs/model.md section 14",
             "fit",
         ),
         Measurement {

@@ -2,7 +2,7 @@
 //!
 //! This module owns the device and model catalogue ([`catalog`], read from
 //! `scenarios/catalog/devices.toml` and `models.toml`), the roofline service
-//! time model of DOMAIN.md section 3 ([`roofline`]: prefill time, decode step
+//! time model of docs/model.md section 5 ([`roofline`]: prefill time, decode step
 //! time, memory budget of one model on one device or tensor-parallel group)
 //! and the reference measurements that the catalogue's efficiency parameters
 //! are calibrated against ([`calibration`]), and the per-step cost model the

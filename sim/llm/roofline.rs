@@ -1,5 +1,5 @@
 //! Roofline service times of one model on one device or one tensor-parallel
-//! group of identical devices (DOMAIN.md section 3).
+//! group of identical devices (docs/model.md section 5).
 //!
 //! With `g` devices in tensor parallel and parallel efficiency `p`
 //! (ignored when `g = 1`): memory `M = g * mem`, bandwidth `B = g * bw * p`,

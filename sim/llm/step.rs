@@ -1,5 +1,5 @@
 //! The cost of one engine step on one server, in the linear form the
-//! fast-forward needs (DOMAIN.md section 3):
+//! fast-forward needs (docs/model.md section 5):
 //!
 //! - decode step of `b` sequences holding `T` context tokens:
 //!   `t0 + max(c * b, w(b) + k * T)` with `c` compute seconds per token,
