@@ -5,8 +5,9 @@
 //! replication the point estimate is used and the verdict says so.
 
 use crate::core::stats::Estimate;
-use crate::core::units::percentile_label;
-use crate::results::table::{get, rows_of_class, Row, Value};
+use crate::results::columns;
+use crate::results::table::{rows_of_class, Row, Value};
+use crate::results::{Measure, Replications};
 use crate::scenario::Scenario;
 
 /// The verdict on one target.
@@ -42,7 +43,7 @@ impl Verdict {
                 let v = t
                     .compared
                     .map_or("none".to_string(), crate::results::table::format_number);
-                let op = if t.column == "slo_attainment" {
+                let op = if t.column == columns::SLO_ATTAINMENT {
                     ">="
                 } else {
                     "<="
@@ -57,10 +58,6 @@ impl Verdict {
             .collect::<Vec<_>>()
             .join("; ")
     }
-}
-
-fn estimate(rows: &[&Row], column: &str) -> Option<Estimate> {
-    Estimate::from_values(rows.iter().map(|r| get(r, column).and_then(Value::as_f64)))
 }
 
 /// Upper end of the 95 % interval, or the mean with one replication.
@@ -81,6 +78,36 @@ fn lower(e: &Estimate) -> f64 {
     }
 }
 
+/// Which end of a target's interval must lie within its bound.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// The upper end must not exceed it (percentiles, tail shares).
+    AtMost(f64),
+    /// The lower end must reach it (attainment).
+    AtLeast(f64),
+}
+
+fn judge_one(runs: Replications, measure: Measure, bound: Bound) -> TargetVerdict {
+    let e = runs.estimate(measure);
+    let (compared, met, bound) = match bound {
+        Bound::AtMost(b) => {
+            let u = e.as_ref().map(upper);
+            (u, u.is_some_and(|u| u <= b), b)
+        }
+        Bound::AtLeast(b) => {
+            let l = e.as_ref().map(lower);
+            (l, l.is_some_and(|l| l >= b), b)
+        }
+    };
+    TargetVerdict {
+        column: measure.column(),
+        mean: e.map(|e| e.mean),
+        compared,
+        bound,
+        met,
+    }
+}
+
 /// Judge the scenario's service level on the replication rows of one
 /// placement. `None` when the scenario has no service level.
 pub fn judge(s: &Scenario, rows: &[&Row]) -> Option<Verdict> {
@@ -88,40 +115,31 @@ pub fn judge(s: &Scenario, rows: &[&Row]) -> Option<Verdict> {
     if sl.is_empty() {
         return None;
     }
-    let mut targets = Vec::new();
-    for t in &sl.targets {
-        let column = format!("{}_{}_s", t.metric.name(), percentile_label(t.percentile));
-        let e = estimate(rows, &column);
-        let compared = e.as_ref().map(upper);
-        targets.push(TargetVerdict {
-            met: compared.is_some_and(|u| u <= t.max_s),
-            mean: e.map(|e| e.mean),
-            compared,
-            bound: t.max_s,
-            column,
-        });
-    }
+    let runs = Replications::new(rows);
+    let mut targets: Vec<TargetVerdict> = sl
+        .targets
+        .iter()
+        .map(|t| {
+            let measure = Measure::Latency {
+                metric: t.metric,
+                percentile: t.percentile,
+            };
+            judge_one(runs, measure, Bound::AtMost(t.max_s))
+        })
+        .collect();
     if let Some(w) = sl.wait_tail {
-        let e = estimate(rows, "p_wait_above");
-        let compared = e.as_ref().map(upper);
-        targets.push(TargetVerdict {
-            column: "p_wait_above".into(),
-            mean: e.map(|e| e.mean),
-            compared,
-            bound: w.max_share,
-            met: compared.is_some_and(|u| u <= w.max_share),
-        });
+        targets.push(judge_one(
+            runs,
+            Measure::WaitAbove,
+            Bound::AtMost(w.max_share),
+        ));
     }
     if let Some(a) = sl.attainment {
-        let e = estimate(rows, "slo_attainment");
-        let compared = e.as_ref().map(lower);
-        targets.push(TargetVerdict {
-            column: "slo_attainment".into(),
-            mean: e.map(|e| e.mean),
-            compared,
-            bound: a.share,
-            met: compared.is_some_and(|l| l >= a.share),
-        });
+        targets.push(judge_one(
+            runs,
+            Measure::Attainment,
+            Bound::AtLeast(a.share),
+        ));
     }
     Some(Verdict {
         met: targets.iter().all(|t| t.met),
@@ -155,10 +173,10 @@ pub fn judge_with_classes(s: &Scenario, rows: &[&Row], class_rows: &[Row]) -> Op
 pub fn set_verdict(row: &mut Row, verdict: Option<Verdict>) {
     for (name, value) in row.iter_mut() {
         match name.as_str() {
-            "slo_detail" => {
+            columns::SLO_DETAIL => {
                 *value = Value::Str(verdict.as_ref().map_or_else(String::new, |v| v.describe()))
             }
-            "slo_met" => *value = Value::Bool(verdict.as_ref().map(|v| v.met)),
+            columns::SLO_MET => *value = Value::Bool(verdict.as_ref().map(|v| v.met)),
             _ => {}
         }
     }

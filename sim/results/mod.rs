@@ -1,5 +1,9 @@
-//! Results as rows: one definition of each table's columns feeds the
-//! Parquet writer, the printed table and the summaries across
-//! replications ([`table`]).
+//! Results: the rows every table is made of ([`table`]), the names of the
+//! columns code reads back ([`columns`], the only place they are spelled)
+//! and typed access to replication estimates ([`measures`]).
 
+pub mod columns;
+pub mod measures;
 pub mod table;
+
+pub use measures::{Measure, Replications};

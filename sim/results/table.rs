@@ -142,6 +142,8 @@ pub fn render(rows: &[Row], columns: &[&str]) -> String {
 pub fn rows_of_class<'a>(class_rows: &'a [Row], class: &str) -> Vec<&'a Row> {
     class_rows
         .iter()
-        .filter(|r| matches!(get(r, "class"), Some(Value::Str(c)) if c == class))
+        .filter(
+            |r| matches!(get(r, crate::results::columns::CLASS), Some(Value::Str(c)) if c == class),
+        )
         .collect()
 }
