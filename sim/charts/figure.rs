@@ -1,0 +1,146 @@
+//! What a chart shows, before any pixel is drawn: a [`Figure`] of titles,
+//! legend and [`Panel`]s, each panel a pair of [`AxisSpec`]s and the
+//! [`Item`]s (series, error bars, rules, notes) plotted on them. The chart
+//! builders produce these; `paint` draws them.
+
+use plotters::style::RGBColor;
+
+use super::data::Frame;
+use super::style::{Style, GREY};
+
+pub(crate) enum Item {
+    Series {
+        pts: Vec<(f64, f64)>,
+        style: Style,
+        /// Horizontal shift, as a share of the x axis, so that series with
+        /// error bars at the same x do not hide each other.
+        dodge: f64,
+    },
+    /// Vertical error bars: (x, low, high).
+    Bars {
+        bars: Vec<(f64, f64, f64)>,
+        color: RGBColor,
+        dodge: f64,
+    },
+    HRule {
+        y: f64,
+        style: Style,
+        text: Option<String>,
+    },
+    VRule {
+        x: f64,
+        style: Style,
+        text: Option<String>,
+    },
+    Note {
+        at: (f64, f64),
+        text: String,
+        color: RGBColor,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Scale {
+    /// Log when positive data spans more than ~1.5 decades.
+    Auto,
+    Log,
+    Linear,
+    /// Cumulative share on a tail-stretched axis: -log10(1 - q).
+    Nines,
+    /// Hours of the day, linear, ticks as HH:00.
+    Hours,
+}
+
+#[derive(Clone)]
+pub(crate) struct AxisSpec {
+    pub(crate) desc: String,
+    pub(crate) scale: Scale,
+    /// Linear axes of non-negative data start at 0.
+    pub(crate) zero: bool,
+    pub(crate) suffix: &'static str,
+    /// Custom ticks (value, label) in data units.
+    pub(crate) ticks: Option<Vec<(f64, String)>>,
+    /// Values a log axis cannot show (<= 0) are drawn on its lower edge.
+    pub(crate) clamp: bool,
+}
+
+impl AxisSpec {
+    pub(crate) fn new(desc: impl Into<String>, scale: Scale) -> AxisSpec {
+        AxisSpec {
+            desc: desc.into(),
+            scale,
+            zero: false,
+            suffix: "",
+            ticks: None,
+            clamp: false,
+        }
+    }
+    pub(crate) fn suffix(self, suffix: &'static str) -> AxisSpec {
+        AxisSpec { suffix, ..self }
+    }
+    /// A linear axis of non-negative data starts at 0.
+    pub(crate) fn zero(self) -> AxisSpec {
+        AxisSpec { zero: true, ..self }
+    }
+}
+
+pub(crate) struct Panel {
+    pub(crate) title: String,
+    pub(crate) x: AxisSpec,
+    pub(crate) y: AxisSpec,
+    pub(crate) items: Vec<Item>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Layout {
+    /// Panels side by side.
+    Cols,
+    /// Panels stacked.
+    Rows,
+}
+
+pub(crate) struct Figure {
+    pub(crate) title: String,
+    pub(crate) subtitle: Vec<String>,
+    pub(crate) legend: Vec<(String, Style)>,
+    pub(crate) panels: Vec<Panel>,
+    pub(crate) layout: Layout,
+}
+
+/// The legend entry of error bars.
+pub(crate) fn ci_legend() -> (String, Style) {
+    (
+        "95 % confidence interval (replications)".into(),
+        Style {
+            line: false,
+            bar: true,
+            ..Style::line(GREY)
+        },
+    )
+}
+
+/// Error bars from `<col>_ci95` (95 % half-widths) for `rows`, when the
+/// column exists and holds a positive value.
+pub(crate) fn ci_bars(
+    f: &Frame,
+    x: &[Option<f64>],
+    col: &str,
+    rows: &[usize],
+    mul: f64,
+    color: RGBColor,
+) -> Option<Item> {
+    let y = f.num(col);
+    let ci = f.num(&format!("{col}_ci95"));
+    let bars: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .filter_map(|&r| {
+            let (xv, yv, c) = (x[r]?, y[r]?, ci[r]?);
+            (c > 0.0).then_some((xv * mul, yv - c, yv + c))
+        })
+        .collect();
+    (!bars.is_empty()).then_some(Item::Bars {
+        bars,
+        color,
+        dodge: 0.0,
+    })
+}
