@@ -10,6 +10,8 @@ use sharesim::charts::{self, Chart, ChartError, HEIGHT, WIDTH};
 use sharesim::output::{rows_to_dataframe, write_parquet};
 use sharesim::table::{cell, Row, Value};
 
+use crate::support::png_size;
+
 fn f(v: f64) -> Value {
     Value::F64(Some(v))
 }
@@ -337,20 +339,6 @@ fn df(rows: &[Row]) -> DataFrame {
     rows_to_dataframe(rows).unwrap()
 }
 
-/// The PNG signature and the IHDR width and height.
-fn png_size(path: &Path) -> (u32, u32) {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(
-        &bytes[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{} is not a PNG",
-        path.display()
-    );
-    assert_eq!(&bytes[12..16], b"IHDR");
-    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
-    (be(16), be(20))
-}
-
 /// Share of pixels that are not white.
 fn ink(rgb: &[u8]) -> f64 {
     let dark = rgb.chunks(3).filter(|p| p != &[255, 255, 255]).count();
@@ -628,7 +616,7 @@ fn a_failed_write_leaves_nothing_behind() {
 }
 
 /// Render the charts of real output files: `CHART_FILES=a.parquet:b.parquet
-/// CHART_OUT=/tmp/charts cargo test --release --test charts -- --ignored`.
+/// CHART_OUT=/tmp/charts cargo test --release charts::render_files_from_env -- --ignored`.
 #[test]
 #[ignore]
 fn render_files_from_env() {

@@ -7,37 +7,16 @@
 //! the cheapest catalogue device is the cheapest that meets the service
 //! level.
 
-use std::path::Path;
-
 use sharesim::arrivals::DAY_S;
 use sharesim::run::run_scenario;
-use sharesim::scenario::Scenario;
 use sharesim::sizing::size_scenario;
 use sharesim::table::{get, Row, Value};
 use sharesim::workload::Source;
 
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml_str(text, Path::new("<classes test>")).unwrap()
-}
-
-fn num(r: &Row, c: &str) -> f64 {
-    get(r, c)
-        .and_then(Value::as_f64)
-        .unwrap_or_else(|| panic!("no number in column {c}"))
-}
-
-fn text(r: &Row, c: &str) -> String {
-    match get(r, c) {
-        Some(Value::Str(s)) => s.clone(),
-        other => panic!("column {c}: {other:?}"),
-    }
-}
-
-fn row_of<'a>(rows: &'a [Row], placement: &str) -> &'a Row {
-    rows.iter()
-        .find(|r| text(r, "placement") == placement)
-        .unwrap_or_else(|| panic!("no row for {placement}"))
-}
+use crate::support::invariants::{assert_class_rows_add_up, assert_counts_add_up, assert_finite};
+use crate::support::{assert_success, documented, read_parquet, scenario, write};
+use crate::support::{flag, num, row_of, text};
+use crate::support::{sharesim, sharesim_on};
 
 #[test]
 fn each_class_sends_its_own_load_and_profile() {
@@ -413,7 +392,7 @@ min_measured_requests = 20000
     let mut decided = 0;
     let mut meeting_users = 0.0;
     for b in bands {
-        let meets = matches!(get(b, "meets"), Some(Value::Bool(Some(true))));
+        let meets = flag(b, "meets");
         let lo = num(b, "requests_per_user_per_day_min");
         let hi = num(b, "requests_per_user_per_day_max");
         if p99(hi) < 0.8 * 120.0 {
@@ -509,34 +488,16 @@ dedicated_devices = ["rtx_4090", "framework_desktop", "mac_studio_m3_ultra_96gb"
 
 #[test]
 fn class_outputs_are_documented_and_charted() {
-    use polars::prelude::{ParquetReader, SerReader};
     let dir = tempfile::tempdir().unwrap();
     let text = HYBRID.replace(
         "min_measured_requests = 4000",
         "min_measured_requests = 4000\ndedicated_devices = [\"copilot_laptop_npu\", \"rtx_4090\", \"framework_desktop\"]",
     );
-    let file = dir.path().join("hybrid.toml");
-    std::fs::write(&file, text).unwrap();
+    let file = write(dir.path(), "hybrid.toml", text);
     let out = dir.path().join("out");
     for command in ["run", "size"] {
-        let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sharesim"))
-            .arg(command)
-            .arg(&file)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{command}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert_success(&sharesim_on(command, &file, &out));
     }
-    let schema = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/results-schema.md"
-    ))
-    .unwrap();
     let folder = out.join("hybrid");
     for name in [
         "results",
@@ -548,52 +509,45 @@ fn class_outputs_are_documented_and_charted() {
         "dedicated_users",
         "dedicated_devices",
     ] {
-        let f = std::fs::File::open(folder.join(format!("{name}.parquet")))
-            .unwrap_or_else(|e| panic!("{name}.parquet: {e}"));
-        let df = ParquetReader::new(f).finish().unwrap();
+        let df = read_parquet(&folder.join(format!("{name}.parquet")));
         assert!(df.height() > 0, "{name} is empty");
         for c in df.get_column_names() {
             // Summary columns `x_ci95` are documented once, as `x` plus the rule.
             let c = c.strip_suffix("_ci95").unwrap_or(c);
             assert!(
-                schema.contains(&format!("`{c}`")),
+                documented(c),
                 "{name}.parquet column {c} is not documented in docs/results-schema.md"
             );
         }
     }
     assert!(folder.join("pool-size-curve.png").exists());
     // A placement serving several classes also writes classes.parquet.
-    let mixed = dir.path().join("mixed.toml");
-    std::fs::write(
-        &mixed,
+    let mixed = write(
+        dir.path(),
+        "mixed.toml",
         TWO_CLASSES
             .replace("serves = [\"light\"]", "")
             .replace("serves = [\"heavy\"]", ""),
-    )
-    .unwrap();
-    let o = assert_cmd::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+    );
+    let o = sharesim()
         .args(["run", "--no-charts"])
         .arg(&mixed)
         .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let f = std::fs::File::open(out.join("mixed/classes.parquet")).unwrap();
-    let df = ParquetReader::new(f).finish().unwrap();
+    assert_success(&o);
+    let df = read_parquet(&out.join("mixed/classes.parquet"));
     assert_eq!(df.height(), 4, "2 placements x 2 classes");
     for c in df.get_column_names() {
         let c = c.strip_suffix("_ci95").unwrap_or(c);
         assert!(
-            schema.contains(&format!("`{c}`"))
-                || c.starts_with("wait_")
-                || c.starts_with("response_"),
+            documented(c) || c.starts_with("wait_") || c.starts_with("response_"),
             "classes.parquet column {c} is not documented in docs/results-schema.md"
         );
     }
     // The summary has the hybrids, summed from their parts.
-    let f = std::fs::File::open(folder.join("summary.parquet")).unwrap();
-    let df = ParquetReader::new(f).finish().unwrap();
+    let df = read_parquet(&folder.join("summary.parquet"));
     let kind = df.column("kind").unwrap().str().unwrap().clone();
     let kinds: Vec<Option<String>> = (0..df.height())
         .map(|i| kind.get(i).map(str::to_string))
@@ -816,36 +770,14 @@ fn random_class_mixes_add_up() {
             text.push_str(&format!(
                 "[service_level]\n{target}\n[sizing]\npool_sizes = [{k}, \"all\"]\nmin_measured_requests = 200\nmax_servers = 64\n"
             ));
-            let s = Scenario::from_toml_str(&text, Path::new("<mix>"))
-                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let s = scenario(&text);
             let r = run_scenario(&s);
             for row in &r.replications {
-                let a = num(row, "arrived");
-                let parts = num(row, "completed_by_horizon")
-                    + num(row, "in_flight_at_horizon")
-                    + num(row, "rejected");
-                prop_assert_eq!(a, parts);
+                assert_counts_add_up(row);
             }
-            // Class rows of a placement add up to its measured requests.
-            for p in &r.summary {
-                let name = text_of(p, "placement");
-                let class_sum: f64 = r
-                    .classes
-                    .iter()
-                    .filter(|c| text_of(c, "placement") == name)
-                    .map(|c| num(c, "measured"))
-                    .sum();
-                if class_sum > 0.0 {
-                    prop_assert!((class_sum - num(p, "measured")).abs() < 1e-6 * class_sum.max(1.0));
-                }
-            }
-            for row in r.summary.iter().chain(&r.classes) {
-                for (c, v) in row {
-                    if let Some(x) = v.as_f64() {
-                        prop_assert!(x.is_finite(), "{} = {} in {}", c, x, text_of(row, "placement"));
-                    }
-                }
-            }
+            assert_class_rows_add_up(&r);
+            assert_finite("summary", &r.summary);
+            assert_finite("classes", &r.classes);
             let view = s.view(1);
             for (counts, w) in sharesim::sizing::pool_types(&view, k.min(view.users)) {
                 prop_assert!(w > 0.0);
@@ -856,13 +788,6 @@ fn random_class_mixes_add_up() {
             Ok(())
         })
         .unwrap();
-}
-
-fn text_of(r: &Row, c: &str) -> String {
-    match get(r, c) {
-        Some(Value::Str(s)) => s.clone(),
-        _ => String::new(),
-    }
 }
 
 /// Regression: a pool composition without some class (5 % of users in
@@ -903,10 +828,6 @@ min_measured_requests = 2000
     let z = size_scenario(&s);
     let row = row_of(&z.rows, "pool");
     assert_eq!(num(row, "pool_types"), 2.0);
-    assert!(
-        matches!(get(row, "feasible"), Some(Value::Bool(Some(true)))),
-        "{}",
-        text(row, "reason")
-    );
+    assert!(flag(row, "feasible"), "{}", text(row, "reason"));
     assert_eq!(num(row, "servers_per_pool"), 1.0);
 }

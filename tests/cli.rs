@@ -2,47 +2,12 @@
 //! message naming the key; results do not depend on the thread count; files
 //! appear where the docs say.
 
-use std::path::{Path, PathBuf};
+use crate::support::scenarios::generic;
+use crate::support::{assert_success, documented, f64_column, read_parquet, write};
+use crate::support::{sharesim, sharesim_on};
 
-use assert_cmd::Command;
-use polars::prelude::*;
-
-fn sharesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sharesim"))
-}
-
-const BASE: &str = r#"
-seed = 3
-horizon_s = 20000
-warmup_s = 1000
-replications = 3
-
-[users]
-count = 50
-requests_per_day = 100.0
-
-[service]
-distribution = "exponential"
-mean_s = 20.0
-
-[[placements]]
-name = "local"
-kind = "dedicated"
-
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 4
-
-[service_level]
-wait_p99_s = 5.0
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+/// The generic base scenario, run for 20,000 s in 3 replications.
+const BASE: &str = generic!("horizon_s = 20000\nwarmup_s = 1000\nreplications = 3");
 
 /// (what is wrong, edit applied to BASE as (from, to), text the error must contain)
 const BAD: &[(&str, (&str, &str), &str)] = &[
@@ -167,11 +132,7 @@ fn bad_scenarios_exit_2_naming_the_key() {
         assert!(BASE.contains(from), "case {what}: edit does not apply");
         let text = BASE.replacen(from, to, 1);
         let path = write(dir.path(), &format!("bad{i}.toml"), &text);
-        let out = sharesim()
-            .args(["run", path.to_str().unwrap(), "--out"])
-            .arg(dir.path().join("out"))
-            .output()
-            .unwrap();
+        let out = sharesim_on("run", &path, &dir.path().join("out"));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.code(),
@@ -205,19 +166,9 @@ fn missing_file_and_unwritable_output_exit_2() {
 
     let good = write(dir.path(), "good.toml", BASE);
     let blocker = write(dir.path(), "not-a-dir", "x");
-    let out = sharesim()
-        .args(["run", good.to_str().unwrap(), "--out"])
-        .arg(&blocker)
-        .output()
-        .unwrap();
+    let out = sharesim_on("run", &good, &blocker);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
-}
-
-fn read(p: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(p).unwrap())
-        .finish()
-        .unwrap()
 }
 
 #[test]
@@ -226,7 +177,7 @@ fn results_identical_for_one_and_two_threads() {
     let scen = write(
         dir.path(),
         "det.toml",
-        &BASE.replace("replications = 3", "replications = 6"),
+        BASE.replace("replications = 3", "replications = 6"),
     );
     for t in ["1", "2"] {
         sharesim()
@@ -236,8 +187,8 @@ fn results_identical_for_one_and_two_threads() {
             .success();
     }
     for f in ["results.parquet", "summary.parquet"] {
-        let a = read(&dir.path().join("t1/det").join(f));
-        let b = read(&dir.path().join("t2/det").join(f));
+        let a = read_parquet(&dir.path().join("t1/det").join(f));
+        let b = read_parquet(&dir.path().join("t2/det").join(f));
         assert!(a.height() > 0);
         assert!(a.equals_missing(&b), "{f} differs between 1 and 2 threads");
         let bytes_a = std::fs::read(dir.path().join("t1/det").join(f)).unwrap();
@@ -250,43 +201,22 @@ fn results_identical_for_one_and_two_threads() {
 fn run_writes_documented_columns_that_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let scen = write(dir.path(), "cols.toml", BASE);
-    let out = sharesim()
-        .args(["run", scen.to_str().unwrap(), "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sharesim_on("run", &scen, dir.path());
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("local") && stdout.contains("pool"),
         "{stdout}"
     );
-    let df = read(&dir.path().join("cols/results.parquet"));
+    let df = read_parquet(&dir.path().join("cols/results.parquet"));
     assert_eq!(df.height(), 2 * 3);
-    let schema = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/results-schema.md"
-    ))
-    .unwrap();
     for name in df.get_column_names() {
         assert!(
-            schema.contains(&format!("`{name}`")),
+            documented(name),
             "column {name} is not documented in docs/results-schema.md"
         );
     }
-    let col = |n: &str| {
-        df.column(n)
-            .unwrap()
-            .cast(&DataType::Float64)
-            .unwrap()
-            .f64()
-            .unwrap()
-            .to_vec()
-    };
+    let col = |n: &str| f64_column(&df, n);
     let arrived = col("arrived");
     let done = col("completed_by_horizon");
     let flight = col("in_flight_at_horizon");
@@ -297,12 +227,12 @@ fn run_writes_documented_columns_that_add_up() {
             Some(done[i].unwrap() + flight[i].unwrap() + rejected[i].unwrap())
         );
     }
-    let summary = read(&dir.path().join("cols/summary.parquet"));
+    let summary = read_parquet(&dir.path().join("cols/summary.parquet"));
     assert_eq!(summary.height(), 2);
     for name in summary.get_column_names() {
         let base = name.strip_suffix("_ci95").unwrap_or(name);
         assert!(
-            schema.contains(&format!("`{base}`")) || name == "replications" || name == "slo_met",
+            documented(base) || name == "replications" || name == "slo_met",
             "summary column {name} is not documented"
         );
     }

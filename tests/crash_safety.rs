@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use polars::prelude::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sharesim");
+use crate::support::scenarios::local_and_pool;
+use crate::support::{assert_success, try_read_parquet, write, BIN};
 
 /// 12 points (4 user counts x 3 fleet sizes), a few seconds in all.
-const SWEEP: &str = r#"
+const SWEEP: &str = concat!(
+    r#"
 name = "crash"
 seed = 4
 horizon_s = 4000
@@ -30,13 +30,9 @@ duty_cycle = 0.2
 [service]
 distribution = "exponential"
 mean_s = 0.5
-[[placements]]
-name = "local"
-kind = "dedicated"
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 120
+"#,
+    local_and_pool!(),
+    r#"servers = 120
 dispatch = "join_shortest_queue"
 [service_level]
 wait_p99_s = 1.0
@@ -46,10 +42,12 @@ axes = [
   { key = "users.count", values = [400, 450, 500, 550] },
   { key = "placements[1].servers", values = [120, 130, 140] },
 ]
-"#;
+"#
+);
 
 /// One `run` of a few seconds (no sweep table).
-const RUN: &str = r#"
+const RUN: &str = concat!(
+    r#"
 name = "big"
 seed = 1
 horizon_s = 12000
@@ -62,25 +60,16 @@ duty_cycle = 0.1
 distribution = "lognormal"
 mean_s = 1.0
 cv = 1.5
-[[placements]]
-name = "local"
-kind = "dedicated"
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 230
+"#,
+    local_and_pool!(),
+    r#"servers = 230
 dispatch = "power_of_two_choices"
 [[placements]]
 name = "central"
 kind = "pooled"
 servers = 230
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+"#
+);
 
 fn spawn(args: &[&str], scenario: &Path, out: &Path) -> Child {
     Command::new(BIN)
@@ -98,7 +87,7 @@ fn spawn(args: &[&str], scenario: &Path, out: &Path) -> Child {
 fn run_to_end(args: &[&str], scenario: &Path, out: &Path) -> Duration {
     let started = Instant::now();
     let o = spawn(args, scenario, out).wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_success(&o);
     started.elapsed()
 }
 
@@ -133,10 +122,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn read_parquet(p: &Path) -> PolarsResult<DataFrame> {
-    ParquetReader::new(std::fs::File::open(p).unwrap()).finish()
 }
 
 /// Every file under `dir` is a temporary file (name starting with `.`), a
@@ -185,7 +170,7 @@ fn assert_only_complete_files(dir: &Path, reference: &Path, when: &str) -> usize
             "{when}: unexpected file {}",
             f.display()
         );
-        let df = read_parquet(&f)
+        let df = try_read_parquet(&f)
             .unwrap_or_else(|e| panic!("{when}: {} does not read: {e}", f.display()));
         assert!(df.height() > 0, "{when}: {} has no rows", f.display());
         let twin = reference.join(rel);
@@ -335,7 +320,7 @@ fn killed_run_leaves_no_partial_results_and_keeps_the_previous_ones() {
                     || now == std::fs::read(ref2.join(t)).unwrap(),
                 "kill at {ms} ms: {t} is neither the previous nor the new complete file"
             );
-            assert!(read_parquet(&out.join("big").join(t)).is_ok());
+            assert!(try_read_parquet(&out.join("big").join(t)).is_ok());
         }
         // The simulation takes most of the time and the tables are written
         // at its end: a kill at most half way leaves the previous results.

@@ -2,31 +2,23 @@
 //! writes Parquet and charts with sane values (pooling saves more than 1x at
 //! 1 % duty, and more as the duty cycle falls).
 
-use assert_cmd::Command;
-use polars::prelude::*;
+use polars::prelude::ChunkCompareEq;
+
+use crate::support::{assert_success, png_size, read_parquet, repo_file, sharesim};
 
 #[test]
 fn default_scenario_writes_sane_results_and_charts() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args([
-            "sweep",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml"),
-            "--quiet",
-            "--out",
-        ])
+    let out = sharesim()
+        .arg("sweep")
+        .arg(repo_file("scenarios/default.toml"))
+        .args(["--quiet", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let folder = dir.path().join("default");
-    let df = ParquetReader::new(std::fs::File::open(folder.join("sweep.parquet")).unwrap())
-        .finish()
-        .unwrap();
+    let df = read_parquet(&folder.join("sweep.parquet"));
     let pooled = df
         .filter(&df.column("kind").unwrap().str().unwrap().equal("pooled"))
         .unwrap();
@@ -75,12 +67,9 @@ fn default_scenario_writes_sane_results_and_charts() {
         "sharing-factor-vs-duty-cycle.png",
         "p99-latency-vs-users-duty-cycle.png",
     ] {
-        let bytes = std::fs::read(folder.join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
-        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png} is a PNG");
-        // IHDR width and height.
-        let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-        let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-        assert_eq!((w, h), (1600, 1000), "{png} size");
+        // The PNG signature, and the IHDR width and height.
+        assert_eq!(png_size(&folder.join(png)), (1600, 1000), "{png} size");
+        let bytes = std::fs::read(folder.join(png)).unwrap();
         assert!(
             bytes.len() > 50_000,
             "{png} is not blank ({} bytes)",

@@ -5,49 +5,16 @@
 //! scenario file, a file given as `--out`) and tests/traces.rs (bad trace
 //! files, `fit-trace`) are not repeated here.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
+use crate::support::scenarios::{desktop_and_h100_pool, generic, local_and_pool};
+use crate::support::{assert_success, sharesim, sharesim_on, try_read_parquet, write, BIN};
 
-fn sharesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sharesim"))
-}
+const GENERIC: &str = generic!("horizon_s = 2000\nwarmup_s = 100\nreplications = 2");
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-const GENERIC: &str = r#"
-seed = 3
-horizon_s = 2000
-warmup_s = 100
-replications = 2
-
-[users]
-count = 50
-requests_per_day = 100.0
-
-[service]
-distribution = "exponential"
-mean_s = 20.0
-
-[[placements]]
-name = "local"
-kind = "dedicated"
-
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 4
-
-[service_level]
-wait_p99_s = 5.0
-"#;
-
-const LLM: &str = r#"
+const LLM: &str = concat!(
+    r#"
 seed = 1
 horizon_s = 600
 replications = 2
@@ -64,46 +31,20 @@ quantisation = "mxfp4"
 input_tokens = { distribution = "fixed", value = 100 }
 output_tokens = { distribution = "fixed", value = 50 }
 
-[[placements]]
-name = "desktop"
-kind = "dedicated"
-device = "framework_desktop"
-
-[[placements]]
-name = "pool"
-kind = "pooled"
-device = "h100_sxm"
-servers = 1
+"#,
+    desktop_and_h100_pool!(),
+    r#"servers = 1
 
 [service_level]
 tpot_p99_s = 0.1
-"#;
+"#
+);
 
-const SWEEP: &str = r#"
-seed = 3
-horizon_s = 2000
-replications = 2
-
-[users]
-count = 50
-requests_per_day = 100.0
-
-[service]
-distribution = "exponential"
-mean_s = 20.0
-
-[[placements]]
-name = "local"
-kind = "dedicated"
-
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 4
-
-[sweep]
-axes = [ { key = "users.count", values = [10, 20] } ]
-"#;
+const SWEEP: &str = generic!(
+    "horizon_s = 2000\nreplications = 2",
+    "",
+    "[sweep]\naxes = [ { key = \"users.count\", values = [10, 20] } ]\n"
+);
 
 const RAG_HEADER: &str = "timestamp_s,session_id,input_length,output_length\n";
 
@@ -144,13 +85,7 @@ fn bad_scenario(
     }
     let file = write(dir.path(), &format!("{case}.toml"), &text);
     let out = dir.path().join("out");
-    let o = sharesim()
-        .arg(command)
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = sharesim_on(command, &file, &out);
     let err = assert_bad(&o, needles);
     assert!(
         err.contains(&format!("{case}.toml")),
@@ -218,10 +153,10 @@ bad! {
         [("[service]\ndistribution = \"exponential\"\nmean_s = 20.0", "")], [],
         ["service", "give [service] (a generic service time) or [model] with [requests]"];
     no_placements: "run", GENERIC,
-        [("[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n\n[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 4", "")], [],
+        [(concat!(local_and_pool!(), "servers = 4"), "")], [],
         ["placements", "missing field `placements`"];
     empty_placements: "run", GENERIC,
-        [("seed = 3", "placements = []\nseed = 3"), ("[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n\n[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 4", "")], [],
+        [("seed = 3", "placements = []\nseed = 3"), (concat!(local_and_pool!(), "servers = 4"), "")], [],
         ["placements", "add at least one [[placements]]"];
     dedicated_with_servers: "run", GENERIC,
         [("kind = \"dedicated\"", "kind = \"dedicated\"\nservers = 3")], [],
@@ -317,13 +252,9 @@ fn tpot_target_that_cannot_be_met_is_reported_not_refused() {
     let file = write(
         dir.path(),
         "fast.toml",
-        &LLM.replace("tpot_p99_s = 0.1", "tpot_p99_s = 0.0001"),
+        LLM.replace("tpot_p99_s = 0.1", "tpot_p99_s = 0.0001"),
     );
-    let o = sharesim()
-        .args(["size", file.to_str().unwrap(), "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = sharesim_on("size", &file, dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     for needle in [
@@ -338,40 +269,12 @@ fn tpot_target_that_cannot_be_met_is_reported_not_refused() {
 
 // ------------------------------------------------------------------ classes and hybrids
 
-const CLASSES: &str = r#"
-seed = 3
-horizon_s = 2000
-replications = 2
-
-[users]
-count = 50
-requests_per_day = 100.0
-
-[service]
-distribution = "exponential"
-mean_s = 20.0
-
-[[classes]]
-name = "light"
-share = 0.6
-
-[[classes]]
-name = "heavy"
-share = 0.4
-requests_per_day = 300.0
-
-[[placements]]
-name = "local"
-kind = "dedicated"
-
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 4
-
-[service_level]
-wait_p99_s = 5.0
-"#;
+const CLASSES: &str = generic!(
+    "horizon_s = 2000\nreplications = 2",
+    "\n[[classes]]\nname = \"light\"\nshare = 0.6\n\n\
+     [[classes]]\nname = \"heavy\"\nshare = 0.4\nrequests_per_day = 300.0\n",
+    "[service_level]\nwait_p99_s = 5.0\n"
+);
 
 const NO_RTF_DEVICES: &str = r#"
 [devices.box]
@@ -872,7 +775,7 @@ fn merge_with_a_damaged_part_exits_1_naming_it() {
         ],
         &[],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_success(&o);
     let parts = out.join("sw/parts");
     let first = std::fs::read_dir(&parts)
         .unwrap()
@@ -974,7 +877,7 @@ fn run_with_file_size_limit(scenario: &Path, out: &Path, bytes: u64) -> Option<O
             .arg(format!(
                 "trap '' XFSZ; exec prlimit --fsize={bytes} \"$0\" run \"$1\" --out \"$2\""
             ))
-            .arg(env!("CARGO_BIN_EXE_sharesim"))
+            .arg(BIN)
             .arg(scenario)
             .arg(out)
             .output()
@@ -999,15 +902,13 @@ fn full_disk_leaves_no_partial_or_temporary_file() {
         err.contains("cannot write the file") && err.contains("File too large"),
         "{err}"
     );
-    use polars::prelude::{ParquetReader, SerReader};
     for e in std::fs::read_dir(out.join("g")).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains(".tmp-"), "temporary file left: {name}");
         // Whatever was renamed into place is complete.
         if name.ends_with(".parquet") {
-            let f = std::fs::File::open(out.join("g").join(&name)).unwrap();
             assert!(
-                ParquetReader::new(f).finish().is_ok(),
+                try_read_parquet(&out.join("g").join(&name)).is_ok(),
                 "{name} does not read"
             );
         }

@@ -25,7 +25,9 @@ use std::path::Path;
 
 use sharesim::run::run_scenario;
 use sharesim::scenario::Scenario;
-use sharesim::table::Value;
+
+use crate::support::invariants::{assert_all_finite, assert_finite};
+use crate::support::{write, BIN};
 
 fn scenario_with_service(service: &str) -> String {
     format!(
@@ -50,16 +52,7 @@ fn refused_or_finite(text: &str) {
                 "accepted with a mean service time of {}",
                 s.mean_service_s
             );
-            let r = run_scenario(&s);
-            for rows in [&r.replications, &r.summary, &r.latency_cdf, &r.timeline] {
-                for row in rows.iter() {
-                    for (name, v) in row {
-                        if let Value::F64(Some(x)) = v {
-                            assert!(x.is_finite(), "{name} = {x}");
-                        }
-                    }
-                }
-            }
+            assert_all_finite(&run_scenario(&s));
         }
     }
 }
@@ -115,8 +108,7 @@ fn tiny_request_rate_does_not_hang() {
     let dir = tempfile::tempdir().unwrap();
     let text = scenario_with_service("distribution = \"exponential\"\nmean_s = 1.0")
         .replace("requests_per_day = 1000", "requests_per_day = 1e-12");
-    let file = dir.path().join("tiny.toml");
-    std::fs::write(&file, text).unwrap();
+    let file = write(dir.path(), "tiny.toml", text);
     finishes_within_10_s(&file, dir.path());
 }
 
@@ -134,14 +126,7 @@ fn subnormal_horizon_gives_nan_arrivals_per_minute() {
     match Scenario::from_toml_str(text, Path::new("fuzz.toml")) {
         Err(e) => assert!(e.to_string().contains("horizon_s"), "{e}"),
         Ok(s) => {
-            let r = run_scenario(&s);
-            for row in &r.timeline {
-                for (name, v) in row {
-                    if let Value::F64(Some(x)) = v {
-                        assert!(x.is_finite(), "timeline {name} = {x}");
-                    }
-                }
-            }
+            assert_finite("timeline", &run_scenario(&s).timeline);
         }
     }
 }
@@ -161,8 +146,7 @@ fn agents_with_almost_always_zero_service_do_not_hang() {
                 agent_gap = { distribution = \"exponential\", mean_s = 1e-9 }\n\
                 [service]\ndistribution = \"gamma\"\nmean_s = 100\nshape = 1e-20\n\
                 [[placements]]\nname = \"local\"\nkind = \"dedicated\"\n";
-    let file = dir.path().join("agents.toml");
-    std::fs::write(&file, text).unwrap();
+    let file = write(dir.path(), "agents.toml", text);
     finishes_within_10_s(&file, dir.path());
 }
 
@@ -174,7 +158,7 @@ fn finishes_within_10_s(file: &Path, dir: &Path) {
 /// `sharesim COMMAND FILE` ends (exit 0 or 2) within 10 s: a hang detector
 /// (the runs take well under a second), not a speed test.
 fn finishes_within_10_s_with(command: &str, file: &Path, dir: &Path) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesim"))
+    let mut child = std::process::Command::new(BIN)
         .args([command, file.to_str().unwrap(), "--no-charts", "--out"])
         .arg(dir.join("out"))
         .stdout(std::process::Stdio::null())
@@ -269,7 +253,6 @@ fn sizing_a_class_that_sends_almost_nothing_does_not_hang() {
                 [[placements]]\nname = \"p1\"\nkind = \"pooled\"\nservers = 5\n\
                 [service_level]\nresponse_p99_s = 1000.0\n\
                 [sizing]\npool_sizes = [10, \"all\"]\nmin_measured_requests = 348\nmax_servers = 64\n";
-    let file = dir.path().join("tiny-class.toml");
-    std::fs::write(&file, text).unwrap();
+    let file = write(dir.path(), "tiny-class.toml", text);
     finishes_within_10_s_with("size", &file, dir.path());
 }

@@ -2,8 +2,6 @@
 //! step-by-step agreement, KV and batch limits (property test), throughput
 //! growth with batch size, conservation and rejection.
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use sharesim::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
 use sharesim::fcfs::Dispatch;
@@ -14,9 +12,13 @@ use sharesim::rng::{stream_rng, StreamKind};
 use sharesim::run::{run_replication, run_scenario, Measured};
 use sharesim::scenario::Scenario;
 use sharesim::step::StepModel;
-use sharesim::table::{get, Value};
 
-fn h100_gpt_oss_120b() -> StepModel {
+use crate::support::invariants::assert_counts_add_up;
+use crate::support::scenario;
+use crate::support::scenarios::desktop_and_h100_pool;
+
+/// The roofline of gpt-oss-120b (MXFP4) on one H100.
+fn h100_gpt_oss_120b_cost() -> ServingCost {
     let cat = Catalog::builtin().unwrap();
     ServingCost::new(
         cat.device("h100_sxm").unwrap(),
@@ -26,7 +28,10 @@ fn h100_gpt_oss_120b() -> StepModel {
         0.9,
     )
     .unwrap()
-    .step_model()
+}
+
+fn h100_gpt_oss_120b() -> StepModel {
+    h100_gpt_oss_120b_cost().step_model()
 }
 
 fn window() -> Window {
@@ -67,17 +72,7 @@ fn fleet_chunked(
 #[test]
 fn lone_request_has_the_closed_form_latency() {
     let step = h100_gpt_oss_120b();
-    let cost = {
-        let cat = Catalog::builtin().unwrap();
-        ServingCost::new(
-            cat.device("h100_sxm").unwrap(),
-            cat.model("gpt_oss_120b").unwrap(),
-            "mxfp4",
-            1,
-            0.9,
-        )
-        .unwrap()
-    };
+    let cost = h100_gpt_oss_120b_cost();
     let (input, output) = (1000u32, 200u32);
     // Roofline by hand from ServingCost's own step functions.
     let prefill = cost.prefill_s(input as u64);
@@ -117,7 +112,8 @@ fn lone_request_has_the_closed_form_latency() {
 
 fn llm_scenario(extra_pooled: &str, users: u64, rpd: f64) -> Scenario {
     let text = format!(
-        r#"
+        concat!(
+            r#"
 seed = 11
 horizon_s = 3600
 warmup_s = 300
@@ -131,18 +127,15 @@ quantisation = "mxfp4"
 [requests]
 input_tokens = {{ distribution = "lognormal", median = 1020, p99 = 4142 }}
 output_tokens = {{ distribution = "lognormal", median = 129, p99 = 601 }}
-[[placements]]
-name = "local"
-kind = "dedicated"
-device = "framework_desktop"
-[[placements]]
-name = "pool"
-kind = "pooled"
-device = "h100_sxm"
-{extra_pooled}
-"#
+"#,
+            desktop_and_h100_pool!(),
+            "{extra_pooled}\n"
+        ),
+        users = users,
+        rpd = rpd,
+        extra_pooled = extra_pooled,
     );
-    Scenario::from_toml_str(&text, Path::new("<test>")).unwrap()
+    scenario(&text)
 }
 
 fn llm_parts(s: &Scenario, p: usize, r: usize) -> (LlmRecorder, FleetUsage) {
@@ -279,13 +272,7 @@ fn throughput_grows_with_batch_size() {
 fn dedicated_llm_device_has_no_wait_without_overlap_and_counts_add_up() {
     let s = llm_scenario("servers = 1", 200, 10.0);
     let results = run_scenario(&s);
-    for row in &results.replications {
-        let n = |c: &str| get(row, c).and_then(Value::as_f64).unwrap();
-        assert_eq!(
-            n("arrived"),
-            n("completed_by_horizon") + n("in_flight_at_horizon") + n("rejected")
-        );
-    }
+    results.replications.iter().for_each(assert_counts_add_up);
     // One request per user per hour on a device busy ~10 s per request:
     // waiting is rare, and TTFT of a lone request is its prefill.
     let (rec, _) = llm_parts(&s, 0, 0);
@@ -294,19 +281,13 @@ fn dedicated_llm_device_has_no_wait_without_overlap_and_counts_add_up() {
 }
 
 fn chunked_fleet(servers: usize, max_batch: u32, chunk: Option<u32>) -> BatchingFleet {
-    BatchingFleet::new(
-        BatchConfig {
-            servers,
-            max_batch,
-            kv_budget_tokens: 2_000_000,
-            context_limit_tokens: 131_072,
-            step: h100_gpt_oss_120b(),
-            dispatch: Dispatch::CentralQueue,
-            fast_forward: true,
-            chunked_prefill_tokens: chunk,
-        },
-        window(),
-        stream_rng(1, 0, StreamKind::Placement, 0),
+    fleet_chunked(
+        servers,
+        max_batch,
+        2_000_000,
+        Dispatch::CentralQueue,
+        true,
+        chunk,
     )
 }
 

@@ -5,6 +5,8 @@
 
 use std::process::Command;
 
+use crate::support::{assert_success, repo_file, sharesim};
+
 #[test]
 fn parquet_opens_in_pyarrow_and_duckdb() {
     let python = std::env::var("SHARESIM_PYTHON").ok();
@@ -24,34 +26,20 @@ fn parquet_opens_in_pyarrow_and_duckdb() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/mmc-erlang-check.toml"
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args(["run", scenario, "--replications", "3", "--out"])
+    let out = sharesim()
+        .arg("run")
+        .arg(repo_file("scenarios/mmc-erlang-check.toml"))
+        .args(["--replications", "3", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let check = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/python/check_parquet.py"
-        ))
+        .arg(repo_file("tests/python/check_parquet.py"))
         .arg(dir.path().join("mmc-erlang-check"))
         .output()
         .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_success(&check);
 }
 
 /// The snippets of notebooks-output/README.md run against a fresh default
@@ -63,38 +51,19 @@ fn readme_snippets_run_against_the_default_sweep() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sharesim"))
-        .args([
-            "sweep",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/default.toml"),
-            "--quiet",
-            "--no-charts",
-            "--out",
-        ])
+    let out = sharesim()
+        .arg("sweep")
+        .arg(repo_file("scenarios/default.toml"))
+        .args(["--quiet", "--no-charts", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let run = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/python/run_readme_snippets.py"
-        ))
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/notebooks-output/README.md"
-        ))
+        .arg(repo_file("tests/python/run_readme_snippets.py"))
+        .arg(repo_file("notebooks-output/README.md"))
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_success(&run);
 }

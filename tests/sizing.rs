@@ -2,16 +2,13 @@
 //! the sharing factor of non-batching and batching servers, and infeasible
 //! targets that end at once.
 
-use std::path::Path;
-
 use sharesim::analytic::MmcWait;
 use sharesim::scenario::Scenario;
 use sharesim::sizing::{size_pool, size_scenario};
 use sharesim::table::{get, Row, Value};
 
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml_str(text, Path::new("<sizing test>")).unwrap()
-}
+use crate::support::scenario;
+use crate::support::scenarios::desktop_and_h100_pool;
 
 fn mmc(
     users: u64,
@@ -150,7 +147,7 @@ fn batching_keeps_the_factor_far_above_one_for_busy_users() {
     // Users keeping a 128 GB desktop busy half the time (agents, heavy use)
     // with gpt-oss-120b; an H100 batches their streams, so the memory factor
     // stays far above 1 even though the devices are busy.
-    let s = scenario(
+    let s = scenario(concat!(
         r#"
 seed = 2
 horizon_h = 2
@@ -165,30 +162,24 @@ quantisation = "mxfp4"
 [requests]
 input_tokens = { distribution = "lognormal", median = 500, p99 = 2000 }
 output_tokens = { distribution = "lognormal", median = 300, p99 = 1200 }
-[[placements]]
-name = "desktop"
-kind = "dedicated"
-device = "framework_desktop"
-[[placements]]
-name = "h100"
-kind = "pooled"
-device = "h100_sxm"
-servers = 1
+"#,
+        desktop_and_h100_pool!(),
+        r#"servers = 1
 [service_level]
 tpot_p99_s = 0.1
 e2e_p99_s = 300
-"#,
-    );
+"#
+    ));
     let rows = size_scenario(&s).rows;
-    let mem = factor(&rows, "h100", "sharing_factor_memory").expect("both feasible");
-    let capex = factor(&rows, "h100", "sharing_factor_capex").expect("both feasible");
+    let mem = factor(&rows, "pool", "sharing_factor_memory").expect("both feasible");
+    let capex = factor(&rows, "pool", "sharing_factor_capex").expect("both feasible");
     assert!(mem > 20.0, "memory factor {mem}");
     assert!(capex > 5.0, "capex factor {capex}");
 }
 
 #[test]
 fn infeasible_tpot_ends_at_once_with_the_reason() {
-    let s = scenario(
+    let s = scenario(concat!(
         r#"
 seed = 2
 horizon_h = 1
@@ -203,20 +194,14 @@ quantisation = "q4"
 [requests]
 input_tokens = { distribution = "fixed", value = 500 }
 output_tokens = { distribution = "fixed", value = 200 }
-[[placements]]
-name = "desktop"
-kind = "dedicated"
-device = "framework_desktop"
-[[placements]]
-name = "pool"
-kind = "pooled"
-device = "h100_sxm"
-tensor_parallel = 2
+"#,
+        desktop_and_h100_pool!(),
+        r#"tensor_parallel = 2
 servers = 1
 [service_level]
 tpot_p99_s = 0.001
-"#,
-    );
+"#
+    ));
     let started = std::time::Instant::now();
     let rows = size_scenario(&s).rows;
     for r in &rows {

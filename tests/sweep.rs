@@ -2,16 +2,15 @@
 //! merged; --resume finishes an interrupted sweep without duplicating a
 //! point; adding an axis value leaves the other points unchanged.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
-use polars::prelude::*;
+use polars::prelude::DataFrame;
 
-fn sharesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sharesim"))
-}
+use crate::support::scenarios::local_and_pool;
+use crate::support::{assert_success, read_parquet, sharesim, sharesim_on, write};
 
-const SWEEP: &str = r#"
+const SWEEP: &str = concat!(
+    r#"
 name = "sw"
 seed = 9
 horizon_s = 5000
@@ -23,13 +22,9 @@ duty_cycle = 0.02
 [service]
 distribution = "exponential"
 mean_s = 2.0
-[[placements]]
-name = "local"
-kind = "dedicated"
-[[placements]]
-name = "pool"
-kind = "pooled"
-servers = 2
+"#,
+    local_and_pool!(),
+    r#"servers = 2
 [service_level]
 wait_p99_s = 3.0
 [sizing]
@@ -40,13 +35,8 @@ axes = [
   { key = "users.duty_cycle", values = [0.01, 0.05, 0.2] },
   { key = "users.count", log_range = [10, 1000, 3] },
 ]
-"#;
-
-fn write(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("sw.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
+"#
+);
 
 fn sweep(scenario: &Path, out: &Path, extra: &[&str]) {
     let o = sharesim()
@@ -55,19 +45,13 @@ fn sweep(scenario: &Path, out: &Path, extra: &[&str]) {
         .args(extra)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-fn read(p: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(p).unwrap())
-        .finish()
-        .unwrap()
+    assert_success(&o);
 }
 
 #[test]
 fn identical_for_threads_and_shards() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), SWEEP);
+    let scen = write(dir.path(), "sw.toml", SWEEP);
     sweep(&scen, &dir.path().join("t1"), &["--threads", "1"]);
     sweep(&scen, &dir.path().join("t2"), &["--threads", "2"]);
     for i in 1..=3 {
@@ -88,7 +72,7 @@ fn identical_for_threads_and_shards() {
     let c = std::fs::read(dir.path().join("sh/sw/sweep.parquet")).unwrap();
     assert_eq!(a, b, "1 vs 2 threads");
     assert_eq!(a, c, "one run vs three shards");
-    let df = read(&dir.path().join("t1/sw/sweep.parquet"));
+    let df = read_parquet(&dir.path().join("t1/sw/sweep.parquet"));
     assert_eq!(df.height(), 9 * 2, "9 points x 2 placements");
     let points = df.column("point").unwrap().u64().unwrap();
     let mut last = 0;
@@ -110,7 +94,7 @@ fn identical_for_threads_and_shards() {
 #[test]
 fn merge_reports_missing_points() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), SWEEP);
+    let scen = write(dir.path(), "sw.toml", SWEEP);
     sweep(&scen, dir.path(), &["--shard", "1/3"]);
     let o = sharesim()
         .arg("merge")
@@ -129,7 +113,7 @@ fn merge_reports_missing_points() {
 #[test]
 fn resume_runs_only_missing_points() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), SWEEP);
+    let scen = write(dir.path(), "sw.toml", SWEEP);
     sweep(&scen, dir.path(), &[]);
     let full = std::fs::read(dir.path().join("sw/sweep.parquet")).unwrap();
     // Lose two points and the combined file, as after a crash.
@@ -174,16 +158,16 @@ fn resume_runs_only_missing_points() {
 #[test]
 fn adding_an_axis_value_keeps_other_points() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), SWEEP);
+    let scen = write(dir.path(), "sw.toml", SWEEP);
     sweep(&scen, &dir.path().join("a"), &[]);
     let more = SWEEP.replace(
         "values = [0.01, 0.05, 0.2]",
         "values = [0.01, 0.03, 0.05, 0.2]",
     );
-    let scen2 = write(dir.path(), &more);
+    let scen2 = write(dir.path(), "sw.toml", &more);
     sweep(&scen2, &dir.path().join("b"), &[]);
-    let a = read(&dir.path().join("a/sw/sweep.parquet"));
-    let b = read(&dir.path().join("b/sw/sweep.parquet"));
+    let a = read_parquet(&dir.path().join("a/sw/sweep.parquet"));
+    let b = read_parquet(&dir.path().join("b/sw/sweep.parquet"));
     // Every row of a (by point id and placement) appears unchanged in b,
     // ignoring the grid position.
     let drop = |df: &DataFrame| df.drop("point").unwrap();
@@ -214,12 +198,12 @@ fn adding_an_axis_value_keeps_other_points() {
 #[test]
 fn bad_axis_is_refused_before_running() {
     let dir = tempfile::tempdir().unwrap();
-    let scen = write(dir.path(), &SWEEP.replace("users.count", "users.cuont"));
-    let o = sharesim()
-        .args(["sweep", scen.to_str().unwrap(), "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let scen = write(
+        dir.path(),
+        "sw.toml",
+        SWEEP.replace("users.count", "users.cuont"),
+    );
+    let o = sharesim_on("sweep", &scen, dir.path());
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cuont"), "{err}");

@@ -5,9 +5,8 @@
 //! file, line and column; exit code 2 through the CLI).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp, Geometric, LogNormal};
@@ -17,6 +16,8 @@ use sharesim::trace::{
     ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceError, TraceFormat, TraceRequest,
 };
 
+use crate::support::{repo_file, sharesim, write};
+
 const AZURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/traces/azure_llm_2023_conv.csv"
@@ -25,16 +26,6 @@ const RAGPULSE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/traces/ragpulse_sessions.csv"
 );
-
-fn sharesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sharesim"))
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
 
 /// Nearest-rank quantile, written again here.
 fn rank<T: Copy + Ord>(v: &[T], q: f64) -> T {
@@ -291,10 +282,7 @@ fn ragpulse_fit_recovers_sessions_think_time_and_diurnal_shape() {
 
 #[test]
 fn snippet_is_accepted_by_the_scenario_format() {
-    let scenario_path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/llm-chat.toml"
-    ));
+    let scenario_path = &repo_file("scenarios/llm-chat.toml");
     let base: toml::Table = std::fs::read_to_string(scenario_path)
         .unwrap()
         .parse()

@@ -3,22 +3,13 @@
 //! S / (S + gap) of the time, a slow device delays its user's next request,
 //! and replaying the Azure trace reproduces its requests exactly.
 
-use std::path::Path;
-
 use sharesim::fit::fit_trace;
 use sharesim::run::{run_replication, run_scenario};
 use sharesim::scenario::Scenario;
-use sharesim::table::{get, Value};
 use sharesim::trace::{Trace, TraceRequest};
 use sharesim::workload::Source;
 
-fn scenario(text: &str) -> Scenario {
-    Scenario::from_toml_str(
-        text,
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/test.toml")),
-    )
-    .unwrap()
-}
+use crate::support::{num, repo_file, scenario};
 
 /// Requests of one replication as a trace with session ids, served with an
 /// instantaneous response so that arrival gaps are the think times.
@@ -113,16 +104,12 @@ kind = "dedicated"
 "#,
     );
     let r = run_scenario(&s);
-    let util = get(&r.summary[0], "utilization")
-        .and_then(Value::as_f64)
-        .unwrap();
+    let util = num(&r.summary[0], "utilization");
     assert!(
         (util - 0.8).abs() < 0.02,
         "utilisation {util}, expected 8 / (8 + 2)"
     );
-    let wait = get(&r.summary[0], "wait_mean_s")
-        .and_then(Value::as_f64)
-        .unwrap();
+    let wait = num(&r.summary[0], "wait_mean_s");
     assert_eq!(wait, 0.0, "an agent never overlaps its own requests");
 }
 
@@ -148,16 +135,12 @@ fn a_slow_device_delays_the_next_request_of_a_session() {
 
 #[test]
 fn azure_replay_serves_every_request_of_the_trace() {
-    let s = Scenario::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/azure-trace.toml"
-    )))
-    .unwrap();
+    let s = Scenario::load(&repo_file("scenarios/azure-trace.toml")).unwrap();
     let trace = s.trace.as_ref().unwrap();
     let in_horizon = trace.iter().filter(|r| r.arrival_s < s.horizon_s).count() as f64;
     let r = run_scenario(&s);
     for row in &r.replications {
-        let arrived = get(row, "arrived").and_then(Value::as_f64).unwrap();
+        let arrived = num(row, "arrived");
         assert_eq!(arrived, in_horizon);
     }
     // The pooled placement's output tokens per second equal the trace's
@@ -169,9 +152,7 @@ fn azure_replay_serves_every_request_of_the_trace() {
         .map(|r| r.output_tokens as f64)
         .sum::<f64>()
         / (s.horizon_s - w0);
-    let got = get(&r.summary[1], "output_tokens_per_s")
-        .and_then(Value::as_f64)
-        .unwrap();
+    let got = num(&r.summary[1], "output_tokens_per_s");
     assert!(
         (got - expected).abs() < 1e-6 * expected,
         "{got} vs {expected}"

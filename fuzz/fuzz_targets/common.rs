@@ -1,12 +1,16 @@
 //! Shared by the fuzz targets: which scenarios are cheap enough to simulate
-//! in one fuzz iteration, the invariants every result row must keep, and
-//! the helpers that spell scenario TOML. (Each target uses part of it.)
+//! in one fuzz iteration, one checked replication (the invariants
+//! themselves are the tests' own, in tests/support/invariants.rs), and the
+//! helpers that spell scenario TOML. (Each target uses part of it.)
 #![allow(dead_code)]
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use sharesim::run::run_scenario;
 use sharesim::scenario::{PlacementKind, Scenario};
-use sharesim::table::{get, Row, Value};
+
+#[path = "../../tests/support/invariants.rs"]
+pub mod invariants;
+use invariants::{assert_all_finite, assert_counts_add_up, assert_share_if_set};
 
 /// TOML spelling of an f64 (`inf`, `nan` as TOML writes them).
 pub fn f(x: f64) -> String {
@@ -22,20 +26,6 @@ pub fn f(x: f64) -> String {
 /// One of `xs`, chosen by the input.
 pub fn pick<'a>(u: &mut Unstructured, xs: &[&'a str]) -> Result<&'a str> {
     Ok(xs[u.choose_index(xs.len())?])
-}
-
-/// A replication row's counts add up: arrived = completed by the horizon
-/// + in flight at the horizon + rejected.
-pub fn assert_counts_add_up(row: &Row) {
-    let n = |c: &str| match get(row, c) {
-        Some(Value::U64(v)) => *v,
-        other => panic!("column {c}: {other:?}"),
-    };
-    assert_eq!(
-        n("arrived"),
-        n("completed_by_horizon") + n("in_flight_at_horizon") + n("rejected"),
-        "counts do not add up: {row:?}"
-    );
 }
 
 /// Whether one replication of `s` is cheap enough for a fuzz iteration.
@@ -65,25 +55,8 @@ pub fn run_and_check(s: &mut Scenario) {
     let results = run_scenario(s);
     for row in &results.replications {
         assert_counts_add_up(row);
-        for (name, v) in row {
-            if let Value::F64(Some(x)) = v {
-                assert!(x.is_finite(), "{name} = {x}: {row:?}");
-            }
-        }
-        if let Some(Value::F64(Some(u))) = get(row, "utilization") {
-            assert!((0.0..=1.0 + 1e-9).contains(u), "utilization {u}: {row:?}");
-        }
-        if let Some(Value::F64(Some(k))) = get(row, "kv_occupancy") {
-            assert!((0.0..=1.0 + 1e-9).contains(k), "kv_occupancy {k}: {row:?}");
-        }
+        assert_share_if_set(row, "utilization");
+        assert_share_if_set(row, "kv_occupancy");
     }
-    for table in [&results.summary, &results.latency_cdf, &results.timeline] {
-        for row in table.iter() {
-            for (name, v) in row {
-                if let Value::F64(Some(x)) = v {
-                    assert!(x.is_finite(), "{name} = {x}: {row:?}");
-                }
-            }
-        }
-    }
+    assert_all_finite(&results);
 }

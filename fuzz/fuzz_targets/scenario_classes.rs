@@ -30,11 +30,13 @@ use sharesim::scenario::{PlacementKind, Scenario};
 use sharesim::sizing::{
     part_pool_users, pool_types, probe_horizon_s, size_scenario, SizingResults,
 };
-use sharesim::table::{get, Row, Value};
 
 #[path = "common.rs"]
 mod common;
-use common::{assert_counts_add_up, f, pick};
+use common::invariants::{
+    assert_all_finite, assert_class_rows_add_up, assert_counts_add_up, assert_finite,
+};
+use common::{f, pick};
 
 /// Most expected requests of one replication of the whole scenario.
 const MAX_RUN_REQUESTS: f64 = 20_000.0;
@@ -594,23 +596,6 @@ fn sizing_cost(s: &Scenario) -> f64 {
     total
 }
 
-fn finite_cells(table: &str, rows: &[Row]) {
-    for row in rows {
-        for (name, v) in row {
-            if let Value::F64(Some(x)) = v {
-                assert!(x.is_finite(), "{table}: {name} = {x}: {row:?}");
-            }
-        }
-    }
-}
-
-fn text(r: &Row, c: &str) -> String {
-    match get(r, c) {
-        Some(Value::Str(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 /// Every pooled placement's pool compositions hold k users, never more of a
 /// class than it has, with shares summing to 1.
 fn check_pool_types(s: &Scenario) {
@@ -652,35 +637,16 @@ fn check_run(r: &RunResults) {
     for row in &r.replications {
         assert_counts_add_up(row);
     }
-    finite_cells("replications", &r.replications);
-    finite_cells("summary", &r.summary);
-    finite_cells("classes", &r.classes);
-    finite_cells("latency_cdf", &r.latency_cdf);
-    finite_cells("timeline", &r.timeline);
-    // A placement's class rows add up to its measured requests.
-    for p in &r.summary {
-        let name = text(p, "placement");
-        let class_sum: f64 = r
-            .classes
-            .iter()
-            .filter(|c| text(c, "placement") == name)
-            .filter_map(|c| get(c, "measured").and_then(Value::as_f64))
-            .sum();
-        if class_sum > 0.0 {
-            let measured = get(p, "measured").and_then(Value::as_f64).unwrap_or(0.0);
-            assert!(
-                (class_sum - measured).abs() < 1e-6 * class_sum.max(1.0),
-                "placement {name}: class rows measure {class_sum}, the placement {measured}"
-            );
-        }
-    }
+    assert_all_finite(r);
+    assert_finite("classes", &r.classes);
+    assert_class_rows_add_up(r);
 }
 
 fn check_sizing(z: &SizingResults) {
-    finite_cells("sizing rows", &z.rows);
-    finite_cells("probes", &z.probes);
-    finite_cells("user_groups", &z.user_groups);
-    finite_cells("device_choices", &z.device_choices);
+    assert_finite("sizing rows", &z.rows);
+    assert_finite("probes", &z.probes);
+    assert_finite("user_groups", &z.user_groups);
+    assert_finite("device_choices", &z.device_choices);
 }
 
 static INPUTS: AtomicU64 = AtomicU64::new(0);

@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary: one link of the library (and of
+//! polars and plotters) instead of one per file. Each module below is one
+//! subject, in the file of its name beside this one; `support` holds what
+//! several of them use (the binary, scenario files, base scenarios, reading
+//! results, and the invariants shared with the fuzz targets).
+//!
+//! Run one module with a filter: `cargo test --release traces::`.
+
+mod support;
+
+mod calibration;
+mod charts;
+mod classes;
+mod cli;
+mod closed_forms;
+mod crash_safety;
+mod end_to_end;
+mod errors;
+mod fuzz_regressions;
+mod llm_engine;
+mod properties;
+mod python_readers;
+mod sizing;
+mod sweep;
+mod traces;
+mod workloads;
