@@ -36,23 +36,3 @@ pub mod sizing;
 pub mod slo;
 pub mod sweep;
 pub mod workload;
-
-// Former flat module paths, kept while the binary, tests, benches and fuzz
-// targets move to the layered ones.
-#[doc(hidden)]
-pub use crate::core::{analytic, dist, rng, stats};
-#[doc(hidden)]
-pub use crate::engine::{batching, events, fcfs};
-#[doc(hidden)]
-pub use crate::llm::step;
-#[doc(hidden)]
-pub use crate::results::table;
-#[doc(hidden)]
-pub use crate::selfcheck as validate;
-#[doc(hidden)]
-pub use crate::workload::{arrivals, fit, trace};
-#[doc(hidden)]
-pub mod error {
-    pub use crate::output::OutputError;
-    pub use crate::scenario::ScenarioError;
-}

@@ -153,8 +153,21 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
     );
     let mut checks: Vec<Pending> = Vec::new();
     let mut exact_failures: Vec<CheckResult> = Vec::new();
+    mmc_checks(o, &mut checks, &mut exact_failures);
+    dedicated_checks(o, &mut checks);
+    pollaczek_khinchine_checks(o, &mut checks);
+    let mut results = judge(checks, o.replications);
+    results.extend(exact_failures);
+    results
+}
 
-    // M/M/c against Erlang-C.
+/// M/M/c against Erlang-C; at c = 10 also Little's law and conservation of
+/// counts (an exact check, in `exact_failures`).
+fn mmc_checks(
+    o: &ValidateOptions,
+    checks: &mut Vec<Pending>,
+    exact_failures: &mut Vec<CheckResult>,
+) {
     for (c, rho) in [(1usize, 0.5), (4, 0.75), (10, 0.8), (100, 0.9), (100, 0.95)] {
         let lambda = rho * c as f64;
         let m = Model {
@@ -186,67 +199,72 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             |x| x.fcfs().wait.share_above(t).unwrap_or(0.0),
         ));
         if c == 10 {
-            // Little's law: time-average number in system vs throughput x
-            // mean response time, per replication; the difference must be 0.
-            checks.push(pending(
-                format!("{} Little L - lambda W", m.label),
-                &outs,
-                0.0,
-                |x| {
-                    let r = x.fcfs();
-                    let w = r.window();
-                    r.in_system_s / w.len_s()
-                        - r.measured as f64 / w.len_s() * r.response.mean_s().unwrap_or(0.0)
-                },
-            ));
-            // Conservation of counts: exact.
-            let bad = outs
-                .iter()
-                .filter(|x| {
-                    let r = x.fcfs();
-                    r.arrived != r.completed_by_horizon + r.in_flight_at_horizon
-                })
-                .count();
-            exact_failures.push(CheckResult {
-                name: format!("{} conservation arrived = completed + in flight", m.label),
-                simulated: bad as f64,
-                std_err: 0.0,
-                exact: 0.0,
-                z: 0.0,
-                z_limit: 0.0,
-                customers: outs.iter().map(|x| x.fcfs().arrived).sum(),
-                pass: bad == 0,
-            });
+            checks.push(little_check(&m.label, &outs));
+            exact_failures.push(conservation_check(&m.label, &outs));
         }
     }
+}
 
-    // Dedicated devices: each is an M/M/1 queue at the user's own load.
-    {
-        let (users, rho) = (1000usize, 0.3);
-        let m = Model {
-            label: format!("dedicated x{users} M/M/1 rho={rho}"),
-            servers: 0,
-            users,
-            lambda: rho * users as f64,
-            service: "distribution = \"exponential\"\nmean_s = 1.0".into(),
-        };
-        let outs = m.run(o, 1.0 / (1.0 - rho));
-        let exact = MmcWait::new(1, rho, 1.0);
-        checks.push(pending(
-            format!("{} P(wait>0)", m.label),
-            &outs,
-            erlang_c(1, rho),
-            |x| x.fcfs().waited as f64 / x.fcfs().measured as f64,
-        ));
-        checks.push(pending(
-            format!("{} E[Wq] s", m.label),
-            &outs,
-            exact.mean_wait_s,
-            |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
-        ));
+/// Little's law: time-average number in system vs throughput x mean
+/// response time, per replication; the difference must be 0.
+fn little_check(label: &str, outs: &[ReplicationOutcome]) -> Pending {
+    pending(format!("{label} Little L - lambda W"), outs, 0.0, |x| {
+        let r = x.fcfs();
+        let w = r.window();
+        r.in_system_s / w.len_s()
+            - r.measured as f64 / w.len_s() * r.response.mean_s().unwrap_or(0.0)
+    })
+}
+
+/// Conservation of counts: exact.
+fn conservation_check(label: &str, outs: &[ReplicationOutcome]) -> CheckResult {
+    let bad = outs
+        .iter()
+        .filter(|x| {
+            let r = x.fcfs();
+            r.arrived != r.completed_by_horizon + r.in_flight_at_horizon
+        })
+        .count();
+    CheckResult {
+        name: format!("{label} conservation arrived = completed + in flight"),
+        simulated: bad as f64,
+        std_err: 0.0,
+        exact: 0.0,
+        z: 0.0,
+        z_limit: 0.0,
+        customers: outs.iter().map(|x| x.fcfs().arrived).sum(),
+        pass: bad == 0,
     }
+}
 
-    // M/D/1 and M/G/1 (lognormal, scv = 4) against Pollaczek-Khinchine.
+/// Dedicated devices: each is an M/M/1 queue at the user's own load.
+fn dedicated_checks(o: &ValidateOptions, checks: &mut Vec<Pending>) {
+    let (users, rho) = (1000usize, 0.3);
+    let m = Model {
+        label: format!("dedicated x{users} M/M/1 rho={rho}"),
+        servers: 0,
+        users,
+        lambda: rho * users as f64,
+        service: "distribution = \"exponential\"\nmean_s = 1.0".into(),
+    };
+    let outs = m.run(o, 1.0 / (1.0 - rho));
+    let exact = MmcWait::new(1, rho, 1.0);
+    checks.push(pending(
+        format!("{} P(wait>0)", m.label),
+        &outs,
+        erlang_c(1, rho),
+        |x| x.fcfs().waited as f64 / x.fcfs().measured as f64,
+    ));
+    checks.push(pending(
+        format!("{} E[Wq] s", m.label),
+        &outs,
+        exact.mean_wait_s,
+        |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
+    ));
+}
+
+/// M/D/1 and M/G/1 (lognormal, scv = 4) against Pollaczek-Khinchine.
+fn pollaczek_khinchine_checks(o: &ValidateOptions, checks: &mut Vec<Pending>) {
     for (label, svc, rho, es2) in [
         (
             "M/D/1 rho=0.7",
@@ -276,13 +294,17 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
             |x| x.fcfs().wait.mean_s().unwrap_or(0.0),
         ));
     }
+}
 
+/// Judge every statistical check at the Bonferroni-split Student's t limit
+/// for `replications - 1` degrees of freedom.
+fn judge(checks: Vec<Pending>, replications: usize) -> Vec<CheckResult> {
     let k = checks.len();
     let z_limit = t_quantile(
         1.0 - FAMILY_FALSE_ALARM / (2.0 * k as f64),
-        o.replications - 1,
+        replications - 1,
     );
-    let mut results: Vec<CheckResult> = checks
+    checks
         .into_iter()
         .map(|p| {
             let e =
@@ -305,7 +327,5 @@ pub fn run_checks(o: &ValidateOptions) -> Vec<CheckResult> {
                 pass: z.abs() <= z_limit,
             }
         })
-        .collect();
-    results.extend(exact_failures);
-    results
+        .collect()
 }

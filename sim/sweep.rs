@@ -271,6 +271,9 @@ fn fnv1a(s: &str) -> u64 {
     h
 }
 
+/// A swept key and its values.
+type Axis = (String, Vec<toml::Value>);
+
 impl Sweep {
     /// Read a scenario file with a `[sweep]` table and validate every point.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
@@ -287,134 +290,12 @@ impl Sweep {
             Some(toml::Value::Table(t)) => t,
             _ => return Err(err(path, "sweep", "missing: add a [sweep] table with `axes = [{ key = \"users.duty_cycle\", values = [...] }]`")),
         };
-        for name in spec.keys() {
-            if !["mode", "zip", "axes"].contains(&name.as_str()) {
-                return Err(err(
-                    path,
-                    format!("sweep.{name}"),
-                    "unknown key: use mode, zip, axes",
-                ));
-            }
-        }
-        let mode = match spec.get("mode").map(|v| v.as_str()) {
-            None => SweepMode::Run,
-            Some(Some("run")) => SweepMode::Run,
-            Some(Some("size")) => SweepMode::Size,
-            Some(_) => return Err(err(path, "sweep.mode", "must be \"run\" or \"size\"")),
-        };
-        if mode == SweepMode::Size && base.service_level.is_empty() {
-            return Err(err(path, "sweep.mode", "\"size\" needs a [service_level]"));
-        }
-        let zip = match spec.get("zip") {
-            None => false,
-            Some(toml::Value::Boolean(b)) => *b,
-            Some(_) => return Err(err(path, "sweep.zip", "must be true or false")),
-        };
-        let axes_raw = spec
-            .get("axes")
-            .and_then(|a| a.as_array())
-            .ok_or_else(|| err(path, "sweep.axes", "missing: list the axes, e.g. axes = [{ key = \"users.count\", values = [10, 100] }]"))?;
-        if axes_raw.is_empty() {
-            return Err(err(path, "sweep.axes", "is empty: add at least one axis"));
-        }
-        let mut axes = Vec::new();
-        for (i, a) in axes_raw.iter().enumerate() {
-            let t = a.as_table().ok_or_else(|| {
-                err(
-                    path,
-                    format!("sweep.axes[{i}]"),
-                    "must be a table { key = ..., values = [...] }",
-                )
-            })?;
-            let (key, values) = axis_values(path, i, t)?;
-            if axes
-                .iter()
-                .any(|(k, _): &(String, Vec<toml::Value>)| *k == key)
-            {
-                return Err(err(
-                    path,
-                    format!("sweep.axes[{i}].key"),
-                    format!("{key} is swept twice"),
-                ));
-            }
-            axes.push((key, values));
-        }
-        // The grid: row-major cartesian product, or zipped.
-        let combos: Vec<Vec<usize>> = if zip {
-            let n = axes[0].1.len();
-            if let Some((i, _)) = axes.iter().enumerate().find(|(_, a)| a.1.len() != n) {
-                return Err(err(
-                    path,
-                    format!("sweep.axes[{i}]"),
-                    format!("zipped axes need the same number of values ({n})"),
-                ));
-            }
-            (0..n).map(|j| vec![j; axes.len()]).collect()
-        } else {
-            let mut out = vec![vec![]];
-            for (_, vals) in &axes {
-                out = out
-                    .into_iter()
-                    .flat_map(|c| {
-                        (0..vals.len()).map(move |j| {
-                            let mut c = c.clone();
-                            c.push(j);
-                            c
-                        })
-                    })
-                    .collect();
-            }
-            out
-        };
-        if combos.len() > 1_000_000 {
-            return Err(err(
-                path,
-                "sweep.axes",
-                format!("{} points: at most 1,000,000", combos.len()),
-            ));
-        }
+        let (mode, zip, axes) = sweep_spec(path, &spec, &base)?;
+        let combos = grid(path, &axes, zip)?;
         let points = combos
             .into_par_iter()
             .enumerate()
-            .map(|(index, combo)| {
-                let assignments: Vec<(String, toml::Value)> = combo
-                    .iter()
-                    .zip(&axes)
-                    .map(|(j, (k, vals))| (k.clone(), vals[*j].clone()))
-                    .collect();
-                let mut t = table.clone();
-                for (k, v) in &assignments {
-                    set_path(&mut t, k, v.clone())
-                        .map_err(|m| err(path, k.clone(), format!("point {index}: {m}")))?;
-                }
-                let canon: String = assignments
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v};"))
-                    .collect();
-                let h = fnv1a(&canon);
-                let mut scenario = Scenario::from_table(t, path).map_err(|e| {
-                    let desc: Vec<String> = assignments
-                        .iter()
-                        .map(|(k, v)| format!("{k} = {v}"))
-                        .collect();
-                    err(
-                        path,
-                        "sweep",
-                        format!(
-                            "point {index} ({}) is not a valid scenario: {e}",
-                            desc.join(", ")
-                        ),
-                    )
-                })?;
-                scenario.seed = derive_seed(&[base.seed, h]);
-                scenario.name = base.name.clone();
-                Ok(Point {
-                    index,
-                    id: format!("{h:016x}"),
-                    assignments,
-                    scenario,
-                })
-            })
+            .map(|(index, combo)| sweep_point(path, &table, &base, &axes, index, &combo))
             .collect::<Result<Vec<Point>, ScenarioError>>()?;
         Ok(Sweep {
             name: base.name,
@@ -428,6 +309,159 @@ impl Sweep {
     pub fn shard(&self, i: usize, n: usize) -> Vec<usize> {
         (0..self.points.len()).filter(|p| p % n == i - 1).collect()
     }
+}
+
+/// The `[sweep]` table: its mode, whether axes are zipped, and the axes.
+fn sweep_spec(
+    path: &Path,
+    spec: &toml::Table,
+    base: &Scenario,
+) -> Result<(SweepMode, bool, Vec<Axis>), ScenarioError> {
+    for name in spec.keys() {
+        if !["mode", "zip", "axes"].contains(&name.as_str()) {
+            return Err(err(
+                path,
+                format!("sweep.{name}"),
+                "unknown key: use mode, zip, axes",
+            ));
+        }
+    }
+    let mode = match spec.get("mode").map(|v| v.as_str()) {
+        None => SweepMode::Run,
+        Some(Some("run")) => SweepMode::Run,
+        Some(Some("size")) => SweepMode::Size,
+        Some(_) => return Err(err(path, "sweep.mode", "must be \"run\" or \"size\"")),
+    };
+    if mode == SweepMode::Size && base.service_level.is_empty() {
+        return Err(err(path, "sweep.mode", "\"size\" needs a [service_level]"));
+    }
+    let zip = match spec.get("zip") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(_) => return Err(err(path, "sweep.zip", "must be true or false")),
+    };
+    let axes_raw = spec.get("axes").and_then(|a| a.as_array()).ok_or_else(|| {
+        err(
+            path,
+            "sweep.axes",
+            "missing: list the axes, e.g. axes = [{ key = \"users.count\", values = [10, 100] }]",
+        )
+    })?;
+    if axes_raw.is_empty() {
+        return Err(err(path, "sweep.axes", "is empty: add at least one axis"));
+    }
+    let mut axes = Vec::new();
+    for (i, a) in axes_raw.iter().enumerate() {
+        let t = a.as_table().ok_or_else(|| {
+            err(
+                path,
+                format!("sweep.axes[{i}]"),
+                "must be a table { key = ..., values = [...] }",
+            )
+        })?;
+        let (key, values) = axis_values(path, i, t)?;
+        if axes
+            .iter()
+            .any(|(k, _): &(String, Vec<toml::Value>)| *k == key)
+        {
+            return Err(err(
+                path,
+                format!("sweep.axes[{i}].key"),
+                format!("{key} is swept twice"),
+            ));
+        }
+        axes.push((key, values));
+    }
+    Ok((mode, zip, axes))
+}
+
+/// The grid of value indices, one per point: the row-major cartesian
+/// product of the axes, or the axes zipped (at most 1,000,000 points).
+fn grid(path: &Path, axes: &[Axis], zip: bool) -> Result<Vec<Vec<usize>>, ScenarioError> {
+    // The grid: row-major cartesian product, or zipped.
+    let combos: Vec<Vec<usize>> = if zip {
+        let n = axes[0].1.len();
+        if let Some((i, _)) = axes.iter().enumerate().find(|(_, a)| a.1.len() != n) {
+            return Err(err(
+                path,
+                format!("sweep.axes[{i}]"),
+                format!("zipped axes need the same number of values ({n})"),
+            ));
+        }
+        (0..n).map(|j| vec![j; axes.len()]).collect()
+    } else {
+        let mut out = vec![vec![]];
+        for (_, vals) in axes {
+            out = out
+                .into_iter()
+                .flat_map(|c| {
+                    (0..vals.len()).map(move |j| {
+                        let mut c = c.clone();
+                        c.push(j);
+                        c
+                    })
+                })
+                .collect();
+        }
+        out
+    };
+    if combos.len() > 1_000_000 {
+        return Err(err(
+            path,
+            "sweep.axes",
+            format!("{} points: at most 1,000,000", combos.len()),
+        ));
+    }
+    Ok(combos)
+}
+
+/// Point `index` of the grid (value indices `combo`): the base table with
+/// the point's values set, validated, with its stable id and seed.
+fn sweep_point(
+    path: &Path,
+    table: &toml::Table,
+    base: &Scenario,
+    axes: &[Axis],
+    index: usize,
+    combo: &[usize],
+) -> Result<Point, ScenarioError> {
+    let assignments: Vec<(String, toml::Value)> = combo
+        .iter()
+        .zip(axes)
+        .map(|(j, (k, vals))| (k.clone(), vals[*j].clone()))
+        .collect();
+    let mut t = table.clone();
+    for (k, v) in &assignments {
+        set_path(&mut t, k, v.clone())
+            .map_err(|m| err(path, k.clone(), format!("point {index}: {m}")))?;
+    }
+    let canon: String = assignments
+        .iter()
+        .map(|(k, v)| format!("{k}={v};"))
+        .collect();
+    let h = fnv1a(&canon);
+    let mut scenario = Scenario::from_table(t, path).map_err(|e| {
+        let desc: Vec<String> = assignments
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        err(
+            path,
+            "sweep",
+            format!(
+                "point {index} ({}) is not a valid scenario: {e}",
+                desc.join(", ")
+            ),
+        )
+    })?;
+    scenario.seed = derive_seed(&[base.seed, h]);
+    scenario.name = base.name.clone();
+    Ok(Point {
+        index,
+        id: format!("{h:016x}"),
+        assignments,
+        scenario,
+    })
 }
 
 /// Column name of an axis: `sweep_` + the key with non-alphanumerics as `_`.

@@ -7,10 +7,10 @@
 //! the cheapest catalogue device is the cheapest that meets the service
 //! level.
 
-use sharesim::arrivals::DAY_S;
+use sharesim::results::table::{get, Row, Value};
 use sharesim::run::run_scenario;
 use sharesim::sizing::size_scenario;
-use sharesim::table::{get, Row, Value};
+use sharesim::workload::arrivals::DAY_S;
 use sharesim::workload::Source;
 
 use crate::support::invariants::{assert_class_rows_add_up, assert_counts_add_up, assert_finite};
@@ -79,7 +79,7 @@ servers = 10
         }
         // Profiles: each class's hourly counts follow its own profile.
         for (c, profile) in ["office_hours", "evening_peak"].iter().enumerate() {
-            let d = sharesim::arrivals::DiurnalProfile::preset(profile).unwrap();
+            let d = sharesim::workload::arrivals::DiurnalProfile::preset(profile).unwrap();
             let total: f64 = by_hour[c].iter().sum();
             for (h, got) in by_hour[c].iter().enumerate() {
                 let expected = total * d.weight(h) / 24.0;
@@ -720,56 +720,7 @@ fn random_class_mixes_add_up() {
     );
     runner
         .run(&strategy, |(n, kinds, weights, llm, k, subset)| {
-            let total: u32 = weights[..n].iter().sum();
-            let mut text = String::from(
-                "seed = 3\nhorizon_s = 3600\nwarmup_s = 300\nreplications = 2\n[users]\ncount = 60\n",
-            );
-            if llm {
-                text.push_str(
-                    "[model]\nname = \"gpt_oss_20b\"\nquantisation = \"mxfp4\"\n\
-                     [requests]\ninput_tokens = { distribution = \"lognormal\", median = 300, p99 = 2000 }\n\
-                     output_tokens = { distribution = \"lognormal\", median = 100, p99 = 600 }\n",
-                );
-            } else {
-                text.push_str("[service]\ndistribution = \"exponential\"\nmean_s = 5\n");
-            }
-            let mut cum = 0u32;
-            for c in 0..n {
-                // Shares as multiples of 1/total; the last takes the rest exactly.
-                let share = if c + 1 == n {
-                    1.0 - cum as f64 / total as f64
-                } else {
-                    weights[c] as f64 / total as f64
-                };
-                cum += weights[c];
-                text.push_str(&format!("[[classes]]\nname = \"c{c}\"\nshare = {share}\n"));
-                match kinds[c] {
-                    0 => text.push_str("requests_per_day = 300\n"),
-                    1 => text.push_str("arrivals = \"sessions\"\nrequests_per_day = 200\n"),
-                    _ => text.push_str(
-                        "arrivals = \"agent\"\nagent_gap = { distribution = \"exponential\", mean_s = 60 }\n",
-                    ),
-                }
-            }
-            let device = |d: &str| if llm { format!("device = \"{d}\"\n") } else { String::new() };
-            text.push_str(&format!(
-                "[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n{}",
-                device("h100_sxm")
-            ));
-            text.push_str(&format!(
-                "[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 3\n{}",
-                device("h100_sxm")
-            ));
-            if subset {
-                text.push_str(&format!(
-                    "[[placements]]\nname = \"part\"\nkind = \"pooled\"\nservers = 2\nserves = [\"c0\"]\n{}",
-                    device("h100_sxm")
-                ));
-            }
-            let target = if llm { "ttft_p99_s = 60" } else { "response_p99_s = 600" };
-            text.push_str(&format!(
-                "[service_level]\n{target}\n[sizing]\npool_sizes = [{k}, \"all\"]\nmin_measured_requests = 200\nmax_servers = 64\n"
-            ));
+            let text = class_mix_text(n, &kinds, &weights, llm, k, subset);
             let s = scenario(&text);
             let r = run_scenario(&s);
             for row in &r.replications {
@@ -788,6 +739,81 @@ fn random_class_mixes_add_up() {
             Ok(())
         })
         .unwrap();
+}
+
+/// The scenario of one `random_class_mixes_add_up` case: `n` classes of
+/// the given arrival kinds (0 open loop, 1 sessions, 2 agents) and share
+/// weights, generic or LLM, a dedicated and a pooled placement (and one
+/// serving only `c0` when `subset`), sized at pools of `k` and "all".
+fn class_mix_text(
+    n: usize,
+    kinds: &[u8],
+    weights: &[u32],
+    llm: bool,
+    k: usize,
+    subset: bool,
+) -> String {
+    let total: u32 = weights[..n].iter().sum();
+    let mut text = String::from(
+        "seed = 3\nhorizon_s = 3600\nwarmup_s = 300\nreplications = 2\n[users]\ncount = 60\n",
+    );
+    if llm {
+        text.push_str(
+            "[model]\nname = \"gpt_oss_20b\"\nquantisation = \"mxfp4\"\n\
+             [requests]\ninput_tokens = { distribution = \"lognormal\", median = 300, p99 = 2000 }\n\
+             output_tokens = { distribution = \"lognormal\", median = 100, p99 = 600 }\n",
+        );
+    } else {
+        text.push_str("[service]\ndistribution = \"exponential\"\nmean_s = 5\n");
+    }
+    let mut cum = 0u32;
+    for c in 0..n {
+        // Shares as multiples of 1/total; the last takes the rest exactly.
+        let share = if c + 1 == n {
+            1.0 - cum as f64 / total as f64
+        } else {
+            weights[c] as f64 / total as f64
+        };
+        cum += weights[c];
+        text.push_str(&format!("[[classes]]\nname = \"c{c}\"\nshare = {share}\n"));
+        match kinds[c] {
+            0 => text.push_str("requests_per_day = 300\n"),
+            1 => text.push_str("arrivals = \"sessions\"\nrequests_per_day = 200\n"),
+            _ => text.push_str(
+                "arrivals = \"agent\"\nagent_gap = { distribution = \"exponential\", mean_s = 60 }\n",
+            ),
+        }
+    }
+    let device = |d: &str| {
+        if llm {
+            format!("device = \"{d}\"\n")
+        } else {
+            String::new()
+        }
+    };
+    text.push_str(&format!(
+        "[[placements]]\nname = \"local\"\nkind = \"dedicated\"\n{}",
+        device("h100_sxm")
+    ));
+    text.push_str(&format!(
+        "[[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 3\n{}",
+        device("h100_sxm")
+    ));
+    if subset {
+        text.push_str(&format!(
+            "[[placements]]\nname = \"part\"\nkind = \"pooled\"\nservers = 2\nserves = [\"c0\"]\n{}",
+            device("h100_sxm")
+        ));
+    }
+    let target = if llm {
+        "ttft_p99_s = 60"
+    } else {
+        "response_p99_s = 600"
+    };
+    text.push_str(&format!(
+        "[service_level]\n{target}\n[sizing]\npool_sizes = [{k}, \"all\"]\nmin_measured_requests = 200\nmax_servers = 64\n"
+    ));
+    text
 }
 
 /// Regression: a pool composition without some class (5 % of users in

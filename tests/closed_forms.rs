@@ -6,7 +6,7 @@
 //! Tolerances come from the replications' own standard errors (see
 //! sim/validate.rs), not from hand-picked bounds.
 
-use sharesim::validate::{run_checks, ValidateOptions};
+use sharesim::selfcheck::{run_checks, ValidateOptions};
 
 #[test]
 fn engine_reproduces_closed_forms() {

@@ -3,15 +3,15 @@
 //! growth with batch size, conservation and rejection.
 
 use proptest::prelude::*;
-use sharesim::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
-use sharesim::fcfs::Dispatch;
+use sharesim::core::rng::{stream_rng, StreamKind};
+use sharesim::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
+use sharesim::engine::fcfs::Dispatch;
 use sharesim::llm::catalog::Catalog;
 use sharesim::llm::roofline::ServingCost;
+use sharesim::llm::step::StepModel;
 use sharesim::metrics::{LlmRecorder, Window};
-use sharesim::rng::{stream_rng, StreamKind};
 use sharesim::run::{run_replication, run_scenario, Measured};
 use sharesim::scenario::Scenario;
-use sharesim::step::StepModel;
 
 use crate::support::invariants::assert_counts_add_up;
 use crate::support::scenario;

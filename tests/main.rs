@@ -20,6 +20,7 @@ mod fuzz_regressions;
 mod llm_engine;
 mod properties;
 mod python_readers;
+mod shape;
 mod sizing;
 mod sweep;
 mod traces;

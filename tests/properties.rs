@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use sharesim::results::table::{get, Row, Value};
 use sharesim::run::{run_replication, run_scenario, Measured, RunResults};
 use sharesim::scenario::Scenario;
 use sharesim::sizing::size_pool;
-use sharesim::table::{get, Row, Value};
 
 use crate::support::invariants::{assert_all_finite, assert_counts_add_up, assert_share_if_set};
 use crate::support::scenarios::desktop_and_h100_pool;

@@ -2,10 +2,10 @@
 //! the sharing factor of non-batching and batching servers, and infeasible
 //! targets that end at once.
 
-use sharesim::analytic::MmcWait;
+use sharesim::core::analytic::MmcWait;
+use sharesim::results::table::{get, Row, Value};
 use sharesim::scenario::Scenario;
 use sharesim::sizing::{size_pool, size_scenario};
-use sharesim::table::{get, Row, Value};
 
 use crate::support::scenario;
 use crate::support::scenarios::desktop_and_h100_pool;

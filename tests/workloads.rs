@@ -3,10 +3,10 @@
 //! S / (S + gap) of the time, a slow device delays its user's next request,
 //! and replaying the Azure trace reproduces its requests exactly.
 
-use sharesim::fit::fit_trace;
 use sharesim::run::{run_replication, run_scenario};
 use sharesim::scenario::Scenario;
-use sharesim::trace::{Trace, TraceRequest};
+use sharesim::workload::fit::fit_trace;
+use sharesim::workload::trace::{Trace, TraceRequest};
 use sharesim::workload::Source;
 
 use crate::support::{num, repo_file, scenario};

@@ -182,8 +182,31 @@ impl Work {
     }
 }
 
+/// The scenario an input stands for, drawn in file order: the classes'
+/// kinds, the header and `[users]`, the `[[classes]]`, which placements
+/// serve which classes, the `[[placements]]`, `[[hybrids]]`, and the service
+/// level and `[sizing]`.
 fn scenario_text(u: &mut Unstructured) -> Result<String> {
     let mut t = String::new();
+    let (works, arrivals, top_service) = class_kinds(u)?;
+    let any_agent = arrivals.contains(&Some("agent"));
+    let any_generic = works.iter().any(|w| !w.llm());
+    let top_rate = header_text(u, &mut t, any_agent, top_service)?;
+    classes_text(u, &mut t, &works, &arrivals, top_rate)?;
+    let (p_llm, serves) = placement_serves(u, &works)?;
+    placements_text(u, &mut t, &works, &p_llm, &serves)?;
+    hybrids_text(u, &mut t, works.len(), &serves)?;
+    sizing_text(u, &mut t, any_generic)?;
+    Ok(t)
+}
+
+/// Each class's workload and arrivals, and whether there is a top-level
+/// `[service]`.
+type ClassKinds = (Vec<Work>, Vec<Option<&'static str>>, bool);
+
+/// One to three classes: each one's workload and arrivals (`None`: inherit
+/// `[users]`), and whether there is a top-level `[service]`.
+fn class_kinds(u: &mut Unstructured) -> Result<ClassKinds> {
     let n_classes = u.int_in_range(1..=3usize)?;
     let top_service = u.arbitrary::<bool>()?;
     let mut works = Vec::with_capacity(n_classes);
@@ -203,9 +226,17 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
             _ => Some("agent"),
         });
     }
-    let any_agent = arrivals.contains(&Some("agent"));
-    let any_generic = works.iter().any(|w| !w.llm());
+    Ok((works, arrivals, top_service))
+}
 
+/// Seed, horizon, warm-up, replications, `[users]` and the top-level
+/// `[service]`; whether `[users]` has a `requests_per_day`.
+fn header_text(
+    u: &mut Unstructured,
+    t: &mut String,
+    any_agent: bool,
+    top_service: bool,
+) -> Result<bool> {
     // Agents loop: keep their runs short.
     let horizon = if any_agent {
         u.int_in_range(600..=3600u32)?
@@ -235,7 +266,19 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         )
         .unwrap();
     }
+    Ok(top_rate)
+}
 
+/// The `[[classes]]`: shares summing to 1, arrivals, load, profile, time
+/// zones, rate spread and workload of each.
+fn classes_text(
+    u: &mut Unstructured,
+    t: &mut String,
+    works: &[Work],
+    arrivals: &[Option<&'static str>],
+    top_rate: bool,
+) -> Result<()> {
+    let n_classes = works.len();
     // Shares: multiples of 1/total, the last closing the sum to exactly 1;
     // sometimes 0 for a class that is not the last.
     let weights: Vec<u32> = (0..n_classes)
@@ -328,7 +371,12 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
             }
         }
     }
+    Ok(())
+}
 
+/// Which placements there are (`true`: LLM) and the classes each serves.
+fn placement_serves(u: &mut Unstructured, works: &[Work]) -> Result<(Vec<bool>, Vec<Vec<usize>>)> {
+    let n_classes = works.len();
     // Placements: each serves classes of one kind (generic or LLM); every
     // class has a home placement of its kind.
     let kinds: Vec<bool> = {
@@ -374,6 +422,19 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         serves[j].sort();
         serves[j].dedup();
     }
+    Ok((p_llm, serves))
+}
+
+/// The `[[placements]]`: kind, servers, dispatch, device and the classes
+/// served (`serves` left out, sometimes, when a placement serves them all).
+fn placements_text(
+    u: &mut Unstructured,
+    t: &mut String,
+    works: &[Work],
+    p_llm: &[bool],
+    serves: &[Vec<usize>],
+) -> Result<()> {
+    let (n_classes, n_placements) = (works.len(), p_llm.len());
     let mut explicit = vec![true; n_placements];
     for j in 0..n_placements {
         if serves[j].len() == n_classes && u.arbitrary::<bool>()? {
@@ -443,7 +504,18 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
             writeln!(t, "serves = [{}]", names.join(", ")).unwrap();
         }
     }
+    Ok(())
+}
 
+/// Up to two `[[hybrids]]`, each a set of at least two placements whose
+/// classes split all classes.
+fn hybrids_text(
+    u: &mut Unstructured,
+    t: &mut String,
+    n_classes: usize,
+    serves: &[Vec<usize>],
+) -> Result<()> {
+    let n_placements = serves.len();
     // Hybrids: sets of at least two placements whose classes split all classes.
     let mut splits = Vec::new();
     for mask in 1u32..(1 << n_placements) {
@@ -480,7 +552,11 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         )
         .unwrap();
     }
+    Ok(())
+}
 
+/// The generic service level (when a class is generic) and `[sizing]`.
+fn sizing_text(u: &mut Unstructured, t: &mut String, any_generic: bool) -> Result<()> {
     if any_generic {
         let target = if u.ratio(3, 4)? {
             1000.0
@@ -501,7 +577,7 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
     if u.ratio(1, 4)? {
         t.push_str("dedicated_devices = [\"framework_desktop\", \"h100_sxm\"]\n");
     }
-    Ok(t)
+    Ok(())
 }
 
 // ------------------------------------------------------------- checks

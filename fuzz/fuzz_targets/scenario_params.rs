@@ -86,6 +86,8 @@ fn tokens(u: &mut Unstructured) -> Result<String> {
     })
 }
 
+/// The scenario an input stands for: horizon, seed and replications, then
+/// `[users]`, the workload and the placements, each drawn in that order.
 fn scenario_text(u: &mut Unstructured) -> Result<String> {
     let mut t = String::new();
     let horizon = num(u, 1.0, 2e6)?;
@@ -94,7 +96,15 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
     writeln!(t, "horizon_s = {}\nwarmup_s = {}", f(horizon), f(warmup)).unwrap();
     writeln!(t, "replications = {}", u.int_in_range(1..=3)?).unwrap();
     let llm = u.arbitrary::<bool>()?;
+    users_text(u, &mut t, llm)?;
+    workload_text(u, &mut t, llm)?;
+    placements_text(u, &mut t, llm)?;
+    Ok(t)
+}
 
+/// `[users]`: count, arrivals (with their rate, sessions or agent gaps),
+/// daily profile and time zones.
+fn users_text(u: &mut Unstructured, t: &mut String, llm: bool) -> Result<()> {
     t.push_str("[users]\n");
     writeln!(t, "count = {}", u.int_in_range(1..=3_000)?).unwrap();
     let arrivals = pick(u, &["poisson", "sessions", "agent"])?;
@@ -167,7 +177,11 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         }
         writeln!(t, "timezones = [{}]", zones.join(", ")).unwrap();
     }
+    Ok(())
+}
 
+/// `[model]` and `[requests]` for an LLM scenario, else `[service]`.
+fn workload_text(u: &mut Unstructured, t: &mut String, llm: bool) -> Result<()> {
     if llm {
         let model = pick(
             u,
@@ -194,6 +208,12 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
         writeln!(t, "[service]\n{}", service_dist(u)?).unwrap();
     }
 
+    Ok(())
+}
+
+/// One to three `[[placements]]`, dedicated or pooled, with LLM servers'
+/// devices and batching.
+fn placements_text(u: &mut Unstructured, t: &mut String, llm: bool) -> Result<()> {
     let placements = u.int_in_range(1..=3)?;
     for i in 0..placements {
         writeln!(t, "[[placements]]\nname = \"p{i}\"").unwrap();
@@ -238,7 +258,7 @@ fn scenario_text(u: &mut Unstructured) -> Result<String> {
             }
         }
     }
-    Ok(t)
+    Ok(())
 }
 
 fuzz_target!(|data: &[u8]| {

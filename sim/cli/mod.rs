@@ -8,7 +8,8 @@
 
 use clap::{Parser, Subcommand};
 
-use sharesim::error::{OutputError, ScenarioError};
+use sharesim::output::OutputError;
+use sharesim::scenario::ScenarioError;
 
 pub mod calibrate;
 pub mod fit_trace;
@@ -70,7 +71,8 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         let input = e.chain().any(|c| {
             c.downcast_ref::<ScenarioError>().is_some()
-                || c.downcast_ref::<sharesim::trace::TraceError>().is_some()
+                || c.downcast_ref::<sharesim::workload::trace::TraceError>()
+                    .is_some()
                 || matches!(
                     c.downcast_ref::<OutputError>(),
                     Some(OutputError::Io { .. })

@@ -3,8 +3,8 @@
 
 use clap::Args;
 
-use sharesim::table::{render, Row};
-use sharesim::validate::{run_checks, ValidateOptions};
+use sharesim::results::table::{render, Row};
+use sharesim::selfcheck::{run_checks, ValidateOptions};
 
 use super::shared::ThreadArgs;
 use super::{Failure, Outcome};

@@ -4,8 +4,8 @@
 //! row's counts add up, and so do a placement's class rows; shares stay in
 //! [0, 1]; no table holds NaN or an infinity.
 
+use sharesim::results::table::{get, Row, Value};
 use sharesim::run::RunResults;
-use sharesim::table::{get, Row, Value};
 
 /// The count in column `c` of `row` (a `U64` cell; anything else panics,
 /// naming the column).

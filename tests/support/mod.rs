@@ -12,8 +12,8 @@ use std::process::Output;
 use std::sync::LazyLock;
 
 use polars::prelude::{DataFrame, DataType, ParquetReader, PolarsResult, SerReader};
+use sharesim::results::table::{get, Row, Value};
 use sharesim::scenario::Scenario;
-use sharesim::table::{get, Row, Value};
 
 pub use invariants::u64_of;
 

@@ -1,0 +1,108 @@
+//! Running a scenario: every placement in every replication, in parallel on
+//! the caller's rayon pool (one task per placement x replication, each
+//! single-threaded and seeded from (scenario seed, replication) only, so the
+//! results do not depend on the number of threads). All placements of one
+//! replication see the same arrivals and request sizes (common random
+//! numbers): they read the same stream.
+//!
+//! Layout: `replication` (one placement in one replication, the request
+//! adapters), `rows` (replication and class rows, cost cells), `load`
+//! (offered utilisation), `summary` (summaries and hybrids),
+//! `distributions` (latency CDFs and day timelines); [`run_scenario`] here
+//! puts them together. The public names are re-exported here.
+
+use rayon::prelude::*;
+
+use crate::results::table::{rows_of_class, Row};
+use crate::scenario::Scenario;
+use crate::slo::{judge_with_classes, set_verdict};
+
+mod distributions;
+mod load;
+mod replication;
+mod rows;
+mod summary;
+
+pub use replication::{run_replication, LlmRequests, Measured, ReplicationOutcome, Request};
+pub use rows::{class_rows, replication_row, PERCENTILES};
+pub use summary::summary_row;
+
+use distributions::cdf_and_timeline;
+use summary::hybrid_summary_row;
+
+/// Everything a run produced.
+#[derive(Debug, Clone)]
+pub struct RunResults {
+    /// One row per placement x replication, placement-major.
+    pub replications: Vec<Row>,
+    /// One row per placement: means and 95 % confidence half-widths.
+    pub summary: Vec<Row>,
+    /// Latency distributions (all replications pooled): one row per
+    /// placement, latency and quantile.
+    pub latency_cdf: Vec<Row>,
+    /// Load by minute of the day (all days and replications averaged): one
+    /// row per placement and minute.
+    pub timeline: Vec<Row>,
+    /// Placements serving several classes: one summary row per placement
+    /// and class, over that class's requests (classes.parquet).
+    pub classes: Vec<Row>,
+}
+
+/// Run every placement x replication on the current rayon pool. Each
+/// placement runs on its view (the classes it serves).
+pub fn run_scenario(s: &Scenario) -> RunResults {
+    let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
+    let tasks: Vec<(usize, usize)> = (0..s.placements.len())
+        .flat_map(|p| (0..s.replications).map(move |r| (p, r)))
+        .collect();
+    let outcomes: Vec<ReplicationOutcome> = tasks
+        .par_iter()
+        .map(|&(p, r)| run_replication(&views[p], 0, r))
+        .collect();
+    let replications: Vec<Row> = outcomes
+        .iter()
+        .zip(&tasks)
+        .map(|(o, &(p, _))| replication_row(&views[p], o))
+        .collect();
+    let mut summary = Vec::with_capacity(s.placements.len());
+    let mut latency_cdf = Vec::new();
+    let mut timeline = Vec::new();
+    let mut classes = Vec::new();
+    for (p, view) in views.iter().enumerate() {
+        let range = p * s.replications..(p + 1) * s.replications;
+        let rows: Vec<&Row> = replications[range.clone()].iter().collect();
+        let mut row = summary_row(view, &rows);
+        let per_class: Vec<Row> = outcomes[range.clone()]
+            .iter()
+            .flat_map(|o| class_rows(view, o))
+            .collect();
+        if !per_class.is_empty() {
+            // The placement meets its service level only if every class does.
+            let verdict = judge_with_classes(view, &rows, &per_class);
+            set_verdict(&mut row, verdict);
+            for class in &view.classes {
+                let mine = rows_of_class(&per_class, &class.name);
+                if !mine.is_empty() {
+                    classes.push(summary_row(view, &mine));
+                }
+            }
+        }
+        summary.push(row);
+        let (cdf, tl) = cdf_and_timeline(view, &outcomes[range]);
+        latency_cdf.extend(cdf);
+        timeline.extend(tl);
+    }
+    let hybrids: Vec<Row> = s
+        .hybrids
+        .iter()
+        .map(|h| hybrid_summary_row(s, &h.name, &h.parts, &summary))
+        .collect();
+    summary.extend(hybrids);
+    RunResults {
+        replications,
+        summary,
+        latency_cdf,
+        timeline,
+        classes,
+    }
+}

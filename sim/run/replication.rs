@@ -1,0 +1,299 @@
+//! Running one placement in one replication ([`run_replication`]): the
+//! request adapters that draw generic service times and LLM token counts
+//! from the replication's request source ([`LlmRequests`]), the FCFS,
+//! dedicated and batching servers they feed, and what was measured
+//! ([`ReplicationOutcome`]).
+
+use crate::core::dist::{draw_tokens, Dist};
+use crate::core::rng::{stream_rng, StreamKind};
+use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
+use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
+use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
+use crate::workload::source::Source;
+
+/// One generic request as generated: who sent it, when, and how much work it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Arrival time, seconds since simulation start (00:00 UTC).
+    pub arrival_s: f64,
+    /// Sender.
+    pub user: u32,
+    /// Service time on one server, seconds.
+    pub service_s: f64,
+}
+
+/// LLM requests of a [`Source`]: token counts drawn from the request's
+/// stream, with the sizes of its user's class.
+pub struct LlmRequests<'a, 'b> {
+    source: &'b mut Source<'a>,
+    /// Each class's LLM workload, by class index.
+    workloads: Vec<&'a LlmWorkload>,
+}
+
+impl<'a, 'b> LlmRequests<'a, 'b> {
+    /// Wrap the source of a scenario whose classes are all LLM classes.
+    pub fn new(source: &'b mut Source<'a>, scenario: &'a Scenario) -> Self {
+        let workloads = scenario
+            .classes
+            .iter()
+            .map(|c| match &c.workload {
+                Workload::Llm(l) => l,
+                Workload::Generic { .. } => panic!("an LLM placement serves LLM classes only"),
+            })
+            .collect();
+        LlmRequests { source, workloads }
+    }
+
+    /// The next request, drawn now.
+    #[inline]
+    pub fn next_llm(&mut self) -> Option<LlmRequest> {
+        let (arrival_s, user) = self.source.pop()?;
+        let (input_tokens, output_tokens) = match self.source.trace_tokens() {
+            Some(tokens) => tokens,
+            None => {
+                let w = self.workloads[self.source.last_class()];
+                let rng = self.source.size_rng();
+                let input = draw_tokens(&w.input_tokens, rng);
+                (input, draw_tokens(&w.output_tokens, rng))
+            }
+        };
+        Some(LlmRequest {
+            arrival_s,
+            user,
+            input_tokens,
+            output_tokens,
+        })
+    }
+}
+
+impl LlmSource for LlmRequests<'_, '_> {
+    fn peek_s(&mut self) -> Option<f64> {
+        self.source.peek_s()
+    }
+    fn next_request(&mut self) -> Option<LlmRequest> {
+        self.next_llm()
+    }
+    fn completed(&mut self, user: u32, end_s: f64) {
+        self.source.completed(user, end_s);
+    }
+}
+
+/// Generic requests of a [`Source`]: service time drawn from the request's
+/// stream, from its class's distribution times the placement's scale for it.
+#[inline]
+fn next_generic(source: &mut Source<'_>, services: &[(&Dist, f64)]) -> Option<Request> {
+    let (arrival_s, user) = source.pop()?;
+    let (service, scale) = services[source.last_class()];
+    let service_s = service.sample(source.size_rng()) * scale;
+    Some(Request {
+        arrival_s,
+        user,
+        service_s,
+    })
+}
+
+/// What a placement measured.
+#[derive(Debug, Clone)]
+pub enum Measured {
+    /// Generic requests on non-batching servers.
+    Fcfs(Box<FcfsRecorder>),
+    /// LLM requests, with the fleet's time-integrated state.
+    Llm(Box<LlmRecorder>, FleetUsage),
+}
+
+/// What one placement measured in one replication.
+#[derive(Debug, Clone)]
+pub struct ReplicationOutcome {
+    /// Index into the scenario's placements.
+    pub placement: usize,
+    /// Replication number (0-based).
+    pub replication: usize,
+    /// Servers (pooled) or devices (dedicated: one per user).
+    pub servers: usize,
+    /// The measurements.
+    pub measured: Measured,
+}
+
+impl ReplicationOutcome {
+    /// The generic recorder (panics for LLM outcomes).
+    pub fn fcfs(&self) -> &FcfsRecorder {
+        match &self.measured {
+            Measured::Fcfs(r) => r,
+            Measured::Llm(..) => panic!("an LLM outcome has no FCFS recorder"),
+        }
+    }
+}
+
+/// Bounds a request must meet to count as attained: the attainment
+/// target's, else every TTFT/TPOT/E2E percentile bound of the service level.
+fn attainment_bounds(s: &Scenario) -> [f64; 3] {
+    if let Some(a) = s.service_level.attainment {
+        return [a.ttft_s, a.tpot_s, a.e2e_s];
+    }
+    let mut b = [f64::INFINITY; 3];
+    for t in &s.service_level.targets {
+        let i = match t.metric {
+            LatencyMetric::Ttft => 0,
+            LatencyMetric::Tpot => 1,
+            LatencyMetric::E2e => 2,
+            _ => continue,
+        };
+        b[i] = b[i].min(t.max_s);
+    }
+    b
+}
+
+/// Simulate one placement in one replication.
+pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> ReplicationOutcome {
+    let window = Window {
+        warmup_s: s.warmup_s,
+        horizon_s: s.horizon_s,
+    };
+    let p = &s.placements[placement];
+    assert_eq!(
+        p.serves.len(),
+        s.classes.len(),
+        "run a placement on its Scenario::view"
+    );
+    let mut source = Source::new(s.population(), replication);
+    let placement_rng = || {
+        stream_rng(
+            s.seed,
+            replication as u64,
+            StreamKind::Placement,
+            p.stream_id,
+        )
+    };
+    // Where each class's users end (latencies are also kept per class).
+    let class_ends = s.class_ends();
+    // Service times of each class on this placement's servers (generic).
+    let services: Vec<(&Dist, f64)> = s
+        .classes
+        .iter()
+        .enumerate()
+        .filter_map(|(c, class)| match &class.workload {
+            Workload::Generic { service } => Some((service, p.service_scale_by_class[c])),
+            Workload::Llm(_) => None,
+        })
+        .collect();
+    let (servers, measured) = match (s.workload_of(placement), &p.kind) {
+        (Workload::Generic { .. }, PlacementKind::Dedicated) => {
+            let mut rec = FcfsRecorder::new(window).with_classes(class_ends.clone());
+            let mut devices = DedicatedDevices::new(s.users);
+            while let Some(r) = next_generic(&mut source, &services) {
+                let sv = devices.serve(r.user, r.arrival_s, r.service_s);
+                rec.record(r.arrival_s, sv.start_s, sv.end_s, r.user);
+                source.completed(r.user, sv.end_s);
+            }
+            (s.users, Measured::Fcfs(Box::new(rec)))
+        }
+        (Workload::Generic { .. }, PlacementKind::Pooled { servers, dispatch }) => {
+            let mut rec = FcfsRecorder::new(window).with_classes(class_ends.clone());
+            let mut fleet = PooledFleet::new(*servers, *dispatch, placement_rng());
+            while let Some(r) = next_generic(&mut source, &services) {
+                let sv = fleet.serve(r.arrival_s, r.service_s);
+                rec.record(r.arrival_s, sv.start_s, sv.end_s, r.user);
+                source.completed(r.user, sv.end_s);
+            }
+            (*servers, Measured::Fcfs(Box::new(rec)))
+        }
+        (Workload::Llm(l), kind) => {
+            let server = p
+                .llm
+                .as_ref()
+                .expect("LLM placements are resolved with servers");
+            let [a, b, c] = attainment_bounds(s);
+            let mut rec = LlmRecorder::new(window, server.network_rtt_s)
+                .with_targets(a, b, c)
+                .with_classes(class_ends.clone());
+            if let Some(d) = &server.network_rtt {
+                let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
+                rec = rec.with_rtt_distribution(d.clone(), rng);
+            }
+            match kind {
+                PlacementKind::Dedicated => {
+                    let usage = serve_dedicated_llm(
+                        s.users,
+                        l.model.context_limit_tokens,
+                        server,
+                        &mut LlmRequests::new(&mut source, s),
+                        &mut rec,
+                    );
+                    (s.users, Measured::Llm(Box::new(rec), usage))
+                }
+                PlacementKind::Pooled { servers, dispatch } => {
+                    let cfg = BatchConfig {
+                        servers: *servers,
+                        max_batch: server.max_batch,
+                        kv_budget_tokens: server.kv_budget_tokens,
+                        context_limit_tokens: l.model.context_limit_tokens,
+                        step: server.step,
+                        dispatch: *dispatch,
+                        fast_forward: server.fast_forward,
+                        chunked_prefill_tokens: server.chunked_prefill_tokens,
+                    };
+                    let fleet = BatchingFleet::new(cfg, window, placement_rng());
+                    let usage = fleet.run_source(&mut LlmRequests::new(&mut source, s), &mut rec);
+                    (*servers, Measured::Llm(Box::new(rec), usage))
+                }
+            }
+        }
+    };
+    ReplicationOutcome {
+        placement,
+        replication,
+        servers,
+        measured,
+    }
+}
+
+/// One device per user at batch 1 (Lindley's recursion with the roofline
+/// service time): TTFT = wait + prefill, then one token per step.
+fn serve_dedicated_llm(
+    users: usize,
+    context_limit_tokens: u64,
+    server: &LlmServer,
+    requests: &mut LlmRequests<'_, '_>,
+    rec: &mut LlmRecorder,
+) -> FleetUsage {
+    let w = rec.window();
+    let mut devices = DedicatedDevices::new(users);
+    let mut usage = FleetUsage::default();
+    while let Some(r) = requests.next_llm() {
+        let need = r.input_tokens as u64 + r.output_tokens as u64;
+        if need > context_limit_tokens {
+            rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
+            requests.completed(r.user, r.arrival_s);
+            continue;
+        }
+        if need > server.kv_budget_tokens {
+            rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
+            requests.completed(r.user, r.arrival_s);
+            continue;
+        }
+        let (prefill, decode) = server
+            .step
+            .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
+        let sv = devices.serve(r.user, r.arrival_s, prefill + decode);
+        let first = sv.start_s + prefill;
+        rec.record(
+            r.arrival_s,
+            sv.start_s,
+            first,
+            sv.end_s,
+            r.output_tokens,
+            r.user,
+        );
+        requests.completed(r.user, sv.end_s);
+        let busy = w.overlap_s(sv.start_s, sv.end_s);
+        let decoding = w.overlap_s(first, sv.end_s);
+        usage.busy_s += busy;
+        rec.timeline.busy(sv.start_s, sv.end_s);
+        usage.decode_s += decoding;
+        usage.batch_decode_area += decoding;
+        usage.kv_area += need as f64 * busy;
+        usage.events += 1;
+    }
+    usage
+}

@@ -1,0 +1,339 @@
+//! Replication rows (replications.parquet): one flat row per placement x
+//! replication ([`replication_row`]) for FCFS and LLM placements, with the
+//! hardware, memory, capital and energy cells of its devices, the latency
+//! percentiles and the wait tail; and one row per class of a placement
+//! serving several ([`class_rows`]).
+
+use super::load::{dedicated_overloaded, offered_utilization};
+use super::{Measured, ReplicationOutcome};
+use crate::core::stats::LatencyHistogram;
+use crate::core::units::percentile_label;
+use crate::engine::batching::FleetUsage;
+use crate::metrics::{FcfsRecorder, LlmRecorder, Window};
+use crate::results::table::{cell, Row, Value};
+use crate::scenario::Scenario;
+
+/// Percentiles reported for every latency (plus any a service level bounds).
+pub const PERCENTILES: [f64; 4] = [50.0, 90.0, 99.0, 99.9];
+
+/// The standard percentiles and those the service level names, ascending.
+fn reported_percentiles(s: &Scenario) -> Vec<f64> {
+    let mut ps: Vec<f64> = PERCENTILES.to_vec();
+    ps.extend(s.service_level.targets.iter().map(|t| t.percentile));
+    ps.sort_by(f64::total_cmp);
+    ps.dedup();
+    ps
+}
+
+/// Share of measured waits above the service level's wait-tail threshold
+/// (exact count for a threshold of 0).
+fn wait_tail_cell(
+    s: &Scenario,
+    wait: &LatencyHistogram,
+    waited: u64,
+    measured: u64,
+) -> Option<(String, Value)> {
+    let w = s.service_level.wait_tail?;
+    let share = if measured == 0 {
+        None
+    } else if w.above_s == 0.0 {
+        Some(waited as f64 / measured as f64)
+    } else {
+        wait.share_above(w.above_s)
+    };
+    Some(cell("p_wait_above", Value::F64(share)))
+}
+
+fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &[f64]) {
+    row.push(cell(format!("{name}_mean_s"), Value::F64(h.mean_s())));
+    for p in percentiles {
+        row.push(cell(
+            format!("{name}_{}_s", percentile_label(*p)),
+            Value::F64(h.quantile_s(p / 100.0)),
+        ));
+    }
+}
+
+fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window) -> Row {
+    let p = &s.placements[o.placement];
+    let (util_offered, util_peak) = offered_utilization(s, o.placement);
+    vec![
+        cell("scenario", Value::Str(s.name.clone())),
+        cell("placement", Value::Str(p.name.clone())),
+        cell("kind", Value::Str(p.kind_name().into())),
+        cell("classes", Value::Str(s.classes_label(&p.serves))),
+        cell("dispatch", Value::Str(p.dispatch_name().into())),
+        cell("replication", Value::U64(o.replication as u64)),
+        cell("seed", Value::U64(s.seed)),
+        cell("unstable", Value::Bool(Some(unstable))),
+        cell("users", Value::U64(s.users as u64)),
+        cell("servers", Value::U64(o.servers as u64)),
+        cell("horizon_s", Value::F64(Some(w.horizon_s))),
+        cell("warmup_s", Value::F64(Some(w.warmup_s))),
+        cell(
+            "requests_per_user_per_day",
+            Value::F64(Some(s.requests_per_user_per_day)),
+        ),
+        cell(
+            "offered_load_erlangs",
+            Value::F64(Some(s.offered_load_erlangs())),
+        ),
+        cell("offered_utilization", Value::F64(util_offered)),
+        cell("peak_offered_utilization", Value::F64(util_peak)),
+    ]
+}
+
+/// The flat row of one placement x replication (columns listed in
+/// docs/results-schema.md).
+pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
+    match &o.measured {
+        Measured::Fcfs(r) => fcfs_row(s, o, r),
+        Measured::Llm(r, usage) => llm_row(s, o, r, usage),
+    }
+}
+
+fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
+    let w = r.window();
+    let unstable = offered_utilization(s, o.placement)
+        .0
+        .is_some_and(|u| u >= 1.0)
+        || dedicated_overloaded(s, o.placement);
+    let throughput = r.measured as f64 / w.len_s();
+    let mut row = common_cells(s, o, unstable, w);
+    row.extend([
+        cell("arrived", Value::U64(r.arrived)),
+        cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
+        cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
+        cell("rejected", Value::U64(0)),
+        cell("measured", Value::U64(r.measured)),
+        cell(
+            "utilization",
+            Value::F64(Some(r.busy_s / (o.servers as f64 * w.len_s()))),
+        ),
+        cell("throughput_per_s", Value::F64(Some(throughput))),
+        cell(
+            "p_wait",
+            Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
+        ),
+    ]);
+    if let Some(pd) = &s.placements[o.placement].priced_device {
+        row.push(cell("device", Value::Str(pd.device.name.clone())));
+        let (cost, _) = device_cost_cells(
+            s,
+            &pd.device,
+            o.servers as f64,
+            pd.capex_per_device_usd,
+            r.busy_s,
+            w.len_s(),
+        );
+        row.extend(cost);
+    }
+    row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
+    let percentiles = reported_percentiles(s);
+    latency_cells(&mut row, "wait", &r.wait, &percentiles);
+    latency_cells(&mut row, "response", &r.response, &percentiles);
+    row.push(cell(
+        "mean_in_system",
+        Value::F64(Some(r.in_system_s / w.len_s())),
+    ));
+    row.push(cell(
+        "little_mean_in_system",
+        Value::F64(r.response.mean_s().map(|m| m * throughput)),
+    ));
+    row
+}
+
+/// Seconds in a day.
+const DAY: f64 = crate::workload::arrivals::DAY_S;
+
+/// Hardware, memory, capital and energy of `devices` devices busy for
+/// `busy_device_s` device-seconds of a `win_s` window (the rest idle), and
+/// the energy in joules.
+fn device_cost_cells(
+    s: &Scenario,
+    dev: &crate::llm::catalog::Device,
+    devices: f64,
+    capex_per_device_usd: f64,
+    busy_device_s: f64,
+    win_s: f64,
+) -> (Row, f64) {
+    let mem_total = devices * dev.mem_gb;
+    let capex = devices * capex_per_device_usd;
+    let energy_j =
+        dev.busy_w * busy_device_s + dev.idle_w * (devices * win_s - busy_device_s).max(0.0);
+    let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
+    let users = s.users as f64;
+    let cells = vec![
+        cell("devices", Value::U64(devices as u64)),
+        cell("mem_gb_total", Value::F64(Some(mem_total))),
+        cell("mem_gb_per_user", Value::F64(Some(mem_total / users))),
+        cell("capex_usd", Value::F64(Some(capex))),
+        cell("capex_usd_per_user", Value::F64(Some(capex / users))),
+        cell(
+            "rental_usd_per_day",
+            Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
+        ),
+        cell("energy_kwh_per_day", Value::F64(Some(energy_kwh_day))),
+        cell(
+            "energy_kwh_per_user_per_day",
+            Value::F64(Some(energy_kwh_day / users)),
+        ),
+    ];
+    (cells, energy_j)
+}
+
+fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
+    let p = &s.placements[o.placement];
+    let server = p.llm.as_ref().expect("LLM placement");
+    let l = s.llm_of(o.placement).expect("LLM placement");
+    let w = r.window();
+    let win = w.len_s();
+    let analytic_overload = offered_utilization(s, o.placement)
+        .0
+        .is_some_and(|x| x >= 1.0)
+        || dedicated_overloaded(s, o.placement);
+    // Pooled batching fleets: more than 1 % of the arrivals still queued
+    // (not admitted) at the horizon means the queue kept growing.
+    let backlog = r.queued_at_horizon() as f64 > 0.01 * r.arrived as f64;
+    let unstable = analytic_overload || backlog;
+    let devices = o.servers as f64 * server.tensor_parallel as f64;
+    let dev = &server.device;
+    let busy_device_s = u.busy_s * server.tensor_parallel as f64;
+    let (cost, energy_j) = device_cost_cells(
+        s,
+        dev,
+        devices,
+        server.capex_per_device_usd,
+        busy_device_s,
+        win,
+    );
+    let out_tok_s = r.output_tokens as f64 / win;
+    let mut row = common_cells(s, o, unstable, w);
+    row.extend([
+        cell("model", Value::Str(l.model.name.clone())),
+        cell("quantisation", Value::Str(l.quantisation.clone())),
+        cell("device", Value::Str(dev.name.clone())),
+        cell("tensor_parallel", Value::U64(server.tensor_parallel as u64)),
+        cell("max_batch", Value::U64(server.max_batch as u64)),
+        cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
+        cell(
+            "memory_price_multiplier",
+            Value::F64(Some(l.memory_price_multiplier)),
+        ),
+        cell("arrived", Value::U64(r.arrived)),
+        cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
+        cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
+        cell("rejected", Value::U64(r.rejected())),
+        cell("rejected_context_limit", Value::U64(r.rejected_context)),
+        cell("rejected_kv_budget", Value::U64(r.rejected_kv)),
+        cell("queued_at_horizon", Value::U64(r.queued_at_horizon())),
+        cell("measured", Value::U64(r.measured)),
+    ]);
+    row.extend(cost);
+    row.extend([
+        cell(
+            "utilization",
+            Value::F64(Some(u.busy_s / (o.servers as f64 * win))),
+        ),
+        cell(
+            "throughput_per_s",
+            Value::F64(Some(r.measured as f64 / win)),
+        ),
+        cell("output_tokens_per_s", Value::F64(Some(out_tok_s))),
+        cell(
+            "output_tokens_per_s_per_device",
+            Value::F64(Some(out_tok_s / devices)),
+        ),
+        cell(
+            "tokens_per_joule",
+            Value::F64((energy_j > 0.0).then(|| r.output_tokens as f64 / energy_j)),
+        ),
+        cell(
+            "mean_batch",
+            Value::F64((u.decode_s > 0.0).then(|| u.batch_decode_area / u.decode_s)),
+        ),
+        cell(
+            "kv_occupancy",
+            Value::F64(Some(
+                u.kv_area / (o.servers as f64 * server.kv_budget_tokens.max(1) as f64 * win),
+            )),
+        ),
+        cell("events", Value::U64(u.events)),
+        cell(
+            "p_wait",
+            Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
+        ),
+        cell(
+            "slo_attainment",
+            Value::F64((r.measured > 0).then(|| r.attained as f64 / r.measured as f64)),
+        ),
+    ]);
+    row.extend(wait_tail_cell(s, &r.wait, r.waited, r.measured));
+    let percentiles = reported_percentiles(s);
+    for (name, h) in [
+        ("wait", &r.wait),
+        ("ttft", &r.ttft),
+        ("tpot", &r.tpot),
+        ("e2e", &r.e2e),
+    ] {
+        latency_cells(&mut row, name, h, &percentiles);
+    }
+    row
+}
+
+/// One row per class of a placement serving several classes (none for one
+/// class), for one replication: the latency and service-level columns of
+/// [`replication_row`], over that class's requests only.
+pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
+    let p = &s.placements[o.placement];
+    let by_class = match &o.measured {
+        Measured::Fcfs(r) => &r.by_class,
+        Measured::Llm(r, _) => &r.by_class,
+    };
+    let percentiles = reported_percentiles(s);
+    by_class
+        .classes
+        .iter()
+        .enumerate()
+        // A class with no user in this run (a pool composition without it)
+        // has nothing to judge.
+        .filter(|(c, _)| s.class_users(*c).1 > 0)
+        .map(|(c, k)| {
+            let mut row = vec![
+                cell("scenario", Value::Str(s.name.clone())),
+                cell("placement", Value::Str(p.name.clone())),
+                cell("kind", Value::Str(p.kind_name().into())),
+                cell("class", Value::Str(s.classes[c].name.clone())),
+                cell("replication", Value::U64(o.replication as u64)),
+                cell("users", Value::U64(s.class_users(c).1 as u64)),
+                cell("measured", Value::U64(k.measured)),
+                cell(
+                    "p_wait",
+                    Value::F64((k.measured > 0).then(|| k.waited as f64 / k.measured as f64)),
+                ),
+            ];
+            row.extend(wait_tail_cell(s, &k.wait, k.waited, k.measured));
+            match &o.measured {
+                Measured::Fcfs(_) => {
+                    latency_cells(&mut row, "wait", &k.wait, &percentiles);
+                    latency_cells(&mut row, "response", &k.response, &percentiles);
+                }
+                Measured::Llm(..) => {
+                    row.push(cell(
+                        "slo_attainment",
+                        Value::F64((k.measured > 0).then(|| k.attained as f64 / k.measured as f64)),
+                    ));
+                    for (name, h) in [
+                        ("wait", &k.wait),
+                        ("ttft", &k.ttft),
+                        ("tpot", &k.tpot),
+                        ("e2e", &k.e2e),
+                    ] {
+                        latency_cells(&mut row, name, h, &percentiles);
+                    }
+                }
+            }
+            row
+        })
+        .collect()
+}

@@ -1,0 +1,178 @@
+//! Service-level sizing: the least hardware that meets the scenario's
+//! service level, for every placement and every pool size.
+//!
+//! Pooled fleets: an analytic first guess (Erlang-C for a wait-tail target,
+//! else square-root staffing `a + sqrt(a)` on the peak offered load, where a
+//! batching LLM server's capacity is its saturated request rate), then
+//! galloping away from the guess and bisection between the last failing and
+//! the first passing fleet. Every probe runs the scenario's replications with
+//! the same seeds (common random numbers), so probes differ only by the fleet.
+//! A probe meets the service level only if every target holds at the
+//! unfavourable end of its 95 % interval ([`crate::slo`]) and the probe is
+//! trusted: no replication unstable, enough measured requests (a short run
+//! is lengthened, doubling its measured window up to 16x), and a warm-up of
+//! at least ten mean response times. Bounds that no fleet can beat (TPOT
+//! below the device's batch-1 step, TTFT below network + prefill) end the
+//! search at once with "infeasible"; otherwise the search stops at
+//! `max_servers` with "infeasible".
+//!
+//! Pool-size curve: users split into pools of k; pools are statistically
+//! identical, so one pool of k users is sized and the result scaled by
+//! users / k.
+//!
+//! Dedicated placements are judged as they are: one device per user.
+//!
+//! Layout: `probe` (one fleet size run and judged), `search` (the analytic
+//! guess and the galloping/bisection search of [`size_pool`]), `pools`
+//! (pool compositions), `dedicated` (dedicated users and devices), `rows`
+//! (sizing, hybrid, probe and user-group rows); [`size_scenario`] here
+//! puts them together. The public names are re-exported here.
+
+use rayon::prelude::*;
+
+use crate::results::table::Row;
+use crate::scenario::{PlacementKind, Scenario};
+
+mod dedicated;
+mod pools;
+mod probe;
+mod rows;
+mod search;
+
+pub use dedicated::{DedicatedCheck, UserGroupCheck};
+pub use pools::{part_pool_users, pool_types};
+pub use probe::{probe_horizon_s, Probe};
+pub use search::{analytic_guess, size_pool, PoolSizing};
+
+use dedicated::{choose_dedicated_devices, size_dedicated};
+use pools::composition_label;
+use rows::{
+    add_cheapest_devices, add_hybrid_rows, add_sharing_factors, probe_and_group_rows, sizing_row,
+};
+
+/// Everything `sharesim size` produced.
+#[derive(Debug, Clone)]
+pub struct SizingResults {
+    /// One row per placement (or hybrid) and pool size (sizing.parquet).
+    pub rows: Vec<Row>,
+    /// One row per probe (probes.parquet).
+    pub probes: Vec<Row>,
+    /// Dedicated placements: one row per group of users checked on their
+    /// own (class x request-rate band) (dedicated_users.parquet).
+    pub user_groups: Vec<Row>,
+    /// Dedicated placements with `[sizing] dedicated_devices`: one row per
+    /// placement and catalogue device tried (dedicated_devices.parquet).
+    pub device_choices: Vec<Row>,
+}
+
+/// One sizing task: (placement, pool size over all classes, users per pool
+/// served here).
+pub(crate) type Task = (usize, usize, usize);
+
+/// One pool composition of a task to size: (task index, share of pools
+/// with it, users of each class; `None` for a dedicated placement).
+type Subtask = (usize, f64, Option<Vec<u32>>);
+
+/// One sizing task's answer: each pool composition's share of pools and
+/// sizing, and the per-user check of a dedicated placement.
+pub(crate) type TaskAnswer = (Vec<(f64, PoolSizing)>, Option<DedicatedCheck>);
+
+/// Size every placement of the scenario at every pool size, each on its
+/// view (the classes it serves), then add every hybrid's rows. Placements
+/// and pool sizes run in parallel; each probe's replications too.
+pub fn size_scenario(s: &Scenario) -> SizingResults {
+    let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
+    let tasks = sizing_tasks(s, &views);
+    let subtasks = pool_subtasks(s, &views, &tasks);
+    let sized = size_subtasks(&views, &tasks, &subtasks);
+    let mut rows: Vec<Row> = sized
+        .iter()
+        .zip(&tasks)
+        .map(|((types, check), &(i, k, _))| {
+            let refs: Vec<(f64, &PoolSizing)> = types.iter().map(|(w, z)| (*w, z)).collect();
+            sizing_row(s, &views[i], k, &refs, check.as_ref())
+        })
+        .collect();
+    // Other catalogue devices for dedicated placements: each sized like the
+    // placement itself; the cheapest that every user's service level holds
+    // on is named in the placement's row.
+    let device_choices = choose_dedicated_devices(s);
+    add_cheapest_devices(&mut rows, &device_choices);
+    add_hybrid_rows(s, &tasks, &mut rows);
+    // Sharing factors against the first dedicated placement serving the
+    // same classes.
+    add_sharing_factors(&mut rows);
+    let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
+    SizingResults {
+        rows,
+        probes,
+        user_groups,
+        device_choices,
+    }
+}
+
+/// The tasks: a dedicated placement once (at the whole population), a
+/// pooled one at every pool size.
+fn sizing_tasks(s: &Scenario, views: &[Scenario]) -> Vec<Task> {
+    let mut tasks: Vec<Task> = Vec::new();
+    for (i, p) in s.placements.iter().enumerate() {
+        match p.kind {
+            PlacementKind::Dedicated => tasks.push((i, s.users, views[i].users)),
+            PlacementKind::Pooled { .. } => tasks.extend(
+                s.sizing
+                    .pool_sizes
+                    .iter()
+                    .map(|&k| (i, k, part_pool_users(k, views[i].users, s.users))),
+            ),
+        }
+    }
+    tasks
+}
+
+/// Pooled tasks with several classes size each pool composition.
+fn pool_subtasks(s: &Scenario, views: &[Scenario], tasks: &[Task]) -> Vec<Subtask> {
+    let mut subtasks: Vec<Subtask> = Vec::new();
+    for (t, &(i, _, k)) in tasks.iter().enumerate() {
+        match s.placements[i].kind {
+            PlacementKind::Dedicated => subtasks.push((t, 1.0, None)),
+            PlacementKind::Pooled { .. } => {
+                for (counts, w) in pool_types(&views[i], k) {
+                    subtasks.push((t, w, Some(counts)));
+                }
+            }
+        }
+    }
+    subtasks
+}
+
+/// Size every subtask in parallel, then regroup: per task, its (share of
+/// pools, answer) list and its dedicated check.
+fn size_subtasks(views: &[Scenario], tasks: &[Task], subtasks: &[Subtask]) -> Vec<TaskAnswer> {
+    let done: Vec<(PoolSizing, Option<DedicatedCheck>)> = subtasks
+        .par_iter()
+        .map(|(t, _, counts)| {
+            let (i, _, k) = tasks[*t];
+            match counts {
+                None => {
+                    let (z, check) = size_dedicated(&views[i]);
+                    (z, Some(check))
+                }
+                Some(counts) if views[i].classes.len() > 1 => {
+                    let typed = views[i].with_class_users(counts);
+                    let mut z = size_pool(&typed, 0, k);
+                    z.composition = composition_label(&typed, counts);
+                    (z, None)
+                }
+                Some(_) => (size_pool(&views[i], 0, k), None),
+            }
+        })
+        .collect();
+    let mut sized: Vec<TaskAnswer> = tasks.iter().map(|_| (Vec::new(), None)).collect();
+    for ((t, w, _), (z, check)) in subtasks.iter().zip(done) {
+        sized[*t].0.push((*w, z));
+        if check.is_some() {
+            sized[*t].1 = check;
+        }
+    }
+    sized
+}

@@ -1,0 +1,225 @@
+//! Sizing one pooled placement ([`size_pool`]): targets no fleet can meet
+//! end the search at once; otherwise an analytic first guess
+//! ([`analytic_guess`]: Erlang-C for a wait-tail target, else square-root
+//! staffing on the peak offered load), galloping away from it to a bracket
+//! and bisection to the least fleet that meets the service level.
+
+use std::collections::BTreeMap;
+
+use super::probe::{run_probe, Probe};
+use crate::core::analytic::min_servers_for_wait_tail;
+use crate::scenario::{LatencyMetric, Scenario, Workload};
+
+/// The answer for one placement at one pool size.
+#[derive(Debug, Clone)]
+pub struct PoolSizing {
+    /// Index of the placement.
+    pub placement: usize,
+    /// Users per pool.
+    pub pool_users: usize,
+    /// Servers per pool at the answer (None: infeasible).
+    pub servers: Option<usize>,
+    /// Why infeasible, or empty.
+    pub reason: String,
+    /// Probes in the order they ran.
+    pub probes: Vec<Probe>,
+    /// Users of each class in the pool, e.g. `agents 1 + chat 3` (empty
+    /// with one class).
+    pub composition: String,
+}
+
+impl PoolSizing {
+    /// The probe at the answer.
+    pub fn answer(&self) -> Option<&Probe> {
+        let n = self.servers?;
+        self.probes.iter().rev().find(|p| p.servers == n && p.meets)
+    }
+}
+
+/// Capacity of one batching LLM server in requests per second at the mean
+/// request size, with the largest batch the KV budget allows.
+fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
+    let server = s.placements[placement].llm.as_ref()?;
+    let (mean_in, mean_out) = s.mean_tokens(placement)?;
+    let per_req_kv = mean_in + mean_out;
+    let b = (server.max_batch as f64)
+        .min((server.kv_budget_tokens as f64 / per_req_kv).floor())
+        .max(1.0);
+    let ctx = b * (mean_in + mean_out / 2.0);
+    let step = server.step.decode_step_s(b as u32, ctx as u64);
+    let prefill = server.step.prefill_s(mean_in as u64);
+    // Per request: its share of decode steps plus its own prefill.
+    Some(1.0 / (mean_out * step / b + prefill))
+}
+
+/// The analytic first guess of servers for a pool of `users`.
+pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
+    // Mean request rate of the pool (sessions and agents included: the
+    // open-loop stream alone would miss their follow-ups), scaled to the
+    // busiest hour of the daily profile.
+    let all = s.view(placement).request_rate_process();
+    let peak_rate = all.peak_rate_per_s() * users as f64 / s.served_users(placement).max(1) as f64;
+    let es = match s.workload_of(placement) {
+        Workload::Generic { .. } => s.generic_mean_service_s(placement),
+        Workload::Llm(_) => s.mean_service_s,
+    };
+    let a = match s.workload_of(placement) {
+        Workload::Generic { .. } => peak_rate * es,
+        Workload::Llm(_) => match llm_server_capacity_per_s(s, placement) {
+            Some(mu) => peak_rate / mu,
+            None => peak_rate * s.mean_service_s,
+        },
+    };
+    if let (Workload::Generic { .. }, Some(w)) =
+        (s.workload_of(placement), s.service_level.wait_tail)
+    {
+        return min_servers_for_wait_tail(a, 1.0 / es, w.above_s, w.max_share);
+    }
+    ((a + a.sqrt()).ceil() as usize).max(1)
+}
+
+/// Targets no fleet of this placement can meet, with the reason: checked
+/// for each class alone when the placement (the view's only one) serves
+/// several, since every class must meet the service level.
+pub(crate) fn hopeless(s: &Scenario, placement: usize) -> Option<String> {
+    if s.classes.len() > 1 && s.placements.len() == 1 {
+        return (0..s.classes.len()).find_map(|c| {
+            let sub = s.restrict_users(c, |_| true)?;
+            hopeless_one(&sub, 0).map(|r| format!("class {}: {r}", s.classes[c].name))
+        });
+    }
+    hopeless_one(s, placement)
+}
+
+fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
+    let p = &s.placements[placement];
+    // With random round trips, 0 is the only safe lower bound.
+    let rtt = p.llm.as_ref().map_or(0.0, |l| {
+        if l.network_rtt.is_some() {
+            0.0
+        } else {
+            l.network_rtt_s
+        }
+    });
+    for t in &s.service_level.targets {
+        let q = t.percentile / 100.0;
+        let (floor, what) = match (t.metric, &p.llm) {
+            (LatencyMetric::Tpot, Some(l)) => {
+                let (mean_in, _) = s.mean_tokens(placement).unwrap_or((1.0, 1.0));
+                (
+                    l.step.decode_step_s(1, mean_in as u64),
+                    "a batch-1 decode step".to_string(),
+                )
+            }
+            (LatencyMetric::Ttft, Some(_)) => (
+                rtt + s.service_quantile_s(placement, q, false),
+                format!("network {rtt} s + prefill at the same percentile"),
+            ),
+            (LatencyMetric::E2e, Some(_)) => (
+                rtt + s.service_quantile_s(placement, q, true),
+                format!("network {rtt} s + prefill + decode at batch 1 at the same percentile"),
+            ),
+            (LatencyMetric::Response, None) => (
+                s.service_quantile_s(placement, q, true),
+                "the service time at the same percentile".to_string(),
+            ),
+            _ => continue,
+        };
+        if t.max_s < floor * 0.999 {
+            return Some(format!(
+                "{} <= {} s cannot be met: {what} alone takes {:.4} s on {}",
+                t.label(),
+                t.max_s,
+                floor,
+                p.llm
+                    .as_ref()
+                    .map_or("this server".to_string(), |l| l.device.name.clone())
+            ));
+        }
+    }
+    None
+}
+
+/// Size one pooled placement for pools of `users` users.
+pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
+    let mut out = PoolSizing {
+        placement,
+        pool_users: users,
+        servers: None,
+        reason: String::new(),
+        probes: Vec::new(),
+        composition: String::new(),
+    };
+    if let Some(reason) = hopeless(s, placement) {
+        out.reason = reason;
+        return out;
+    }
+    let min_measured = s.sizing.min_measured_requests;
+    let guess = analytic_guess(s, placement, users);
+    let max_servers = s
+        .sizing
+        .max_servers
+        .unwrap_or((guess * 16).max(guess + 64))
+        .max(1);
+    let guess = guess.min(max_servers);
+    let mut cache: BTreeMap<usize, bool> = BTreeMap::new();
+    let mut probe = |n: usize, out: &mut PoolSizing| -> bool {
+        if let Some(m) = cache.get(&n) {
+            return *m;
+        }
+        let p = run_probe(s, placement, users, Some(n), min_measured);
+        let m = p.meets;
+        out.probes.push(p);
+        cache.insert(n, m);
+        m
+    };
+    // Gallop from the guess to a bracket (lo fails or is 0, hi meets).
+    let (mut lo, mut hi);
+    if probe(guess, &mut out) {
+        hi = guess;
+        lo = 0;
+        let mut step = 1;
+        while hi > 1 {
+            let n = hi.saturating_sub(step).max(1);
+            if probe(n, &mut out) {
+                hi = n;
+                step *= 2;
+            } else {
+                lo = n;
+                break;
+            }
+        }
+    } else {
+        lo = guess;
+        let mut step = 1;
+        loop {
+            let n = (lo + step).min(max_servers);
+            if n == lo {
+                let last = out
+                    .probes
+                    .last()
+                    .filter(|p| !p.trusted)
+                    .map(|p| format!("; the last probe was not trusted: {}", p.untrusted_reason))
+                    .unwrap_or_default();
+                out.reason = format!("no fleet of up to {max_servers} servers meets the service level (raise sizing.max_servers to search further){last}");
+                return out;
+            }
+            if probe(n, &mut out) {
+                hi = n;
+                break;
+            }
+            lo = n;
+            step *= 2;
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if probe(mid, &mut out) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    out.servers = Some(hi);
+    out
+}
