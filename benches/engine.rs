@@ -4,7 +4,7 @@
 //! - M/M/10 at rho = 0.8 with one arrival stream (target >= 10 M/s),
 //! - the same load split into 100,000 per-user Poisson streams (>= 7 M/s).
 //!
-//! Requests per second of the continuous-batching engine (`sharesim::engine::batching`):
+//! Requests per second of the continuous-batching engine (`sharesim::engine::BatchingFleet`):
 //! - the chat population of scenarios/llm-chat.toml (20,000 users, 20
 //!   requests a day each, gpt-oss-120b, request sizes of the Azure
 //!   conversation trace) on its pool of 2 H100s, for 100,000 requests.

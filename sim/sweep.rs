@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::core::rng::derive_seed;
+use crate::core::rng::{derive_seed, fnv1a};
 use crate::output::OutputError;
 use crate::output::{write_atomically, write_parquet};
 use crate::results::table::{cell, Row, Value};
@@ -261,16 +261,6 @@ fn value_label(v: &toml::Value) -> String {
     }
 }
 
-/// FNV-1a of a string (stable across builds and platforms).
-fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 /// A swept key and its values.
 type Axis = (String, Vec<toml::Value>);
 
@@ -439,7 +429,7 @@ fn sweep_point(
         .iter()
         .map(|(k, v)| format!("{k}={v};"))
         .collect();
-    let h = fnv1a(&canon);
+    let h = fnv1a(canon.as_bytes());
     let mut scenario = Scenario::from_table(t, path).map_err(|e| {
         let desc: Vec<String> = assignments
             .iter()

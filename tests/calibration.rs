@@ -3,10 +3,8 @@
 //! measurement of docs/model.md section 14 within 25 %, and
 //! `docs/calibration.md` shows the table the code computes.
 
-use sharesim::llm::calibration::{
-    calibration_table, markdown_table, reference_measurements, TOLERANCE,
-};
-use sharesim::llm::catalog::Catalog;
+use sharesim::llm::Catalog;
+use sharesim::llm::{calibration_table, markdown_table, reference_measurements, TOLERANCE};
 
 #[test]
 fn catalogue_predicts_every_checked_measurement_within_tolerance() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::DataFrame;
 use sharesim::charts::{self, Chart, ChartError, HEIGHT, WIDTH};
 use sharesim::output::{rows_to_dataframe, write_parquet};
-use sharesim::results::table::{cell, Row, Value};
+use sharesim::results::{cell, Row, Value};
 
 use crate::support::png_size;
 
@@ -91,10 +91,10 @@ fn sizing_row(
 /// Add the sharing factors of each pooled row against the dedicated row of
 /// the same point, as `sharesim size` does.
 fn with_sharing(mut rows: Vec<Row>) -> Vec<Row> {
-    let per_user = |r: &Row, c: &str| sharesim::results::table::get(r, c).and_then(Value::as_f64);
+    let per_user = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
     let dedicated = rows
         .iter()
-        .find(|r| sharesim::results::table::get(r, "kind") == Some(&s("dedicated")))
+        .find(|r| sharesim::results::get(r, "kind") == Some(&s("dedicated")))
         .cloned();
     for r in &mut rows {
         for (metric, col) in [
@@ -585,7 +585,7 @@ fn a_chart_without_usable_rows_is_refused_and_writes_nothing() {
     // A timeline of dedicated placements only.
     let dedicated: Vec<Row> = timeline()
         .into_iter()
-        .filter(|r| sharesim::results::table::get(r, "kind") == Some(&s("dedicated")))
+        .filter(|r| sharesim::results::get(r, "kind") == Some(&s("dedicated")))
         .collect();
     let e = charts::load_over_the_day(&df(&dedicated), &dir.path().join("z.png")).unwrap_err();
     assert!(e.to_string().contains("pooled"), "{e}");

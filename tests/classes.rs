@@ -7,10 +7,10 @@
 //! the cheapest catalogue device is the cheapest that meets the service
 //! level.
 
-use sharesim::results::table::{get, Row, Value};
+use sharesim::core::DAY_S;
+use sharesim::results::{get, Row, Value};
 use sharesim::run::run_scenario;
 use sharesim::sizing::size_scenario;
-use sharesim::workload::arrivals::DAY_S;
 use sharesim::workload::Source;
 
 use crate::support::invariants::{assert_class_rows_add_up, assert_counts_add_up, assert_finite};
@@ -79,7 +79,7 @@ servers = 10
         }
         // Profiles: each class's hourly counts follow its own profile.
         for (c, profile) in ["office_hours", "evening_peak"].iter().enumerate() {
-            let d = sharesim::workload::arrivals::DiurnalProfile::preset(profile).unwrap();
+            let d = sharesim::workload::DiurnalProfile::preset(profile).unwrap();
             let total: f64 = by_hour[c].iter().sum();
             for (h, got) in by_hour[c].iter().enumerate() {
                 let expected = total * d.weight(h) / 24.0;

@@ -3,12 +3,12 @@
 //! growth with batch size, conservation and rejection.
 
 use proptest::prelude::*;
-use sharesim::core::rng::{stream_rng, StreamKind};
-use sharesim::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
-use sharesim::engine::fcfs::Dispatch;
-use sharesim::llm::catalog::Catalog;
-use sharesim::llm::roofline::ServingCost;
-use sharesim::llm::step::StepModel;
+use sharesim::core::{stream_rng, StreamKind};
+use sharesim::engine::Dispatch;
+use sharesim::engine::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
+use sharesim::llm::Catalog;
+use sharesim::llm::ServingCost;
+use sharesim::llm::StepModel;
 use sharesim::metrics::{LlmRecorder, Window};
 use sharesim::run::{run_replication, run_scenario, Measured};
 use sharesim::scenario::Scenario;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use sharesim::results::table::{get, Row, Value};
+use sharesim::results::{get, Row, Value};
 use sharesim::run::{run_replication, run_scenario, Measured, RunResults};
 use sharesim::scenario::Scenario;
 use sharesim::sizing::size_pool;

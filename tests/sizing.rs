@@ -2,8 +2,8 @@
 //! the sharing factor of non-batching and batching servers, and infeasible
 //! targets that end at once.
 
-use sharesim::core::analytic::MmcWait;
-use sharesim::results::table::{get, Row, Value};
+use sharesim::core::MmcWait;
+use sharesim::results::{get, Row, Value};
 use sharesim::scenario::Scenario;
 use sharesim::sizing::{size_pool, size_scenario};
 

@@ -11,10 +11,10 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp, Geometric, LogNormal};
 
-use sharesim::workload::fit::{fit_trace, Z_P90};
-use sharesim::workload::trace::{
+use sharesim::workload::{
     ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceError, TraceFormat, TraceRequest,
 };
+use sharesim::{core::Z_P90, workload::fit_trace};
 
 use crate::support::{repo_file, sharesim, write};
 
@@ -325,7 +325,7 @@ fn synthetic_session_trace_is_recovered_within_sampling_error() {
     let (sessions, mean_len, think_p50, think_p90) = (5000usize, 2.5_f64, 30.0_f64, 200.0_f64);
     let p = 1.0 / mean_len;
     let sigma = (think_p90 / think_p50).ln() / Z_P90;
-    let mut rng = sharesim::core::rng::SimRng::seed_from_u64(20_250_101);
+    let mut rng = sharesim::core::SimRng::seed_from_u64(20_250_101);
     let geometric = Geometric::new(p).unwrap();
     let think = LogNormal::new(f64::ln(think_p50), sigma).unwrap();
     let starts = Exp::new(sessions as f64 / (7.0 * 86_400.0)).unwrap();

@@ -5,9 +5,9 @@
 
 use sharesim::run::{run_replication, run_scenario};
 use sharesim::scenario::Scenario;
-use sharesim::workload::fit::fit_trace;
-use sharesim::workload::trace::{Trace, TraceRequest};
+use sharesim::workload::fit_trace;
 use sharesim::workload::Source;
+use sharesim::workload::{Trace, TraceRequest};
 
 use crate::support::{num, repo_file, scenario};
 

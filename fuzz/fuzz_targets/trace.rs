@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sharesim::workload::fit::fit_trace;
-use sharesim::workload::trace::{ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceFormat};
+use sharesim::workload::fit_trace;
+use sharesim::workload::{ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceFormat};
 
 fn scratch() -> &'static PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use clap::Args;
 
-use sharesim::llm::calibration::{calibration_table, markdown_table};
-use sharesim::llm::catalog::Catalog;
+use sharesim::llm::Catalog;
+use sharesim::llm::{calibration_table, markdown_table};
 
 use super::{Failure, Outcome};
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use sharesim::workload::trace::{ReplayOptions, Trace, TraceFormat};
+use sharesim::workload::{ReplayOptions, Trace, TraceFormat};
 
 use super::{Failure, Outcome};
 
@@ -37,7 +37,7 @@ pub fn run(args: &FitTraceArgs) -> Result<Outcome, Failure> {
     };
     let trace =
         Trace::load(path, &format, &ReplayOptions::default()).map_err(anyhow::Error::from)?;
-    let report = sharesim::workload::fit::fit_trace(&trace);
+    let report = sharesim::workload::fit_trace(&trace);
     let snippet = report.to_scenario_snippet();
     println!("{}", report.describe());
     println!("{snippet}");

@@ -71,8 +71,7 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         let input = e.chain().any(|c| {
             c.downcast_ref::<ScenarioError>().is_some()
-                || c.downcast_ref::<sharesim::workload::trace::TraceError>()
-                    .is_some()
+                || c.downcast_ref::<sharesim::workload::TraceError>().is_some()
                 || matches!(
                     c.downcast_ref::<OutputError>(),
                     Some(OutputError::Io { .. })

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use sharesim::output::{prepare_output_dir, write_parquet};
-use sharesim::results::table::{render, Row};
+use sharesim::results::{render, Row};
 use sharesim::run::run_scenario;
 use sharesim::scenario::Scenario;
 
@@ -73,7 +73,7 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     let requests: f64 = results
         .replications
         .iter()
-        .filter_map(|r| sharesim::results::table::get(r, "arrived").and_then(|v| v.as_f64()))
+        .filter_map(|r| sharesim::results::get(r, "arrived").and_then(|v| v.as_f64()))
         .sum();
     eprintln!(
         "simulated {requests:.0} requests in {elapsed:.2} s; wrote {} and {}",
@@ -143,8 +143,8 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
     print_service_level(s);
     if summary.iter().any(|r| {
         matches!(
-            sharesim::results::table::get(r, "unstable"),
-            Some(sharesim::results::table::Value::Bool(Some(true)))
+            sharesim::results::get(r, "unstable"),
+            Some(sharesim::results::Value::Bool(Some(true)))
         )
     }) {
         println!("unstable: offered load >= capacity; its waits grow with the horizon and are not steady-state figures");

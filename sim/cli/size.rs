@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use sharesim::output::{prepare_output_dir, write_parquet};
-use sharesim::results::table::{render, Row, Value};
+use sharesim::results::{render, Row, Value};
 use sharesim::scenario::Scenario;
 
 use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
@@ -113,7 +113,7 @@ fn print_sizing(scenario: &Scenario, rows: &[Row]) {
     print_service_level(scenario);
     for r in rows {
         let name = || {
-            sharesim::results::table::get(r, "placement")
+            sharesim::results::get(r, "placement")
                 .map(|v| v.display())
                 .unwrap_or_default()
         };
@@ -128,7 +128,7 @@ fn print_sizing(scenario: &Scenario, rows: &[Row]) {
 
 /// A row's text in column `col`, unless empty or missing.
 fn text_of<'a>(row: &'a Row, col: &str) -> Option<&'a str> {
-    match sharesim::results::table::get(row, col) {
+    match sharesim::results::get(row, col) {
         Some(Value::Str(s)) if !s.is_empty() => Some(s),
         _ => None,
     }

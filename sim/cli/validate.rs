@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use sharesim::results::table::{render, Row};
+use sharesim::results::{render, Row};
 use sharesim::selfcheck::{run_checks, ValidateOptions};
 
 use super::shared::ThreadArgs;

@@ -11,10 +11,19 @@
 //! - [`classes`]: the contiguous user-id ranges of a population's classes.
 //! - [`error`]: TOML deserialisation that names the key and line of a mistake.
 
-pub mod analytic;
-pub mod classes;
-pub mod dist;
-pub mod error;
-pub mod rng;
-pub mod stats;
-pub mod units;
+pub(crate) mod analytic;
+pub(crate) mod classes;
+pub(crate) mod dist;
+pub(crate) mod error;
+pub(crate) mod rng;
+pub(crate) mod stats;
+pub(crate) mod units;
+
+pub use analytic::{
+    erlang_c, min_servers_for_wait_tail, normal_quantile, pollaczek_khinchine_wait, t_quantile,
+    MmcWait,
+};
+pub use dist::{draw_tokens, Dist, Z_P90, Z_P99};
+pub use rng::{derive_seed, stream_rng, SimRng, StreamKind};
+pub use stats::{Estimate, LatencyHistogram};
+pub use units::{percentile_label, DAY_S};

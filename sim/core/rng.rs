@@ -2,6 +2,7 @@
 //! the scenario seed plus a fixed path of integers (replication, stream kind,
 //! index), never from a global generator. The same scenario and seed give the
 //! same draws for any thread count, any shard split and any placement order.
+//! [`fnv1a`] is the stable hash that trace ids and sweep points derive from.
 
 use rand::SeedableRng;
 
@@ -45,6 +46,16 @@ pub enum StreamKind {
 /// The generator for one stream of one replication.
 pub fn stream_rng(seed: u64, replication: u64, kind: StreamKind, index: u64) -> SimRng {
     SimRng::seed_from_u64(derive_seed(&[seed, replication, kind as u64, index]))
+}
+
+/// 64-bit FNV-1a: stable across platforms and Rust versions.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 #[cfg(test)]

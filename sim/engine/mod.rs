@@ -4,6 +4,9 @@
 //! parameters, and reports into [`crate::metrics`] recorders; it knows
 //! nothing of scenarios or result rows.
 
-pub mod batching;
-pub mod events;
-pub mod fcfs;
+pub(crate) mod batching;
+pub(crate) mod events;
+pub(crate) mod fcfs;
+
+pub use batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

@@ -11,7 +11,15 @@
 //! It never prints and never simulates: the engine asks [`roofline::ServingCost`]
 //! for step times and memory budgets.
 
-pub mod calibration;
-pub mod catalog;
-pub mod roofline;
-pub mod step;
+pub(crate) mod calibration;
+pub(crate) mod catalog;
+pub(crate) mod roofline;
+pub(crate) mod step;
+
+pub use calibration::{
+    calibration_table, markdown_table, predict, reference_measurements, CalibrationError,
+    CalibrationRow, Measurement, TOLERANCE,
+};
+pub use catalog::{Catalog, CatalogError, Device, Model, ModelKind};
+pub use roofline::{RooflineError, ServingCost};
+pub use step::StepModel;

@@ -3,7 +3,11 @@
 //! and typed access to replication estimates ([`measures`]).
 
 pub mod columns;
-pub mod measures;
-pub mod table;
+pub(crate) mod measures;
+pub(crate) mod table;
 
 pub use measures::{Measure, Replications};
+
+pub use table::{
+    cell, format_number, get, join_column, render, rows_of_class, sum_column, Row, Value,
+};

@@ -6,9 +6,15 @@
 //! This layer knows the core only: a scenario hands it a
 //! [`source::Population`], never itself.
 
-pub mod arrivals;
-pub mod fit;
-pub mod source;
-pub mod trace;
+pub(crate) mod arrivals;
+pub(crate) mod fit;
+pub(crate) mod source;
+pub(crate) mod trace;
 
+pub use arrivals::{DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
+pub use fit::{fit_trace, FitReport, LogNormalFit, SessionFit, TokenFit};
 pub use source::{Behaviour, Population, Source};
+pub use trace::{
+    ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceError, TraceFormat,
+    TraceRequest,
+};

@@ -4,7 +4,7 @@
 //! row's counts add up, and so do a placement's class rows; shares stay in
 //! [0, 1]; no table holds NaN or an infinity.
 
-use sharesim::results::table::{get, Row, Value};
+use sharesim::results::{get, Row, Value};
 use sharesim::run::RunResults;
 
 /// The count in column `c` of `row` (a `U64` cell; anything else panics,

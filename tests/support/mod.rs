@@ -12,7 +12,7 @@ use std::process::Output;
 use std::sync::LazyLock;
 
 use polars::prelude::{DataFrame, DataType, ParquetReader, PolarsResult, SerReader};
-use sharesim::results::table::{get, Row, Value};
+use sharesim::results::{get, Row, Value};
 use sharesim::scenario::Scenario;
 
 pub use invariants::u64_of;

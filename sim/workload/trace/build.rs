@@ -9,6 +9,7 @@ use std::path::Path;
 use super::datetime::parse_datetime;
 use super::error::{quoted_list, TraceError};
 use super::{ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceRequest};
+use crate::core::rng::fnv1a;
 use crate::workload::arrivals::DAY_S;
 
 /// One cell as read, before interpretation.
@@ -350,16 +351,6 @@ pub(crate) fn parse_id(cell: &Cell) -> Option<u64> {
             }
         }
     }
-}
-
-/// 64-bit FNV-1a: stable across platforms and Rust versions.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 pub(crate) fn trim_bytes(b: &[u8]) -> &[u8] {

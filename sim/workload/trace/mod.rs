@@ -55,11 +55,10 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use build::fnv1a;
 pub use error::TraceError;
 pub use format::{ColumnMapping, TimeUnit, TraceFormat};
 pub use replay::{ReplayOptions, TraceClock};
-pub use stats::{nearest_rank, TraceStats, MAX_MINUTES};
+pub use stats::nearest_rank;
 
 use build::Builder;
 use csv::load_csv;

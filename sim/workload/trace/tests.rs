@@ -7,6 +7,7 @@ use super::build::{parse_id, Cell};
 use super::csv::Csv;
 use super::datetime::parse_datetime;
 use super::*;
+use crate::core::rng::fnv1a;
 
 type Owned = Result<(usize, Vec<String>), (usize, usize)>;
 
