@@ -11,28 +11,7 @@ use super::super::check::Check;
 use super::super::raw::RawUsers;
 use super::super::ScenarioError;
 use super::dist::resolve_dist;
-
-/// `[users] arrivals`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Arrivals {
-    /// Independent requests.
-    Poisson,
-    /// Sessions of requests separated by think times.
-    Sessions,
-    /// Always-on agents.
-    Agent,
-}
-
-impl Arrivals {
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "poisson" => Arrivals::Poisson,
-            "sessions" => Arrivals::Sessions,
-            "agent" => Arrivals::Agent,
-            _ => return None,
-        })
-    }
-}
+use super::names::Arrivals;
 
 /// Resolve the behaviour of `[users]` (or of a class's users).
 pub(super) fn resolve_behaviour(

@@ -11,45 +11,9 @@ use crate::workload::values::read_values;
 use super::super::check::Check;
 use super::super::raw::RawDist;
 use super::super::ScenarioError;
+use super::names::DistName;
 
 const DISTRIBUTIONS: &str = "exponential, deterministic, lognormal, gamma, erlang, empirical";
-
-/// The `distribution` of a table of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DistName {
-    Exponential,
-    Deterministic,
-    Lognormal,
-    Gamma,
-    Erlang,
-    Empirical,
-}
-
-impl DistName {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "exponential" => DistName::Exponential,
-            "deterministic" => DistName::Deterministic,
-            "lognormal" => DistName::Lognormal,
-            "gamma" => DistName::Gamma,
-            "erlang" => DistName::Erlang,
-            "empirical" => DistName::Empirical,
-            _ => return None,
-        })
-    }
-
-    /// The keys this distribution takes.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            DistName::Exponential => &["mean_s"],
-            DistName::Deterministic => &["value_s"],
-            DistName::Lognormal => &["mean_s", "cv", "median_s", "p99_s", "p90_s"],
-            DistName::Gamma => &["mean_s", "shape"],
-            DistName::Erlang => &["mean_s", "k"],
-            DistName::Empirical => &["file", "column"],
-        }
-    }
-}
 
 /// A distribution whose parameters each pass but whose moments overflow
 /// (e.g. gamma shape 1e-321, lognormal cv 1e200) would write inf or NaN

@@ -1,8 +1,7 @@
 //! Joining classes resolved on their own into one population: arrivals
 //! merged in class order, each placement built from its per-class
-//! resolutions (one model and one service level per placement), device
-//! alternatives that serve every class of their placement, and LLM batch-1
-//! times mixed over the classes a placement serves.
+//! resolutions (one model and one service level per placement), and LLM
+//! batch-1 times mixed over the classes a placement serves.
 
 use std::path::Path;
 
@@ -133,47 +132,8 @@ fn join_placement(
         p.service_scale_by_class[*ci] = q.service_scale_by_class[0];
     }
     p.stream_id = j as u64;
-    p.device_alternatives = join_alternatives(j, &p, &served, user_classes);
+    p.device_alternatives = super::alternatives::join_alternatives(j, &p, &served, user_classes);
     Ok(p)
-}
-
-/// A device alternative serves the placement `p` (file index `j`) if it
-/// serves every class the placement serves.
-fn join_alternatives(
-    j: usize,
-    p: &Placement,
-    served: &[(usize, &Placement)],
-    user_classes: &[UserClass],
-) -> Vec<(String, Result<Placement, String>)> {
-    let p0 = served[0].1;
-    p0.device_alternatives
-        .iter()
-        .enumerate()
-        .map(|(d, (name, _))| {
-            let mut problems = Vec::new();
-            let mut alt: Option<Placement> = None;
-            for (ci, q) in served {
-                match &q.device_alternatives[d].1 {
-                    Ok(a) => {
-                        let a0 = alt.get_or_insert_with(|| {
-                            let mut a0 = a.clone();
-                            a0.serves = p.serves.clone();
-                            a0.service_scale_by_class = vec![1.0; user_classes.len()];
-                            a0.stream_id = j as u64;
-                            a0
-                        });
-                        a0.service_scale_by_class[*ci] = a.service_scale_by_class[0];
-                    }
-                    Err(m) => problems.push(format!("class {:?}: {m}", user_classes[*ci].name)),
-                }
-            }
-            let result = match (problems.is_empty(), alt) {
-                (true, Some(a)) => Ok(a),
-                _ => Err(problems.join("; ")),
-            };
-            (name.clone(), result)
-        })
-        .collect()
 }
 
 /// An LLM placement's batch-1 request time (and that of each of its

@@ -7,18 +7,24 @@
 //! [`hybrids`]). Checks run in a fixed order, so the first error reported
 //! for a file does not change.
 
+mod alternatives;
 mod arrivals;
 mod basics;
 mod behaviour;
 mod catalogue;
+mod class;
 mod classes;
 mod dist;
 mod hybrids;
 mod join;
+mod llm_keys;
 mod llm_server;
+mod names;
 mod placements;
 mod service_level;
+mod service_scale;
 mod sizing;
+mod targets;
 mod tokens;
 mod trace;
 mod users;

@@ -1,19 +1,19 @@
 //! `[[placements]]`: each one's kind (dedicated, or pooled with its servers
 //! and dispatch), its LLM servers or the catalogue device pricing a generic
-//! one, its service-time scale, and the same dedicated placement on the
-//! devices of `[sizing] dedicated_devices`.
+//! one, and its service-time scale; the reference placement of a class.
 
 use std::path::Path;
 
 use crate::engine::fcfs::Dispatch;
 
 use super::super::check::Check;
-use super::super::placement::{Placement, PlacementKind, PricedDevice, MAX_SERVICE_SCALE};
+use super::super::placement::{Placement, PlacementKind, PricedDevice};
 use super::super::raw::{RawCatalogFiles, RawPlacement, RawScenario};
 use super::super::{ScenarioError, SpeechTask, Workload};
 use super::catalogue::{load_catalog, priced_device};
 use super::llm_server::resolve_llm_server;
-use super::sizing::dedicated_device_names;
+use super::names::parse_dispatch;
+use super::service_scale::service_scale;
 
 /// What every placement of one resolution shares.
 pub(super) struct PlacementContext<'a> {
@@ -55,25 +55,7 @@ pub(super) fn resolve_placements(
         placements.push(resolve_placement(c, i, p, cx)?);
     }
     // The same dedicated placements on other catalogue devices.
-    let choices = dedicated_device_names(c, raw.sizing.as_ref(), cx.catalog_files, cx.base_dir)?;
-    // Why a device cannot serve is quoted in another message: without the class.
-    let quoted = c.unscoped();
-    for (i, p) in raw.placements.iter().enumerate() {
-        if placements[i].kind != PlacementKind::Dedicated {
-            continue;
-        }
-        for name in &choices {
-            let mut q = p.clone();
-            q.device = Some(name.clone());
-            q.price_usd = None;
-            let alt = resolve_placement(&quoted, i, &q, cx).map_err(|e| match e {
-                ScenarioError::Invalid { message, .. }
-                | ScenarioError::InvalidBecause { message, .. } => message,
-                other => other.to_string(),
-            });
-            placements[i].device_alternatives.push((name.clone(), alt));
-        }
-    }
+    super::alternatives::resolve_alternatives(c, raw, cx, &mut placements)?;
     Ok(placements)
 }
 
@@ -94,17 +76,6 @@ pub(super) fn reference_service_s(workload: &Workload, placements: &[Placement])
                 .mean_request_s
         }
     }
-}
-
-fn parse_dispatch(s: &str) -> Option<Dispatch> {
-    Some(match s {
-        "central_queue" => Dispatch::CentralQueue,
-        "round_robin" => Dispatch::RoundRobin,
-        "join_shortest_queue" => Dispatch::JoinShortestQueue,
-        "power_of_two_choices" => Dispatch::PowerOfTwoChoices,
-        "least_kv_load" => Dispatch::LeastKvLoad,
-        _ => return None,
-    })
 }
 
 /// `kind`, with `servers` and `dispatch` for a pooled placement.
@@ -164,7 +135,7 @@ fn placement_kind(c: &Check, i: usize, p: &RawPlacement) -> Result<PlacementKind
 }
 
 /// Resolve placement `p` (resolved as number `i`).
-fn resolve_placement(
+pub(super) fn resolve_placement(
     c: &Check,
     i: usize,
     p: &RawPlacement,
@@ -202,55 +173,5 @@ fn resolve_placement(
         priced_device,
         stream_id: i as u64,
         device_alternatives: Vec::new(),
-    })
-}
-
-/// The multiplier on generic service times: `service_scale`, or a speech
-/// task's catalogue real-time factor, else 1.
-fn service_scale(
-    c: &Check,
-    i: usize,
-    p: &RawPlacement,
-    cx: &PlacementContext,
-    priced: Option<&PricedDevice>,
-) -> Result<f64, ScenarioError> {
-    let key = |k: &str| c.placement_key(i, k);
-    Ok(match (p.service_scale, cx.workload, cx.task, priced) {
-        (Some(_), Workload::Llm(_), ..) => {
-            return Err(c.err(
-                key("service_scale"),
-                "LLM service times come from the device and model: remove it",
-            ))
-        }
-        (Some(x), Workload::Generic { .. }, ..) => {
-            // A multiplier on service times: beyond 1e6 the scaled times
-            // overflow the statistics (found by fuzzing), and no device is a
-            // million times slower than another.
-            let x = c.positive(&key("service_scale"), x)?;
-            if x > MAX_SERVICE_SCALE {
-                return Err(c.err(
-                    key("service_scale"),
-                    format!("must be at most {MAX_SERVICE_SCALE:e} (got {x:e}): a multiplier on the service time, e.g. 0.1 for a real-time factor of 0.1"),
-                ));
-            }
-            x
-        }
-        (None, Workload::Generic { .. }, Some(t), Some(d)) => t.rtf(&d.device).ok_or_else(|| {
-            c.err(
-                key("device"),
-                format!(
-                    "{} has no {} in the catalogue: add it to the device, or give the placement `service_scale`",
-                    d.device.name,
-                    t.rtf_key()
-                ),
-            )
-        })?,
-        (None, Workload::Generic { .. }, Some(t), None) => {
-            return Err(c.err(
-                key("device"),
-                format!("missing: a placement serving {} requests needs `device` (its catalogue {}) or `service_scale`", t.name(), t.rtf_key()),
-            ))
-        }
-        (None, ..) => 1.0,
     })
 }

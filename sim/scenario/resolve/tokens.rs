@@ -10,36 +10,9 @@ use super::super::check::Check;
 use super::super::raw::RawTokens;
 use super::super::ScenarioError;
 use super::dist::{empirical, finite_moments};
+use super::names::TokenDistName;
 
 const TOKEN_DISTRIBUTIONS: &str = "fixed, lognormal, empirical";
-
-/// The `distribution` of a token count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokenDistName {
-    Fixed,
-    Lognormal,
-    Empirical,
-}
-
-impl TokenDistName {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "fixed" => TokenDistName::Fixed,
-            "lognormal" => TokenDistName::Lognormal,
-            "empirical" => TokenDistName::Empirical,
-            _ => return None,
-        })
-    }
-
-    /// The keys this distribution takes.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            TokenDistName::Fixed => &["value"],
-            TokenDistName::Lognormal => &["median", "p99", "mean", "cv"],
-            TokenDistName::Empirical => &["file", "column"],
-        }
-    }
-}
 
 /// Resolve the token-count distribution at `key`.
 pub(super) fn resolve_tokens(
