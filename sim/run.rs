@@ -225,10 +225,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
             (*servers, Measured::Fcfs(Box::new(rec)))
         }
         (Workload::Llm(l), kind) => {
-            let server = p
-                .llm
-                .as_ref()
-                .expect("LLM placements are resolved with servers");
+            let server = p.llm().expect("LLM placements are resolved with servers");
             let [a, b, c] = attainment_bounds(s);
             let mut rec = LlmRecorder::new(window, server.network_rtt_s)
                 .with_targets(a, b, c)
@@ -495,11 +492,11 @@ fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &
 /// Unknown (None) for batching fleets, whose capacity depends on the batch.
 fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f64>) {
     let p = &s.placements[placement];
-    let es = match &p.llm {
+    let es = match p.llm() {
         Some(l) => l.mean_request_s,
         None => s.generic_mean_service_s(placement),
     };
-    match (&p.kind, &p.llm) {
+    match (&p.kind, p.llm()) {
         (PlacementKind::Dedicated, _) => {
             // The mean user's device; the peak is the busiest user (rate
             // spread) at the busiest hour of the profile.
@@ -633,7 +630,7 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
-    if let Some(pd) = &s.placements[o.placement].priced_device {
+    if let Some(pd) = s.placements[o.placement].priced_device() {
         row.push(cell("device", Value::Str(pd.device.name.clone())));
         let (cost, _) = device_cost_cells(
             s,
@@ -701,7 +698,7 @@ fn device_cost_cells(
 
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];
-    let server = p.llm.as_ref().expect("LLM placement");
+    let server = p.llm().expect("LLM placement");
     let l = s.llm_of(o.placement).expect("LLM placement");
     let w = r.window();
     let win = w.len_s();

@@ -25,7 +25,9 @@ use std::path::Path;
 pub use crate::workload::values::read_values;
 pub use error::ScenarioError;
 pub use model::{Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass, Workload};
-pub use placement::{LlmServer, Placement, PlacementKind, PricedDevice, MAX_SERVICE_SCALE};
+pub use placement::{
+    LlmServer, Placement, PlacementKind, PricedDevice, Servers, MAX_SERVICE_SCALE,
+};
 pub use raw::{
     RawCatalogFiles, RawClass, RawCosts, RawDist, RawHybrid, RawModelChoice, RawPlacement,
     RawProfile, RawRequests, RawScenario, RawSizing, RawTimeZone, RawTokens, RawTrace, RawUsers,

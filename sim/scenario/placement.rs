@@ -60,6 +60,18 @@ pub struct PricedDevice {
     pub capex_per_device_usd: f64,
 }
 
+/// What a placement's servers are built from.
+#[derive(Debug, Clone)]
+pub enum Servers {
+    /// Servers of generic service times (generic and speech classes).
+    Generic {
+        /// The catalogue `device` that prices them, if named.
+        priced_device: Option<PricedDevice>,
+    },
+    /// LLM servers (LLM classes).
+    Llm(LlmServer),
+}
+
 /// One placement to simulate.
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -72,10 +84,9 @@ pub struct Placement {
     /// Multiplier on each class's generic service time on this placement's
     /// servers (a real-time factor for speech classes), by class index.
     pub service_scale_by_class: Vec<f64>,
-    /// LLM servers (LLM classes only).
-    pub llm: Option<LlmServer>,
-    /// Generic placements with a catalogue `device`: what prices them.
-    pub priced_device: Option<PricedDevice>,
+    /// What its servers are: LLM servers, or generic ones (possibly priced
+    /// by a catalogue device), never both.
+    pub servers: Servers,
     /// Its index in the scenario file, which keys its random streams
     /// (dispatch, network), kept in views so a view draws what the whole
     /// scenario would.
@@ -87,6 +98,30 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// Its LLM servers, if it serves LLM classes.
+    pub fn llm(&self) -> Option<&LlmServer> {
+        match &self.servers {
+            Servers::Llm(l) => Some(l),
+            Servers::Generic { .. } => None,
+        }
+    }
+
+    /// Its LLM servers, mutable.
+    pub fn llm_mut(&mut self) -> Option<&mut LlmServer> {
+        match &mut self.servers {
+            Servers::Llm(l) => Some(l),
+            Servers::Generic { .. } => None,
+        }
+    }
+
+    /// The catalogue device pricing a generic placement, if named.
+    pub fn priced_device(&self) -> Option<&PricedDevice> {
+        match &self.servers {
+            Servers::Generic { priced_device } => priced_device.as_ref(),
+            Servers::Llm(_) => None,
+        }
+    }
+
     /// `dedicated` or `pooled`.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

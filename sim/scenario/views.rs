@@ -114,7 +114,7 @@ impl Scenario {
         let mut p = self.placements[0].clone();
         p.service_scale_by_class = vec![p.service_scale_by_class[class]];
         p.serves = vec![0];
-        if let Some(l) = p.llm.as_mut() {
+        if let Some(l) = p.llm_mut() {
             // This class's batch-1 time on this device (the placement's
             // mean was mixed over its classes).
             if self.mean_service_s > 0.0 {
@@ -208,7 +208,7 @@ impl Scenario {
         let mut v: Vec<f64> = Vec::with_capacity(20_000);
         for (c, share) in self.served_request_shares(placement) {
             let n = ((share * 20_000.0).round() as usize).max(1);
-            match (&self.classes[c].workload, &p.llm) {
+            match (&self.classes[c].workload, p.llm()) {
                 (Workload::Llm(l), Some(server)) => {
                     v.extend(token_sample(l).iter().take(n).map(|&(i, o)| {
                         let (pre, dec) = server.step.single_request_s(i as u64, o as u64);

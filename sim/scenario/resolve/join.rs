@@ -154,9 +154,9 @@ fn mix_request_times(s: &mut Scenario, j: usize, subs: &Subs) {
         (times.len() == shares.len())
             .then(|| shares.iter().zip(&times).map(|((_, sh), t)| sh * t).sum())
     };
-    let request_s = |p: &Placement| p.llm.as_ref().map(|l| l.mean_request_s);
+    let request_s = |p: &Placement| p.llm().map(|l| l.mean_request_s);
     let main = mixed(&request_s);
-    if let (Some(l), Some(t)) = (s.placements[j].llm.as_mut(), main) {
+    if let (Some(l), Some(t)) = (s.placements[j].llm_mut(), main) {
         l.mean_request_s = t;
     }
     for d in 0..s.placements[j].device_alternatives.len() {
@@ -164,7 +164,7 @@ fn mix_request_times(s: &mut Scenario, j: usize, subs: &Subs) {
             |p: &Placement| p.device_alternatives[d].1.as_ref().ok().and_then(request_s);
         let t = mixed(&on_device);
         if let (Ok(a), Some(t)) = (&mut s.placements[j].device_alternatives[d].1, t) {
-            if let Some(l) = a.llm.as_mut() {
+            if let Some(l) = a.llm_mut() {
                 l.mean_request_s = t;
             }
         }

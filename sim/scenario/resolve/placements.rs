@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::engine::fcfs::Dispatch;
 
 use super::super::check::Check;
-use super::super::placement::{Placement, PlacementKind, PricedDevice};
+use super::super::placement::{Placement, PlacementKind, PricedDevice, Servers};
 use super::super::raw::{RawCatalogFiles, RawPlacement, RawScenario};
 use super::super::{ScenarioError, SpeechTask, Workload};
 use super::catalogue::{load_catalog, priced_device};
@@ -70,8 +70,7 @@ pub(super) fn reference_service_s(workload: &Workload, placements: &[Placement])
         Workload::Generic { service } => service.mean() * reference.service_scale_by_class[0],
         Workload::Llm(_) => {
             reference
-                .llm
-                .as_ref()
+                .llm()
                 .expect("LLM placements resolved")
                 .mean_request_s
         }
@@ -134,6 +133,32 @@ fn placement_kind(c: &Check, i: usize, p: &RawPlacement) -> Result<PlacementKind
     }
 }
 
+/// A generic placement may name a catalogue device: it prices it and gives
+/// speech classes their real-time factor.
+fn generic_device(
+    c: &Check,
+    i: usize,
+    p: &RawPlacement,
+    cx: &PlacementContext,
+) -> Result<Option<PricedDevice>, ScenarioError> {
+    let Some(name) = &p.device else {
+        return Ok(None);
+    };
+    let catalog = load_catalog(c, cx.catalog_files, cx.base_dir)?;
+    let device = priced_device(
+        c,
+        &catalog,
+        &c.placement_key(i, "device"),
+        name,
+        &c.placement_key(i, "price_usd"),
+        p.price_usd,
+    )?;
+    Ok(Some(PricedDevice {
+        capex_per_device_usd: device.capex_usd(cx.memory_price_multiplier),
+        device,
+    }))
+}
+
 /// Resolve placement `p` (resolved as number `i`).
 pub(super) fn resolve_placement(
     c: &Check,
@@ -142,35 +167,24 @@ pub(super) fn resolve_placement(
     cx: &PlacementContext,
 ) -> Result<Placement, ScenarioError> {
     let kind = placement_kind(c, i, p)?;
-    let llm = resolve_llm_server(c, i, p, &kind, cx.workload, cx.catalog_files, cx.base_dir)?;
-    // Generic placements may name a catalogue device: it prices them
-    // and gives speech classes their real-time factor.
-    let priced_device = match (cx.workload, &p.device) {
-        (Workload::Generic { .. }, Some(name)) => {
-            let catalog = load_catalog(c, cx.catalog_files, cx.base_dir)?;
-            let device = priced_device(
-                c,
-                &catalog,
-                &c.placement_key(i, "device"),
-                name,
-                &c.placement_key(i, "price_usd"),
-                p.price_usd,
-            )?;
-            Some(PricedDevice {
-                capex_per_device_usd: device.capex_usd(cx.memory_price_multiplier),
-                device,
-            })
-        }
-        _ => None,
+    let servers =
+        match resolve_llm_server(c, i, p, &kind, cx.workload, cx.catalog_files, cx.base_dir)? {
+            Some(llm) => Servers::Llm(llm),
+            None => Servers::Generic {
+                priced_device: generic_device(c, i, p, cx)?,
+            },
+        };
+    let priced = match &servers {
+        Servers::Generic { priced_device } => priced_device.as_ref(),
+        Servers::Llm(_) => None,
     };
-    let service_scale = service_scale(c, i, p, cx, priced_device.as_ref())?;
+    let service_scale = service_scale(c, i, p, cx, priced)?;
     Ok(Placement {
         name: p.name.clone(),
         kind,
         serves: vec![0],
         service_scale_by_class: vec![service_scale],
-        llm,
-        priced_device,
+        servers,
         stream_id: i as u64,
         device_alternatives: Vec::new(),
     })
