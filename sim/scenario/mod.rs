@@ -1,14 +1,14 @@
 //! Scenario files: TOML parsed into raw serde structs (unknown keys
-//! rejected, [`raw`]), then validated into a resolved [`Scenario`] with
-//! defaults applied ([`resolve`], one resolver per section). Every rejected
+//! rejected, `raw`), then validated into a resolved [`Scenario`] with
+//! defaults applied (`resolve`, one resolver per section). Every rejected
 //! value yields a [`ScenarioError`] naming the file, the key path where the
-//! value was written and what would be valid ([`check`]). Nothing runs
+//! value was written and what would be valid (`check`). Nothing runs
 //! before this succeeds.
 //!
-//! The resolved model is in [`model`] (scenario, classes, workloads),
-//! [`placement`] and [`service_level`]; derived copies (views of one
+//! The resolved model is in `model` (scenario, classes, workloads),
+//! `placement` and `service_level`; derived copies (views of one
 //! placement, probes) and the estimates read from fixed samples are in
-//! [`views`].
+//! `views`.
 
 mod check;
 mod error;

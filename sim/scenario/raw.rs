@@ -324,7 +324,7 @@ pub struct RawPlacement {
     /// mixed with the decode batch (default: separate prefill steps).
     pub chunked_prefill_tokens: Option<u32>,
     /// Generic scenarios: this placement's servers take `service_scale` x
-    /// the [service] time (e.g. a real-time factor: [service] in audio
+    /// the `[service]` time (e.g. a real-time factor: `[service]` in audio
     /// seconds, 0.1 on a laptop NPU). Default 1, or for speech classes the
     /// device's catalogue real-time factor (which `service_scale` replaces).
     pub service_scale: Option<f64>,
