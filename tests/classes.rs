@@ -466,12 +466,7 @@ dedicated_devices = ["rtx_4090", "framework_desktop", "mac_studio_m3_ultra_96gb"
     // Studio's (819 GB/s): the Mac is now the cheapest that meets.
     let desktop_step = {
         let s = scenario(&text_for(0.1));
-        s.placements[0]
-            .llm
-            .as_ref()
-            .unwrap()
-            .step
-            .decode_step_s(1, 500)
+        s.placements[0].llm().unwrap().step.decode_step_s(1, 500)
     };
     let tight = desktop_step * 0.8;
     let r = size_scenario(&scenario(&text_for(tight)));

@@ -342,7 +342,7 @@ proptest! {
             }
         }
         // The fleet's own high-water marks, from one replication.
-        let server = s.placements[1].llm.as_ref().unwrap();
+        let server = s.placements[1].llm().unwrap();
         match run_replication(&s, 1, 0).measured {
             Measured::Llm(_, usage) => {
                 prop_assert!(usage.max_kv_reserved_tokens <= server.kv_budget_tokens,

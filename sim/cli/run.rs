@@ -105,7 +105,7 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
             "rejected",
             "unstable",
         ]
-    } else if s.placements.iter().any(|p| p.priced_device.is_some()) {
+    } else if s.placements.iter().any(|p| p.priced_device().is_some()) {
         vec![
             "placement",
             "device",

@@ -8,11 +8,11 @@ use crate::scenario::{PlacementKind, Scenario};
 /// Unknown (None) for batching fleets, whose capacity depends on the batch.
 pub(crate) fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64>, Option<f64>) {
     let p = &s.placements[placement];
-    let es = match &p.llm {
+    let es = match p.llm() {
         Some(l) => l.mean_request_s,
         None => s.generic_mean_service_s(placement),
     };
-    match (&p.kind, &p.llm) {
+    match (&p.kind, p.llm()) {
         (PlacementKind::Dedicated, _) => {
             // The mean user's device; the peak is the busiest user (rate
             // spread) at the busiest hour of the profile.

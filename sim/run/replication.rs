@@ -199,10 +199,7 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
             (*servers, Measured::Fcfs(Box::new(rec)))
         }
         (Workload::Llm(l), kind) => {
-            let server = p
-                .llm
-                .as_ref()
-                .expect("LLM placements are resolved with servers");
+            let server = p.llm().expect("LLM placements are resolved with servers");
             let [a, b, c] = attainment_bounds(s);
             let mut rec = LlmRecorder::new(window, server.network_rtt_s)
                 .with_targets(a, b, c)

@@ -116,7 +116,7 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
-    if let Some(pd) = &s.placements[o.placement].priced_device {
+    if let Some(pd) = s.placements[o.placement].priced_device() {
         row.push(cell("device", Value::Str(pd.device.name.clone())));
         let (cost, _) = device_cost_cells(
             s,
@@ -184,7 +184,7 @@ fn device_cost_cells(
 
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];
-    let server = p.llm.as_ref().expect("LLM placement");
+    let server = p.llm().expect("LLM placement");
     let l = s.llm_of(o.placement).expect("LLM placement");
     let w = r.window();
     let win = w.len_s();

@@ -35,4 +35,18 @@ pub enum ScenarioError {
         /// What is wrong and what would be valid.
         message: String,
     },
+    /// A value is not valid because of an underlying error (a file it
+    /// names cannot be read or used, a catalogue name that is not there):
+    /// the message quotes it, and it is kept as the source.
+    #[error("{file}: {key}: {message}")]
+    InvalidBecause {
+        /// The scenario file.
+        file: PathBuf,
+        /// Key path, e.g. `trace.file`.
+        key: String,
+        /// What is wrong and what would be valid.
+        message: String,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -238,10 +238,9 @@ pub(crate) fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
             let (z, check) = size_dedicated(&v);
             let r = sizing_row(s, &v, s.users, &[(1.0, &z)], Some(&check));
             let price = alt
-                .llm
-                .as_ref()
+                .llm()
                 .map(|l| l.device.price_usd)
-                .or(alt.priced_device.as_ref().map(|p| p.device.price_usd));
+                .or(alt.priced_device().map(|p| p.device.price_usd));
             let reason = match (z.reason.as_str(), check.missing_detail()) {
                 ("", d) => d,
                 (r, _) => r.to_string(),

@@ -39,7 +39,7 @@ impl PoolSizing {
 /// Capacity of one batching LLM server in requests per second at the mean
 /// request size, with the largest batch the KV budget allows.
 fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
-    let server = s.placements[placement].llm.as_ref()?;
+    let server = s.placements[placement].llm()?;
     let (mean_in, mean_out) = s.mean_tokens(placement)?;
     let per_req_kv = mean_in + mean_out;
     let b = (server.max_batch as f64)
@@ -94,7 +94,7 @@ pub(crate) fn hopeless(s: &Scenario, placement: usize) -> Option<String> {
 fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
     let p = &s.placements[placement];
     // With random round trips, 0 is the only safe lower bound.
-    let rtt = p.llm.as_ref().map_or(0.0, |l| {
+    let rtt = p.llm().map_or(0.0, |l| {
         if l.network_rtt.is_some() {
             0.0
         } else {
@@ -103,7 +103,7 @@ fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
     });
     for t in &s.service_level.targets {
         let q = t.percentile / 100.0;
-        let (floor, what) = match (t.metric, &p.llm) {
+        let (floor, what) = match (t.metric, p.llm()) {
             (LatencyMetric::Tpot, Some(l)) => {
                 let (mean_in, _) = s.mean_tokens(placement).unwrap_or((1.0, 1.0));
                 (
@@ -131,8 +131,7 @@ fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
                 t.label(),
                 t.max_s,
                 floor,
-                p.llm
-                    .as_ref()
+                p.llm()
                     .map_or("this server".to_string(), |l| l.device.name.clone())
             ));
         }

@@ -1,7 +1,8 @@
 //! Where requests come from: arrival processes with daily profiles and time
 //! zones ([`arrivals`]), the per-replication request source with sessions and
 //! always-on agents ([`source`]), replayed traces ([`trace`]) and workload
-//! parameters fitted to a trace ([`fit`]).
+//! parameters fitted to a trace ([`fit`]), and observed values for
+//! empirical distributions ([`values`]).
 //!
 //! This layer knows the core only: a scenario hands it a
 //! [`source::Population`], never itself.
@@ -10,6 +11,7 @@ pub(crate) mod arrivals;
 pub(crate) mod fit;
 pub(crate) mod source;
 pub(crate) mod trace;
+pub(crate) mod values;
 
 pub use arrivals::{DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
 pub use fit::{fit_trace, FitReport, LogNormalFit, SessionFit, TokenFit};
@@ -18,3 +20,4 @@ pub use trace::{
     ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceError, TraceFormat,
     TraceRequest,
 };
+pub use values::{read_values, ValuesError};

@@ -1,0 +1,140 @@
+//! Resolved placements: where requests are served ([`PlacementKind`]), how an
+//! LLM placement's servers are built ([`LlmServer`]) and what prices a
+//! generic one ([`PricedDevice`]).
+
+use crate::core::dist::Dist;
+use crate::engine::fcfs::Dispatch;
+use crate::llm::catalog::Device;
+use crate::llm::step::StepModel;
+
+/// Largest `service_scale` (and catalogue real-time factor) accepted.
+pub const MAX_SERVICE_SCALE: f64 = 1e6;
+
+/// Where requests are served.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlacementKind {
+    /// One device per user.
+    Dedicated,
+    /// A shared fleet.
+    Pooled {
+        /// Number of servers.
+        servers: usize,
+        /// Dispatch policy.
+        dispatch: Dispatch,
+    },
+}
+
+/// How an LLM placement's servers are built.
+#[derive(Debug, Clone)]
+pub struct LlmServer {
+    /// The device of each server or user.
+    pub device: Device,
+    /// Devices per server (tensor parallel).
+    pub tensor_parallel: u32,
+    /// Step costs of the model on one server.
+    pub step: StepModel,
+    /// KV-cache tokens one server holds after its weights.
+    pub kv_budget_tokens: u64,
+    /// Most sequences in a batch (1 for dedicated devices).
+    pub max_batch: u32,
+    /// Network round trip added to TTFT and E2E, seconds.
+    pub network_rtt_s: f64,
+    /// Random round trips (None: the constant `network_rtt_s`).
+    pub network_rtt: Option<Dist>,
+    /// Fast-forward runs of identical steps.
+    pub fast_forward: bool,
+    /// Chunked prefill token budget per step (None: separate prefill steps).
+    pub chunked_prefill_tokens: Option<u32>,
+    /// Price of one device after the memory price multiplier, USD.
+    pub capex_per_device_usd: f64,
+    /// Mean time of one request served alone (batch 1) on one server, seconds.
+    pub mean_request_s: f64,
+}
+
+/// A catalogue device that prices a generic (non-LLM) placement.
+#[derive(Debug, Clone)]
+pub struct PricedDevice {
+    /// The device of each server or user.
+    pub device: Device,
+    /// Price of one device after the memory price multiplier, USD.
+    pub capex_per_device_usd: f64,
+}
+
+/// What a placement's servers are built from.
+#[derive(Debug, Clone)]
+pub enum Servers {
+    /// Servers of generic service times (generic and speech classes).
+    Generic {
+        /// The catalogue `device` that prices them, if named.
+        priced_device: Option<PricedDevice>,
+    },
+    /// LLM servers (LLM classes).
+    Llm(LlmServer),
+}
+
+/// One placement to simulate.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Label.
+    pub name: String,
+    /// What it is.
+    pub kind: PlacementKind,
+    /// Indices of the classes whose requests it serves, ascending.
+    pub serves: Vec<usize>,
+    /// Multiplier on each class's generic service time on this placement's
+    /// servers (a real-time factor for speech classes), by class index.
+    pub service_scale_by_class: Vec<f64>,
+    /// What its servers are: LLM servers, or generic ones (possibly priced
+    /// by a catalogue device), never both.
+    pub servers: Servers,
+    /// Its index in the scenario file, which keys its random streams
+    /// (dispatch, network), kept in views so a view draws what the whole
+    /// scenario would.
+    pub stream_id: u64,
+    /// Dedicated placements with `[sizing] dedicated_devices`: the same
+    /// placement on each listed catalogue device, or why that device cannot
+    /// serve it (e.g. the model does not fit).
+    pub device_alternatives: Vec<(String, Result<Placement, String>)>,
+}
+
+impl Placement {
+    /// Its LLM servers, if it serves LLM classes.
+    pub fn llm(&self) -> Option<&LlmServer> {
+        match &self.servers {
+            Servers::Llm(l) => Some(l),
+            Servers::Generic { .. } => None,
+        }
+    }
+
+    /// Its LLM servers, mutable.
+    pub fn llm_mut(&mut self) -> Option<&mut LlmServer> {
+        match &mut self.servers {
+            Servers::Llm(l) => Some(l),
+            Servers::Generic { .. } => None,
+        }
+    }
+
+    /// The catalogue device pricing a generic placement, if named.
+    pub fn priced_device(&self) -> Option<&PricedDevice> {
+        match &self.servers {
+            Servers::Generic { priced_device } => priced_device.as_ref(),
+            Servers::Llm(_) => None,
+        }
+    }
+
+    /// `dedicated` or `pooled`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            PlacementKind::Dedicated => "dedicated",
+            PlacementKind::Pooled { .. } => "pooled",
+        }
+    }
+
+    /// Dispatch policy name, `none` for dedicated devices.
+    pub fn dispatch_name(&self) -> &'static str {
+        match &self.kind {
+            PlacementKind::Dedicated => "none",
+            PlacementKind::Pooled { dispatch, .. } => dispatch.name(),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The scenario file as written: serde structs that mirror the TOML
+//! (unknown keys rejected) and [`parse_raw`], which turns a parse failure
+//! into a [`ScenarioError::Parse`] naming the key. Nothing here checks
+//! values; [`super::resolve`] does.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::ScenarioError;
+
+// ---------------------------------------------------------------- raw form
+
+/// A scenario file as written. See `scenarios/*.toml` for commented examples.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Name used for the output folder; defaults to the file stem.
+    pub name: Option<String>,
+    /// Scenario seed; every random stream derives from it. Default 1.
+    pub seed: Option<u64>,
+    /// Simulated arrival period, seconds (or `horizon_h`, hours).
+    pub horizon_s: Option<f64>,
+    /// Simulated arrival period, hours.
+    pub horizon_h: Option<f64>,
+    /// Warm-up discarded from the statistics, seconds (or `warmup_h`). Default 0.
+    pub warmup_s: Option<f64>,
+    /// Warm-up, hours.
+    pub warmup_h: Option<f64>,
+    /// Independent replications. Default 5.
+    pub replications: Option<u64>,
+    /// The user population and its arrival process.
+    pub users: RawUsers,
+    /// Generic service time of one request on one server (non-LLM
+    /// scenarios). Give either `[service]` or `[model]` + `[requests]`.
+    pub service: Option<RawDist>,
+    /// The LLM every request uses (LLM scenarios).
+    pub model: Option<RawModelChoice>,
+    /// LLM request sizes.
+    pub requests: Option<RawRequests>,
+    /// Prices.
+    pub costs: Option<RawCosts>,
+    /// Other catalogue files than the shipped ones.
+    pub catalog: Option<RawCatalogFiles>,
+    /// Placements to compare (all see the same arrivals).
+    pub placements: Vec<RawPlacement>,
+    /// Service-level targets, e.g. `wait_p99_s = 2.0`.
+    pub service_level: Option<toml::Table>,
+    /// Options of `sharesim size`.
+    pub sizing: Option<RawSizing>,
+    /// Axes of `sharesim sweep` (read by [`crate::sweep`]; ignored by run and size).
+    pub sweep: Option<toml::Table>,
+    /// Replay a request trace instead of generating arrivals and sizes.
+    pub trace: Option<RawTrace>,
+    /// A population mix: classes of users with shares of `[users] count`,
+    /// each with its own arrivals, request sizes and model. Keys a class
+    /// does not set come from `[users]`, `[model]`, `[requests]`, `[service]`.
+    pub classes: Option<Vec<RawClass>>,
+    /// Placements combined into one answer (e.g. speech on the local
+    /// device, the chat model pooled): their `serves` lists split the classes.
+    pub hybrids: Option<Vec<RawHybrid>>,
+}
+
+/// `[[classes]]`: one class of users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    /// Label in tables and placements' `serves`.
+    pub name: String,
+    /// Share of `[users] count` in this class, in (0, 1]; shares sum to 1.
+    pub share: f64,
+    /// As `[users] requests_per_day`.
+    pub requests_per_day: Option<f64>,
+    /// As `[users] duty_cycle`.
+    pub duty_cycle: Option<f64>,
+    /// As `[users] profile`.
+    pub profile: Option<RawProfile>,
+    /// As `[users] timezones`.
+    pub timezones: Option<Vec<RawTimeZone>>,
+    /// As `[users] arrivals`.
+    pub arrivals: Option<String>,
+    /// As `[users] session_requests_mean`.
+    pub session_requests_mean: Option<f64>,
+    /// As `[users] think_time`.
+    pub think_time: Option<RawDist>,
+    /// As `[users] agent_gap`.
+    pub agent_gap: Option<RawDist>,
+    /// As `[users] agent_start_spread_s`.
+    pub agent_start_spread_s: Option<f64>,
+    /// As `[users] requests_per_day_cv`.
+    pub requests_per_day_cv: Option<f64>,
+    /// This class's LLM (replaces `[model]`).
+    pub model: Option<RawModelChoice>,
+    /// This class's token counts (replaces `[requests]`).
+    pub requests: Option<RawRequests>,
+    /// A generic service time for this class (replaces `[model]` and
+    /// `[requests]`); with `task`, seconds of audio.
+    pub service: Option<RawDist>,
+    /// `speech_to_text` or `text_to_speech`: `service` is audio seconds and a
+    /// placement's device converts it with its catalogue real-time factor.
+    pub task: Option<String>,
+    /// This class's service level (replaces `[service_level]`).
+    pub service_level: Option<toml::Table>,
+}
+
+/// `[[hybrids]]`: placements reported together as one answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHybrid {
+    /// Label in tables and files.
+    pub name: String,
+    /// Placement names; their `serves` must split the classes between them.
+    pub parts: Vec<String>,
+}
+
+/// `[trace]`: replay a real request trace (LLM scenarios).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    /// CSV or Parquet file, relative to the scenario file.
+    pub file: String,
+    /// `azure`, `ragpulse` or `auto` (from the header). Default auto.
+    pub format: Option<String>,
+    /// Arrival times are multiplied by it (0.5 replays twice as fast). Default 1.
+    pub time_scale: Option<f64>,
+    /// Seconds added to every arrival after scaling. Default 0.
+    pub time_offset_s: Option<f64>,
+}
+
+/// `[sizing]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSizing {
+    /// Pool sizes k for the pool-size curve: whole numbers of users per pool,
+    /// or "all". Default: ["all"].
+    pub pool_sizes: Option<Vec<toml::Value>>,
+    /// Largest fleet a probe may try before the answer is "infeasible".
+    pub max_servers: Option<u64>,
+    /// Fewest measured requests (all replications) a probe needs to be
+    /// trusted; shorter runs are lengthened. Default 20,000.
+    pub min_measured_requests: Option<u64>,
+    /// Also size every dedicated placement on each of these catalogue
+    /// devices (a list of names, or "catalog" for all) and report the
+    /// cheapest that meets the service level for every user.
+    pub dedicated_devices: Option<toml::Value>,
+}
+
+/// `[users]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsers {
+    /// Number of users.
+    pub count: u64,
+    /// Mean requests per user per day.
+    pub requests_per_day: Option<f64>,
+    /// Share of time one user keeps a dedicated device busy, in (0, 1):
+    /// rate = duty_cycle / mean service time.
+    pub duty_cycle: Option<f64>,
+    /// `"flat"`, `"office_hours"`, `"evening_peak"` or 24 hourly weights.
+    pub profile: Option<RawProfile>,
+    /// Time-zone mix: offsets from UTC in hours with shares summing to 1.
+    pub timezones: Option<Vec<RawTimeZone>>,
+    /// `poisson` (default: independent requests), `sessions` (requests in
+    /// sessions, each after the previous response plus a think time) or
+    /// `agent` (always on: each request after the previous response plus a gap).
+    pub arrivals: Option<String>,
+    /// Sessions: mean requests per session (geometric, at least 1). Default 1.8.
+    pub session_requests_mean: Option<f64>,
+    /// Sessions: think time after a response, seconds. Default lognormal
+    /// with median 40 s and 90th percentile 300 s (RagPulse).
+    pub think_time: Option<RawDist>,
+    /// Agents: gap after a response, seconds.
+    pub agent_gap: Option<RawDist>,
+    /// Agents: first requests spread uniformly over this many seconds. Default 60.
+    pub agent_start_spread_s: Option<f64>,
+    /// Heterogeneous users: each user's rate is the mean rate times a
+    /// lognormal multiplier with mean 1 and this coefficient of variation
+    /// (e.g. 2: the top 10 % of users send about half the requests). Default 0.
+    pub requests_per_day_cv: Option<f64>,
+}
+
+/// A named profile or 24 weights.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawProfile {
+    /// A preset name.
+    Named(String),
+    /// 24 hourly weights in local time.
+    Weights(Vec<f64>),
+}
+
+/// One entry of `users.timezones`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeZone {
+    /// Offset of local time from UTC, hours (-12..=14).
+    pub offset_h: f64,
+    /// Share of users in this zone.
+    pub share: f64,
+}
+
+/// A distribution of seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    /// `exponential`, `deterministic`, `lognormal`, `gamma`, `erlang` or `empirical`.
+    pub distribution: String,
+    /// Mean, seconds (exponential, lognormal, gamma, erlang).
+    pub mean_s: Option<f64>,
+    /// The value, seconds (deterministic).
+    pub value_s: Option<f64>,
+    /// Median, seconds (lognormal, with `p99_s`).
+    pub median_s: Option<f64>,
+    /// 99th percentile, seconds (lognormal, with `median_s`).
+    pub p99_s: Option<f64>,
+    /// 90th percentile, seconds (lognormal, with `median_s`).
+    pub p90_s: Option<f64>,
+    /// Coefficient of variation (lognormal, with `mean_s`).
+    pub cv: Option<f64>,
+    /// Shape (gamma).
+    pub shape: Option<f64>,
+    /// Number of phases (erlang).
+    pub k: Option<u64>,
+    /// File of observed values (empirical), relative to the scenario file.
+    pub file: Option<String>,
+    /// CSV column holding the values (empirical); without it, one value per line.
+    pub column: Option<String>,
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModelChoice {
+    /// Catalogue name, e.g. `gpt_oss_120b`.
+    pub name: String,
+    /// Quantisation key of the model's `weights_gb`, e.g. `mxfp4`, `fp8`, `q4`.
+    pub quantisation: String,
+}
+
+/// `[requests]`: token counts per request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequests {
+    /// Prompt tokens.
+    pub input_tokens: RawTokens,
+    /// Output tokens.
+    pub output_tokens: RawTokens,
+}
+
+/// A distribution of token counts (rounded to whole tokens, at least 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    /// `fixed`, `lognormal` or `empirical`.
+    pub distribution: String,
+    /// The count (fixed).
+    pub value: Option<f64>,
+    /// Median (lognormal, with `p99`).
+    pub median: Option<f64>,
+    /// 99th percentile (lognormal, with `median`).
+    pub p99: Option<f64>,
+    /// Mean (lognormal, with `cv`).
+    pub mean: Option<f64>,
+    /// Coefficient of variation (lognormal, with `mean`).
+    pub cv: Option<f64>,
+    /// File of observed counts (empirical), relative to the scenario file.
+    pub file: Option<String>,
+    /// CSV column (empirical).
+    pub column: Option<String>,
+}
+
+/// `[costs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCosts {
+    /// Multiplier on the memory share of every device price (1 = catalogue prices).
+    pub memory_price_multiplier: Option<f64>,
+}
+
+/// `[catalog]`: replace the shipped catalogue files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalogFiles {
+    /// Device file, relative to the scenario file.
+    pub devices_file: Option<String>,
+    /// Model file, relative to the scenario file.
+    pub models_file: Option<String>,
+}
+
+/// `[[placements]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    /// Label in tables and files.
+    pub name: String,
+    /// `dedicated` or `pooled`.
+    pub kind: String,
+    /// Servers in a pooled fleet.
+    pub servers: Option<u64>,
+    /// Pooled dispatch: `central_queue` (default), `round_robin`,
+    /// `join_shortest_queue`, `power_of_two_choices`, `least_kv_load` (LLM only).
+    pub dispatch: Option<String>,
+    /// LLM: catalogue device of each server (pooled) or of each user (dedicated).
+    pub device: Option<String>,
+    /// LLM pooled: devices per server working in tensor parallel. Default 1.
+    pub tensor_parallel: Option<u32>,
+    /// LLM pooled: parallel efficiency of a tensor-parallel group. Default 0.9.
+    pub tp_efficiency: Option<f64>,
+    /// LLM pooled: most sequences in one batch. Default 256.
+    pub max_batch: Option<u32>,
+    /// Network round trip added to TTFT and E2E, seconds. Default 0.05
+    /// pooled, 0 dedicated.
+    pub network_rtt_s: Option<f64>,
+    /// A distribution of round trips instead (seconds), e.g.
+    /// `{ distribution = "lognormal", median_s = 0.05, p99_s = 0.3 }`.
+    pub network_rtt: Option<RawDist>,
+    /// LLM pooled: plan runs of identical decode steps as one event
+    /// (default true); false simulates every step (reference mode).
+    pub fast_forward: Option<bool>,
+    /// Price of one device, USD, replacing the catalogue price (before the
+    /// memory price multiplier is applied).
+    pub price_usd: Option<f64>,
+    /// LLM pooled: chunked prefill, at most this many prompt tokens per step
+    /// mixed with the decode batch (default: separate prefill steps).
+    pub chunked_prefill_tokens: Option<u32>,
+    /// Generic scenarios: this placement's servers take `service_scale` x
+    /// the `[service]` time (e.g. a real-time factor: `[service]` in audio
+    /// seconds, 0.1 on a laptop NPU). Default 1, or for speech classes the
+    /// device's catalogue real-time factor (which `service_scale` replaces).
+    pub service_scale: Option<f64>,
+    /// Class names this placement serves (default: every class).
+    pub serves: Option<Vec<String>>,
+}
+
+/// Parse scenario text into its raw form; `path` names the file in errors.
+pub(crate) fn parse_raw(text: &str, path: &Path) -> Result<RawScenario, ScenarioError> {
+    crate::core::error::deserialize_toml(text).map_err(|(key, message)| ScenarioError::Parse {
+        file: path.to_path_buf(),
+        key,
+        message,
+    })
+}

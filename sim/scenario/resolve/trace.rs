@@ -1,0 +1,53 @@
+//! `[trace]`: a replayed request trace, loaded in its format (named or
+//! detected from the header) with its time scale and offset, and its
+//! requests assigned to `[users] count` users. Trace errors are kept as
+//! sources.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::workload::trace::{ReplayOptions, Trace, TraceFormat, TraceRequest};
+
+use super::super::check::Check;
+use super::super::raw::RawScenario;
+use super::super::ScenarioError;
+
+/// The replayed requests (arrival order, users assigned), when `[trace]`
+/// is given.
+pub(super) fn resolve_trace(
+    c: &Check,
+    raw: &RawScenario,
+    base_dir: &Path,
+) -> Result<Option<Arc<Vec<TraceRequest>>>, ScenarioError> {
+    let Some(t) = &raw.trace else {
+        return Ok(None);
+    };
+    if raw.model.is_none() {
+        return Err(c.err(
+            "trace",
+            "a trace gives token counts: it needs an LLM scenario with [model]",
+        ));
+    }
+    let file = base_dir.join(&t.file);
+    let format = match t.format.as_deref().unwrap_or("auto") {
+        "auto" => TraceFormat::detect_file(&file)
+            .map_err(|e| c.err_because("trace.file", e.to_string(), e))?,
+        name => TraceFormat::from_name(name).ok_or_else(|| {
+            c.err(
+                "trace.format",
+                format!("unknown format {name:?}: use azure, ragpulse or auto"),
+            )
+        })?,
+    };
+    let options = ReplayOptions {
+        time_scale: t.time_scale.unwrap_or(1.0),
+        time_offset_s: t.time_offset_s.unwrap_or(0.0),
+        ..Default::default()
+    };
+    let mut tr = Trace::load(&file, &format, &options)
+        .map_err(|e| c.err_because("trace.file", e.to_string(), e))?;
+    let users = raw.users.count.clamp(1, u32::MAX as u64) as u32;
+    tr.assign_users(users)
+        .map_err(|e| c.err_because(c.users("count"), e.to_string(), e))?;
+    Ok(Some(Arc::new(tr.requests)))
+}
