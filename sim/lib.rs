@@ -20,7 +20,50 @@
 //! -> a streaming recorder ([`metrics`]) -> one row per placement and
 //! replication ([`run`], [`results`]) -> Parquet ([`output`]).
 //!
-//! The library never prints; the `sharesim` binary does.
+//! The library never prints; the `sharesim` binary does. The model, with
+//! its formulas, checks and sources, is described in `docs/model.md`.
+//!
+//! Load a scenario, run it, read a row:
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use sharesim::results::{columns, get, Value};
+//! use sharesim::run::run_scenario;
+//! use sharesim::scenario::Scenario;
+//!
+//! let text = r#"
+//!     seed = 1
+//!     horizon_s = 20000
+//!     warmup_s = 1000
+//!     replications = 2
+//!     [users]
+//!     count = 50
+//!     requests_per_day = 100.0
+//!     [service]
+//!     distribution = "exponential"
+//!     mean_s = 20.0
+//!     [[placements]]
+//!     name = "local"
+//!     kind = "dedicated"
+//!     [[placements]]
+//!     name = "pool"
+//!     kind = "pooled"
+//!     servers = 4
+//!     [service_level]
+//!     wait_p99_s = 5.0
+//! "#;
+//! let scenario = Scenario::from_toml_str(text, Path::new("example.toml"))?;
+//! let results = run_scenario(&scenario);
+//! // One summary row per placement, in scenario order.
+//! let pool = &results.summary[1];
+//! assert_eq!(get(pool, columns::PLACEMENT), Some(&Value::Str("pool".into())));
+//! // The verdict on the service level, judged on the upper end of the
+//! // 95 % interval of the p99 wait across the two replications.
+//! let met = get(pool, columns::SLO_MET);
+//! assert!(matches!(met, Some(Value::Bool(Some(_)))));
+//! # Ok::<(), sharesim::scenario::ScenarioError>(())
+//! ```
 
 pub mod charts;
 pub mod core;
