@@ -10,6 +10,7 @@ use super::format::{list, sig};
 use super::notes::scenario_prefix;
 use super::style::{Style, GREY, PALETTE, VERMILLION};
 use super::Chart;
+use crate::results::columns;
 
 /// The columns of latency_cdf.parquet the chart reads.
 struct Columns {
@@ -36,17 +37,17 @@ type AtSlo = (String, f64, bool);
 
 pub(crate) fn build_cdf(f: &Frame) -> Result<Figure, String> {
     let need = Chart::LatencyCdf.needs();
-    for c in ["latency", "quantile", "value_s"] {
+    for c in ["latency", columns::QUANTILE, columns::VALUE_S] {
         if !f.has(c) {
             return Err(format!("no {c} column; needs {need}"));
         }
     }
     let c = Columns {
         lat: f.text("latency"),
-        q: f.num("quantile"),
-        v: f.num("value_s"),
-        pmax: f.num("slo_max_s"),
-        ppct: f.num("slo_percentile"),
+        q: f.num(columns::QUANTILE),
+        v: f.num(columns::VALUE_S),
+        pmax: f.num(columns::SLO_MAX_S),
+        ppct: f.num(columns::SLO_PERCENTILE),
     };
     let wanted = wanted_latencies(&c);
     let all: Vec<usize> = (0..f.rows()).collect();

@@ -9,6 +9,7 @@ use super::format::{ratio, sig, usd};
 use super::notes::{hardware_source, infeasible_note, scenario_prefix};
 use super::style::{series_style, Marker, Style, INK};
 use super::Chart;
+use crate::results::columns;
 
 /// The x column.
 const X: &str = "sweep_costs_memory_price_multiplier";
@@ -23,7 +24,7 @@ pub(crate) fn build_cost(f: &Frame) -> Result<Figure, String> {
         return Err(format!("no {X} column; needs {need}"));
     }
     let x = f.num(X);
-    let capex_col = f.pick(&["capex_usd_total", "capex_usd"]);
+    let capex_col = f.pick(&[columns::CAPEX_USD_TOTAL, columns::CAPEX_USD]);
     let y = f.num(capex_col);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(X));
@@ -220,9 +221,9 @@ mod tests {
         let capex = [110.0, 120.0, 130.0, 80.0, 110.0, 140.0];
         let df = polars::df!(
             "sweep_costs_memory_price_multiplier" => m,
-            "placement" => ["desk", "desk", "desk", "pool", "pool", "pool"],
-            "kind" => ["dedicated", "dedicated", "dedicated", "pooled", "pooled", "pooled"],
-            "capex_usd_total" => capex,
+            columns::PLACEMENT => ["desk", "desk", "desk", "pool", "pool", "pool"],
+            columns::KIND => ["dedicated", "dedicated", "dedicated", "pooled", "pooled", "pooled"],
+            columns::CAPEX_USD_TOTAL => capex,
         )
         .unwrap();
         let fig = build_cost(&Frame { df: &df }).unwrap();

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use polars::prelude::{DataFrame, DataType};
 
 use super::format::{fmt_tick, human};
+use crate::results::columns;
 
 pub(crate) struct Frame<'a> {
     pub(crate) df: &'a DataFrame,
@@ -155,11 +156,11 @@ pub(crate) type Labelled = (String, String, Vec<(f64, f64)>);
 /// sweep axes that vary, plus the pool size when a placement has several at
 /// one x value.
 pub(crate) fn group_rows(f: &Frame, rows: &[usize], x_col: Option<&str>) -> Grouped {
-    let placement = f.text("placement");
-    let kind = f.text("kind");
+    let placement = f.text(columns::PLACEMENT);
+    let kind = f.text(columns::KIND);
     let others = series_axes(f, rows, x_col);
     let xs = x_col.map(|c| f.num(c));
-    let pool = f.num("pool_users");
+    let pool = f.num(columns::POOL_USERS);
     let key = |r: usize| {
         let mut k = placement[r].clone().unwrap_or_else(|| "all rows".into());
         for (a, v) in &others {
@@ -247,10 +248,10 @@ pub(crate) fn with_kind(label: &str, kind: &str) -> String {
 
 /// Rows whose `kind` is `kind` (all rows when the column is missing).
 pub(crate) fn rows_of_kind(f: &Frame, kind: &str) -> Vec<usize> {
-    if !f.has("kind") {
+    if !f.has(columns::KIND) {
         return (0..f.rows()).collect();
     }
-    f.text("kind")
+    f.text(columns::KIND)
         .iter()
         .enumerate()
         .filter(|(_, k)| k.as_deref() == Some(kind))
@@ -278,7 +279,7 @@ pub(crate) fn points(
 /// The bound of a service-level metric (e.g. `ttft_p99_s`) from `slo_detail`
 /// or `reason` text such as `ttft_p99_s 1.2 (<= 2) ok`.
 pub(crate) fn slo_bound(f: &Frame, metric: &str) -> Option<f64> {
-    for col in ["slo_detail", "reason"] {
+    for col in [columns::SLO_DETAIL, "reason"] {
         for text in f.text(col).into_iter().flatten() {
             for part in text.split(';') {
                 let Some(i) = part.find(metric) else { continue };
@@ -309,8 +310,8 @@ mod tests {
         let zipped = polars::df!(
             "sweep_classes_0_share" => [1.0, 0.5, 0.2, 1.0, 0.5, 0.2],
             "sweep_classes_1_share" => [0.0, 0.5, 0.8, 0.0, 0.5, 0.8],
-            "placement" => ["a", "a", "a", "b", "b", "b"],
-            "kind" => ["pooled"; 6],
+            columns::PLACEMENT => ["a", "a", "a", "b", "b", "b"],
+            columns::KIND => ["pooled"; 6],
         )
         .unwrap();
         let f = Frame { df: &zipped };
@@ -320,8 +321,8 @@ mod tests {
         let crossed = polars::df!(
             "sweep_x" => [1.0, 2.0, 1.0, 2.0],
             "sweep_y" => [5.0, 5.0, 7.0, 7.0],
-            "placement" => ["a"; 4],
-            "kind" => ["pooled"; 4],
+            columns::PLACEMENT => ["a"; 4],
+            columns::KIND => ["pooled"; 4],
         )
         .unwrap();
         let f = Frame { df: &crossed };
@@ -332,11 +333,11 @@ mod tests {
     #[test]
     fn slo_bounds_parse_from_the_verdict() {
         let df =
-            polars::df!("slo_detail" => ["ttft_p99_s 0.1 (<= 5) ok; tpot_p99_s 0.01 (<= 0.1) ok"])
+            polars::df!(columns::SLO_DETAIL => ["ttft_p99_s 0.1 (<= 5) ok; tpot_p99_s 0.01 (<= 0.1) ok"])
                 .unwrap();
         let f = Frame { df: &df };
-        assert_eq!(slo_bound(&f, "ttft_p99_s"), Some(5.0));
-        assert_eq!(slo_bound(&f, "tpot_p99_s"), Some(0.1));
-        assert_eq!(slo_bound(&f, "e2e_p99_s"), None);
+        assert_eq!(slo_bound(&f, columns::TTFT_P99_S), Some(5.0));
+        assert_eq!(slo_bound(&f, columns::TPOT_P99_S), Some(0.1));
+        assert_eq!(slo_bound(&f, columns::E2E_P99_S), None);
     }
 }

@@ -8,6 +8,7 @@ use super::format::{human, ratio};
 use super::notes::{hardware_source, infeasible_note, scenario_prefix};
 use super::style::{series_style, Style};
 use super::Chart;
+use crate::results::columns;
 
 /// The x column.
 const X: &str = "sweep_users_count";
@@ -20,7 +21,7 @@ pub(crate) fn build_hardware(f: &Frame) -> Result<Figure, String> {
     let x = f.num(X);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(X));
-    let dev_col = f.pick(&["devices_total", "devices"]);
+    let dev_col = f.pick(&[columns::DEVICES_TOTAL, "devices"]);
     let (panels, legend) = hardware_panels(f, &g, &x, dev_col);
     if panels.is_empty() {
         return Err(format!(
@@ -33,7 +34,7 @@ pub(crate) fn build_hardware(f: &Frame) -> Result<Figure, String> {
         scenario_prefix(f),
         hardware_source(f)
     )];
-    let per_pool = f.num("servers_per_pool");
+    let per_pool = f.num(columns::SERVERS_PER_POOL);
     for (label, kind, rows) in &g.groups {
         let one: Vec<f64> = rows
             .iter()
@@ -68,7 +69,7 @@ fn hardware_panels(
     let metrics = [
         (dev_col, "Devices for all users", "devices (all users)", ""),
         (
-            "mem_gb_total",
+            columns::MEM_GB_TOTAL,
             "Memory for all users",
             "device memory, all users (GB)",
             "",
@@ -116,7 +117,7 @@ fn hardware_panels(
 /// memory) the pool needs.
 fn hardware_title(f: &Frame, g: &Grouped, x: &[Option<f64>], dev_col: &str) -> String {
     let devices = f.num(dev_col);
-    let mem = f.num("mem_gb_total");
+    let mem = f.num(columns::MEM_GB_TOTAL);
     let first = |kind: &str| g.groups.iter().find(|gr| gr.1 == kind);
     let mut title = "Hardware needed vs users: one device per user vs a shared pool".to_string();
     if let (Some(d), Some(p)) = (first("dedicated"), first("pooled")) {

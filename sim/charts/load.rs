@@ -9,6 +9,7 @@ use super::format::{human, ratio, sig, span_text};
 use super::notes::scenario_prefix;
 use super::style::{Style, INK, PALETTE};
 use super::Chart;
+use crate::results::columns;
 
 /// A busy-servers series: label, kind, points and the fleet size.
 type Busy = (String, String, Vec<(f64, f64)>, Option<f64>);
@@ -63,10 +64,10 @@ pub(crate) fn build_load(f: &Frame) -> Result<Figure, String> {
 /// The hour of day of each row (from minute_of_day when hour_of_day has no
 /// value).
 fn hours(f: &Frame) -> Vec<Option<f64>> {
-    if f.has_num("hour_of_day") {
-        f.num("hour_of_day")
+    if f.has_num(columns::HOUR_OF_DAY) {
+        f.num(columns::HOUR_OF_DAY)
     } else {
-        f.num("minute_of_day")
+        f.num(columns::MINUTE_OF_DAY)
             .into_iter()
             .map(|m| m.map(|m| m / 60.0))
             .collect()
@@ -75,10 +76,10 @@ fn hours(f: &Frame) -> Vec<Option<f64>> {
 
 /// Arrivals and busy-servers series per pooled group, those with points.
 fn load_series(f: &Frame, pooled: &[usize], hour: &[Option<f64>]) -> (Vec<Labelled>, Vec<Busy>) {
-    let arr = f.num("arrivals_per_min");
-    let busy = f.num("busy_servers");
+    let arr = f.num(columns::ARRIVALS_PER_MIN);
+    let busy = f.num(columns::BUSY_SERVERS);
     let servers = f.num("servers");
-    let g = group_rows(f, pooled, Some("hour_of_day"));
+    let g = group_rows(f, pooled, Some(columns::HOUR_OF_DAY));
     let mut arrivals: Vec<Labelled> = Vec::new();
     let mut busy_series = Vec::new();
     for (label, kind, rows) in &g.groups {

@@ -48,6 +48,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
+use crate::results::columns;
 use data::{first_axis, Frame};
 use figure::{ci_legend, Figure, Item};
 use p99::LATENCY_PAIRS;
@@ -181,25 +182,29 @@ impl Chart {
         match self {
             Chart::SharingFactorVsDutyCycle => {
                 f.has("sweep_users_duty_cycle")
-                    && (f.has("sharing_factor_devices") || f.has("sharing_factor_memory"))
+                    && (f.has(columns::SHARING_FACTOR_DEVICES)
+                        || f.has(columns::SHARING_FACTOR_MEMORY))
             }
             Chart::HardwareVsUsers => {
                 f.has("sweep_users_count")
-                    && ["devices_total", "devices", "mem_gb_total"]
+                    && [columns::DEVICES_TOTAL, "devices", columns::MEM_GB_TOTAL]
                         .iter()
                         .any(|c| f.has(c))
             }
-            Chart::PoolSizeCurve => f.has("pool_users"),
+            Chart::PoolSizeCurve => f.has(columns::POOL_USERS),
             Chart::CostVsMemoryPrice => {
                 f.has("sweep_costs_memory_price_multiplier")
-                    && (f.has("capex_usd_total") || f.has("capex_usd"))
+                    && (f.has(columns::CAPEX_USD_TOTAL) || f.has(columns::CAPEX_USD))
             }
             Chart::P99LatencyVsAxis => {
                 first_axis(f).is_some() && LATENCY_PAIRS.iter().flatten().any(|(c, _, _)| f.has(c))
             }
-            Chart::LatencyCdf => f.has("latency") && f.has("value_s") && f.has("quantile"),
+            Chart::LatencyCdf => {
+                f.has("latency") && f.has(columns::VALUE_S) && f.has(columns::QUANTILE)
+            }
             Chart::LoadOverTheDay => {
-                f.has("arrivals_per_min") && (f.has("hour_of_day") || f.has("minute_of_day"))
+                f.has(columns::ARRIVALS_PER_MIN)
+                    && (f.has(columns::HOUR_OF_DAY) || f.has(columns::MINUTE_OF_DAY))
             }
         }
     }

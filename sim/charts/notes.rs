@@ -4,6 +4,7 @@
 
 use super::data::Frame;
 use super::format::{fmt_tick, list};
+use crate::results::columns;
 
 /// "scenario: " from the `scenario` column, or nothing.
 pub(crate) fn scenario_prefix(f: &Frame) -> String {
@@ -27,7 +28,7 @@ pub(crate) fn hardware_source(f: &Frame) -> &'static str {
 pub(crate) fn infeasible_note(f: &Frame, x_col: &str, mul: f64, suffix: &str) -> Option<String> {
     let feasible = f.flag("feasible");
     let x = f.num(x_col);
-    let placement = f.text("placement");
+    let placement = f.text(columns::PLACEMENT);
     let mut missed: Vec<(String, Vec<f64>)> = Vec::new();
     for r in 0..f.rows() {
         if feasible[r] == Some(false) {

@@ -11,16 +11,17 @@ use super::format::{fmt_tick, list, sig, span_text};
 use super::notes::{infeasible_note, scenario_prefix};
 use super::style::{series_style, Style, VERMILLION};
 use super::Chart;
+use crate::results::columns;
 
 /// Latency p99 columns of LLM and generic scenarios, with their names.
 pub(crate) const LATENCY_PAIRS: [[(&str, &str, &str); 2]; 2] = [
     [
-        ("ttft_p99_s", "time to first token", "TTFT"),
-        ("tpot_p99_s", "time per output token", "TPOT"),
+        (columns::TTFT_P99_S, "time to first token", "TTFT"),
+        (columns::TPOT_P99_S, "time per output token", "TPOT"),
     ],
     [
-        ("wait_p99_s", "waiting time", "wait"),
-        ("response_p99_s", "response time", "response time"),
+        (columns::WAIT_P99_S, "waiting time", "wait"),
+        (columns::RESPONSE_P99_S, "response time", "response time"),
     ],
 ];
 
@@ -54,7 +55,7 @@ pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
         return Err(format!("no numeric sweep_<axis> column; needs {need}"));
     };
     let (desc, mul, suffix, short) = axis_info(&xcol);
-    let pair = if f.has_num("ttft_p99_s") {
+    let pair = if f.has_num(columns::TTFT_P99_S) {
         LATENCY_PAIRS[0]
     } else {
         LATENCY_PAIRS[1]

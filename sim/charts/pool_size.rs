@@ -9,6 +9,7 @@ use super::format::{fmt_tick, human, list, usd};
 use super::notes::scenario_prefix;
 use super::style::{series_style, Style, GREY, INK};
 use super::Chart;
+use crate::results::columns;
 
 /// A metric: column, panel title, axis description.
 type Metric = (&'static str, &'static str, &'static str);
@@ -18,14 +19,14 @@ type Headline = (String, String, Vec<(f64, f64)>);
 
 pub(crate) fn build_pool_size(f: &Frame) -> Result<Figure, String> {
     let need = Chart::PoolSizeCurve.needs();
-    if !f.has("pool_users") {
+    if !f.has(columns::POOL_USERS) {
         return Err(format!("no pool_users column; needs {need}"));
     }
     // Users per pool counting every class (pool_size) when the file has it.
-    let xcol = if f.has("pool_size") {
-        "pool_size"
+    let xcol = if f.has(columns::POOL_SIZE) {
+        columns::POOL_SIZE
     } else {
-        "pool_users"
+        columns::POOL_USERS
     };
     let k = f.num(xcol);
     let full = rows_covering_all_classes(f);
@@ -49,7 +50,11 @@ pub(crate) fn build_pool_size(f: &Frame) -> Result<Figure, String> {
     let ticks = pool_ticks(&enough, &k);
     let mut dedicated = rows_of_kind(f, "dedicated");
     dedicated.retain(keep);
-    let dedicated = if f.has("kind") { dedicated } else { Vec::new() };
+    let dedicated = if f.has(columns::KIND) {
+        dedicated
+    } else {
+        Vec::new()
+    };
     let dg = group_rows(f, &dedicated, Some(xcol));
     let curves = Curves {
         f,
@@ -125,7 +130,7 @@ fn rows_covering_all_classes(f: &Frame) -> Option<Vec<bool>> {
     if full.iter().all(|x| *x) {
         return None;
     }
-    let kinds = f.text("kind");
+    let kinds = f.text(columns::KIND);
     let pooled_full = (0..f.rows())
         .any(|r| full[r] && matches!(kinds[r].as_deref(), Some("pooled") | Some("hybrid")));
     pooled_full.then_some(full)
@@ -136,12 +141,12 @@ fn rows_covering_all_classes(f: &Frame) -> Option<Vec<bool>> {
 fn pool_metrics(f: &Frame, enough: &[&Group]) -> Vec<Metric> {
     let mut metrics: Vec<Metric> = vec![
         (
-            "mem_gb_per_user",
+            columns::MEM_GB_PER_USER,
             "Memory per user",
             "device memory per user (GB)",
         ),
         (
-            "capex_usd_per_user",
+            columns::CAPEX_USD_PER_USER,
             "Capital cost per user",
             "purchase cost per user (USD)",
         ),
@@ -152,7 +157,11 @@ fn pool_metrics(f: &Frame, enough: &[&Group]) -> Vec<Metric> {
             .any(|gr| gr.2.iter().any(|&r| f.num(m.0)[r].is_some()))
     });
     if metrics.is_empty() {
-        metrics.push(("devices_per_user", "Devices per user", "devices per user"));
+        metrics.push((
+            columns::DEVICES_PER_USER,
+            "Devices per user",
+            "devices per user",
+        ));
     }
     metrics
 }

@@ -13,6 +13,7 @@ use super::format::{fmt_tick, list, ratio, sig, span_text};
 use super::notes::scenario_prefix;
 use super::style::{series_style, Marker, Style, BLUE_, GREEN_, INK, ORANGE, PALETTE};
 use super::Chart;
+use crate::results::columns;
 
 /// The x column.
 const X: &str = "sweep_users_duty_cycle";
@@ -102,10 +103,20 @@ pub(crate) fn build_sharing(f: &Frame) -> Result<Figure, String> {
 /// The sharing factors the file holds a value of.
 fn sharing_metrics(f: &Frame) -> Vec<Metric> {
     [
-        ("sharing_factor_devices", "devices", BLUE_, Marker::Circle),
-        ("sharing_factor_memory", "memory", ORANGE, Marker::Triangle),
         (
-            "sharing_factor_capex",
+            columns::SHARING_FACTOR_DEVICES,
+            "devices",
+            BLUE_,
+            Marker::Circle,
+        ),
+        (
+            columns::SHARING_FACTOR_MEMORY,
+            "memory",
+            ORANGE,
+            Marker::Triangle,
+        ),
+        (
+            columns::SHARING_FACTOR_CAPEX,
             "capital cost",
             GREEN_,
             Marker::Square,
@@ -118,7 +129,7 @@ fn sharing_metrics(f: &Frame) -> Vec<Metric> {
 
 /// The headline series: the largest pool (several pool sizes), else the first.
 fn headline_group(f: &Frame, g: &Grouped) -> usize {
-    let pool = f.num("pool_users");
+    let pool = f.num(columns::POOL_USERS);
     (0..g.groups.len())
         .max_by(|&a, &b| {
             let k = |i: usize| {
@@ -267,7 +278,7 @@ fn sharing_subtitle(
 /// Where one pooled server already serves every user, the sharing factor
 /// cannot grow further: say so, or the flat stretch looks like a finding.
 fn one_server_note(f: &Frame, g: &Grouped, head: usize, dc: &[Option<f64>]) -> Option<String> {
-    let per_pool = f.num("servers_per_pool");
+    let per_pool = f.num(columns::SERVERS_PER_POOL);
     let floor: Vec<f64> = g
         .groups
         .get(head)

@@ -12,6 +12,7 @@ use sharesim::scenario::Scenario;
 
 use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
+use sharesim::results::columns;
 
 /// Simulate every placement of a scenario; print a summary and write
 /// OUT/<scenario-name>/results.parquet (one row per placement x
@@ -90,51 +91,51 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
     let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
     let mut cols = if any_llm {
         vec![
-            "placement",
+            columns::PLACEMENT,
             "device",
             "devices",
             "utilization",
             "mean_batch",
-            "ttft_p99_s",
+            columns::TTFT_P99_S,
             "ttft_p99_s_ci95",
-            "tpot_p99_s",
-            "e2e_p99_s",
-            "mem_gb_per_user",
-            "capex_usd_per_user",
+            columns::TPOT_P99_S,
+            columns::E2E_P99_S,
+            columns::MEM_GB_PER_USER,
+            columns::CAPEX_USD_PER_USER,
             "energy_kwh_per_user_per_day",
             "rejected",
             "unstable",
         ]
     } else if s.placements.iter().any(|p| p.priced_device().is_some()) {
         vec![
-            "placement",
+            columns::PLACEMENT,
             "device",
             "devices",
             "utilization",
-            "wait_p99_s",
-            "response_p99_s",
+            columns::WAIT_P99_S,
+            columns::RESPONSE_P99_S,
             "response_p99_s_ci95",
-            "mem_gb_per_user",
-            "capex_usd_per_user",
+            columns::MEM_GB_PER_USER,
+            columns::CAPEX_USD_PER_USER,
             "energy_kwh_per_user_per_day",
             "unstable",
         ]
     } else {
         vec![
-            "placement",
-            "kind",
+            columns::PLACEMENT,
+            columns::KIND,
             "servers",
             "utilization",
             "p_wait",
             "wait_mean_s",
-            "wait_p99_s",
+            columns::WAIT_P99_S,
             "wait_p99_s_ci95",
-            "response_p99_s",
+            columns::RESPONSE_P99_S,
             "unstable",
         ]
     };
     if any_llm && any_generic {
-        cols.insert(cols.len() - 1, "response_p99_s");
+        cols.insert(cols.len() - 1, columns::RESPONSE_P99_S);
     }
     if !s.service_level.is_empty() {
         cols.push("slo_met");

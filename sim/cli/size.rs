@@ -11,6 +11,7 @@ use sharesim::scenario::Scenario;
 
 use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
+use sharesim::results::columns;
 
 /// Find the least hardware that meets the scenario's service level:
 /// servers per pooled placement (at every pool size of [sizing]), and
@@ -95,25 +96,25 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
 /// infeasible and which users miss the service level, where it says.
 fn print_sizing(scenario: &Scenario, rows: &[Row]) {
     let cols = [
-        "placement",
-        "pool_size",
+        columns::PLACEMENT,
+        columns::POOL_SIZE,
         "feasible",
-        "servers_per_pool",
-        "devices_per_user",
-        "mem_gb_per_user",
-        "capex_usd_per_user",
+        columns::SERVERS_PER_POOL,
+        columns::DEVICES_PER_USER,
+        columns::MEM_GB_PER_USER,
+        columns::CAPEX_USD_PER_USER,
         "energy_kwh_per_user_per_day",
         "utilization",
         "probes",
         "users_meeting_slo_share",
-        "sharing_factor_memory",
-        "sharing_factor_capex",
+        columns::SHARING_FACTOR_MEMORY,
+        columns::SHARING_FACTOR_CAPEX,
     ];
     println!("{}", render(rows, &cols));
     print_service_level(scenario);
     for r in rows {
         let name = || {
-            sharesim::results::get(r, "placement")
+            sharesim::results::get(r, columns::PLACEMENT)
                 .map(|v| v.display())
                 .unwrap_or_default()
         };

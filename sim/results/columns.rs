@@ -27,6 +27,59 @@ pub const SLO_DETAIL: &str = "slo_detail";
 /// Suffix of a summary column's 95 % confidence half-width.
 pub const CI95_SUFFIX: &str = "_ci95";
 
+/// Column `arrivals_per_min` (docs/results-schema.md).
+pub const ARRIVALS_PER_MIN: &str = "arrivals_per_min";
+/// Column `busy_servers` (docs/results-schema.md).
+pub const BUSY_SERVERS: &str = "busy_servers";
+/// Column `capex_usd` (docs/results-schema.md).
+pub const CAPEX_USD: &str = "capex_usd";
+/// Column `capex_usd_per_user` (docs/results-schema.md).
+pub const CAPEX_USD_PER_USER: &str = "capex_usd_per_user";
+/// Column `capex_usd_total` (docs/results-schema.md).
+pub const CAPEX_USD_TOTAL: &str = "capex_usd_total";
+/// Column `devices_per_user` (docs/results-schema.md).
+pub const DEVICES_PER_USER: &str = "devices_per_user";
+/// Column `devices_total` (docs/results-schema.md).
+pub const DEVICES_TOTAL: &str = "devices_total";
+/// Column `e2e_p99_s` (docs/results-schema.md).
+pub const E2E_P99_S: &str = "e2e_p99_s";
+/// Column `hour_of_day` (docs/results-schema.md).
+pub const HOUR_OF_DAY: &str = "hour_of_day";
+/// Column `mem_gb_per_user` (docs/results-schema.md).
+pub const MEM_GB_PER_USER: &str = "mem_gb_per_user";
+/// Column `mem_gb_total` (docs/results-schema.md).
+pub const MEM_GB_TOTAL: &str = "mem_gb_total";
+/// Column `minute_of_day` (docs/results-schema.md).
+pub const MINUTE_OF_DAY: &str = "minute_of_day";
+/// Column `pool_size` (docs/results-schema.md).
+pub const POOL_SIZE: &str = "pool_size";
+/// Column `pool_users` (docs/results-schema.md).
+pub const POOL_USERS: &str = "pool_users";
+/// Column `quantile` (docs/results-schema.md).
+pub const QUANTILE: &str = "quantile";
+/// Column `response_p99_s` (docs/results-schema.md).
+pub const RESPONSE_P99_S: &str = "response_p99_s";
+/// Column `servers_per_pool` (docs/results-schema.md).
+pub const SERVERS_PER_POOL: &str = "servers_per_pool";
+/// Column `sharing_factor_capex` (docs/results-schema.md).
+pub const SHARING_FACTOR_CAPEX: &str = "sharing_factor_capex";
+/// Column `sharing_factor_devices` (docs/results-schema.md).
+pub const SHARING_FACTOR_DEVICES: &str = "sharing_factor_devices";
+/// Column `sharing_factor_memory` (docs/results-schema.md).
+pub const SHARING_FACTOR_MEMORY: &str = "sharing_factor_memory";
+/// Column `slo_max_s` (docs/results-schema.md).
+pub const SLO_MAX_S: &str = "slo_max_s";
+/// Column `slo_percentile` (docs/results-schema.md).
+pub const SLO_PERCENTILE: &str = "slo_percentile";
+/// Column `tpot_p99_s` (docs/results-schema.md).
+pub const TPOT_P99_S: &str = "tpot_p99_s";
+/// Column `ttft_p99_s` (docs/results-schema.md).
+pub const TTFT_P99_S: &str = "ttft_p99_s";
+/// Column `value_s` (docs/results-schema.md).
+pub const VALUE_S: &str = "value_s";
+/// Column `wait_p99_s` (docs/results-schema.md).
+pub const WAIT_P99_S: &str = "wait_p99_s";
+
 /// Column of a latency percentile: `ttft`, 99 -> `ttft_p99_s`.
 pub fn latency(metric: LatencyMetric, percentile: f64) -> String {
     format!("{}_{}_s", metric.name(), percentile_label(percentile))

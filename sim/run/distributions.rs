@@ -4,6 +4,7 @@
 
 use super::{Measured, ReplicationOutcome};
 use crate::core::stats::LatencyHistogram;
+use crate::results::columns;
 use crate::results::table::{cell, Row, Value};
 use crate::scenario::Scenario;
 
@@ -67,13 +68,16 @@ pub(crate) fn cdf_and_timeline(
                     .find(|t| t.metric.name() == *name);
                 cdf.push(vec![
                     cell("scenario", Value::Str(s.name.clone())),
-                    cell("placement", Value::Str(p.name.clone())),
-                    cell("kind", Value::Str(p.kind_name().into())),
+                    cell(columns::PLACEMENT, Value::Str(p.name.clone())),
+                    cell(columns::KIND, Value::Str(p.kind_name().into())),
                     cell("latency", Value::Str((*name).into())),
-                    cell("quantile", Value::F64(Some(q))),
-                    cell("value_s", Value::F64(Some(v))),
-                    cell("slo_percentile", Value::F64(target.map(|t| t.percentile))),
-                    cell("slo_max_s", Value::F64(target.map(|t| t.max_s))),
+                    cell(columns::QUANTILE, Value::F64(Some(q))),
+                    cell(columns::VALUE_S, Value::F64(Some(v))),
+                    cell(
+                        columns::SLO_PERCENTILE,
+                        Value::F64(target.map(|t| t.percentile)),
+                    ),
+                    cell(columns::SLO_MAX_S, Value::F64(target.map(|t| t.max_s))),
                 ]);
             }
         }
@@ -84,17 +88,17 @@ pub(crate) fn cdf_and_timeline(
             let cov = covered_s * reps;
             timeline.push(vec![
                 cell("scenario", Value::Str(s.name.clone())),
-                cell("placement", Value::Str(p.name.clone())),
-                cell("kind", Value::Str(p.kind_name().into())),
-                cell("minute_of_day", Value::U64(m as u64)),
-                cell("hour_of_day", Value::F64(Some(m as f64 / 60.0))),
+                cell(columns::PLACEMENT, Value::Str(p.name.clone())),
+                cell(columns::KIND, Value::Str(p.kind_name().into())),
+                cell(columns::MINUTE_OF_DAY, Value::U64(m as u64)),
+                cell(columns::HOUR_OF_DAY, Value::F64(Some(m as f64 / 60.0))),
                 cell("servers", Value::U64(servers as u64)),
                 cell(
-                    "arrivals_per_min",
+                    columns::ARRIVALS_PER_MIN,
                     Value::F64((cov > 0.0).then(|| tl.arrivals[m] as f64 / (cov / 60.0))),
                 ),
                 cell(
-                    "busy_servers",
+                    columns::BUSY_SERVERS,
                     Value::F64((cov > 0.0).then(|| tl.busy_s[m] / cov)),
                 ),
             ]);

@@ -10,6 +10,7 @@ use crate::core::stats::LatencyHistogram;
 use crate::core::units::percentile_label;
 use crate::engine::batching::FleetUsage;
 use crate::metrics::{FcfsRecorder, LlmRecorder, Window};
+use crate::results::columns;
 use crate::results::table::{cell, Row, Value};
 use crate::scenario::Scenario;
 
@@ -59,8 +60,8 @@ fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window)
     let (util_offered, util_peak) = offered_utilization(s, o.placement);
     vec![
         cell("scenario", Value::Str(s.name.clone())),
-        cell("placement", Value::Str(p.name.clone())),
-        cell("kind", Value::Str(p.kind_name().into())),
+        cell(columns::PLACEMENT, Value::Str(p.name.clone())),
+        cell(columns::KIND, Value::Str(p.kind_name().into())),
         cell("classes", Value::Str(s.classes_label(&p.serves))),
         cell("dispatch", Value::Str(p.dispatch_name().into())),
         cell("replication", Value::U64(o.replication as u64)),
@@ -165,10 +166,13 @@ fn device_cost_cells(
     let users = s.users as f64;
     let cells = vec![
         cell("devices", Value::U64(devices as u64)),
-        cell("mem_gb_total", Value::F64(Some(mem_total))),
-        cell("mem_gb_per_user", Value::F64(Some(mem_total / users))),
-        cell("capex_usd", Value::F64(Some(capex))),
-        cell("capex_usd_per_user", Value::F64(Some(capex / users))),
+        cell(columns::MEM_GB_TOTAL, Value::F64(Some(mem_total))),
+        cell(
+            columns::MEM_GB_PER_USER,
+            Value::F64(Some(mem_total / users)),
+        ),
+        cell(columns::CAPEX_USD, Value::F64(Some(capex))),
+        cell(columns::CAPEX_USD_PER_USER, Value::F64(Some(capex / users))),
         cell(
             "rental_usd_per_day",
             Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
@@ -301,8 +305,8 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
         .map(|(c, k)| {
             let mut row = vec![
                 cell("scenario", Value::Str(s.name.clone())),
-                cell("placement", Value::Str(p.name.clone())),
-                cell("kind", Value::Str(p.kind_name().into())),
+                cell(columns::PLACEMENT, Value::Str(p.name.clone())),
+                cell(columns::KIND, Value::Str(p.kind_name().into())),
                 cell("class", Value::Str(s.classes[c].name.clone())),
                 cell("replication", Value::U64(o.replication as u64)),
                 cell("users", Value::U64(s.class_users(c).1 as u64)),

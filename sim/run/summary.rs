@@ -4,14 +4,15 @@
 //! summing its parts.
 
 use crate::core::stats::Estimate;
+use crate::results::columns;
 use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::scenario::Scenario;
 
 /// Columns that identify a row rather than measure something.
 const ID_COLUMNS: [&str; 30] = [
     "scenario",
-    "placement",
-    "kind",
+    columns::PLACEMENT,
+    columns::KIND,
     "class",
     "classes",
     "dispatch",
@@ -34,10 +35,10 @@ const ID_COLUMNS: [&str; 30] = [
     "network_rtt_s",
     "memory_price_multiplier",
     "devices",
-    "mem_gb_total",
-    "mem_gb_per_user",
-    "capex_usd",
-    "capex_usd_per_user",
+    columns::MEM_GB_TOTAL,
+    columns::MEM_GB_PER_USER,
+    columns::CAPEX_USD,
+    columns::CAPEX_USD_PER_USER,
     "rental_usd_per_day",
 ];
 
@@ -73,7 +74,7 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
     let verdict = crate::slo::judge(s, rows);
     let met = verdict.as_ref().map(|v| v.met);
     out.push(cell(
-        "slo_detail",
+        columns::SLO_DETAIL,
         Value::Str(verdict.map_or_else(String::new, |v| v.describe())),
     ));
     out.push(cell("slo_met", Value::Bool(met)));
@@ -105,23 +106,29 @@ pub(crate) fn hybrid_summary_row(
         .any(|r| matches!(get(r, "unstable"), Some(Value::Bool(Some(true)))));
     vec![
         cell("scenario", Value::Str(s.name.clone())),
-        cell("placement", Value::Str(name.to_string())),
-        cell("kind", Value::Str("hybrid".into())),
+        cell(columns::PLACEMENT, Value::Str(name.to_string())),
+        cell(columns::KIND, Value::Str("hybrid".into())),
         cell("classes", Value::Str(s.all_classes_label())),
-        cell("parts", Value::Str(join_column(&parts, "placement", "+"))),
+        cell(
+            "parts",
+            Value::Str(join_column(&parts, columns::PLACEMENT, "+")),
+        ),
         cell("device", Value::Str(join_column(&parts, "device", "+"))),
         cell("unstable", Value::Bool(Some(unstable))),
         cell("users", Value::U64(s.users as u64)),
         cell("devices", Value::F64(sum("devices"))),
-        cell("mem_gb_total", Value::F64(sum("mem_gb_total"))),
         cell(
-            "mem_gb_per_user",
-            Value::F64(sum("mem_gb_total").map(|m| m / users)),
+            columns::MEM_GB_TOTAL,
+            Value::F64(sum(columns::MEM_GB_TOTAL)),
         ),
-        cell("capex_usd", Value::F64(sum("capex_usd"))),
         cell(
-            "capex_usd_per_user",
-            Value::F64(sum("capex_usd").map(|m| m / users)),
+            columns::MEM_GB_PER_USER,
+            Value::F64(sum(columns::MEM_GB_TOTAL).map(|m| m / users)),
+        ),
+        cell(columns::CAPEX_USD, Value::F64(sum(columns::CAPEX_USD))),
+        cell(
+            columns::CAPEX_USD_PER_USER,
+            Value::F64(sum(columns::CAPEX_USD).map(|m| m / users)),
         ),
         cell("energy_kwh_per_day", Value::F64(sum("energy_kwh_per_day"))),
         cell(
@@ -129,8 +136,8 @@ pub(crate) fn hybrid_summary_row(
             Value::F64(sum("energy_kwh_per_day").map(|m| m / users)),
         ),
         cell(
-            "slo_detail",
-            Value::Str(join_column(&parts, "slo_detail", "; ")),
+            columns::SLO_DETAIL,
+            Value::Str(join_column(&parts, columns::SLO_DETAIL, "; ")),
         ),
         cell("slo_met", Value::Bool(met)),
     ]

@@ -9,6 +9,7 @@ use super::probe::{run_probe, Probe};
 use super::rows::sizing_row;
 use super::search::hopeless;
 use super::PoolSizing;
+use crate::results::columns;
 use crate::results::table::{cell, get, Row, Value};
 use crate::scenario::Scenario;
 
@@ -213,7 +214,7 @@ pub(crate) fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
             let (device, alt) = &s.placements[i].device_alternatives[d];
             let mut row: Row = vec![
                 cell("scenario", Value::Str(s.name.clone())),
-                cell("placement", Value::Str(s.placements[i].name.clone())),
+                cell(columns::PLACEMENT, Value::Str(s.placements[i].name.clone())),
                 cell("device", Value::Str(device.clone())),
             ];
             let alt = match alt {
@@ -224,8 +225,8 @@ pub(crate) fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
                         cell("feasible", Value::Bool(Some(false))),
                         cell("users_meeting_slo_share", Value::F64(Some(0.0))),
                         cell("price_usd", Value::F64(None)),
-                        cell("capex_usd_per_user", Value::F64(None)),
-                        cell("mem_gb_per_user", Value::F64(None)),
+                        cell(columns::CAPEX_USD_PER_USER, Value::F64(None)),
+                        cell(columns::MEM_GB_PER_USER, Value::F64(None)),
                         cell("energy_kwh_per_user_per_day", Value::F64(None)),
                         cell("reason", Value::Str(why.clone())),
                     ]);
@@ -255,8 +256,8 @@ pub(crate) fn choose_dedicated_devices(s: &Scenario) -> Vec<Row> {
                 cell("price_usd", Value::F64(price)),
             ]);
             for c in [
-                "capex_usd_per_user",
-                "mem_gb_per_user",
+                columns::CAPEX_USD_PER_USER,
+                columns::MEM_GB_PER_USER,
                 "energy_kwh_per_user_per_day",
             ] {
                 row.push(cell(c, get(&r, c).cloned().unwrap_or(Value::F64(None))));

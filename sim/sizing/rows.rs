@@ -5,14 +5,15 @@
 //! and dedicated user-group rows (probes.parquet, dedicated_users.parquet).
 
 use super::{DedicatedCheck, PoolSizing, Task, TaskAnswer, UserGroupCheck};
+use crate::results::columns;
 use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::scenario::{PlacementKind, Scenario};
 
 /// Per-user figures of a summary row that sharing factors compare.
 const PER_USER: [(&str, &str); 4] = [
-    ("devices_per_user", "sharing_factor_devices"),
-    ("mem_gb_per_user", "sharing_factor_memory"),
-    ("capex_usd_per_user", "sharing_factor_capex"),
+    (columns::DEVICES_PER_USER, columns::SHARING_FACTOR_DEVICES),
+    (columns::MEM_GB_PER_USER, columns::SHARING_FACTOR_MEMORY),
+    (columns::CAPEX_USD_PER_USER, columns::SHARING_FACTOR_CAPEX),
     ("energy_kwh_per_user_per_day", "sharing_factor_energy"),
 ];
 
@@ -23,29 +24,29 @@ const COPIED: [&str; 20] = [
     "mean_batch",
     "p_wait",
     "p_wait_above",
-    "wait_p99_s",
-    "response_p99_s",
+    columns::WAIT_P99_S,
+    columns::RESPONSE_P99_S,
     "response_p99_s_ci95",
     "ttft_p50_s",
-    "ttft_p99_s",
+    columns::TTFT_P99_S,
     "ttft_p99_s_ci95",
     "tpot_p50_s",
-    "tpot_p99_s",
+    columns::TPOT_P99_S,
     "tpot_p99_s_ci95",
-    "e2e_p99_s",
+    columns::E2E_P99_S,
     "slo_attainment",
     "rental_usd_per_day",
     "network_rtt_s",
     "tensor_parallel",
-    "slo_detail",
+    columns::SLO_DETAIL,
 ];
 
 /// Totals summed over a hybrid's parts.
 const SUMMED: [&str; 5] = [
     "servers_total",
-    "devices_total",
-    "mem_gb_total",
-    "capex_usd_total",
+    columns::DEVICES_TOTAL,
+    columns::MEM_GB_TOTAL,
+    columns::CAPEX_USD_TOTAL,
     "energy_kwh_per_day_total",
 ];
 
@@ -122,37 +123,43 @@ pub(crate) fn sizing_row(
     let probes: usize = types.iter().map(|(_, z)| z.probes.len()).sum();
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
-        cell("placement", Value::Str(p.name.clone())),
-        cell("kind", Value::Str(p.kind_name().into())),
+        cell(columns::PLACEMENT, Value::Str(p.name.clone())),
+        cell(columns::KIND, Value::Str(p.kind_name().into())),
         cell("classes", Value::Str(v.all_classes_label())),
         cell("parts", Value::Str(String::new())),
         cell("users", Value::U64(v.users as u64)),
-        cell("pool_size", Value::U64(pool_size as u64)),
-        cell("pool_users", Value::U64(pool_users as u64)),
+        cell(columns::POOL_SIZE, Value::U64(pool_size as u64)),
+        cell(columns::POOL_USERS, Value::U64(pool_users as u64)),
         cell("pools", Value::F64(Some(pools))),
         cell("pool_types", Value::U64(types.len() as u64)),
         cell("feasible", Value::Bool(Some(feasible))),
         cell("reason", Value::Str(reason)),
         cell("probes", Value::U64(probes as u64)),
-        cell("servers_per_pool", Value::F64(servers)),
+        cell(columns::SERVERS_PER_POOL, Value::F64(servers)),
         cell("servers_total", Value::F64(servers.map(|n| n * pools))),
         cell(
-            "devices_total",
+            columns::DEVICES_TOTAL,
             Value::F64(devices_per_pool.map(|d| d * pools)),
         ),
         cell(
-            "devices_per_user",
+            columns::DEVICES_PER_USER,
             Value::F64(devices_per_pool.map(|d| d * pools / all_users)),
         ),
-        cell("mem_gb_total", Value::F64(total("mem_gb_per_user"))),
         cell(
-            "mem_gb_per_user",
-            Value::F64(total("mem_gb_per_user").map(|t| t / all_users)),
+            columns::MEM_GB_TOTAL,
+            Value::F64(total(columns::MEM_GB_PER_USER)),
         ),
-        cell("capex_usd_total", Value::F64(total("capex_usd_per_user"))),
         cell(
-            "capex_usd_per_user",
-            Value::F64(total("capex_usd_per_user").map(|t| t / all_users)),
+            columns::MEM_GB_PER_USER,
+            Value::F64(total(columns::MEM_GB_PER_USER).map(|t| t / all_users)),
+        ),
+        cell(
+            columns::CAPEX_USD_TOTAL,
+            Value::F64(total(columns::CAPEX_USD_PER_USER)),
+        ),
+        cell(
+            columns::CAPEX_USD_PER_USER,
+            Value::F64(total(columns::CAPEX_USD_PER_USER).map(|t| t / all_users)),
         ),
         cell(
             "energy_kwh_per_day_total",
@@ -175,7 +182,7 @@ pub(crate) fn sizing_row(
         let v = answer.and_then(|r| get(r, c)).cloned();
         let v = match (c, v) {
             (_, Some(v)) => v,
-            ("device", None) | ("slo_detail", None) => Value::Str(String::new()),
+            ("device", None) | (columns::SLO_DETAIL, None) => Value::Str(String::new()),
             ("tensor_parallel", None) => Value::U64(0),
             (_, None) => Value::F64(None),
         };
@@ -190,7 +197,7 @@ pub(crate) fn sizing_row(
 pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&Row]) -> Row {
     let all_dedicated = parts
         .iter()
-        .all(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"));
+        .all(|r| matches!(get(r, columns::KIND), Some(Value::Str(k)) if k == "dedicated"));
     let all_users = s.users as f64;
     let sum = |c: &str| sum_column(parts, c);
     let text = |c: &str, sep: &str| join_column(parts, c, sep);
@@ -199,7 +206,7 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
         .all(|r| matches!(get(r, "feasible"), Some(Value::Bool(Some(true)))));
     let reasons: Vec<String> = parts
         .iter()
-        .filter_map(|r| match (get(r, "placement"), get(r, "reason")) {
+        .filter_map(|r| match (get(r, columns::PLACEMENT), get(r, "reason")) {
             (Some(Value::Str(p)), Some(Value::Str(t))) if !t.is_empty() => {
                 Some(format!("{p}: {t}"))
             }
@@ -208,29 +215,38 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
         .collect();
     let mut row: Row = vec![
         cell("scenario", Value::Str(s.name.clone())),
-        cell("placement", Value::Str(name.to_string())),
+        cell(columns::PLACEMENT, Value::Str(name.to_string())),
         cell(
-            "kind",
+            columns::KIND,
             Value::Str(if all_dedicated { "dedicated" } else { "hybrid" }.into()),
         ),
         cell("classes", Value::Str(s.all_classes_label())),
-        cell("parts", Value::Str(text("placement", "+"))),
+        cell("parts", Value::Str(text(columns::PLACEMENT, "+"))),
         cell("users", Value::U64(s.users as u64)),
-        cell("pool_size", Value::U64(pool_size as u64)),
-        cell("pool_users", Value::U64(pool_size as u64)),
+        cell(columns::POOL_SIZE, Value::U64(pool_size as u64)),
+        cell(columns::POOL_USERS, Value::U64(pool_size as u64)),
         cell("pools", Value::F64(Some(all_users / pool_size as f64))),
         cell("feasible", Value::Bool(Some(feasible))),
         cell("reason", Value::Str(reasons.join("; "))),
         cell("probes", Value::U64(sum("probes").unwrap_or(0.0) as u64)),
-        cell("servers_per_pool", Value::F64(None)),
+        cell(columns::SERVERS_PER_POOL, Value::F64(None)),
     ];
     for c in SUMMED {
         row.push(cell(c, Value::F64(sum(c).filter(|_| feasible))));
     }
     let per_user = |c: &str| Value::F64(sum(c).filter(|_| feasible).map(|t| t / all_users));
-    row.push(cell("devices_per_user", per_user("devices_total")));
-    row.push(cell("mem_gb_per_user", per_user("mem_gb_total")));
-    row.push(cell("capex_usd_per_user", per_user("capex_usd_total")));
+    row.push(cell(
+        columns::DEVICES_PER_USER,
+        per_user(columns::DEVICES_TOTAL),
+    ));
+    row.push(cell(
+        columns::MEM_GB_PER_USER,
+        per_user(columns::MEM_GB_TOTAL),
+    ));
+    row.push(cell(
+        columns::CAPEX_USD_PER_USER,
+        per_user(columns::CAPEX_USD_TOTAL),
+    ));
     row.push(cell(
         "energy_kwh_per_user_per_day",
         per_user("energy_kwh_per_day_total"),
@@ -243,7 +259,7 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
     for c in COPIED {
         let v = match c {
             "device" => Value::Str(text("device", "+")),
-            "slo_detail" => Value::Str(text("slo_detail", "; ")),
+            columns::SLO_DETAIL => Value::Str(text(columns::SLO_DETAIL, "; ")),
             "tensor_parallel" => Value::U64(0),
             _ => Value::F64(None),
         };
@@ -257,20 +273,20 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
 /// holds, with its capital cost per user (empty and null when none does).
 pub(crate) fn add_cheapest_devices(rows: &mut [Row], device_choices: &[Row]) {
     for row in rows.iter_mut() {
-        let name = match get(row, "placement") {
+        let name = match get(row, columns::PLACEMENT) {
             Some(Value::Str(n)) => n.clone(),
             _ => String::new(),
         };
         let best = device_choices
             .iter()
-            .filter(|r| matches!(get(r, "placement"), Some(Value::Str(n)) if *n == name))
+            .filter(|r| matches!(get(r, columns::PLACEMENT), Some(Value::Str(n)) if *n == name))
             .filter(|r| {
                 matches!(get(r, "users_meeting_slo_share"), Some(Value::F64(Some(x))) if *x >= 1.0)
                     && matches!(get(r, "feasible"), Some(Value::Bool(Some(true))))
             })
             .min_by(|a, b| {
                 let c = |r: &Row| {
-                    get(r, "capex_usd_per_user")
+                    get(r, columns::CAPEX_USD_PER_USER)
                         .and_then(Value::as_f64)
                         .unwrap_or(f64::INFINITY)
                 };
@@ -288,7 +304,9 @@ pub(crate) fn add_cheapest_devices(rows: &mut [Row], device_choices: &[Row]) {
         ));
         row.push(cell(
             "cheapest_device_capex_usd_per_user",
-            Value::F64(best.and_then(|r| get(r, "capex_usd_per_user").and_then(Value::as_f64))),
+            Value::F64(
+                best.and_then(|r| get(r, columns::CAPEX_USD_PER_USER).and_then(Value::as_f64)),
+            ),
         ));
     }
 }
@@ -337,7 +355,7 @@ pub(crate) fn add_sharing_factors(rows: &mut [Row]) {
     };
     let references: Vec<Row> = rows
         .iter()
-        .filter(|r| matches!(get(r, "kind"), Some(Value::Str(k)) if k == "dedicated"))
+        .filter(|r| matches!(get(r, columns::KIND), Some(Value::Str(k)) if k == "dedicated"))
         .cloned()
         .collect();
     for row in rows.iter_mut() {
@@ -383,9 +401,9 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
             let num = |c: &str| get(&p.summary, c).cloned().unwrap_or(Value::F64(None));
             vec![
                 cell("scenario", Value::Str(s.name.clone())),
-                cell("placement", Value::Str(name.to_string())),
-                cell("pool_size", Value::U64(k as u64)),
-                cell("pool_users", Value::U64(z.pool_users as u64)),
+                cell(columns::PLACEMENT, Value::Str(name.to_string())),
+                cell(columns::POOL_SIZE, Value::U64(k as u64)),
+                cell(columns::POOL_USERS, Value::U64(z.pool_users as u64)),
                 cell("pool_type", Value::Str(z.composition.clone())),
                 cell("probe", Value::U64(n as u64)),
                 cell("servers", Value::U64(p.servers as u64)),
@@ -394,7 +412,7 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
                 cell("trusted", Value::Bool(Some(p.trusted))),
                 cell("untrusted_reason", Value::Str(p.untrusted_reason.clone())),
                 cell(
-                    "slo_detail",
+                    columns::SLO_DETAIL,
                     Value::Str(p.verdict.as_ref().map_or(String::new(), |v| v.describe())),
                 ),
                 cell("utilization", num("utilization")),
@@ -408,7 +426,7 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
 fn user_group_row(s: &Scenario, name: &str, g: &UserGroupCheck) -> Row {
     vec![
         cell("scenario", Value::Str(s.name.clone())),
-        cell("placement", Value::Str(name.to_string())),
+        cell(columns::PLACEMENT, Value::Str(name.to_string())),
         cell("class", Value::Str(g.class.clone())),
         cell("band", Value::Str(g.band.clone())),
         cell("users", Value::U64(g.users as u64)),
