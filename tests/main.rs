@@ -8,6 +8,8 @@
 
 mod support;
 
+mod answers;
+
 mod calibration;
 mod charts;
 mod classes;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use sharesim::output::OutputError;
 use sharesim::scenario::ScenarioError;
 
+pub mod answer;
 pub mod calibrate;
 pub mod fit_trace;
 pub mod merge;

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use sharesim::output::{prepare_output_dir, write_parquet};
-use sharesim::results::{render, Row};
+use sharesim::results::Row;
 use sharesim::run::run_scenario;
 use sharesim::scenario::Scenario;
 
+use super::answer::PrintArgs;
 use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -27,6 +28,8 @@ pub struct RunArgs {
     pub threads: ThreadArgs,
     #[command(flatten)]
     pub charts: ChartArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
@@ -70,7 +73,7 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     } else {
         write_parquet(&classes_path, &results.classes).map_err(anyhow::Error::from)?;
     }
-    print_summary(&scenario, &results.summary);
+    print_summary(&scenario, &results.summary, &args.print);
     let requests: f64 = results
         .replications
         .iter()
@@ -86,38 +89,38 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
 
 /// The summary table (its columns chosen by the kind of placements), the
 /// service level, and a warning if a placement is unstable.
-fn print_summary(s: &Scenario, summary: &[Row]) {
+fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
     let any_llm = (0..s.placements.len()).any(|p| s.llm_of(p).is_some());
     let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
     let mut cols = if any_llm {
         vec![
             columns::PLACEMENT,
-            "device",
             "devices",
-            "utilization",
-            "mean_batch",
             columns::TTFT_P99_S,
-            "ttft_p99_s_ci95",
             columns::TPOT_P99_S,
-            columns::E2E_P99_S,
             columns::MEM_GB_PER_USER,
             columns::CAPEX_USD_PER_USER,
             "energy_kwh_per_user_per_day",
+            "mean_batch",
+            "utilization",
+            columns::E2E_P99_S,
+            "ttft_p99_s_ci95",
+            "device",
             "rejected",
             "unstable",
         ]
     } else if s.placements.iter().any(|p| p.priced_device().is_some()) {
         vec![
             columns::PLACEMENT,
-            "device",
             "devices",
-            "utilization",
-            columns::WAIT_P99_S,
             columns::RESPONSE_P99_S,
-            "response_p99_s_ci95",
             columns::MEM_GB_PER_USER,
             columns::CAPEX_USD_PER_USER,
             "energy_kwh_per_user_per_day",
+            columns::WAIT_P99_S,
+            "utilization",
+            "response_p99_s_ci95",
+            "device",
             "unstable",
         ]
     } else {
@@ -135,12 +138,17 @@ fn print_summary(s: &Scenario, summary: &[Row]) {
         ]
     };
     if any_llm && any_generic {
-        cols.insert(cols.len() - 1, columns::RESPONSE_P99_S);
+        cols.insert(4, columns::RESPONSE_P99_S);
     }
     if !s.service_level.is_empty() {
-        cols.push("slo_met");
+        // The verdict right after the name: a narrow terminal drops columns
+        // from the right.
+        cols.insert(1, columns::SLO_MET);
     }
-    println!("{}", render(summary, &cols));
+    print.print(summary, &cols);
+    if !print.is_table() {
+        return;
+    }
     print_service_level(s);
     if summary.iter().any(|r| {
         matches!(

@@ -113,8 +113,13 @@ impl ChartArgs {
 
 /// Print the service level's targets, one line each, under a results table.
 pub fn print_service_level(s: &Scenario) {
+    let width = super::answer::terminal_width();
     for t in service_level_lines(s) {
-        println!("service level{t} (judged at the unfavourable end of the 95 % interval)");
+        let line =
+            format!("service level{t} (judged at the unfavourable end of the 95 % interval)");
+        for part in sharesim::output::terminal::wrap_words(&line, width) {
+            println!("{part}");
+        }
     }
 }
 

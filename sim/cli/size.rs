@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use sharesim::output::{prepare_output_dir, write_parquet};
-use sharesim::results::{render, Row, Value};
+use sharesim::results::{Row, Value};
 use sharesim::scenario::Scenario;
 
+use super::answer::PrintArgs;
 use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -28,6 +29,8 @@ pub struct SizeArgs {
     pub threads: ThreadArgs,
     #[command(flatten)]
     pub charts: ChartArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
@@ -81,7 +84,7 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     } else {
         write_parquet(&users_path, &results.user_groups).map_err(anyhow::Error::from)?;
     }
-    print_sizing(&scenario, &results.rows);
+    print_sizing(&scenario, &results.rows, &args.print);
     eprintln!(
         "sized in {:.1} s ({} probes); wrote {} and {}",
         started.elapsed().as_secs_f64(),
@@ -94,23 +97,27 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
 
 /// The sizing table, the service level, and per placement why it is
 /// infeasible and which users miss the service level, where it says.
-fn print_sizing(scenario: &Scenario, rows: &[Row]) {
+fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
+    // Most telling first: a narrow terminal drops columns from the right.
     let cols = [
         columns::PLACEMENT,
         columns::POOL_SIZE,
         "feasible",
-        columns::SERVERS_PER_POOL,
-        columns::DEVICES_PER_USER,
         columns::MEM_GB_PER_USER,
         columns::CAPEX_USD_PER_USER,
-        "energy_kwh_per_user_per_day",
-        "utilization",
-        "probes",
-        "users_meeting_slo_share",
         columns::SHARING_FACTOR_MEMORY,
         columns::SHARING_FACTOR_CAPEX,
+        columns::SERVERS_PER_POOL,
+        columns::DEVICES_PER_USER,
+        "energy_kwh_per_user_per_day",
+        "users_meeting_slo_share",
+        "utilization",
+        "probes",
     ];
-    println!("{}", render(rows, &cols));
+    print.print(rows, &cols);
+    if !print.is_table() {
+        return;
+    }
     print_service_level(scenario);
     for r in rows {
         let name = || {

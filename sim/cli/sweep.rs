@@ -13,6 +13,7 @@ use clap::Args;
 use sharesim::output::prepare_output_dir;
 use sharesim::sweep::{MergeError, PointDone, Sweep, SweepPaths};
 
+use super::answer::{sweep_columns, PrintArgs};
 use super::shared::{ChartArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
@@ -40,6 +41,8 @@ pub struct SweepArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub charts: ChartArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 /// Run the sweep. `on_ctrl_c` is called once, just before the points start,
@@ -48,6 +51,7 @@ pub struct SweepArgs {
 pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, Failure> {
     let (outcome, combined) = sweep(args, on_ctrl_c)?;
     if let Some(p) = combined {
+        print_answer(&p, &args.print)?;
         args.charts.draw(&[p]);
     }
     Ok(outcome)
@@ -114,6 +118,17 @@ fn sweep(
         }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
     }
+}
+
+/// The answer of a finished sweep, read back from sweep.parquet: one line
+/// per point and placement with its axis values, hardware, memory and
+/// capital per user, the sharing factors and the verdict.
+fn print_answer(combined: &std::path::Path, print: &PrintArgs) -> Result<(), Failure> {
+    let rows = sharesim::output::read_rows(combined).map_err(anyhow::Error::from)?;
+    let names = sweep_columns(&rows);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    print.print(&rows, &names);
+    Ok(())
 }
 
 /// A progress bar over `points` on a terminal, unless `quiet`; hidden

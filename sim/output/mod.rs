@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 mod error;
+pub mod terminal;
 use crate::results::table::{Row, Value};
 pub use error::OutputError;
 
@@ -91,6 +92,58 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
         columns.push(col);
     }
     DataFrame::new(rows.len(), columns)
+}
+
+/// Read a Parquet table written by [`write_parquet`] back into rows, with
+/// the same cell types (other numeric types become measurements).
+pub fn read_rows(path: &Path) -> Result<Vec<Row>, OutputError> {
+    let parquet_error = |e: PolarsError| OutputError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let file = File::open(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        action: "cannot open the table",
+        source,
+    })?;
+    let df = ParquetReader::new(file).finish().map_err(parquet_error)?;
+    let mut rows: Vec<Row> = vec![Vec::with_capacity(df.width()); df.height()];
+    for column in df.columns() {
+        let name = column.name().to_string();
+        let series = column.as_materialized_series();
+        let cells: Vec<Value> = match series.dtype() {
+            DataType::String => series
+                .str()
+                .map_err(parquet_error)?
+                .iter()
+                .map(|v| Value::Str(v.unwrap_or_default().to_string()))
+                .collect(),
+            DataType::UInt64 => series
+                .u64()
+                .map_err(parquet_error)?
+                .iter()
+                .map(|v| Value::U64(v.unwrap_or(0)))
+                .collect(),
+            DataType::Boolean => series
+                .bool()
+                .map_err(parquet_error)?
+                .iter()
+                .map(Value::Bool)
+                .collect(),
+            _ => series
+                .cast(&DataType::Float64)
+                .map_err(parquet_error)?
+                .f64()
+                .map_err(parquet_error)?
+                .iter()
+                .map(Value::F64)
+                .collect(),
+        };
+        for (row, v) in rows.iter_mut().zip(cells) {
+            row.push((name.clone(), v));
+        }
+    }
+    Ok(rows)
 }
 
 /// Rows with different columns (e.g. an LLM placement beside a speech one)
@@ -205,6 +258,28 @@ pub fn write_atomically(
 mod tests {
     use super::*;
     use crate::results::table::cell;
+
+    #[test]
+    fn tables_read_back_as_the_rows_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![
+            vec![
+                cell("a", Value::Str("x".into())),
+                cell("b", Value::U64(3)),
+                cell("c", Value::F64(Some(1.5))),
+                cell("d", Value::Bool(Some(true))),
+            ],
+            vec![
+                cell("a", Value::Str("y".into())),
+                cell("b", Value::U64(4)),
+                cell("c", Value::F64(None)),
+                cell("d", Value::Bool(None)),
+            ],
+        ];
+        let path = dir.path().join("t.parquet");
+        write_parquet(&path, &rows).unwrap();
+        assert_eq!(read_rows(&path).unwrap(), rows);
+    }
 
     #[test]
     fn rows_become_typed_columns_with_nulls() {

@@ -1,0 +1,164 @@
+//! The answer a command prints on standard output: which result columns it
+//! shows, their human headers and units, the format (`--format table`,
+//! `csv` or `json`) and, for tables, the terminal's width. Informational
+//! lines (what is running, where files went) go to standard error.
+
+use clap::{Args, ValueEnum};
+
+use sharesim::output::terminal::{render, Column, Format, Unit};
+use sharesim::results::{columns, Row};
+
+/// How results are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// An aligned table fitted to the terminal's width.
+    Table,
+    /// Comma-separated values with the raw column names and values.
+    Csv,
+    /// A JSON array of objects with the raw column names and values.
+    Json,
+}
+
+/// The printing options every command that prints results takes.
+#[derive(Args)]
+pub struct PrintArgs {
+    /// How to print the results on standard output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+}
+
+impl PrintArgs {
+    /// Print `rows` with the given result columns (those no row has are left out).
+    pub fn print(&self, rows: &[Row], names: &[&str]) {
+        let present: Vec<Column> = names
+            .iter()
+            .filter(|n| rows.iter().any(|r| sharesim::results::get(r, n).is_some()))
+            .map(|n| column(n))
+            .collect();
+        let format = match self.format {
+            FormatArg::Table => Format::Table,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+        };
+        print!("{}", render(rows, &present, format, terminal_width()));
+    }
+
+    /// Whether the output is for people (informational notes may follow).
+    pub fn is_table(&self) -> bool {
+        self.format == FormatArg::Table
+    }
+}
+
+/// The width to fit tables to: `COLUMNS` when set, else the terminal's,
+/// else 100.
+pub fn terminal_width() -> usize {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w >= 20)
+    {
+        return w;
+    }
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w >= 20)
+        .unwrap_or(100)
+}
+
+/// The header and unit of a result column: known columns by name, others by
+/// the unit their name ends with (`_s`, `_usd`, `_gb`, `_share`, ...).
+pub fn column(name: &str) -> Column {
+    let known = |header: &str, unit| Column::new(name, header, unit);
+    match name {
+        columns::PLACEMENT => known("placement", Unit::Text),
+        columns::KIND => known("kind", Unit::Text),
+        columns::POOL_SIZE => known("pool of", Unit::Count),
+        columns::SERVERS_PER_POOL => known("servers per pool", Unit::Count),
+        columns::DEVICES_PER_USER => known("devices per user", Unit::Number),
+        columns::DEVICES_TOTAL => known("devices", Unit::Count),
+        columns::MEM_GB_PER_USER => known("memory per user", Unit::Gb),
+        columns::CAPEX_USD_PER_USER => known("capex per user", Unit::Usd),
+        columns::SHARING_FACTOR_MEMORY => known("memory factor", Unit::Factor),
+        columns::SHARING_FACTOR_DEVICES => known("devices factor", Unit::Factor),
+        columns::SHARING_FACTOR_CAPEX => known("capex factor", Unit::Factor),
+        "sharing_factor_energy" => known("energy factor", Unit::Factor),
+        "energy_kwh_per_user_per_day" => known("energy per user per day", Unit::Kwh),
+        "feasible" => known("meets target", Unit::Flag),
+        columns::SLO_MET => known("meets target", Unit::Flag),
+        "utilization" => known("utilization", Unit::Share),
+        "users_meeting_slo_share" => known("users meeting it", Unit::Share),
+        "mean_batch" => known("mean batch", Unit::Number),
+        "device" => known("device", Unit::Text),
+        "devices" => known("devices", Unit::Count),
+        "servers" => known("servers", Unit::Count),
+        "probes" => known("probes", Unit::Count),
+        "rejected" => known("rejected", Unit::Count),
+        "unstable" => known("unstable", Unit::Flag),
+        "p_wait" => known("waited", Unit::Share),
+        _ => by_suffix(name),
+    }
+}
+
+fn by_suffix(name: &str) -> Column {
+    let words = |s: &str| s.trim_start_matches("sweep_").replace('_', " ");
+    let (stem, unit) = if let Some(s) = name.strip_suffix("_ci95") {
+        (
+            format!("{} ±95%", words(s.trim_end_matches("_s"))),
+            Unit::Seconds,
+        )
+    } else if let Some(s) = name.strip_suffix("_share") {
+        (words(s), Unit::Share)
+    } else if let Some(s) = name.strip_suffix("_usd") {
+        (words(s), Unit::Usd)
+    } else if let Some(s) = name.strip_suffix("_gb") {
+        (words(s), Unit::Gb)
+    } else if let Some(s) = name.strip_suffix("_s") {
+        (words(s), Unit::Seconds)
+    } else {
+        (words(name), Unit::Number)
+    };
+    Column::new(name, stem, unit)
+}
+
+/// The columns of a sweep's answer: its axes, then who serves, how much
+/// hardware, memory and money per user, the sharing factors and the verdict.
+pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in rows {
+        for (n, _) in r {
+            if n.starts_with("sweep_") && !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    let pool_sizes_vary = {
+        let mut sizes: Vec<String> = rows
+            .iter()
+            .filter_map(|r| sharesim::results::get(r, columns::POOL_SIZE))
+            .map(|v| v.display())
+            .collect();
+        sizes.sort();
+        sizes.dedup();
+        sizes.len() > 1
+    };
+    names.push(columns::PLACEMENT.into());
+    if pool_sizes_vary {
+        names.push(columns::POOL_SIZE.into());
+    }
+    // Most telling first: a narrow terminal drops columns from the right.
+    for n in [
+        "feasible",
+        columns::SLO_MET,
+        columns::MEM_GB_PER_USER,
+        columns::CAPEX_USD_PER_USER,
+        columns::SHARING_FACTOR_MEMORY,
+        columns::SHARING_FACTOR_CAPEX,
+        columns::SHARING_FACTOR_DEVICES,
+        "sharing_factor_energy",
+        columns::SERVERS_PER_POOL,
+        "devices",
+    ] {
+        names.push(n.into());
+    }
+    names
+}
