@@ -10,7 +10,9 @@ use sharesim::results::{render, Row};
 use sharesim::run::run_scenario;
 use sharesim::scenario::Scenario;
 
-use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{
+    claim, print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+};
 use super::{Failure, Outcome};
 
 /// Simulate every placement of a scenario; print a summary and write
@@ -43,6 +45,7 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     let scenario = args.overrides.load(&args.input.scenario)?;
     let dir =
         prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let _guard = claim(&dir, &args.input.scenario)?;
     let pool = args.threads.pool()?;
     eprintln!(
         "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",

@@ -9,7 +9,9 @@ use sharesim::output::{prepare_output_dir, write_parquet};
 use sharesim::results::{render, Row, Value};
 use sharesim::scenario::Scenario;
 
-use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{
+    claim, print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+};
 use super::{Failure, Outcome};
 
 /// Find the least hardware that meets the scenario's service level:
@@ -52,6 +54,7 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     }
     let dir =
         prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let _guard = claim(&dir, &args.input.scenario)?;
     let pool = args.threads.pool()?;
     eprintln!(
         "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
