@@ -42,7 +42,7 @@ impl FileHashes {
         // a file that vanished since hashes as empty-and-missing.
         let h = std::fs::read(path)
             .map(|b| fnv1a(&b))
-            .unwrap_or(0x6d69_7373_696e_67);
+            .unwrap_or(0x006d_6973_7369_6e67);
         self.0
             .lock()
             .expect("not poisoned")
