@@ -174,14 +174,22 @@ pub fn checksum(bytes: &[u8]) -> String {
 }
 
 /// Write `bytes` to `path` atomically, then its sidecar (its size and
-/// checksum, then `note`, TOML text) atomically at `sidecar`. A crash
-/// between the two leaves a file without a sidecar: not trusted.
+/// checksum, then `note`, TOML text) atomically at `sidecar`. A sidecar of
+/// an earlier file is removed first, so that a file and a sidecar that are
+/// both there always belong together; a crash (or a reader) in between
+/// sees a file without a sidecar: [`Checked::Unchecked`].
 pub fn write_checked(
     path: &Path,
     sidecar: &Path,
     bytes: &[u8],
     note: &str,
 ) -> Result<(), OutputError> {
+    match std::fs::remove_file(sidecar) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io(sidecar, "cannot remove the old check file")(e))
+        }
+        _ => {}
+    }
     write_bytes_atomically(path, bytes)?;
     if let Some(folder) = sidecar.parent() {
         std::fs::create_dir_all(folder).map_err(io(folder, "cannot create the folder"))?;
@@ -199,6 +207,9 @@ pub fn write_checked(
 pub enum Checked {
     /// No file.
     Missing,
+    /// A file without a sidecar: still being written (the sidecar follows
+    /// it), or its writer was killed in between. Not to be trusted.
+    Unchecked,
     /// A file that does not match its sidecar (or has none): why.
     Damaged(String),
     /// A file matching its sidecar; the sidecar's table.
@@ -210,12 +221,12 @@ pub fn verify_checked(path: &Path, sidecar: &Path) -> Checked {
     let Ok(meta) = std::fs::metadata(path) else {
         return Checked::Missing;
     };
-    let Some(t) = std::fs::read_to_string(sidecar)
-        .ok()
-        .and_then(|s| s.parse::<toml::Table>().ok())
-    else {
+    let Ok(text) = std::fs::read_to_string(sidecar) else {
+        return Checked::Unchecked;
+    };
+    let Ok(t) = text.parse::<toml::Table>() else {
         return Checked::Damaged(format!(
-            "it has no readable check file {}",
+            "its check file {} does not read",
             sidecar.display()
         ));
     };
@@ -264,6 +275,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (p, s) = (dir.path().join("x.bin"), dir.path().join("c/x.toml"));
         assert!(matches!(verify_checked(&p, &s), Checked::Missing));
+        std::fs::write(&p, b"hello").unwrap();
+        assert!(matches!(verify_checked(&p, &s), Checked::Unchecked));
         write_checked(&p, &s, b"hello", "note = 1\n").unwrap();
         assert!(
             matches!(verify_checked(&p, &s), Checked::Good(t) if t["note"].as_integer() == Some(1))

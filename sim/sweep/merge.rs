@@ -69,7 +69,13 @@ pub fn merge(dir: &Path) -> Result<Merged, MergeError> {
         let check = match verify_checked(&part, &paths.check(id)) {
             Checked::Good(t) => t,
             Checked::Damaged(why) => return Err(MergeError::Damaged(part, why)),
-            Checked::Missing => return Err(MergeError::Damaged(part, "it vanished".into())),
+            // Being written by a shard (its sidecar follows), or its writer
+            // was killed in between: not finished.
+            Checked::Missing | Checked::Unchecked => {
+                frames.pop();
+                missing.push(index);
+                continue;
+            }
         };
         let fp = check
             .get("base_fingerprint")

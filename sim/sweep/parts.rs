@@ -233,6 +233,11 @@ pub fn plan_resume(
         let p = &sweep.points[i];
         match verify_checked(&paths.part(&p.id), &paths.check(&p.id)) {
             Checked::Missing => {}
+            Checked::Unchecked => plan
+                .lock()
+                .expect("not poisoned")
+                .damaged
+                .push((i, "it has no check file (its writer was stopped)".into())),
             Checked::Damaged(why) => plan.lock().expect("not poisoned").damaged.push((i, why)),
             Checked::Good(t) => {
                 if t.get("fingerprint").and_then(|v| v.as_str()) == Some(&p.fingerprint.hex()) {
