@@ -125,7 +125,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every file under `dir` is a temporary file (name starting with `.`), a
-/// readable manifest, or a complete Parquet file: readable, with rows, and
+/// readable manifest, the folder's lock or record, a complete part check
+/// sidecar (identical to the uninterrupted run's), or a complete Parquet file: readable, with rows, and
 /// byte-identical to the file at the same place under `reference` when that
 /// exists. Returns the number of Parquet files.
 fn assert_only_complete_files(dir: &Path, reference: &Path, when: &str) -> usize {
@@ -155,6 +156,35 @@ fn assert_only_complete_files(dir: &Path, reference: &Path, when: &str) -> usize
                 "{when}: {} is not a complete PNG",
                 f.display()
             );
+            continue;
+        }
+        if name == "sharesim.lock" {
+            // The folder's lock: the process id of its last holder (or
+            // empty, killed between creating and writing it).
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(
+                text.trim().is_empty() || text.trim().parse::<u32>().is_ok(),
+                "{when}: lock file holds {text:?}"
+            );
+            continue;
+        }
+        if name == "fingerprint.toml" || rel.starts_with("part-checks") {
+            // The folder's record, or a part's check sidecar: complete TOML
+            // (written atomically), with its fingerprint.
+            let text = std::fs::read_to_string(&f).unwrap();
+            let t: toml::Table = text
+                .parse()
+                .unwrap_or_else(|e| panic!("{when}: half-written {}: {e}", rel.display()));
+            assert!(t.contains_key("fingerprint"), "{when}: {}", rel.display());
+            let twin = reference.join(rel);
+            if rel.starts_with("part-checks") && twin.exists() {
+                assert_eq!(
+                    text,
+                    std::fs::read_to_string(&twin).unwrap(),
+                    "{when}: {} differs from the uninterrupted run's",
+                    rel.display()
+                );
+            }
             continue;
         }
         if name == "sweep-manifest.toml" {

@@ -19,6 +19,7 @@ mod crash_safety;
 mod end_to_end;
 mod errors;
 mod expected;
+mod fault_matrix;
 mod fuzz_regressions;
 mod llm_engine;
 mod properties;

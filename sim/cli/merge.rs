@@ -19,11 +19,14 @@ pub struct MergeArgs {
 
 pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
     match sharesim::sweep::merge(&args.dir) {
-        Ok((rows, p)) => {
-            eprintln!("wrote {} ({rows} rows)", p.display());
+        Ok(m) => {
+            super::sweep::report_stale(&m.stale);
+            eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
             Ok(Outcome::Done)
         }
-        Err(e @ MergeError::Manifest(..)) => Err(Failure::Input(anyhow::Error::from(e))),
+        Err(e @ (MergeError::Manifest(..) | MergeError::Mixed { .. })) => {
+            Err(Failure::Input(anyhow::Error::from(e)))
+        }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
     }
 }

@@ -75,7 +75,15 @@ impl From<anyhow::Error> for Failure {
                 || c.downcast_ref::<sharesim::workload::TraceError>().is_some()
                 || matches!(
                     c.downcast_ref::<OutputError>(),
-                    Some(OutputError::Io { .. })
+                    Some(
+                        OutputError::Io { .. }
+                            | OutputError::OtherScenario { .. }
+                            | OutputError::Busy { .. }
+                    )
+                )
+                || matches!(
+                    c.downcast_ref::<sharesim::sweep::MergeError>(),
+                    Some(sharesim::sweep::MergeError::Mixed { .. })
                 )
         });
         if input {

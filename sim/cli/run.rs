@@ -11,7 +11,9 @@ use sharesim::run::run_scenario;
 use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
-use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{
+    claim, print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+};
 use super::{Failure, Outcome};
 use sharesim::results::columns;
 
@@ -47,6 +49,7 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     let scenario = args.overrides.load(&args.input.scenario)?;
     let dir =
         prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let _guard = claim(&dir, &args.input.scenario)?;
     let pool = args.threads.pool()?;
     eprintln!(
         "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",

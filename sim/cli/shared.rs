@@ -111,6 +111,21 @@ impl ChartArgs {
     }
 }
 
+/// Claim the output folder `dir` for the scenario file at `path` alone
+/// (see [`sharesim::output::claim_folder`]): refused when it holds the
+/// results of another scenario or another process writes to it. The lock is
+/// held until the guard is dropped.
+pub fn claim(dir: &Path, path: &Path) -> Result<sharesim::output::FolderGuard, Failure> {
+    let record = sharesim::sweep::folder_record_of_file(path).ok_or_else(|| {
+        Failure::Internal(anyhow::anyhow!(
+            "{}: cannot read the scenario again",
+            path.display()
+        ))
+    })?;
+    sharesim::output::claim_folder(dir, &record, sharesim::output::LockKind::Exclusive, false)
+        .map_err(|e| Failure::from(anyhow::Error::from(e)))
+}
+
 /// Print the service level's targets, one line each, under a results table.
 pub fn print_service_level(s: &Scenario) {
     let width = super::answer::terminal_width();

@@ -10,7 +10,9 @@ use sharesim::results::{Row, Value};
 use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
-use super::shared::{print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{
+    claim, print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+};
 use super::{Failure, Outcome};
 use sharesim::results::columns;
 
@@ -56,6 +58,7 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     }
     let dir =
         prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
+    let _guard = claim(&dir, &args.input.scenario)?;
     let pool = args.threads.pool()?;
     eprintln!(
         "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use sharesim::output::prepare_output_dir;
-use sharesim::sweep::{MergeError, PointDone, Sweep, SweepPaths};
+use sharesim::output::{claim_folder, prepare_output_dir, LockKind};
+use sharesim::sweep::{MergeError, PointDone, ResumePlan, Sweep, SweepPaths};
 
 use super::answer::{sweep_columns, PrintArgs};
 use super::shared::{ChartArgs, ScenarioArgs, ThreadArgs};
@@ -28,7 +28,9 @@ pub struct SweepArgs {
     pub input: ScenarioArgs,
     #[command(flatten)]
     pub threads: ThreadArgs,
-    /// Skip points whose part file exists.
+    /// Skip points whose part file is sound and of this scenario (its size,
+    /// checksum and fingerprint match); recompute the others. Also lets a
+    /// folder of an earlier version of this scenario be continued.
     #[arg(long)]
     pub resume: bool,
     /// Run only shard I of N (1-based), e.g. 2/8: points with index % N == I - 1.
@@ -69,9 +71,44 @@ fn sweep(
         .install(|| Sweep::load(&args.input.scenario))
         .map_err(anyhow::Error::from)?;
     let dir = prepare_output_dir(&args.input.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
+    // Shards of one sweep share the folder; anything else has it alone.
+    let kind = if shard_n > 1 {
+        LockKind::Shared
+    } else {
+        LockKind::Exclusive
+    };
+    let guard = claim_folder(&dir, &sweep.folder_record(), kind, args.resume)
+        .map_err(anyhow::Error::from)?;
+    let previous = guard
+        .replaced
+        .as_deref()
+        .and_then(sharesim::sweep::read_folder_record);
+    if let Some((old_table, old_fp)) = &previous {
+        let changed = sharesim::sweep::describe_changes(
+            &sweep.base_fingerprint.changed_since(old_fp),
+            Some(old_table),
+            &sweep.base_table,
+        );
+        eprintln!(
+            "note: {} held the results of another version of this scenario (changed: {}); the points it affects are recomputed",
+            dir.display(),
+            changed.join(", ")
+        );
+    }
     let paths = SweepPaths::new(dir.clone());
     sharesim::sweep::write_manifest(&sweep, &paths).map_err(anyhow::Error::from)?;
+    let ids = sweep.points.iter().map(|p| p.id.clone()).collect();
+    let stale = sharesim::sweep::move_stale_parts(&paths, &ids).map_err(anyhow::Error::from)?;
+    report_stale(&stale);
     let indices = sweep.shard(shard_i, shard_n);
+    let plan = if args.resume {
+        let plan =
+            sharesim::sweep::plan_resume(&sweep, &paths, &indices, previous.as_ref().map(|p| &p.0));
+        report_resume(&plan);
+        plan
+    } else {
+        ResumePlan::default()
+    };
     let stop = Arc::new(AtomicBool::new(false));
     on_ctrl_c(stop.clone());
     let bar = progress_bar(args.quiet, indices.len());
@@ -91,7 +128,7 @@ fn sweep(
     let on_done = |_: PointDone| bar.inc(1);
     let done = pool
         .install(|| {
-            sharesim::sweep::run_points(&sweep, &paths, &indices, args.resume, &stop, &on_done)
+            sharesim::sweep::run_points(&sweep, &paths, &indices, &plan.finished, &stop, &on_done)
         })
         .map_err(anyhow::Error::from)?;
     bar.finish_and_clear();
@@ -105,9 +142,11 @@ fn sweep(
     }
     eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
     match sharesim::sweep::merge(&dir) {
-        Ok((rows, p)) => {
-            eprintln!("wrote {} ({rows} rows)", p.display());
-            Ok((Outcome::Done, Some(p)))
+        Ok(m) => {
+            report_stale(&m.stale);
+            eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
+            drop(guard);
+            Ok((Outcome::Done, Some(m.path)))
         }
         Err(MergeError::Missing { done, total, .. }) if shard_n > 1 => {
             eprintln!(
@@ -116,7 +155,7 @@ fn sweep(
             );
             Ok((Outcome::Done, None))
         }
-        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+        Err(e) => Err(Failure::from(anyhow::Error::from(e))),
     }
 }
 
@@ -129,6 +168,38 @@ fn print_answer(combined: &std::path::Path, print: &PrintArgs) -> Result<(), Fai
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     print.print(&rows, &names);
     Ok(())
+}
+
+/// List the parts moved to parts-stale/ (points no longer in the grid).
+pub fn report_stale(stale: &[PathBuf]) {
+    if stale.is_empty() {
+        return;
+    }
+    eprintln!(
+        "moved {} parts of points no longer in the grid to parts-stale/:",
+        stale.len()
+    );
+    for p in stale {
+        eprintln!("  {}", p.display());
+    }
+}
+
+/// What `--resume` keeps and what it recomputes, and why.
+fn report_resume(plan: &ResumePlan) {
+    if !plan.changed.is_empty() {
+        eprintln!(
+            "resume: {} points redone: the scenario changed since their parts were written ({})",
+            plan.changed.len(),
+            plan.changed_keys.join(", ")
+        );
+    }
+    if !plan.damaged.is_empty() {
+        eprintln!("resume: {} damaged parts recomputed:", plan.damaged.len());
+        for (i, why) in &plan.damaged {
+            eprintln!("  point {i}: {why}");
+        }
+    }
+    eprintln!("resume: {} finished points kept", plan.finished.len());
 }
 
 /// A progress bar over `points` on a terminal, unless `quiet`; hidden

@@ -10,9 +10,14 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 mod error;
+mod folder;
 pub mod terminal;
 use crate::results::table::{Row, Value};
 pub use error::OutputError;
+pub use folder::{
+    checksum, claim_folder, verify_checked, write_checked, Checked, FolderGuard, LockKind,
+    LOCK_FILE, RECORD_FILE,
+};
 
 /// Create the output folder (and parents) and prove it is writable, before
 /// any long work starts.
@@ -188,19 +193,25 @@ fn align_rows(rows: &[Row]) -> Vec<Row> {
 
 /// Write rows to `path` as Parquet, atomically (temporary file + rename).
 pub fn write_parquet(path: &Path, rows: &[Row]) -> Result<(), OutputError> {
-    let mut df = rows_to_dataframe(rows).map_err(|e| OutputError::Parquet {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
     // Encoded in memory first, so that an I/O failure (a full disk, a
     // vanished folder) is reported as the OS error it is, not as a Parquet
     // encoding error.
-    write_atomically(path, |bytes| {
-        ParquetWriter::new(bytes)
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
+    let bytes = encode_parquet(path, rows)?;
+    write_bytes_atomically(path, &bytes)
+}
+
+/// Rows encoded as the bytes of a Parquet file (`path` names it in errors).
+pub fn encode_parquet(path: &Path, rows: &[Row]) -> Result<Vec<u8>, OutputError> {
+    let parquet_err = |message: String| OutputError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut df = rows_to_dataframe(rows).map_err(|e| parquet_err(e.to_string()))?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut df)
+        .map_err(|e| parquet_err(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Write `bytes` to `path` atomically (temporary file, sync, rename); I/O

@@ -1,46 +1,16 @@
-//! Sweeps: a scenario file with a `[sweep]` table runs `run` or `size` at
-//! every point of a grid of scenario keys, in parallel, writing each finished
-//! point at once so that nothing finished is ever lost.
-//!
-//! ```toml
-//! [sweep]
-//! mode = "size"                      # or "run"
-//! zip = false                        # true: axes advance together
-//! axes = [
-//!   { key = "users.duty_cycle", values = [0.0002, 0.003, 0.01, 0.1] },
-//!   { key = "costs.memory_price_multiplier", range = [1.0, 3.0, 5] },   # start, stop, points
-//!   { key = "users.count", log_range = [100, 100000, 4] },
-//!   { key = "placements[1].device", values = ["h100_sxm", "b200"] },
-//! ]
-//! ```
-//!
-//! An axis names any key of the scenario file by the same path the error
-//! messages use; each point is the base file with those keys set, validated
-//! like any scenario before anything runs. A point's id and seed derive from
-//! its own assignments (`key=value` pairs), so adding a value to an axis
-//! leaves every other point's results unchanged.
-//!
-//! Output, in `OUT/<scenario-name>/`: `sweep-manifest.toml` (every point,
-//! written before the run), `parts/point_id=<id>/part.parquet` (one per
-//! finished point, written atomically), and `sweep.parquet`, the parts in
-//! point order, once every point is there. Rows are bit-identical for any
-//! thread count and any shard split.
+//! The grid of a sweep: the `[sweep]` table read and checked, its axes
+//! expanded into points (the base table with each point's keys set, by
+//! the key paths the error messages use), every point validated as a
+//! scenario and given its stable id, seed and fingerprint.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::fingerprint::{FileHashes, Fingerprint};
 use crate::core::rng::{derive_seed, fnv1a};
-use crate::output::OutputError;
-use crate::output::{write_atomically, write_parquet};
-use crate::results::table::{cell, Row, Value};
-use crate::run::run_scenario;
 use crate::scenario::Scenario;
 use crate::scenario::ScenarioError;
-use crate::sizing::size_scenario;
 
 /// What each point runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +32,9 @@ pub struct Point {
     pub assignments: Vec<(String, toml::Value)>,
     /// The validated scenario of this point.
     pub scenario: Scenario,
+    /// Everything that determines its rows (its scenario table, the files
+    /// it names, what it runs, the crate version).
+    pub fingerprint: Fingerprint,
 }
 
 /// A validated sweep.
@@ -75,6 +48,12 @@ pub struct Sweep {
     pub keys: Vec<String>,
     /// Every point, in grid order.
     pub points: Vec<Point>,
+    /// The scenario file.
+    pub source: PathBuf,
+    /// The base scenario table (without `[sweep]`).
+    pub base_table: toml::Table,
+    /// The base scenario's fingerprint (see [`Fingerprint`]).
+    pub base_fingerprint: Fingerprint,
 }
 
 fn err(file: &Path, key: impl Into<String>, message: impl Into<String>) -> ScenarioError {
@@ -254,7 +233,7 @@ fn axis_values(
     Ok((key, values))
 }
 
-fn value_label(v: &toml::Value) -> String {
+pub(super) fn value_label(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -282,16 +261,29 @@ impl Sweep {
         };
         let (mode, zip, axes) = sweep_spec(path, &spec, &base)?;
         let combos = grid(path, &axes, zip)?;
+        let files = FileHashes::default();
+        let grid = Grid {
+            path,
+            table: &table,
+            base: &base,
+            axes: &axes,
+            mode,
+            files: &files,
+        };
         let points = combos
             .into_par_iter()
             .enumerate()
-            .map(|(index, combo)| sweep_point(path, &table, &base, &axes, index, &combo))
+            .map(|(index, combo)| sweep_point(&grid, index, &combo))
             .collect::<Result<Vec<Point>, ScenarioError>>()?;
+        let base_fingerprint = Fingerprint::of_table(&table, base_dir(path), &files);
         Ok(Sweep {
             name: base.name,
             mode,
             keys: axes.into_iter().map(|a| a.0).collect(),
             points,
+            source: path.to_path_buf(),
+            base_table: table,
+            base_fingerprint,
         })
     }
 
@@ -405,16 +397,26 @@ fn grid(path: &Path, axes: &[Axis], zip: bool) -> Result<Vec<Vec<usize>>, Scenar
     Ok(combos)
 }
 
+/// The folder file references are relative to.
+pub(super) fn base_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
+}
+
+/// What every point of a grid is made from.
+struct Grid<'a> {
+    path: &'a Path,
+    table: &'a toml::Table,
+    base: &'a Scenario,
+    axes: &'a [Axis],
+    mode: SweepMode,
+    files: &'a FileHashes,
+}
+
 /// Point `index` of the grid (value indices `combo`): the base table with
-/// the point's values set, validated, with its stable id and seed.
-fn sweep_point(
-    path: &Path,
-    table: &toml::Table,
-    base: &Scenario,
-    axes: &[Axis],
-    index: usize,
-    combo: &[usize],
-) -> Result<Point, ScenarioError> {
+/// the point's values set, validated, with its stable id, seed and
+/// fingerprint.
+fn sweep_point(g: &Grid, index: usize, combo: &[usize]) -> Result<Point, ScenarioError> {
+    let (path, table, base, axes) = (g.path, g.table, g.base, g.axes);
     let assignments: Vec<(String, toml::Value)> = combo
         .iter()
         .zip(axes)
@@ -430,6 +432,8 @@ fn sweep_point(
         .map(|(k, v)| format!("{k}={v};"))
         .collect();
     let h = fnv1a(canon.as_bytes());
+    let fingerprint = Fingerprint::of_table(&t, base_dir(path), g.files)
+        .with("sweep.mode", &format!("{:?}", g.mode));
     let mut scenario = Scenario::from_table(t, path).map_err(|e| {
         let desc: Vec<String> = assignments
             .iter()
@@ -451,261 +455,6 @@ fn sweep_point(
         id: format!("{h:016x}"),
         assignments,
         scenario,
+        fingerprint,
     })
-}
-
-/// Column name of an axis: `sweep_` + the key with non-alphanumerics as `_`.
-pub fn axis_column(key: &str) -> String {
-    let mut s: String = key
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    format!("sweep_{}", s.trim_matches('_'))
-}
-
-/// Rows of one point: the point columns, then the run or size rows.
-pub fn run_point(sweep: &Sweep, p: &Point) -> Vec<Row> {
-    let rows = match sweep.mode {
-        SweepMode::Run => run_scenario(&p.scenario).summary,
-        SweepMode::Size => size_scenario(&p.scenario).rows,
-    };
-    rows.into_iter()
-        .map(|r| {
-            let mut row: Row = vec![
-                cell("point", Value::U64(p.index as u64)),
-                cell("point_id", Value::Str(p.id.clone())),
-                cell("point_seed", Value::U64(p.scenario.seed)),
-            ];
-            for (k, v) in &p.assignments {
-                let val = match v {
-                    toml::Value::Integer(i) => Value::F64(Some(*i as f64)),
-                    toml::Value::Float(f) => Value::F64(Some(*f)),
-                    other => Value::Str(value_label(other)),
-                };
-                row.push(cell(axis_column(k), val));
-            }
-            row.extend(r);
-            row
-        })
-        .collect()
-}
-
-/// Where a sweep writes.
-#[derive(Debug, Clone)]
-pub struct SweepPaths {
-    /// `OUT/<name>/`.
-    pub dir: PathBuf,
-}
-
-impl SweepPaths {
-    /// Paths under `dir`.
-    pub fn new(dir: PathBuf) -> Self {
-        SweepPaths { dir }
-    }
-    /// The part file of a point.
-    pub fn part(&self, id: &str) -> PathBuf {
-        self.dir
-            .join("parts")
-            .join(format!("point_id={id}"))
-            .join("part.parquet")
-    }
-    /// The list of every point.
-    pub fn manifest(&self) -> PathBuf {
-        self.dir.join("sweep-manifest.toml")
-    }
-    /// The combined result.
-    pub fn combined(&self) -> PathBuf {
-        self.dir.join("sweep.parquet")
-    }
-}
-
-/// Write the manifest (every point's index, id and assignments).
-pub fn write_manifest(sweep: &Sweep, paths: &SweepPaths) -> Result<(), OutputError> {
-    let mut text = format!(
-        "# sharesim sweep manifest: {} points of {}\nname = {:?}\npoints = [\n",
-        sweep.points.len(),
-        sweep.name,
-        sweep.name
-    );
-    for p in &sweep.points {
-        let a: Vec<String> = p
-            .assignments
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
-        text.push_str(&format!(
-            "  {{ index = {}, id = \"{}\", set = {:?} }},\n",
-            p.index,
-            p.id,
-            a.join(", ")
-        ));
-    }
-    text.push_str("]\n");
-    write_atomically(&paths.manifest(), |f| {
-        std::io::Write::write_all(f, text.as_bytes()).map_err(|e| e.to_string())
-    })
-}
-
-/// Progress of a sweep, reported after each point.
-#[derive(Debug, Clone)]
-pub struct PointDone {
-    /// Points finished in this invocation (including skipped on resume).
-    pub done: usize,
-    /// Points this invocation handles.
-    pub total: usize,
-    /// Which point.
-    pub index: usize,
-}
-
-/// Run the points `indices` (skipping finished ones when `resume`), writing
-/// each as it finishes; `stop` is checked before each point starts. Returns
-/// how many points are finished.
-pub fn run_points(
-    sweep: &Sweep,
-    paths: &SweepPaths,
-    indices: &[usize],
-    resume: bool,
-    stop: &AtomicBool,
-    on_done: &(dyn Fn(PointDone) + Sync),
-) -> Result<usize, OutputError> {
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = indices.len();
-    indices.par_iter().try_for_each(|&i| {
-        let p = &sweep.points[i];
-        let part = paths.part(&p.id);
-        if !(resume && part.exists()) {
-            if stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            let rows = run_point(sweep, p);
-            let folder = part.parent().expect("part has a folder");
-            std::fs::create_dir_all(folder).map_err(|source| OutputError::Io {
-                path: folder.to_path_buf(),
-                action: "cannot create the part folder",
-                source,
-            })?;
-            write_parquet(&part, &rows)?;
-        }
-        let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-        on_done(PointDone {
-            done: d,
-            total,
-            index: i,
-        });
-        Ok(())
-    })?;
-    Ok(done.load(Ordering::SeqCst))
-}
-
-/// Combine the part files of every point listed in the manifest of `dir`
-/// into `sweep.parquet`, in point order. Errors name missing points.
-pub fn merge(dir: &Path) -> Result<(usize, PathBuf), MergeError> {
-    let paths = SweepPaths::new(dir.to_path_buf());
-    let text = std::fs::read_to_string(paths.manifest())
-        .map_err(|e| MergeError::Manifest(paths.manifest(), e.to_string()))?;
-    let manifest: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| MergeError::Manifest(paths.manifest(), e.to_string()))?;
-    let points = manifest
-        .get("points")
-        .and_then(|p| p.as_array())
-        .ok_or_else(|| MergeError::Manifest(paths.manifest(), "no points list".into()))?;
-    let mut frames = Vec::with_capacity(points.len());
-    let mut missing = Vec::new();
-    for p in points {
-        let id = p.get("id").and_then(|v| v.as_str()).unwrap_or_default();
-        let index = p.get("index").and_then(|v| v.as_integer()).unwrap_or(-1);
-        let part = paths.part(id);
-        match File::open(&part) {
-            Ok(f) => frames.push(
-                ParquetReader::new(f)
-                    .finish()
-                    .map_err(|e| MergeError::Part(part.clone(), e.to_string()))?,
-            ),
-            Err(_) => missing.push(index),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(MergeError::Missing {
-            dir: dir.to_path_buf(),
-            done: frames.len(),
-            total: points.len(),
-            missing,
-        });
-    }
-    let combined =
-        concat_aligned(frames).map_err(|e| MergeError::Part(paths.combined(), e.to_string()))?;
-    let n = combined.height();
-    let mut df = combined;
-    write_atomically(&paths.combined(), |file| {
-        ParquetWriter::new(file)
-            .finish(&mut df)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
-    .map_err(MergeError::Output)?;
-    Ok((n, paths.combined()))
-}
-
-/// Stack frames whose columns may differ: the union of columns in first-seen
-/// order, missing ones null.
-fn concat_aligned(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
-    let mut names: Vec<(PlSmallStr, DataType)> = Vec::new();
-    for f in &frames {
-        for c in f.columns() {
-            if !names.iter().any(|(n, _)| n == c.name()) {
-                names.push((c.name().clone(), c.dtype().clone()));
-            }
-        }
-    }
-    let mut out: Option<DataFrame> = None;
-    for mut f in frames {
-        for (n, dt) in &names {
-            if f.column(n).is_err() {
-                let h = f.height();
-                f.with_column(Column::full_null(n.clone(), h, dt))?;
-            }
-        }
-        let f = f.select(names.iter().map(|(n, _)| n.clone()))?;
-        match &mut out {
-            None => out = Some(f),
-            Some(o) => {
-                o.vstack_mut(&f)?;
-            }
-        }
-    }
-    let mut df = out.unwrap_or_else(DataFrame::empty);
-    df.rechunk_mut();
-    Ok(df)
-}
-
-/// Errors of `merge`.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    /// The manifest is missing or unreadable.
-    #[error("{0}: cannot read the sweep manifest ({1}); is this the folder of a sweep (OUT/<scenario-name>)?")]
-    Manifest(PathBuf, String),
-    /// A part file does not read.
-    #[error(
-        "{0}: cannot read this part file ({1}); delete it and run the sweep again with --resume"
-    )]
-    Part(PathBuf, String),
-    /// Points are not finished.
-    #[error("{dir}: {done} of {total} points finished; missing points {missing:?}: run the missing shards, or the sweep again with --resume")]
-    Missing {
-        /// The folder.
-        dir: PathBuf,
-        /// Parts present.
-        done: usize,
-        /// Points in the manifest.
-        total: usize,
-        /// Indices missing.
-        missing: Vec<i64>,
-    },
-    /// Writing sweep.parquet failed.
-    #[error(transparent)]
-    Output(OutputError),
 }
