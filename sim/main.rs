@@ -41,9 +41,16 @@ fn main() -> ExitCode {
                 Failure::Input(e) => (e, 2),
                 Failure::Internal(e) => (e, 1),
             };
-            eprintln!("error: {e}");
+            // Each cause once: one whose text the message already holds
+            // (an OS error embedded in it) is not repeated.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(code)
         }

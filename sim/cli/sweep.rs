@@ -11,9 +11,10 @@ use std::sync::Arc;
 use clap::Args;
 
 use sharesim::output::prepare_output_dir;
-use sharesim::sweep::{MergeError, PointDone, Sweep, SweepPaths};
+use sharesim::run::{estimate_sweep_memory, Work};
+use sharesim::sweep::{MergeError, PointDone, Sweep, SweepMode, SweepPaths};
 
-use super::shared::{ChartArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{ChartArgs, MemoryArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
 /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
@@ -27,6 +28,8 @@ pub struct SweepArgs {
     pub input: ScenarioArgs,
     #[command(flatten)]
     pub threads: ThreadArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Skip points whose part file exists.
     #[arg(long)]
     pub resume: bool,
@@ -48,7 +51,7 @@ pub struct SweepArgs {
 pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, Failure> {
     let (outcome, combined) = sweep(args, on_ctrl_c)?;
     if let Some(p) = combined {
-        args.charts.draw(&[p]);
+        args.charts.draw(&[p])?;
     }
     Ok(outcome)
 }
@@ -64,10 +67,11 @@ fn sweep(
     let sweep = pool
         .install(|| Sweep::load(&args.input.scenario))
         .map_err(anyhow::Error::from)?;
+    let indices = sweep.shard(shard_i, shard_n);
+    check_memory(args, &sweep, &indices, pool.current_num_threads())?;
     let dir = prepare_output_dir(&args.input.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
     let paths = SweepPaths::new(dir.clone());
     sharesim::sweep::write_manifest(&sweep, &paths).map_err(anyhow::Error::from)?;
-    let indices = sweep.shard(shard_i, shard_n);
     let stop = Arc::new(AtomicBool::new(false));
     on_ctrl_c(stop.clone());
     let bar = progress_bar(args.quiet, indices.len());
@@ -114,6 +118,24 @@ fn sweep(
         }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
     }
+}
+
+/// Refuse a shard whose points would need more memory than allowed.
+fn check_memory(
+    args: &SweepArgs,
+    sweep: &Sweep,
+    indices: &[usize],
+    threads: usize,
+) -> Result<(), Failure> {
+    let points: Vec<&sharesim::scenario::Scenario> =
+        indices.iter().map(|&i| &sweep.points[i].scenario).collect();
+    let work = match sweep.mode {
+        SweepMode::Run => Work::Run,
+        SweepMode::Size => Work::Size,
+    };
+    let estimate = estimate_sweep_memory(&points, work, threads);
+    let users = points.iter().map(|s| s.users).max().unwrap_or(0);
+    args.memory.check(&args.input.scenario, users, &estimate)
 }
 
 /// A progress bar over `points` on a terminal, unless `quiet`; hidden
