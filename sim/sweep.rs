@@ -23,8 +23,9 @@
 //! Output, in `OUT/<scenario-name>/`: `sweep-manifest.toml` (every point,
 //! written before the run), `parts/point_id=<id>/part.parquet` (one per
 //! finished point, written atomically), and `sweep.parquet`, the parts in
-//! point order, once every point is there. Rows are bit-identical for any
-//! thread count and any shard split.
+//! point order, once every point is there (column `partial` false), or the
+//! points finished when Ctrl-C stopped the sweep (`partial` true). Rows are
+//! bit-identical for any thread count and any shard split.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -561,8 +562,10 @@ pub struct PointDone {
 }
 
 /// Run the points `indices` (skipping finished ones when `resume`), writing
-/// each as it finishes; `stop` is checked before each point starts. Returns
-/// how many points are finished.
+/// each as it finishes; `stop` is checked before each point starts and
+/// before a finished point is written (a point finished after Ctrl-C is
+/// abandoned: the caller may have merged the parts already). Returns how
+/// many points are finished.
 pub fn run_points(
     sweep: &Sweep,
     paths: &SweepPaths,
@@ -573,36 +576,98 @@ pub fn run_points(
 ) -> Result<usize, OutputError> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = indices.len();
-    indices.par_iter().try_for_each(|&i| {
-        let p = &sweep.points[i];
-        let part = paths.part(&p.id);
-        if !(resume && part.exists()) {
-            if stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            let rows = run_point(sweep, p);
-            let folder = part.parent().expect("part has a folder");
-            std::fs::create_dir_all(folder).map_err(|source| OutputError::Io {
-                path: folder.to_path_buf(),
-                action: "cannot create the part folder",
-                source,
-            })?;
-            write_parquet(&part, &rows)?;
-        }
+    let finished = |i: usize| {
         let d = done.fetch_add(1, Ordering::SeqCst) + 1;
         on_done(PointDone {
             done: d,
             total,
             index: i,
         });
-        Ok(())
+    };
+    // Parts are written by a thread outside the pool: polars encodes on its
+    // own pool, and a worker of this pool waiting for it would meanwhile
+    // start another point, leaving a finished point unwritten for as long.
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Row>)>();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| -> Result<(), OutputError> {
+            for (i, rows) in rx {
+                if stop.load(Ordering::SeqCst) {
+                    // Abandoned: the caller may have merged the parts already.
+                    continue;
+                }
+                write_part(&paths.part(&sweep.points[i].id), &rows)?;
+                finished(i);
+            }
+            Ok(())
+        });
+        // Err(()): the writer failed (its error is returned below).
+        let computed = indices.par_iter().try_for_each_with(tx, |tx, &i| {
+            let p = &sweep.points[i];
+            if resume && paths.part(&p.id).exists() {
+                finished(i);
+                return Ok(());
+            }
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let rows = run_point(sweep, p);
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            tx.send((i, rows)).map_err(|_| ())
+        });
+        let written = writer.join().expect("the part writer does not panic");
+        written.map(|()| debug_assert!(computed.is_ok()))
     })?;
     Ok(done.load(Ordering::SeqCst))
+}
+
+/// Write one point's rows as its part file (atomically), creating its folder.
+fn write_part(part: &Path, rows: &[Row]) -> Result<(), OutputError> {
+    let folder = part.parent().expect("part has a folder");
+    std::fs::create_dir_all(folder).map_err(|source| OutputError::Io {
+        path: folder.to_path_buf(),
+        action: "cannot create the part folder",
+        source,
+    })?;
+    write_parquet(part, rows)
 }
 
 /// Combine the part files of every point listed in the manifest of `dir`
 /// into `sweep.parquet`, in point order. Errors name missing points.
 pub fn merge(dir: &Path) -> Result<(usize, PathBuf), MergeError> {
+    let m = merge_parts(dir, false)?;
+    Ok((m.rows, m.path))
+}
+
+/// What [`merge_finished`] wrote.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// Rows of sweep.parquet.
+    pub rows: usize,
+    /// Points in it.
+    pub points: usize,
+    /// Points of the manifest.
+    pub total: usize,
+    /// sweep.parquet (not written when no point is finished).
+    pub path: PathBuf,
+}
+
+impl Merged {
+    /// Some points are missing: sweep.parquet says `partial = true`.
+    pub fn partial(&self) -> bool {
+        self.points < self.total
+    }
+}
+
+/// Combine the part files of the points finished so far (a sweep stopped
+/// by Ctrl-C) into `sweep.parquet`, its column `partial` true when points
+/// are missing. Nothing is written when no point is finished.
+pub fn merge_finished(dir: &Path) -> Result<Merged, MergeError> {
+    merge_parts(dir, true)
+}
+
+fn merge_parts(dir: &Path, allow_missing: bool) -> Result<Merged, MergeError> {
     let paths = SweepPaths::new(dir.to_path_buf());
     let text = std::fs::read_to_string(paths.manifest())
         .map_err(|e| MergeError::Manifest(paths.manifest(), e.to_string()))?;
@@ -628,7 +693,16 @@ pub fn merge(dir: &Path) -> Result<(usize, PathBuf), MergeError> {
             Err(_) => missing.push(index),
         }
     }
-    if !missing.is_empty() {
+    let finished = frames.len();
+    if finished == 0 && allow_missing {
+        return Ok(Merged {
+            rows: 0,
+            points: 0,
+            total: points.len(),
+            path: paths.combined(),
+        });
+    }
+    if !missing.is_empty() && !allow_missing {
         return Err(MergeError::Missing {
             dir: dir.to_path_buf(),
             done: frames.len(),
@@ -640,6 +714,8 @@ pub fn merge(dir: &Path) -> Result<(usize, PathBuf), MergeError> {
         concat_aligned(frames).map_err(|e| MergeError::Part(paths.combined(), e.to_string()))?;
     let n = combined.height();
     let mut df = combined;
+    df.with_column(Column::new("partial".into(), vec![!missing.is_empty(); n]))
+        .map_err(|e| MergeError::Part(paths.combined(), e.to_string()))?;
     write_atomically(&paths.combined(), |file| {
         ParquetWriter::new(file)
             .finish(&mut df)
@@ -647,7 +723,12 @@ pub fn merge(dir: &Path) -> Result<(usize, PathBuf), MergeError> {
             .map_err(|e| e.to_string())
     })
     .map_err(MergeError::Output)?;
-    Ok((n, paths.combined()))
+    Ok(Merged {
+        rows: n,
+        points: finished,
+        total: points.len(),
+        path: paths.combined(),
+    })
 }
 
 /// Stack frames whose columns may differ: the union of columns in first-seen

@@ -4,8 +4,9 @@
 //! choice of shard: `--shard I/N`, or the cluster's array-job variables.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 
 use clap::Args;
@@ -88,21 +89,13 @@ fn sweep(
         }
     );
     let started = std::time::Instant::now();
-    let on_done = |_: PointDone| bar.inc(1);
-    let done = pool
-        .install(|| {
-            sharesim::sweep::run_points(&sweep, &paths, &indices, args.resume, &stop, &on_done)
-        })
-        .map_err(anyhow::Error::from)?;
+    let total = indices.len();
+    let Some(done) = run_until_stopped(sweep, paths, indices, args.resume, pool, &stop, &bar)?
+    else {
+        bar.finish_and_clear();
+        return interrupted(&dir, total);
+    };
     bar.finish_and_clear();
-    if stop.load(Ordering::SeqCst) {
-        eprintln!(
-            "interrupted: {done} of {} points of this shard are saved in {}; run the same command with --resume to finish",
-            indices.len(),
-            dir.join("parts").display()
-        );
-        return Ok((Outcome::Interrupted, None));
-    }
     eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
     match sharesim::sweep::merge(&dir) {
         Ok((rows, p)) => {
@@ -118,6 +111,69 @@ fn sweep(
         }
         Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
     }
+}
+
+/// Run the points on a thread of their own while this one watches `stop`:
+/// the number of points finished, or None when Ctrl-C raised `stop` (the
+/// points in progress are abandoned, not waited for: the process exits
+/// with them still running).
+fn run_until_stopped(
+    sweep: Sweep,
+    paths: SweepPaths,
+    indices: Vec<usize>,
+    resume: bool,
+    pool: rayon::ThreadPool,
+    stop: &Arc<AtomicBool>,
+    bar: &indicatif::ProgressBar,
+) -> Result<Option<usize>, Failure> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (flag, progress) = (stop.clone(), bar.clone());
+    std::thread::spawn(move || {
+        let on_done = |_: PointDone| progress.inc(1);
+        let result = pool.install(|| {
+            sharesim::sweep::run_points(&sweep, &paths, &indices, resume, &flag, &on_done)
+        });
+        let _ = tx.send(result);
+    });
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(result) if !stop.load(Ordering::SeqCst) => {
+                return Ok(Some(result.map_err(anyhow::Error::from)?));
+            }
+            Ok(_) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Failure::Internal(anyhow::anyhow!(
+                    "the sweep's worker thread stopped without a result"
+                )))
+            }
+        }
+    }
+}
+
+/// Ctrl-C: combine the points finished so far into sweep.parquet, marked
+/// partial, and say how to finish.
+fn interrupted(dir: &Path, total: usize) -> Result<(Outcome, Option<PathBuf>), Failure> {
+    let m = sharesim::sweep::merge_finished(dir)
+        .map_err(|e| Failure::Internal(anyhow::Error::from(e)))?;
+    if m.points == 0 {
+        eprintln!(
+            "interrupted: no point of this shard's {total} finished; run the same command with --resume to start again"
+        );
+    } else if m.partial() {
+        eprintln!(
+            "interrupted: {} of {} points are finished; wrote {} ({} rows, marked partial: column `partial` is true); run the same command with --resume to finish",
+            m.points,
+            m.total,
+            m.path.display(),
+            m.rows
+        );
+    } else {
+        eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
+        return Ok((Outcome::Done, Some(m.path)));
+    }
+    Ok((Outcome::Interrupted, None))
 }
 
 /// Refuse a shard whose points would need more memory than allowed.
