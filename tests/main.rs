@@ -16,6 +16,7 @@ mod closed_forms;
 mod crash_safety;
 mod end_to_end;
 mod errors;
+mod fault_signals;
 mod fuzz_regressions;
 mod llm_engine;
 mod properties;

@@ -24,6 +24,6 @@ pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
             Ok(Outcome::Done)
         }
         Err(e @ MergeError::Manifest(..)) => Err(Failure::Input(anyhow::Error::from(e))),
-        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+        Err(e) => Err(super::sweep::merge_failure(e)),
     }
 }

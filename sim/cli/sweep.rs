@@ -109,7 +109,16 @@ fn sweep(
             );
             Ok((Outcome::Done, None))
         }
-        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+        Err(e) => Err(merge_failure(e)),
+    }
+}
+
+/// A merge that failed: bad input (exit 2) when the OS refused to write
+/// sweep.parquet (the output folder is the problem), else internal.
+pub(super) fn merge_failure(e: MergeError) -> Failure {
+    match e {
+        MergeError::Output(o) => Failure::from(anyhow::Error::from(o)),
+        other => Failure::Internal(anyhow::Error::from(other)),
     }
 }
 
@@ -155,8 +164,7 @@ fn run_until_stopped(
 /// Ctrl-C: combine the points finished so far into sweep.parquet, marked
 /// partial, and say how to finish.
 fn interrupted(dir: &Path, total: usize) -> Result<(Outcome, Option<PathBuf>), Failure> {
-    let m = sharesim::sweep::merge_finished(dir)
-        .map_err(|e| Failure::Internal(anyhow::Error::from(e)))?;
+    let m = sharesim::sweep::merge_finished(dir).map_err(merge_failure)?;
     if m.points == 0 {
         eprintln!(
             "interrupted: no point of this shard's {total} finished; run the same command with --resume to start again"
