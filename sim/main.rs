@@ -41,23 +41,31 @@ fn main() -> ExitCode {
                 Failure::Input(e) => (e, 2),
                 Failure::Internal(e) => (e, 1),
             };
-            eprintln!("error: {e}");
+            // Each cause once: one whose text the message already holds
+            // (an OS error embedded in it) is not repeated.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(code)
         }
     }
 }
 
-/// Ctrl-C during a sweep: the first raises `stop`, so the sweep ends after
-/// the points in progress (with [`Outcome::Interrupted`]); a second exits at
-/// once.
+/// Ctrl-C during a sweep: the first raises `stop`, so the sweep abandons the
+/// points in progress, combines the finished ones into a sweep.parquet
+/// marked partial and ends (with [`Outcome::Interrupted`]); a second exits
+/// at once.
 fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
     let _ = ctrlc::set_handler(move || {
         if stop.swap(true, Ordering::SeqCst) {
             std::process::exit(EXIT_INTERRUPTED.into());
         }
-        eprintln!("\nstopping after the points in progress (Ctrl-C again to quit at once)");
+        eprintln!("\nstopping: abandoning the points in progress, saving the finished ones (Ctrl-C again to quit at once)");
     });
 }

@@ -610,7 +610,15 @@ fn a_failed_write_leaves_nothing_behind() {
     let out = dir.path().join("latency-cdf.png");
     std::fs::create_dir(&out).unwrap();
     let e = charts::latency_cdf(&df(&latency_cdf()), &out).unwrap_err();
-    assert!(matches!(e, ChartError::Draw { .. }), "{e}");
+    // An I/O failure is the OS error, naming the file (issue 15).
+    assert!(
+        matches!(
+            e,
+            ChartError::Write(sharesim::output::OutputError::Io { .. })
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("latency-cdf.png"), "{e}");
     assert_eq!(files_in(dir.path()), vec!["latency-cdf.png".to_string()]);
     assert!(out.is_dir());
 }

@@ -135,8 +135,8 @@ fn assert_only_complete_files(dir: &Path, reference: &Path, when: &str) -> usize
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let rel = f.strip_prefix(dir).unwrap();
         if name.starts_with('.') {
-            // A temporary file of `write_atomically` (`.<name>.tmp-<pid>`),
-            // of a chart (`.<stem>.tmp.png`) or the write probe of
+            // A temporary file (`.<name>.tmp-<pid>`)
+            // of `write_atomically` for tables and charts, or the write probe of
             // `prepare_output_dir` (`.sharesim-write-test-<pid>`): left by the
             // kill, never mistaken for a result since it is hidden and does
             // not end in `.parquet`.

@@ -78,7 +78,7 @@ pub enum ChartError {
         /// The reader's message.
         message: String,
     },
-    /// Drawing or writing the PNG failed.
+    /// Drawing or encoding the PNG failed.
     #[error("cannot draw {}: {message}", file.display())]
     Draw {
         /// The PNG (or folder) being written.
@@ -86,6 +86,9 @@ pub enum ChartError {
         /// What failed.
         message: String,
     },
+    /// Writing the PNG failed (the OS error, naming the file).
+    #[error(transparent)]
+    Write(crate::output::OutputError),
 }
 
 /// The charts this module draws.
@@ -271,9 +274,12 @@ pub fn charts_for_file(parquet: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, C
             reason,
         });
     }
-    std::fs::create_dir_all(out_dir).map_err(|e| ChartError::Draw {
-        file: out_dir.to_path_buf(),
-        message: format!("cannot create the output folder: {e}"),
+    std::fs::create_dir_all(out_dir).map_err(|source| {
+        ChartError::Write(crate::output::OutputError::Io {
+            path: out_dir.to_path_buf(),
+            action: "cannot create the chart folder",
+            source,
+        })
     })?;
     let mut written = Vec::new();
     for (name, fig) in figures {

@@ -1,7 +1,7 @@
 //! Drawing a [`Figure`] into pixels: the RGB buffer ([`render`]), the page
 //! layout (title, subtitle, legend, then the panels side by side or
-//! stacked), text measuring and wrapping, markers, and writing the PNG
-//! atomically ([`write_figure`]).
+//! stacked), text measuring and wrapping, markers, and encoding and writing
+//! the PNG atomically ([`write_figure`]).
 
 use std::path::{Path, PathBuf};
 
@@ -36,42 +36,35 @@ pub(crate) fn render(fig: &Figure) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// Render the figure and write it as the PNG `out`, through a temporary
-/// file in the same folder renamed into place.
+/// Render the figure, encode it as a PNG in memory (the encoding plotters'
+/// bitmap backend used: fast compression, adaptive filters) and write it
+/// to `out` atomically (a temporary sibling renamed into place), so that
+/// an I/O failure is the OS error it is ([`ChartError::Write`]).
 pub(crate) fn write_figure(fig: &Figure, out: &Path) -> Result<PathBuf, ChartError> {
     let draw_err = |message: String| ChartError::Draw {
         file: out.to_path_buf(),
         message,
     };
     let buf = render(fig).map_err(draw_err)?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| draw_err("the output path has no file name".into()))?;
-    let stem = name.strip_suffix(".png").unwrap_or(&name);
-    let tmp = out.with_file_name(format!(".{stem}.tmp.png"));
-    let result = (|| -> Result<(), String> {
-        let mut backend = BitMapBackend::new(&tmp, (WIDTH, HEIGHT));
-        backend
-            .blit_bitmap((0, 0), (WIDTH, HEIGHT), &buf)
-            .map_err(err)?;
-        backend.present().map_err(err)?;
-        drop(backend);
-        // The encoder reports some failures only by leaving no file.
-        if !tmp.is_file() {
-            return Err(format!(
-                "the PNG encoder wrote no file at {}",
-                tmp.display()
-            ));
-        }
-        std::fs::rename(&tmp, out)
-            .map_err(|e| format!("cannot move the finished PNG into place: {e}"))
-    })();
-    if let Err(message) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(draw_err(message));
-    }
+    let png = encode_png(&buf).map_err(draw_err)?;
+    crate::output::write_bytes_atomically(out, &png).map_err(ChartError::Write)?;
     Ok(out.to_path_buf())
+}
+
+/// RGB pixels of [`WIDTH`] x [`HEIGHT`] as PNG bytes.
+fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, WIDTH, HEIGHT);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        encoder.set_filter(png::FilterType::Sub);
+        encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+        let mut writer = encoder.write_header().map_err(err)?;
+        writer.write_image_data(rgb).map_err(err)?;
+    }
+    Ok(bytes)
 }
 
 pub(crate) fn text_width(area: &Area, text: &str, size: u32) -> i32 {

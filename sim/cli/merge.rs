@@ -27,6 +27,6 @@ pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
         Err(e @ (MergeError::Manifest(..) | MergeError::Mixed { .. })) => {
             Err(Failure::Input(anyhow::Error::from(e)))
         }
-        Err(e) => Err(Failure::Internal(anyhow::Error::from(e))),
+        Err(e) => Err(super::sweep::merge_failure(e)),
     }
 }

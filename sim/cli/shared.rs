@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
+use sharesim::run::{format_bytes, memory_available, MemoryEstimate};
 use sharesim::scenario::Scenario;
 
 use super::Failure;
@@ -41,6 +42,74 @@ pub struct ThreadArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// The most memory a command may use.
+#[derive(Args)]
+pub struct MemoryArgs {
+    /// Refuse to start when the estimated peak memory exceeds this, e.g.
+    /// 8GB or 512MiB (default: the memory available, MemAvailable).
+    #[arg(long, value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+}
+
+/// `8GB`, `8G`, `512MiB`, `1.5TB`, `1000000` (bytes): decimal units for
+/// k/M/G/T, binary ones with `i`.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?}: write a size such as 8GB or 512MiB"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit: use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    Ok((n * scale) as u64)
+}
+
+impl MemoryArgs {
+    /// Refuse (bad input, exit 2) when `estimate` exceeds `--max-memory`,
+    /// else the memory available; `file` is the scenario.
+    pub fn check(
+        &self,
+        file: &Path,
+        users: usize,
+        estimate: &MemoryEstimate,
+    ) -> Result<(), Failure> {
+        let (limit, what) = match self.max_memory {
+            Some(m) => (m, "allowed by --max-memory"),
+            None => match memory_available() {
+                Some(m) => (m, "available (MemAvailable)"),
+                None => return Ok(()),
+            },
+        };
+        if estimate.bytes <= limit {
+            return Ok(());
+        }
+        Err(Failure::Input(anyhow::anyhow!(
+            "{}: users.count: {users} users need about {} of memory ({}), more than the {} {what}: simulate fewer users (or replications, or --threads), or one pool of them with [sizing] pool_sizes; --max-memory sets the limit",
+            file.display(),
+            format_bytes(estimate.bytes),
+            estimate.describe(),
+            format_bytes(limit),
+        )))
+    }
 }
 
 /// Whether to draw the PNG charts of the results written.
@@ -90,12 +159,15 @@ impl ThreadArgs {
 
 impl ChartArgs {
     /// Draw the charts of each results file next to it, unless
-    /// `--no-charts`. A file that supports no chart, or whose chart fails,
-    /// is reported, not an error: the results are written already.
-    pub fn draw(&self, files: &[PathBuf]) {
+    /// `--no-charts`. A file that supports no chart is skipped; a chart that
+    /// cannot be drawn or written is an error naming the file (bad input,
+    /// exit 2, when the OS refused the write: the output folder is the
+    /// problem), after the other charts are tried.
+    pub fn draw(&self, files: &[PathBuf]) -> Result<(), Failure> {
         if self.no_charts {
-            return;
+            return Ok(());
         }
+        let mut first_error = None;
         for f in files {
             let dir = f.parent().unwrap_or(Path::new("."));
             match sharesim::charts::charts_for_file(f, dir) {
@@ -105,9 +177,18 @@ impl ChartArgs {
                     }
                 }
                 Err(sharesim::charts::ChartError::NoData { .. }) => {}
-                Err(e) => eprintln!("warning: no chart from {}: {e}", f.display()),
+                Err(e) => {
+                    let failure = match e {
+                        sharesim::charts::ChartError::Write(w) => {
+                            Failure::from(anyhow::Error::from(w))
+                        }
+                        other => Failure::Internal(anyhow::Error::from(other)),
+                    };
+                    first_error.get_or_insert(failure);
+                }
             }
         }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
@@ -124,6 +205,23 @@ pub fn claim(dir: &Path, path: &Path) -> Result<sharesim::output::FolderGuard, F
     })?;
     sharesim::output::claim_folder(dir, &record, sharesim::output::LockKind::Exclusive, false)
         .map_err(|e| Failure::from(anyhow::Error::from(e)))
+}
+
+/// `run` and `size` simulate the base scenario only: refuse a file with a
+/// `[sweep]` table (bad input) rather than silently ignore its grid.
+pub fn refuse_sweep_table(path: &Path, command: &str) -> Result<(), Failure> {
+    let has_sweep = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("sweep"));
+    if has_sweep {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{}: sweep: this scenario has a [sweep] table, which `{command}` would ignore: run its grid with `sharesim sweep {}`, or remove the table to {command} the base scenario",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Print the service level's targets, one line each, under a results table.

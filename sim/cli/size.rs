@@ -7,11 +7,13 @@ use clap::Args;
 
 use sharesim::output::{prepare_output_dir, write_parquet};
 use sharesim::results::{Row, Value};
+use sharesim::run::{estimate_memory, Work};
 use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    claim, print_service_level, ChartArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+    claim, print_service_level, refuse_sweep_table, ChartArgs, MemoryArgs, OverrideArgs,
+    ScenarioArgs, ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -30,6 +32,8 @@ pub struct SizeArgs {
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]
+    pub memory: MemoryArgs,
+    #[command(flatten)]
     pub charts: ChartArgs,
     #[command(flatten)]
     pub print: PrintArgs,
@@ -37,7 +41,7 @@ pub struct SizeArgs {
 
 pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
     let dir = size(args)?;
-    args.charts.draw(&[dir.join("sizing.parquet")]);
+    args.charts.draw(&[dir.join("sizing.parquet")])?;
     Ok(Outcome::Done)
 }
 
@@ -56,10 +60,14 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
             path.display()
         )));
     }
+    refuse_sweep_table(&args.input.scenario, "size")?;
+    let pool = args.threads.pool()?;
+    let estimate = estimate_memory(&scenario, Work::Size, pool.current_num_threads());
+    args.memory
+        .check(&args.input.scenario, scenario.users, &estimate)?;
     let dir =
         prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
     let _guard = claim(&dir, &args.input.scenario)?;
-    let pool = args.threads.pool()?;
     eprintln!(
         "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
         scenario.name,

@@ -4,17 +4,19 @@
 //! choice of shard: `--shard I/N`, or the cluster's array-job variables.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 
 use clap::Args;
 
 use sharesim::output::{claim_folder, prepare_output_dir, LockKind};
-use sharesim::sweep::{MergeError, PointDone, ResumePlan, Sweep, SweepPaths};
+use sharesim::run::{estimate_sweep_memory, Work};
+use sharesim::sweep::{MergeError, PointDone, ResumePlan, Sweep, SweepMode, SweepPaths};
 
 use super::answer::{sweep_columns, PrintArgs};
-use super::shared::{ChartArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{ChartArgs, MemoryArgs, ScenarioArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
 /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
@@ -28,6 +30,8 @@ pub struct SweepArgs {
     pub input: ScenarioArgs,
     #[command(flatten)]
     pub threads: ThreadArgs,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
     /// Skip points whose part file is sound and of this scenario (its size,
     /// checksum and fingerprint match); recompute the others. Also lets a
     /// folder of an earlier version of this scenario be continued.
@@ -54,7 +58,7 @@ pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, 
     let (outcome, combined) = sweep(args, on_ctrl_c)?;
     if let Some(p) = combined {
         print_answer(&p, &args.print)?;
-        args.charts.draw(&[p]);
+        args.charts.draw(&[p])?;
     }
     Ok(outcome)
 }
@@ -70,6 +74,8 @@ fn sweep(
     let sweep = pool
         .install(|| Sweep::load(&args.input.scenario))
         .map_err(anyhow::Error::from)?;
+    let indices = sweep.shard(shard_i, shard_n);
+    check_memory(args, &sweep, &indices, pool.current_num_threads())?;
     let dir = prepare_output_dir(&args.input.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
     // Shards of one sweep share the folder; anything else has it alone.
     let kind = if shard_n > 1 {
@@ -100,7 +106,6 @@ fn sweep(
     let ids = sweep.points.iter().map(|p| p.id.clone()).collect();
     let stale = sharesim::sweep::move_stale_parts(&paths, &ids).map_err(anyhow::Error::from)?;
     report_stale(&stale);
-    let indices = sweep.shard(shard_i, shard_n);
     let plan = if args.resume {
         let plan =
             sharesim::sweep::plan_resume(&sweep, &paths, &indices, previous.as_ref().map(|p| &p.0));
@@ -125,21 +130,13 @@ fn sweep(
         }
     );
     let started = std::time::Instant::now();
-    let on_done = |_: PointDone| bar.inc(1);
-    let done = pool
-        .install(|| {
-            sharesim::sweep::run_points(&sweep, &paths, &indices, &plan.finished, &stop, &on_done)
-        })
-        .map_err(anyhow::Error::from)?;
+    let total = indices.len();
+    let Some(done) = run_until_stopped(sweep, paths, indices, plan.finished, pool, &stop, &bar)?
+    else {
+        bar.finish_and_clear();
+        return interrupted(&dir, total);
+    };
     bar.finish_and_clear();
-    if stop.load(Ordering::SeqCst) {
-        eprintln!(
-            "interrupted: {done} of {} points of this shard are saved in {}; run the same command with --resume to finish",
-            indices.len(),
-            dir.join("parts").display()
-        );
-        return Ok((Outcome::Interrupted, None));
-    }
     eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
     match sharesim::sweep::merge(&dir) {
         Ok(m) => {
@@ -155,7 +152,17 @@ fn sweep(
             );
             Ok((Outcome::Done, None))
         }
-        Err(e) => Err(Failure::from(anyhow::Error::from(e))),
+        Err(e) => Err(merge_failure(e)),
+    }
+}
+
+/// A merge that failed: bad input (exit 2) when the OS refused to write
+/// sweep.parquet (the output folder is the problem), else internal.
+pub(super) fn merge_failure(e: MergeError) -> Failure {
+    match e {
+        MergeError::Output(o) => Failure::from(anyhow::Error::from(o)),
+        // Parts of another scenario are bad input; the rest internal.
+        other => Failure::from(anyhow::Error::from(other)),
     }
 }
 
@@ -200,6 +207,86 @@ fn report_resume(plan: &ResumePlan) {
         }
     }
     eprintln!("resume: {} finished points kept", plan.finished.len());
+}
+
+/// Run the points on a thread of their own while this one watches `stop`:
+/// the number of points finished, or None when Ctrl-C raised `stop` (the
+/// points in progress are abandoned, not waited for: the process exits
+/// with them still running).
+fn run_until_stopped(
+    sweep: Sweep,
+    paths: SweepPaths,
+    indices: Vec<usize>,
+    finished: std::collections::HashSet<usize>,
+    pool: rayon::ThreadPool,
+    stop: &Arc<AtomicBool>,
+    bar: &indicatif::ProgressBar,
+) -> Result<Option<usize>, Failure> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (flag, progress) = (stop.clone(), bar.clone());
+    std::thread::spawn(move || {
+        let on_done = |_: PointDone| progress.inc(1);
+        let result = pool.install(|| {
+            sharesim::sweep::run_points(&sweep, &paths, &indices, &finished, &flag, &on_done)
+        });
+        let _ = tx.send(result);
+    });
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(result) if !stop.load(Ordering::SeqCst) => {
+                return Ok(Some(result.map_err(anyhow::Error::from)?));
+            }
+            Ok(_) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Failure::Internal(anyhow::anyhow!(
+                    "the sweep's worker thread stopped without a result"
+                )))
+            }
+        }
+    }
+}
+
+/// Ctrl-C: combine the points finished so far into sweep.parquet, marked
+/// partial, and say how to finish.
+fn interrupted(dir: &Path, total: usize) -> Result<(Outcome, Option<PathBuf>), Failure> {
+    let m = sharesim::sweep::merge_finished(dir).map_err(merge_failure)?;
+    if m.points == 0 {
+        eprintln!(
+            "interrupted: no point of this shard's {total} finished; run the same command with --resume to start again"
+        );
+    } else if m.partial() {
+        eprintln!(
+            "interrupted: {} of {} points are finished; wrote {} ({} rows, marked partial: column `partial` is true); run the same command with --resume to finish",
+            m.points,
+            m.total,
+            m.path.display(),
+            m.rows
+        );
+    } else {
+        eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
+        return Ok((Outcome::Done, Some(m.path)));
+    }
+    Ok((Outcome::Interrupted, None))
+}
+
+/// Refuse a shard whose points would need more memory than allowed.
+fn check_memory(
+    args: &SweepArgs,
+    sweep: &Sweep,
+    indices: &[usize],
+    threads: usize,
+) -> Result<(), Failure> {
+    let points: Vec<&sharesim::scenario::Scenario> =
+        indices.iter().map(|&i| &sweep.points[i].scenario).collect();
+    let work = match sweep.mode {
+        SweepMode::Run => Work::Run,
+        SweepMode::Size => Work::Size,
+    };
+    let estimate = estimate_sweep_memory(&points, work, threads);
+    let users = points.iter().map(|s| s.users).max().unwrap_or(0);
+    args.memory.check(&args.input.scenario, users, &estimate)
 }
 
 /// A progress bar over `points` on a terminal, unless `quiet`; hidden

@@ -28,14 +28,15 @@ pub fn prepare_output_dir(dir: &Path) -> Result<PathBuf, OutputError> {
         source,
     })?;
     let probe = dir.join(format!(".sharesim-write-test-{}", std::process::id()));
-    File::create(&probe)
-        .and_then(|mut f| f.write_all(b"ok"))
-        .map_err(|source| OutputError::Io {
-            path: dir.to_path_buf(),
-            action: "the output folder is not writable (choose another with --out)",
-            source,
-        })?;
+    let written = File::create(&probe).and_then(|mut f| f.write_all(b"ok"));
+    // Removed whether or not the write went through (a full disk creates
+    // the file, then fails to write it).
     let _ = std::fs::remove_file(&probe);
+    written.map_err(|source| OutputError::Io {
+        path: dir.to_path_buf(),
+        action: "the output folder is not writable (choose another with --out)",
+        source,
+    })?;
     Ok(dir.to_path_buf())
 }
 

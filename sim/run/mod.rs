@@ -8,7 +8,8 @@
 //! Layout: `replication` (one placement in one replication, the request
 //! adapters), `rows` (replication and class rows, cost cells), `load`
 //! (offered utilisation), `summary` (summaries and hybrids),
-//! `distributions` (latency CDFs and day timelines); [`run_scenario`] here
+//! `distributions` (latency CDFs and day timelines), `memory` (the peak
+//! memory estimate checked before a run starts); [`run_scenario`] here
 //! puts them together. The public names are re-exported here.
 
 use rayon::prelude::*;
@@ -19,10 +20,14 @@ use crate::slo::{judge_with_classes, set_verdict};
 
 mod distributions;
 mod load;
+mod memory;
 mod replication;
 mod rows;
 mod summary;
 
+pub use memory::{
+    estimate_memory, estimate_sweep_memory, format_bytes, memory_available, MemoryEstimate, Work,
+};
 pub use replication::{run_replication, LlmRequests, Measured, ReplicationOutcome, Request};
 pub use rows::{class_rows, replication_row, PERCENTILES};
 pub use summary::summary_row;

@@ -18,16 +18,38 @@ use crate::output::{verify_checked, write_atomically, Checked, OutputError};
 pub struct Merged {
     /// Rows of sweep.parquet.
     pub rows: usize,
-    /// sweep.parquet.
+    /// Points in it.
+    pub points: usize,
+    /// Points of the manifest.
+    pub total: usize,
+    /// sweep.parquet (not written when no point is finished).
     pub path: PathBuf,
     /// Parts of points no longer in the grid, moved to `parts-stale/`.
     pub stale: Vec<PathBuf>,
 }
 
+impl Merged {
+    /// Some points are missing: sweep.parquet says `partial = true`.
+    pub fn partial(&self) -> bool {
+        self.points < self.total
+    }
+}
+
 /// Combine the part files of every point listed in the manifest of `dir`
-/// into `sweep.parquet`, in point order. Errors name missing points,
-/// damaged parts and parts of another scenario.
+/// into `sweep.parquet`, in point order (column `partial` false). Errors
+/// name missing points, damaged parts and parts of another scenario.
 pub fn merge(dir: &Path) -> Result<Merged, MergeError> {
+    merge_parts(dir, false)
+}
+
+/// Combine the part files of the points finished so far (a sweep stopped
+/// by Ctrl-C) into `sweep.parquet`, its column `partial` true when points
+/// are missing. Nothing is written when no point is finished.
+pub fn merge_finished(dir: &Path) -> Result<Merged, MergeError> {
+    merge_parts(dir, true)
+}
+
+fn merge_parts(dir: &Path, allow_missing: bool) -> Result<Merged, MergeError> {
     let paths = SweepPaths::new(dir.to_path_buf());
     let text = std::fs::read_to_string(paths.manifest())
         .map_err(|e| MergeError::Manifest(paths.manifest(), e.to_string()))?;
@@ -96,7 +118,17 @@ pub fn merge(dir: &Path) -> Result<Merged, MergeError> {
             Some(_) => {}
         }
     }
-    if !missing.is_empty() {
+    let finished = frames.len();
+    if finished == 0 && allow_missing {
+        return Ok(Merged {
+            rows: 0,
+            points: 0,
+            total: points.len(),
+            path: paths.combined(),
+            stale,
+        });
+    }
+    if !missing.is_empty() && !allow_missing {
         return Err(MergeError::Missing {
             dir: dir.to_path_buf(),
             done: frames.len(),
@@ -108,6 +140,8 @@ pub fn merge(dir: &Path) -> Result<Merged, MergeError> {
         concat_aligned(frames).map_err(|e| MergeError::Part(paths.combined(), e.to_string()))?;
     let n = combined.height();
     let mut df = combined;
+    df.with_column(Column::new("partial".into(), vec![!missing.is_empty(); n]))
+        .map_err(|e| MergeError::Part(paths.combined(), e.to_string()))?;
     write_atomically(&paths.combined(), |file| {
         ParquetWriter::new(file)
             .finish(&mut df)
@@ -117,6 +151,8 @@ pub fn merge(dir: &Path) -> Result<Merged, MergeError> {
     .map_err(MergeError::Output)?;
     Ok(Merged {
         rows: n,
+        points: finished,
+        total: points.len(),
         path: paths.combined(),
         stale,
     })

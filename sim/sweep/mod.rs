@@ -24,8 +24,9 @@
 //! written before the run), `parts/point_id=<id>/part.parquet` (one per
 //! finished point, written atomically) with its check sidecar
 //! `part-checks/point_id=<id>.toml` (size, checksum, fingerprint), and
-//! `sweep.parquet`, the parts in point order, once every point is there.
-//! Rows are bit-identical for any thread count and any shard split.
+//! `sweep.parquet`, the parts in point order, once every point is there
+//! (column `partial` false), or the points finished when Ctrl-C stopped the
+//! sweep (`partial` true). Rows are bit-identical for any thread count and any shard split.
 //!
 //! Every point has a [`Fingerprint`] of everything that determines its
 //! rows; `--resume` keeps a part only when it matches its sidecar and its
@@ -47,7 +48,7 @@ pub use fingerprint::{
     describe_changes, folder_record, read_folder_record, scenario_table, FileHashes, Fingerprint,
 };
 pub use grid::{set_path, Point, Sweep, SweepMode};
-pub use merge::{merge, MergeError, Merged};
+pub use merge::{merge, merge_finished, MergeError, Merged};
 pub use parts::{
     axis_column, move_stale_parts, plan_resume, run_point, run_points, write_manifest, PointDone,
     ResumePlan, SweepPaths,

@@ -139,8 +139,9 @@ pub struct PointDone {
 
 /// Run the points `indices` (skipping those in `finished`, see
 /// [`plan_resume`]), writing each as it finishes with its check sidecar;
-/// `stop` is checked before each point starts. Returns how many points are
-/// finished.
+/// `stop` is checked before each point starts and before a finished point
+/// is written (a point finished after Ctrl-C is abandoned: the caller may
+/// have merged the parts already). Returns how many points are finished.
 pub fn run_points(
     sweep: &Sweep,
     paths: &SweepPaths,
@@ -151,21 +152,47 @@ pub fn run_points(
 ) -> Result<usize, OutputError> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = indices.len();
-    indices.par_iter().try_for_each(|&i| {
-        let p = &sweep.points[i];
-        if !finished.contains(&i) {
-            if stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            write_part(sweep, paths, p, &run_point(sweep, p))?;
-        }
+    let report = |i: usize| {
         let d = done.fetch_add(1, Ordering::SeqCst) + 1;
         on_done(PointDone {
             done: d,
             total,
             index: i,
         });
-        Ok(())
+    };
+    // Parts are written by a thread outside the pool: polars encodes on its
+    // own pool, and a worker of this pool waiting for it would meanwhile
+    // start another point, leaving a finished point unwritten for as long.
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Row>)>();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| -> Result<(), OutputError> {
+            for (i, rows) in rx {
+                if stop.load(Ordering::SeqCst) {
+                    // Abandoned: the caller may have merged the parts already.
+                    continue;
+                }
+                write_part(sweep, paths, &sweep.points[i], &rows)?;
+                report(i);
+            }
+            Ok(())
+        });
+        // Err(()): the writer failed (its error is returned below).
+        let computed = indices.par_iter().try_for_each_with(tx, |tx, &i| {
+            if finished.contains(&i) {
+                report(i);
+                return Ok(());
+            }
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let rows = run_point(sweep, &sweep.points[i]);
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            tx.send((i, rows)).map_err(|_| ())
+        });
+        let written = writer.join().expect("the part writer does not panic");
+        written.map(|()| debug_assert!(computed.is_ok()))
     })?;
     Ok(done.load(Ordering::SeqCst))
 }

@@ -10,8 +10,11 @@ use super::super::check::Check;
 use super::super::raw::RawUsers;
 use super::super::ScenarioError;
 
-/// Per-user state (device free times, session counters, agent loops) is
-/// ~40 bytes a user: 100 million users stay under ~4 GB.
+/// The most users a scenario may have. Per-user state (a dedicated device's
+/// free time, session counters, an agent's next request, a rate spread) is
+/// 8 to ~60 bytes a user in each simulation running at once; whether a
+/// population fits the machine is checked against its estimated peak
+/// memory before a run starts (`crate::run::estimate_memory`).
 const MAX_USERS: u64 = 100_000_000;
 
 /// `[users] count`.
@@ -19,7 +22,7 @@ pub(super) fn user_count(c: &Check, u: &RawUsers) -> Result<usize, ScenarioError
     if u.count == 0 || u.count > MAX_USERS {
         return Err(c.err(
             c.users("count"),
-            format!("must be between 1 and {MAX_USERS} (got {}): larger populations need more than ~4 GB of per-user state; simulate one pool of them with [sizing] pool_sizes instead", u.count),
+            format!("must be between 1 and {MAX_USERS} (got {}): larger populations need several GB of per-user state in each simulation running at once; simulate one pool of them with [sizing] pool_sizes instead", u.count),
         ));
     }
     Ok(u.count as usize)
