@@ -144,3 +144,75 @@ pub(crate) fn ci_bars(
         dodge: 0.0,
     })
 }
+
+/// Series that coincide (every point of one is a point of the other, in
+/// every panel) are drawn once, the legend naming both: "a and b (the same
+/// values)". Without this the later series hides the earlier one and the
+/// legend lists a line that cannot be seen. Series are told apart by their
+/// style (each has its own); the longer series is kept.
+pub(crate) fn merge_coinciding(fig: &mut Figure) {
+    let mut i = 0;
+    while i < fig.legend.len() {
+        let mut j = i + 1;
+        while j < fig.legend.len() {
+            let (a, b) = (fig.legend[i].1, fig.legend[j].1);
+            let (pa, pb) = (points_of(fig, &a), points_of(fig, &b));
+            let drawn = pa.iter().any(|p| !p.is_empty()) && pb.iter().any(|p| !p.is_empty());
+            let a_in_b = pa.iter().zip(&pb).all(|(x, y)| subset(x, y));
+            let b_in_a = pa.iter().zip(&pb).all(|(x, y)| subset(y, x));
+            if a.bar || b.bar || !drawn || !(a_in_b || b_in_a) {
+                j += 1;
+                continue;
+            }
+            // Drop the shorter series (b unless a lies within b).
+            let (keep, drop) = if b_in_a { (a, b) } else { (b, a) };
+            let shared_colour = fig
+                .legend
+                .iter()
+                .any(|l| l.1 != drop && l.1.color == drop.color);
+            for p in &mut fig.panels {
+                p.items.retain(|it| match it {
+                    Item::Series { style, .. } => *style != drop,
+                    Item::Bars { color, .. } => shared_colour || *color != drop.color,
+                    _ => true,
+                });
+            }
+            let name_b = fig.legend.remove(j).0;
+            let entry = &mut fig.legend[i];
+            let base = entry
+                .0
+                .strip_suffix(SAME)
+                .unwrap_or(&entry.0)
+                .to_string();
+            *entry = (format!("{base} and {name_b}{SAME}"), keep);
+        }
+        i += 1;
+    }
+}
+
+/// What a merged legend entry ends with.
+const SAME: &str = " (the same values)";
+
+/// The points of the series drawn in `style`, per panel.
+fn points_of(fig: &Figure, style: &Style) -> Vec<Vec<(f64, f64)>> {
+    fig.panels
+        .iter()
+        .map(|p| {
+            p.items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Series { pts, style: s, .. } if s == style => Some(pts.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+/// Every point of `a` is (within rounding) a point of `b`.
+fn subset(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-12);
+    a.iter()
+        .all(|p| b.iter().any(|q| close(p.0, q.0) && close(p.1, q.1)))
+}

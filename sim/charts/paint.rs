@@ -156,6 +156,17 @@ pub(crate) fn marker_at<DB: DrawingBackend>(
             fill,
         )),
         Marker::Cross => area.draw(&Cross::new(at, size, color.stroke_width(3))),
+        Marker::TriangleDown => area.draw(&Polygon::new(
+            vec![
+                (x, y + size + 1),
+                (x + size + 1, y - size + 1),
+                (x - size - 1, y - size + 1),
+            ],
+            fill,
+        )),
+        Marker::Plus => area
+            .draw(&Rectangle::new([(x - size, y - 1), (x + size, y + 2)], fill))
+            .and_then(|_| area.draw(&Rectangle::new([(x - 1, y - size), (x + 2, y + size)], fill))),
     };
     r.map_err(err)
 }

@@ -1,5 +1,6 @@
 //! `sharesim merge`: combine the part files of a sweep folder into
-//! sweep.parquet, e.g. after its shards ran on several machines.
+//! sweep.parquet, e.g. after its shards ran on several machines, and draw
+//! the sweep's charts beside it (as `sweep` does; `--no-charts` skips).
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use clap::Args;
 
 use sharesim::sweep::MergeError;
 
+use super::shared::ChartArgs;
 use super::{Failure, Outcome};
 
 /// Combine the part files of a sweep folder (OUT/<name>) into sweep.parquet,
@@ -15,12 +17,15 @@ use super::{Failure, Outcome};
 pub struct MergeArgs {
     /// The sweep's folder, OUT/<scenario-name>.
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub charts: ChartArgs,
 }
 
 pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
     match sharesim::sweep::merge(&args.dir) {
         Ok((rows, p)) => {
             eprintln!("wrote {} ({rows} rows)", p.display());
+            args.charts.draw(&[p]);
             Ok(Outcome::Done)
         }
         Err(e @ MergeError::Manifest(..)) => Err(Failure::Input(anyhow::Error::from(e))),
