@@ -9,6 +9,7 @@
 mod support;
 
 mod calibration;
+mod chart_truth;
 mod charts;
 mod classes;
 mod cli;

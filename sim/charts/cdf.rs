@@ -117,7 +117,12 @@ fn wanted_latencies(c: &Columns) -> Vec<(&'static str, &'static str)> {
         vec![("wait", "waiting time")]
     };
     // TPOT when a service-level target bounds it (its panel shows the target).
-    let tpot_target = c.verdicts.targets.iter().flatten().any(|t| t.latency().is_some_and(|l| l.0 == "tpot"))
+    let tpot_target = c
+        .verdicts
+        .targets
+        .iter()
+        .flatten()
+        .any(|t| t.latency().is_some_and(|l| l.0 == "tpot"))
         || (0..c.lat.len()).any(|r| c.lat[r].as_deref() == Some("tpot") && c.pmax[r].is_some());
     if llm && tpot_target && present.contains("tpot") {
         wanted.insert(1, ("tpot", "time per output token, TPOT"));
@@ -196,11 +201,18 @@ fn latency_panel(
     }
     let mut percentiles: Vec<f64> = Vec::new();
     for (m, p, class) in &targets {
-        let of = class.as_ref().map(|c| format!(" ({c})")).unwrap_or_default();
+        let of = class
+            .as_ref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         items.push(Item::VRule {
             x: *m,
             style: Style::line(VERMILLION).dashed().width(2),
-            text: Some(format!("service level{of}: p{} ≤ {} s", sig(*p, 3), sig(*m, 3))),
+            text: Some(format!(
+                "service level{of}: p{} ≤ {} s",
+                sig(*p, 3),
+                sig(*m, 3)
+            )),
         });
         if !percentiles.contains(p) {
             percentiles.push(*p);
@@ -336,4 +348,3 @@ fn table_verdict(c: &Columns, g: &Grouped) -> Option<String> {
         ),
     })
 }
-

@@ -179,11 +179,7 @@ pub(crate) fn merge_coinciding(fig: &mut Figure) {
             }
             let name_b = fig.legend.remove(j).0;
             let entry = &mut fig.legend[i];
-            let base = entry
-                .0
-                .strip_suffix(SAME)
-                .unwrap_or(&entry.0)
-                .to_string();
+            let base = entry.0.strip_suffix(SAME).unwrap_or(&entry.0).to_string();
             *entry = (format!("{base} and {name_b}{SAME}"), keep);
         }
         i += 1;

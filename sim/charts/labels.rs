@@ -158,10 +158,17 @@ pub(crate) fn axis_label(f: &Frame, col: &str) -> AxisLabel {
             }
         }
     }
-    let rest = ["users_", "costs_", "model_", "sizing_", "trace_", "workload_"]
-        .iter()
-        .find_map(|p| key.strip_prefix(p))
-        .unwrap_or(key);
+    let rest = [
+        "users_",
+        "costs_",
+        "model_",
+        "sizing_",
+        "trace_",
+        "workload_",
+    ]
+    .iter()
+    .find_map(|p| key.strip_prefix(p))
+    .unwrap_or(key);
     let (words, unit) = unit_of(rest);
     AxisLabel::new(words, unit, None)
 }
@@ -221,7 +228,11 @@ fn placement_names(f: &Frame) -> Vec<String> {
     let names = f.text(columns::PLACEMENT);
     let kinds = f.text(columns::KIND);
     let point = f.num("point");
-    let first = point.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+    let first = point
+        .iter()
+        .flatten()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
     let mut out: Vec<String> = Vec::new();
     for r in 0..f.rows() {
         if point[r].is_some_and(|p| p != first) || kinds[r].as_deref() == Some("hybrid") {
@@ -262,17 +273,29 @@ mod tests {
         .unwrap();
         let f = Frame { df: &df };
         let l = |c: &str, x: f64| axis_label(&f, c).value(x);
-        assert_eq!(l("sweep_placements_0_price_usd", 1999.0), "desktop price $1,999");
+        assert_eq!(
+            l("sweep_placements_0_price_usd", 1999.0),
+            "desktop price $1,999"
+        );
         assert_eq!(
             l("sweep_placements_1_network_rtt_s", 0.5),
             "h100-pool network round trip 500 ms"
         );
         assert_eq!(l("sweep_classes_1_share", 0.5), "agent share 50 %");
-        assert_eq!(l("sweep_service_level_ttft_p99_s", 5.0), "TTFT p99 target 5 s");
+        assert_eq!(
+            l("sweep_service_level_ttft_p99_s", 5.0),
+            "TTFT p99 target 5 s"
+        );
         assert_eq!(l("sweep_users_duty_cycle", 0.1), "duty cycle 10 %");
         assert_eq!(l("sweep_users_count", 1000.0), "1,000 users");
         assert_eq!(l("sweep_users_think_time_s", 2.0), "think time 2 s");
-        assert_eq!(l("sweep_placements_7_max_batch", 8.0), "placement 8 max batch 8");
-        assert_eq!(axis_label(&f, "sweep_model_kv_cache_gb").desc, "kv cache (GB)");
+        assert_eq!(
+            l("sweep_placements_7_max_batch", 8.0),
+            "placement 8 max batch 8"
+        );
+        assert_eq!(
+            axis_label(&f, "sweep_model_kv_cache_gb").desc,
+            "kv cache (GB)"
+        );
     }
 }

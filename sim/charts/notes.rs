@@ -49,10 +49,7 @@ pub(crate) fn infeasible_note(f: &Frame, x_col: &str, label: &AxisLabel) -> Opti
     let parts: Vec<String> = missed
         .iter()
         .map(|(p, xs)| {
-            let v: Vec<String> = xs
-                .iter()
-                .map(|x| label.amount(*x))
-                .collect();
+            let v: Vec<String> = xs.iter().map(|x| label.amount(*x)).collect();
             format!("{p} at {}", list(&v))
         })
         .collect();

@@ -165,13 +165,21 @@ fn latency_panel(
     // only the first.
     for (b, class) in &bounds {
         found.any_slo = true;
-        let of = class.as_ref().map(|c| format!(" ({c})")).unwrap_or_default();
+        let of = class
+            .as_ref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         items.push(Item::HRule {
             y: *b,
             style: Style::line(VERMILLION).dashed().width(2),
             text: Some(format!("service level{of}: p99 ≤ {} s", sig(*b, 3))),
         });
-        if let Some(t) = v.targets.iter().flatten().find(|t| t.column == col && t.bound == *b && t.class == *class) {
+        if let Some(t) = v
+            .targets
+            .iter()
+            .flatten()
+            .find(|t| t.column == col && t.bound == *b && t.class == *class)
+        {
             let text = t.bound_text();
             if !found.bounds.contains(&text) {
                 found.bounds.push(text);
@@ -238,14 +246,21 @@ fn p99_title(
     bounds: &[String],
     names: &[&str],
 ) -> String {
-    let series: Vec<(String, Vec<usize>)> =
-        g.groups.iter().map(|(l, _, r)| (l.clone(), r.clone())).collect();
+    let series: Vec<(String, Vec<usize>)> = g
+        .groups
+        .iter()
+        .map(|(l, _, r)| (l.clone(), r.clone()))
+        .collect();
     let at = |r: usize| sweep.x[r].map(|x| sweep.label.value(x));
     let missed = miss_phrases(v, &series, &at);
     if !missed.is_empty() {
         return missed.join("; ");
     }
-    let all: Vec<usize> = g.groups.iter().flat_map(|gr| gr.2.iter().copied()).collect();
+    let all: Vec<usize> = g
+        .groups
+        .iter()
+        .flat_map(|gr| gr.2.iter().copied())
+        .collect();
     let every_row_judged = all.iter().all(|&r| v.met[r].is_some());
     match v.all_met(&all) {
         Some(true) if every_row_judged => format!(

@@ -165,8 +165,16 @@ pub(crate) fn marker_at<DB: DrawingBackend>(
             fill,
         )),
         Marker::Plus => area
-            .draw(&Rectangle::new([(x - size, y - 1), (x + size, y + 2)], fill))
-            .and_then(|_| area.draw(&Rectangle::new([(x - 1, y - size), (x + 2, y + size)], fill))),
+            .draw(&Rectangle::new(
+                [(x - size, y - 1), (x + size, y + 2)],
+                fill,
+            ))
+            .and_then(|_| {
+                area.draw(&Rectangle::new(
+                    [(x - 1, y - size), (x + 2, y + size)],
+                    fill,
+                ))
+            }),
     };
     r.map_err(err)
 }

@@ -180,17 +180,22 @@ fn place_labels(chart: &Plot<'_, '_>, labels: &[Label]) -> Result<(), String> {
             };
             [left, top, left + w, top + h]
         };
-        let inside = |r: &[i32; 4]| r[1] >= 0 && r[3] <= h_plot as i32 && r[0] >= 0 && r[2] <= w_plot as i32;
+        let inside =
+            |r: &[i32; 4]| r[1] >= 0 && r[3] <= h_plot as i32 && r[0] >= 0 && r[2] <= w_plot as i32;
         let clear = |r: &[i32; 4]| {
-            placed
-                .iter()
-                .all(|p| r[2] + 4 <= p[0] || p[2] + 4 <= r[0] || r[3] + 2 <= p[1] || p[3] + 2 <= r[1])
+            placed.iter().all(|p| {
+                r[2] + 4 <= p[0] || p[2] + 4 <= r[0] || r[3] + 2 <= p[1] || p[3] + 2 <= r[1]
+            })
         };
         let step = h + 4;
         let mut dy = 0;
         for k in 0..16 {
             // 0, below, above, further below, further above, ...
-            let cand = if k % 2 == 1 { (k / 2 + 1) * step } else { -(k / 2) * step };
+            let cand = if k % 2 == 1 {
+                (k / 2 + 1) * step
+            } else {
+                -(k / 2) * step
+            };
             let r = rect(cand);
             if clear(&r) && (inside(&r) || k == 0) {
                 dy = cand;
@@ -199,7 +204,10 @@ fn place_labels(chart: &Plot<'_, '_>, labels: &[Label]) -> Result<(), String> {
         }
         let r = rect(dy);
         placed.push(r);
-        let at = (l.anchor.0 - x0 + l.offset.0, l.anchor.1 - y0 + l.offset.1 + dy);
+        let at = (
+            l.anchor.0 - x0 + l.offset.0,
+            l.anchor.1 - y0 + l.offset.1 + dy,
+        );
         plot.draw(&Text::new(l.text.clone(), at, style))
             .map_err(err)?;
     }

@@ -110,7 +110,10 @@ pub(crate) fn cdf_and_timeline(
                 cell(columns::PLACEMENT, Value::Str(p.name.clone())),
                 cell(columns::KIND, Value::Str(p.kind_name().into())),
                 cell(columns::MINUTE_OF_DAY, Value::U64(clock_m as u64)),
-                cell(columns::HOUR_OF_DAY, Value::F64(Some(clock_m as f64 / 60.0))),
+                cell(
+                    columns::HOUR_OF_DAY,
+                    Value::F64(Some(clock_m as f64 / 60.0)),
+                ),
                 cell("servers", Value::U64(servers as u64)),
                 cell(
                     columns::ARRIVALS_PER_MIN,

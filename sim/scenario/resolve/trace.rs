@@ -12,13 +12,16 @@ use super::super::check::Check;
 use super::super::raw::RawScenario;
 use super::super::ScenarioError;
 
+/// A trace's requests and its wall clock, when it records one.
+pub(super) type Replayed = (Arc<Vec<TraceRequest>>, Option<TraceClock>);
+
 /// The replayed requests (arrival order, users assigned) and the trace's
 /// wall clock when it records one, when `[trace]` is given.
 pub(super) fn resolve_trace(
     c: &Check,
     raw: &RawScenario,
     base_dir: &Path,
-) -> Result<Option<(Arc<Vec<TraceRequest>>, Option<TraceClock>)>, ScenarioError> {
+) -> Result<Option<Replayed>, ScenarioError> {
     let Some(t) = &raw.trace else {
         return Ok(None);
     };
