@@ -6,6 +6,7 @@
 use plotters::style::RGBColor;
 
 use super::data::Frame;
+use super::format::list;
 use super::style::{Style, GREY};
 
 pub(crate) enum Item {
@@ -151,6 +152,7 @@ pub(crate) fn ci_bars(
 /// legend lists a line that cannot be seen. Series are told apart by their
 /// style (each has its own); the longer series is kept.
 pub(crate) fn merge_coinciding(fig: &mut Figure) {
+    let mut names: Vec<Vec<String>> = fig.legend.iter().map(|l| vec![l.0.clone()]).collect();
     let mut i = 0;
     while i < fig.legend.len() {
         let mut j = i + 1;
@@ -177,13 +179,47 @@ pub(crate) fn merge_coinciding(fig: &mut Figure) {
                     _ => true,
                 });
             }
-            let name_b = fig.legend.remove(j).0;
-            let entry = &mut fig.legend[i];
-            let base = entry.0.strip_suffix(SAME).unwrap_or(&entry.0).to_string();
-            *entry = (format!("{base} and {name_b}{SAME}"), keep);
+            fig.legend.remove(j);
+            let name_b = names.remove(j);
+            names[i].extend(name_b);
+            fig.legend[i] = (merged_name(&names[i]), keep);
         }
         i += 1;
     }
+}
+
+/// The legend entry of series drawn as one: names that differ in one
+/// ", "-separated part share the rest ("h100-pool (pooled), desktop price
+/// $1,999, $2,459 and $6,500 (the same values)"), else all names listed.
+fn merged_name(names: &[String]) -> String {
+    let parts: Vec<Vec<&str>> = names.iter().map(|n| n.split(", ").collect()).collect();
+    let n = parts[0].len();
+    let same_len = parts.iter().all(|p| p.len() == n);
+    let differing: Vec<usize> = (0..n)
+        .filter(|&k| same_len && parts.iter().any(|p| p[k] != parts[0][k]))
+        .collect();
+    if !same_len || differing.len() != 1 {
+        return format!("{}{SAME}", list(names));
+    }
+    let k = differing[0];
+    // Words the differing parts share in front ("desktop price").
+    let words: Vec<Vec<&str>> = parts.iter().map(|p| p[k].split(' ').collect()).collect();
+    let mut common = 0;
+    while words
+        .iter()
+        .all(|w| w.len() > common + 1 && w[common] == words[0][common])
+    {
+        common += 1;
+    }
+    let rest: Vec<String> = words.iter().map(|w| w[common..].join(" ")).collect();
+    let head = words[0][..common].join(" ");
+    let mut out: Vec<String> = parts[0].iter().map(|s| s.to_string()).collect();
+    out[k] = if head.is_empty() {
+        list(&rest)
+    } else {
+        format!("{head} {}", list(&rest))
+    };
+    format!("{}{SAME}", out.join(", "))
 }
 
 /// What a merged legend entry ends with.
