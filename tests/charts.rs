@@ -12,13 +12,13 @@ use sharesim::results::{cell, Row, Value};
 
 use crate::support::png_size;
 
-fn f(v: f64) -> Value {
+pub(crate) fn f(v: f64) -> Value {
     Value::F64(Some(v))
 }
 fn none() -> Value {
     Value::F64(None)
 }
-fn s(v: &str) -> Value {
+pub(crate) fn s(v: &str) -> Value {
     Value::Str(v.into())
 }
 fn opt(v: Option<f64>) -> Value {
@@ -27,7 +27,7 @@ fn opt(v: Option<f64>) -> Value {
 
 /// One sizing row, as `sharesim size` writes it (the columns the charts read).
 #[allow(clippy::too_many_arguments)]
-fn sizing_row(
+pub(crate) fn sizing_row(
     placement: &str,
     kind: &str,
     users: u64,
@@ -90,7 +90,7 @@ fn sizing_row(
 
 /// Add the sharing factors of each pooled row against the dedicated row of
 /// the same point, as `sharesim size` does.
-fn with_sharing(mut rows: Vec<Row>) -> Vec<Row> {
+pub(crate) fn with_sharing(mut rows: Vec<Row>) -> Vec<Row> {
     let per_user = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
     let dedicated = rows
         .iter()
@@ -111,7 +111,7 @@ fn with_sharing(mut rows: Vec<Row>) -> Vec<Row> {
     rows
 }
 
-fn sweep_point(point: u64, axis: &str, x: f64, rows: Vec<Row>) -> Vec<Row> {
+pub(crate) fn sweep_point(point: u64, axis: &str, x: f64, rows: Vec<Row>) -> Vec<Row> {
     rows.into_iter()
         .map(|r| {
             let mut out = vec![
@@ -126,7 +126,7 @@ fn sweep_point(point: u64, axis: &str, x: f64, rows: Vec<Row>) -> Vec<Row> {
 
 /// A size-mode sweep over the duty cycle: 10,000 users, the pool grows with
 /// the duty cycle, one device per user is infeasible at the last point.
-fn duty_sweep() -> Vec<Row> {
+pub(crate) fn duty_sweep() -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, (dc, pooled)) in [
         (0.0002, 1.0),
@@ -166,7 +166,7 @@ fn duty_sweep() -> Vec<Row> {
     rows
 }
 
-fn users_sweep() -> Vec<Row> {
+pub(crate) fn users_sweep() -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, (users, pooled)) in [
         (10u64, 1.0),
@@ -207,7 +207,7 @@ fn users_sweep() -> Vec<Row> {
 
 /// Capital cost vs memory price: dedicated 100 + 10 m, pooled 50 + 30 m
 /// (USD), so the curves cross at m = 2.5.
-fn memory_sweep() -> Vec<Row> {
+pub(crate) fn memory_sweep() -> Vec<Row> {
     let mut rows = Vec::new();
     for (i, m) in [1.0, 2.0, 3.0, 4.0, 5.0].into_iter().enumerate() {
         let point = with_sharing(vec![
@@ -243,7 +243,7 @@ fn memory_sweep() -> Vec<Row> {
 }
 
 /// sizing.parquet of `sharesim size` with pool sizes 1, 4, 16, 100 and all.
-fn sizing() -> Vec<Row> {
+pub(crate) fn sizing() -> Vec<Row> {
     let mut rows = vec![sizing_row(
         "desktop",
         "dedicated",
@@ -271,7 +271,7 @@ fn sizing() -> Vec<Row> {
 }
 
 /// latency_cdf.parquet of an LLM `sharesim run`.
-fn latency_cdf() -> Vec<Row> {
+pub(crate) fn latency_cdf() -> Vec<Row> {
     let mut quantiles: Vec<f64> = (0..=99).map(|i| f64::from(i) / 100.0).collect();
     quantiles.extend([0.995, 0.999, 0.9995, 0.9999, 1.0]);
     let mut rows = Vec::new();
@@ -307,7 +307,7 @@ fn latency_cdf() -> Vec<Row> {
 }
 
 /// timeline.parquet of a 24 h diurnal `sharesim run` (the first hour is warm-up).
-fn timeline() -> Vec<Row> {
+pub(crate) fn timeline() -> Vec<Row> {
     let mut rows = Vec::new();
     for (placement, kind, servers) in [
         ("desktop", "dedicated", 1000u64),
@@ -335,7 +335,7 @@ fn timeline() -> Vec<Row> {
     rows
 }
 
-fn df(rows: &[Row]) -> DataFrame {
+pub(crate) fn df(rows: &[Row]) -> DataFrame {
     rows_to_dataframe(rows).unwrap()
 }
 

@@ -11,6 +11,7 @@ mod support;
 mod answers;
 
 mod calibration;
+mod chart_truth;
 mod charts;
 mod classes;
 mod cli;

@@ -1,6 +1,8 @@
-//! The latency CDF chart (`latency-cdf.png`): the distribution of TTFT and
-//! E2E (or waiting and response time) per placement on a tail-stretched
-//! percentile axis, with the service level, titled with who meets it.
+//! The latency CDF chart (`latency-cdf.png`): the distribution of TTFT,
+//! TPOT (when the service level bounds it) and E2E (or waiting and response
+//! time) per placement on a tail-stretched percentile axis, with every
+//! service-level target of each latency, titled with who meets the service
+//! level by the verdict the summary table prints (`slo_met`, `slo_detail`).
 
 use std::collections::BTreeSet;
 
@@ -8,7 +10,8 @@ use super::data::{group_rows, with_kind, Frame, Grouped};
 use super::figure::{AxisSpec, Figure, Item, Layout, Panel, Scale};
 use super::format::{list, sig};
 use super::notes::scenario_prefix;
-use super::style::{Style, GREY, PALETTE, VERMILLION};
+use super::style::{series_style, Style, GREY, VERMILLION};
+use super::verdict::{verdicts, Verdicts};
 use super::Chart;
 use crate::results::columns;
 
@@ -19,6 +22,7 @@ struct Columns {
     v: Vec<Option<f64>>,
     pmax: Vec<Option<f64>>,
     ppct: Vec<Option<f64>>,
+    verdicts: Verdicts,
 }
 
 /// What the panels found, for the legend, title and subtitle.
@@ -48,6 +52,7 @@ pub(crate) fn build_cdf(f: &Frame) -> Result<Figure, String> {
         v: f.num(columns::VALUE_S),
         pmax: f.num(columns::SLO_MAX_S),
         ppct: f.num(columns::SLO_PERCENTILE),
+        verdicts: verdicts(f),
     };
     let wanted = wanted_latencies(&c);
     let all: Vec<usize> = (0..f.rows()).collect();
@@ -77,11 +82,12 @@ pub(crate) fn build_cdf(f: &Frame) -> Result<Figure, String> {
             Style::line(GREY).dotted().width(2),
         ));
     }
-    let title = found
-        .verdict
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("Latency distributions: {} and {}", wanted[0].0, wanted[1].0));
+    let title = table_verdict(&c, &g)
+        .or_else(|| found.verdict.into_iter().find(|s| !s.is_empty()))
+        .unwrap_or_else(|| {
+            let names: Vec<String> = wanted.iter().map(|w| w.0.to_uppercase()).collect();
+            format!("Latency distributions: {}", list(&names))
+        });
     let sub = vec![format!(
         "{}share of measured requests (all replications) finishing within x seconds; the vertical axis stretches the tail (50 %, 90 %, 99 %, 99.9 %) and x is log scale.{}",
         scenario_prefix(f),
@@ -110,6 +116,17 @@ fn wanted_latencies(c: &Columns) -> Vec<(&'static str, &'static str)> {
     } else {
         vec![("wait", "waiting time")]
     };
+    // TPOT when a service-level target bounds it (its panel shows the target).
+    let tpot_target = c
+        .verdicts
+        .targets
+        .iter()
+        .flatten()
+        .any(|t| t.latency().is_some_and(|l| l.0 == "tpot"))
+        || (0..c.lat.len()).any(|r| c.lat[r].as_deref() == Some("tpot") && c.pmax[r].is_some());
+    if llm && tpot_target && present.contains("tpot") {
+        wanted.insert(1, ("tpot", "time per output token, TPOT"));
+    }
     // Generic placements (e.g. speech classes beside a chat model) too.
     if !llm || present.contains("response") {
         wanted.push(("response", "response time"));
@@ -128,6 +145,7 @@ fn latency_panel(
     let mut items = Vec::new();
     let mut slo: Option<(f64, f64)> = None;
     let mut at_slo: Vec<AtSlo> = Vec::new();
+    let mut targets: Vec<(f64, f64, Option<String>)> = Vec::new();
     for (gi, (label, kind, rows)) in g.groups.iter().enumerate() {
         let mine: Vec<usize> = rows
             .iter()
@@ -143,13 +161,21 @@ fn latency_panel(
             if let (Some(m), Some(p)) = (c.pmax[r], c.ppct[r]) {
                 slo = Some((m, p));
             }
+            for t in &c.verdicts.targets[r] {
+                if let Some((lat, p)) = t.latency() {
+                    let key = (t.bound, p, t.class.clone());
+                    if lat == name && !targets.contains(&key) {
+                        targets.push(key);
+                    }
+                }
+            }
         }
         if let Some((m, p)) = slo {
             if let Some(val) = value_at(c, &mine, p / 100.0) {
                 at_slo.push((label.clone(), val, val <= m));
             }
         }
-        let style = Style::line(PALETTE[gi % PALETTE.len()]);
+        let style = series_style(gi).spread(8);
         let style = if kind == "dedicated" {
             style.dashed()
         } else {
@@ -168,17 +194,36 @@ fn latency_panel(
     if items.is_empty() {
         return None;
     }
-    if let Some((m, p)) = slo {
+    // Every target on this latency (from the verdict text), else the one
+    // the file's slo_max_s / slo_percentile columns give.
+    if targets.is_empty() {
+        targets.extend(slo.map(|(m, p)| (m, p, None)));
+    }
+    let mut percentiles: Vec<f64> = Vec::new();
+    for (m, p, class) in &targets {
+        let of = class
+            .as_ref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         items.push(Item::VRule {
-            x: m,
+            x: *m,
             style: Style::line(VERMILLION).dashed().width(2),
-            text: Some(format!("service level: p{} ≤ {} s", sig(p, 3), sig(m, 3))),
+            text: Some(format!(
+                "service level{of}: p{} ≤ {} s",
+                sig(*p, 3),
+                sig(*m, 3)
+            )),
         });
-        items.push(Item::HRule {
-            y: p / 100.0,
-            style: Style::line(GREY).dotted().width(2),
-            text: None,
-        });
+        if !percentiles.contains(p) {
+            percentiles.push(*p);
+            items.push(Item::HRule {
+                y: p / 100.0,
+                style: Style::line(GREY).dotted().width(2),
+                text: None,
+            });
+        }
+    }
+    if let Some((m, p)) = slo {
         if found.verdict.is_empty() && !at_slo.is_empty() {
             found.verdict.push(slo_verdict(&at_slo, name, m, p));
         }
@@ -251,4 +296,55 @@ fn slo_verdict(at_slo: &[AtSlo], name: &str, m: f64, p: f64) -> String {
         ),
         (true, true) => String::new(),
     }
+}
+
+/// Who meets and who misses the service level by the placements' own
+/// verdicts (`slo_met`, with the targets of `slo_detail`), judging every
+/// target (TTFT and TPOT), not only the latencies drawn; None when the file
+/// carries no verdict.
+fn table_verdict(c: &Columns, g: &Grouped) -> Option<String> {
+    let v = &c.verdicts;
+    let mut met = Vec::new();
+    let mut missed = Vec::new();
+    let mut bounds: Vec<String> = Vec::new();
+    for (label, _, rows) in &g.groups {
+        let Some(&r) = rows.iter().find(|&&r| v.met[r].is_some()) else {
+            continue;
+        };
+        for t in v.targets[r].iter().filter(|t| t.class.is_none()) {
+            let b = t.bound_text();
+            if !bounds.contains(&b) {
+                bounds.push(b);
+            }
+        }
+        if v.met[r] == Some(true) {
+            met.push(label.clone());
+        } else {
+            let why = v.missed_text(r);
+            missed.push(if why.is_empty() {
+                label.clone()
+            } else {
+                format!("{label} ({})", why.join("; "))
+            });
+        }
+    }
+    if met.is_empty() && missed.is_empty() {
+        return None;
+    }
+    let level = if bounds.is_empty() {
+        "the service level".to_string()
+    } else {
+        format!("the service level ({})", list(&bounds))
+    };
+    Some(match (met.is_empty(), missed.is_empty()) {
+        (false, true) => format!("Every placement meets {level}: {}", list(&met)),
+        (true, false) => format!("Every placement misses {level}: {}", list(&missed)),
+        _ => format!(
+            "{} {} {level}; {} {} it",
+            list(&met),
+            if met.len() == 1 { "meets" } else { "meet" },
+            list(&missed),
+            if missed.len() == 1 { "misses" } else { "miss" }
+        ),
+    })
 }

@@ -6,7 +6,8 @@
 use super::data::{distinct, group_rows, points, with_kind, Frame, Labelled};
 use super::figure::{ci_bars, AxisSpec, Figure, Item, Layout, Panel, Scale};
 use super::format::{ratio, sig, usd};
-use super::notes::{hardware_source, infeasible_note, scenario_prefix};
+use super::labels::axis_label;
+use super::notes::{hardware_source, infeasible_note, scenario_prefix, with_misses};
 use super::style::{series_style, Marker, Style, INK};
 use super::Chart;
 use crate::results::columns;
@@ -74,7 +75,7 @@ pub(crate) fn build_cost(f: &Frame) -> Result<Figure, String> {
         xs.first().copied().unwrap_or(1.0),
         xs.last().copied().unwrap_or(1.0),
     );
-    let title = cost_title(&crossings, &series, xa, xb);
+    let title = with_misses(cost_title(&crossings, &series, xa, xb), f, &all, Some(X));
     let subtitle = cost_subtitle(f, &series, crossings.is_empty(), xa, xb);
     Ok(Figure {
         title,
@@ -207,7 +208,7 @@ fn cost_subtitle(
             }
         ));
     }
-    sub.extend(infeasible_note(f, X, 1.0, "×"));
+    sub.extend(infeasible_note(f, X, &axis_label(f, X)));
     sub
 }
 

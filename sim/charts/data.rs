@@ -1,13 +1,13 @@
 //! Reading the data of a chart: [`Frame`] turns DataFrame columns into
 //! numbers, text and flags; rows are grouped into series ([`group_rows`]),
-//! sweep axes found and named ([`first_axis`], [`axis_info`]), and service
-//! level bounds read back from the verdict text ([`slo_bound`]).
+//! and sweep axes found ([`first_axis`]; `labels` names them).
 
 use std::collections::BTreeSet;
 
 use polars::prelude::{DataFrame, DataType};
 
-use super::format::{fmt_tick, human};
+use super::format::human;
+use super::labels::{axis_label, AxisLabel};
 use crate::results::columns;
 
 pub(crate) struct Frame<'a> {
@@ -111,35 +111,6 @@ pub(crate) fn distinct(v: &[Option<f64>]) -> Vec<f64> {
     d
 }
 
-/// How a sweep axis is shown: description, multiplier on the value, tick suffix, short name.
-pub(crate) fn axis_info(col: &str) -> (String, f64, &'static str, String) {
-    match col {
-        "sweep_users_duty_cycle" => (
-            "duty cycle: share of the day one user keeps a device busy (%)".into(),
-            100.0,
-            " %",
-            "duty cycle".into(),
-        ),
-        "sweep_users_count" => ("users".into(), 1.0, "", "users".into()),
-        "sweep_costs_memory_price_multiplier" => (
-            "memory price multiplier (× today's memory price)".into(),
-            1.0,
-            "×",
-            "memory price".into(),
-        ),
-        "sweep_users_requests_per_day" => (
-            "requests per user per day".into(),
-            1.0,
-            "",
-            "requests per day".into(),
-        ),
-        other => {
-            let name = other.trim_start_matches("sweep_").replace('_', " ");
-            (name.clone(), 1.0, "", name)
-        }
-    }
-}
-
 /// One series of rows: (series label, kind, row indices).
 pub(crate) type Group = (String, String, Vec<usize>);
 
@@ -158,15 +129,17 @@ pub(crate) type Labelled = (String, String, Vec<(f64, f64)>);
 pub(crate) fn group_rows(f: &Frame, rows: &[usize], x_col: Option<&str>) -> Grouped {
     let placement = f.text(columns::PLACEMENT);
     let kind = f.text(columns::KIND);
-    let others = series_axes(f, rows, x_col);
+    let others: Vec<(AxisLabel, Vec<Option<f64>>)> = series_axes(f, rows, x_col)
+        .into_iter()
+        .map(|(a, v)| (axis_label(f, &a), v))
+        .collect();
     let xs = x_col.map(|c| f.num(c));
     let pool = f.num(columns::POOL_USERS);
     let key = |r: usize| {
         let mut k = placement[r].clone().unwrap_or_else(|| "all rows".into());
         for (a, v) in &others {
-            let (_, mul, suffix, short) = axis_info(a);
             if let Some(x) = v[r] {
-                k.push_str(&format!(", {short} {}{suffix}", fmt_tick(x * mul)));
+                k.push_str(&format!(", {}", a.value(x)));
             }
         }
         k
@@ -276,29 +249,6 @@ pub(crate) fn points(
     pts
 }
 
-/// The bound of a service-level metric (e.g. `ttft_p99_s`) from `slo_detail`
-/// or `reason` text such as `ttft_p99_s 1.2 (<= 2) ok`.
-pub(crate) fn slo_bound(f: &Frame, metric: &str) -> Option<f64> {
-    for col in [columns::SLO_DETAIL, "reason"] {
-        for text in f.text(col).into_iter().flatten() {
-            for part in text.split(';') {
-                let Some(i) = part.find(metric) else { continue };
-                let rest = &part[i + metric.len()..];
-                if !rest.starts_with(' ') {
-                    continue;
-                }
-                let Some(j) = rest.find("(<= ") else { continue };
-                let tail = &rest[j + 4..];
-                let end = tail.find(')').unwrap_or(tail.len());
-                if let Ok(v) = tail[..end].trim().parse::<f64>() {
-                    return Some(v);
-                }
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,16 +278,5 @@ mod tests {
         let f = Frame { df: &crossed };
         let g = group_rows(&f, &[0, 1, 2, 3], Some("sweep_x"));
         assert_eq!(g.groups.len(), 2, "{:?}", g.groups);
-    }
-
-    #[test]
-    fn slo_bounds_parse_from_the_verdict() {
-        let df =
-            polars::df!(columns::SLO_DETAIL => ["ttft_p99_s 0.1 (<= 5) ok; tpot_p99_s 0.01 (<= 0.1) ok"])
-                .unwrap();
-        let f = Frame { df: &df };
-        assert_eq!(slo_bound(&f, columns::TTFT_P99_S), Some(5.0));
-        assert_eq!(slo_bound(&f, columns::TPOT_P99_S), Some(0.1));
-        assert_eq!(slo_bound(&f, columns::E2E_P99_S), None);
     }
 }

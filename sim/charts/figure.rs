@@ -6,6 +6,7 @@
 use plotters::style::RGBColor;
 
 use super::data::Frame;
+use super::format::list;
 use super::style::{Style, GREY};
 
 pub(crate) enum Item {
@@ -143,4 +144,107 @@ pub(crate) fn ci_bars(
         color,
         dodge: 0.0,
     })
+}
+
+/// Series that coincide (every point of one is a point of the other, in
+/// every panel) are drawn once, the legend naming both: "a and b (the same
+/// values)". Without this the later series hides the earlier one and the
+/// legend lists a line that cannot be seen. Series are told apart by their
+/// style (each has its own); the longer series is kept.
+pub(crate) fn merge_coinciding(fig: &mut Figure) {
+    let mut names: Vec<Vec<String>> = fig.legend.iter().map(|l| vec![l.0.clone()]).collect();
+    let mut i = 0;
+    while i < fig.legend.len() {
+        let mut j = i + 1;
+        while j < fig.legend.len() {
+            let (a, b) = (fig.legend[i].1, fig.legend[j].1);
+            let (pa, pb) = (points_of(fig, &a), points_of(fig, &b));
+            let drawn = pa.iter().any(|p| !p.is_empty()) && pb.iter().any(|p| !p.is_empty());
+            let a_in_b = pa.iter().zip(&pb).all(|(x, y)| subset(x, y));
+            let b_in_a = pa.iter().zip(&pb).all(|(x, y)| subset(y, x));
+            if a.bar || b.bar || !drawn || !(a_in_b || b_in_a) {
+                j += 1;
+                continue;
+            }
+            // Drop the shorter series (b unless a lies within b).
+            let (keep, drop) = if b_in_a { (a, b) } else { (b, a) };
+            let shared_colour = fig
+                .legend
+                .iter()
+                .any(|l| l.1 != drop && l.1.color == drop.color);
+            for p in &mut fig.panels {
+                p.items.retain(|it| match it {
+                    Item::Series { style, .. } => *style != drop,
+                    Item::Bars { color, .. } => shared_colour || *color != drop.color,
+                    _ => true,
+                });
+            }
+            fig.legend.remove(j);
+            let name_b = names.remove(j);
+            names[i].extend(name_b);
+            fig.legend[i] = (merged_name(&names[i]), keep);
+        }
+        i += 1;
+    }
+}
+
+/// The legend entry of series drawn as one: names that differ in one
+/// ", "-separated part share the rest ("h100-pool (pooled), desktop price
+/// $1,999, $2,459 and $6,500 (the same values)"), else all names listed.
+fn merged_name(names: &[String]) -> String {
+    let parts: Vec<Vec<&str>> = names.iter().map(|n| n.split(", ").collect()).collect();
+    let n = parts[0].len();
+    let same_len = parts.iter().all(|p| p.len() == n);
+    let differing: Vec<usize> = (0..n)
+        .filter(|&k| same_len && parts.iter().any(|p| p[k] != parts[0][k]))
+        .collect();
+    if !same_len || differing.len() != 1 {
+        return format!("{}{SAME}", list(names));
+    }
+    let k = differing[0];
+    // Words the differing parts share in front ("desktop price").
+    let words: Vec<Vec<&str>> = parts.iter().map(|p| p[k].split(' ').collect()).collect();
+    let mut common = 0;
+    while words
+        .iter()
+        .all(|w| w.len() > common + 1 && w[common] == words[0][common])
+    {
+        common += 1;
+    }
+    let rest: Vec<String> = words.iter().map(|w| w[common..].join(" ")).collect();
+    let head = words[0][..common].join(" ");
+    let mut out: Vec<String> = parts[0].iter().map(|s| s.to_string()).collect();
+    out[k] = if head.is_empty() {
+        list(&rest)
+    } else {
+        format!("{head} {}", list(&rest))
+    };
+    format!("{}{SAME}", out.join(", "))
+}
+
+/// What a merged legend entry ends with.
+const SAME: &str = " (the same values)";
+
+/// The points of the series drawn in `style`, per panel.
+fn points_of(fig: &Figure, style: &Style) -> Vec<Vec<(f64, f64)>> {
+    fig.panels
+        .iter()
+        .map(|p| {
+            p.items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Series { pts, style: s, .. } if s == style => Some(pts.clone()),
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        })
+        .collect()
+}
+
+/// Every point of `a` is (within rounding) a point of `b`.
+fn subset(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-12);
+    a.iter()
+        .all(|p| b.iter().any(|q| close(p.0, q.0) && close(p.1, q.1)))
 }

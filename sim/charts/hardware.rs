@@ -5,7 +5,8 @@
 use super::data::{group_rows, points, with_kind, Frame, Grouped};
 use super::figure::{ci_bars, AxisSpec, Figure, Item, Layout, Panel, Scale};
 use super::format::{human, ratio};
-use super::notes::{hardware_source, infeasible_note, scenario_prefix};
+use super::labels::axis_label;
+use super::notes::{hardware_source, infeasible_note, scenario_prefix, with_misses};
 use super::style::{series_style, Style};
 use super::Chart;
 use crate::results::columns;
@@ -28,7 +29,7 @@ pub(crate) fn build_hardware(f: &Frame) -> Result<Figure, String> {
             "no row has devices_total or mem_gb_total (every point infeasible?); needs {need}"
         ));
     }
-    let title = hardware_title(f, &g, &x, dev_col);
+    let title = with_misses(hardware_title(f, &g, &x, dev_col), f, &all, Some(X));
     let mut sub = vec![format!(
         "{}{} at each user count; dashed: one device per user, solid: pooled.",
         scenario_prefix(f),
@@ -48,7 +49,7 @@ pub(crate) fn build_hardware(f: &Frame) -> Result<Figure, String> {
             ));
         }
     }
-    sub.extend(infeasible_note(f, X, 1.0, " users"));
+    sub.extend(infeasible_note(f, X, &axis_label(f, X)));
     Ok(Figure {
         title,
         subtitle: sub,

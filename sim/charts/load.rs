@@ -5,9 +5,9 @@
 
 use super::data::{group_rows, points, rows_of_kind, with_kind, Frame, Labelled};
 use super::figure::{AxisSpec, Figure, Item, Layout, Panel, Scale};
-use super::format::{human, ratio, sig, span_text};
-use super::notes::scenario_prefix;
-use super::style::{Style, INK, PALETTE};
+use super::format::{human, list, ratio, sig, span_text};
+use super::notes::{scenario_prefix, with_misses};
+use super::style::{series_style, Style, INK};
 use super::Chart;
 use crate::results::columns;
 
@@ -52,6 +52,7 @@ pub(crate) fn build_load(f: &Frame) -> Result<Figure, String> {
         (None, Some(s)) => title = s,
         (None, None) => {}
     }
+    let title = with_misses(title, f, &pooled, None);
     Ok(Figure {
         title,
         subtitle: sub,
@@ -118,7 +119,7 @@ fn demand_panel(arrivals: &[Labelled], legend: &mut Vec<(String, Style)>) -> Opt
         });
     } else {
         for (gi, (label, _, pts)) in arrivals.iter().enumerate() {
-            let style = Style::line(PALETTE[gi % PALETTE.len()]).width(2);
+            let style = series_style(gi).width(2).spread(12);
             legend.push((format!("{label}: arrivals per minute"), style));
             items.push(Item::Series {
                 pts: pts.clone(),
@@ -135,11 +136,14 @@ fn demand_panel(arrivals: &[Labelled], legend: &mut Vec<(String, Style)>) -> Opt
     })
 }
 
-/// Busy servers per placement, with its fleet size dashed.
+/// Busy servers per placement, with the fleet sizes dashed: one rule per
+/// size, naming every placement of that size (rules of equal fleets would
+/// hide each other and overprint their labels).
 fn supply_panel(busy: &[Busy], legend: &mut Vec<(String, Style)>) -> Option<Panel> {
     let mut items = Vec::new();
+    let mut fleets: Vec<(f64, Vec<usize>)> = Vec::new();
     for (gi, (label, kind, pts, s)) in busy.iter().enumerate() {
-        let style = Style::line(PALETTE[gi % PALETTE.len()]).width(2);
+        let style = series_style(gi).width(2).spread(12);
         legend.push((format!("{}: busy servers", with_kind(label, kind)), style));
         items.push(Item::Series {
             pts: pts.clone(),
@@ -147,14 +151,26 @@ fn supply_panel(busy: &[Busy], legend: &mut Vec<(String, Style)>) -> Option<Pane
             dodge: 0.0,
         });
         if let Some(s) = s {
-            let rule = Style::line(PALETTE[gi % PALETTE.len()]).dashed().width(2);
-            items.push(Item::HRule {
-                y: *s,
-                style: rule,
-                text: Some(format!("{label}: fleet of {} servers", human(*s))),
-            });
-            legend.push((format!("{label}: fleet size"), rule));
+            match fleets.iter_mut().find(|f| f.0 == *s) {
+                Some(f) => f.1.push(gi),
+                None => fleets.push((*s, vec![gi])),
+            }
         }
+    }
+    for (s, who) in &fleets {
+        let names: Vec<String> = who.iter().map(|&i| busy[i].0.clone()).collect();
+        let colour = if who.len() == 1 {
+            series_style(who[0]).color
+        } else {
+            INK
+        };
+        let rule = Style::line(colour).dashed().width(2);
+        items.push(Item::HRule {
+            y: *s,
+            style: rule,
+            text: Some(format!("fleet of {} servers: {}", human(*s), list(&names))),
+        });
+        legend.push((format!("fleet size: {}", list(&names)), rule));
     }
     (!items.is_empty()).then(|| Panel {
         title: "Supply: servers busy (mean over each minute)".into(),

@@ -16,7 +16,14 @@
 //! place, so a reader never sees half a file. See docs/charts.md.
 //!
 //! Drawing happens in an RGB buffer ([`render_rgb`]), which is then written
-//! as PNG; tests inspect the same buffer.
+//! as PNG; tests inspect the same buffer, and the words of a chart
+//! ([`chart_text`]: headline, legend, axis labels).
+//!
+//! Headlines state the verdicts the tables print (`slo_met`, `feasible`,
+//! `slo_detail`, read by `verdict`), never a recomputation; sweep keys are
+//! worded by `labels` ("desktop price $1,999", never a key path); series
+//! that coincide are drawn once with both names; each series has its own
+//! colour and marker; rule and note labels are moved off each other.
 //!
 //! This file is the public face (the chart list, errors, entry points). Each
 //! chart is built as a `Figure` description (`figure`) from the data in its
@@ -34,6 +41,7 @@ mod data;
 mod figure;
 mod format;
 mod hardware;
+mod labels;
 mod load;
 mod notes;
 mod p99;
@@ -42,6 +50,7 @@ mod panel;
 mod pool_size;
 mod sharing;
 mod style;
+mod verdict;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -50,7 +59,7 @@ use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
 use crate::results::columns;
 use data::{first_axis, Frame};
-use figure::{ci_legend, Figure, Item};
+use figure::{ci_legend, merge_coinciding, Figure, Item};
 use p99::LATENCY_PAIRS;
 use paint::{render, write_figure};
 
@@ -221,6 +230,7 @@ impl Chart {
         if bars && !fig.legend.iter().any(|l| l.1.bar) {
             fig.legend.push(ci_legend());
         }
+        merge_coinciding(&mut fig);
         Ok(fig)
     }
 
@@ -334,6 +344,53 @@ pub fn render_rgb(chart: Chart, df: &DataFrame) -> Result<Vec<u8>, ChartError> {
     render(&fig).map_err(|message| ChartError::Draw {
         file: PathBuf::from("(DataFrame)"),
         message,
+    })
+}
+
+/// The words of a chart: what [`render_rgb`] would write on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartText {
+    /// The headline.
+    pub title: String,
+    /// The subtitle paragraphs.
+    pub subtitle: Vec<String>,
+    /// The legend entries, in order.
+    pub legend: Vec<String>,
+    /// Each panel's title and its x and y axis descriptions.
+    pub axes: Vec<String>,
+    /// Labels drawn beside rules and notes in the panels.
+    pub notes: Vec<String>,
+}
+
+/// The words `chart` would draw from `df` (headline, legend, axis labels),
+/// without drawing it; [`ChartError::NoData`] as for [`draw_chart`].
+pub fn chart_text(chart: Chart, df: &DataFrame) -> Result<ChartText, ChartError> {
+    let fig = chart
+        .build(&Frame { df })
+        .map_err(|reason| ChartError::NoData {
+            file: PathBuf::from("(DataFrame)"),
+            reason,
+        })?;
+    let notes = fig
+        .panels
+        .iter()
+        .flat_map(|p| p.items.iter())
+        .filter_map(|i| match i {
+            Item::HRule { text, .. } | Item::VRule { text, .. } => text.clone(),
+            Item::Note { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok(ChartText {
+        title: fig.title.clone(),
+        subtitle: fig.subtitle.clone(),
+        legend: fig.legend.iter().map(|l| l.0.clone()).collect(),
+        axes: fig
+            .panels
+            .iter()
+            .flat_map(|p| [p.title.clone(), p.x.desc.clone(), p.y.desc.clone()])
+            .collect(),
+        notes,
     })
 }
 

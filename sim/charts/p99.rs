@@ -3,13 +3,13 @@
 //! the first numeric sweep axis, with 95 % error bars and the service
 //! level, titled with where a placement exceeds it.
 
-use super::data::{
-    axis_info, first_axis, group_rows, points, slo_bound, with_kind, Frame, Grouped,
-};
+use super::data::{first_axis, group_rows, points, with_kind, Frame, Grouped};
 use super::figure::{ci_legend, AxisSpec, Figure, Item, Layout, Panel, Scale};
-use super::format::{fmt_tick, list, sig, span_text};
+use super::format::{list, sig, span_text};
+use super::labels::{axis_label, AxisLabel};
 use super::notes::{infeasible_note, scenario_prefix};
 use super::style::{series_style, Style, VERMILLION};
+use super::verdict::{miss_phrases, verdicts, Verdicts};
 use super::Chart;
 use crate::results::columns;
 
@@ -28,13 +28,10 @@ pub(crate) const LATENCY_PAIRS: [[(&str, &str, &str); 2]; 2] = [
 /// A latency: p99 column, long name, short name.
 type Metric = (&'static str, &'static str, &'static str);
 
-/// The x axis: the sweep column, its values and how it is shown.
+/// The x axis: the sweep column's values and how it is shown.
 struct Sweep {
     x: Vec<Option<f64>>,
-    desc: String,
-    mul: f64,
-    suffix: &'static str,
-    short: String,
+    label: AxisLabel,
 }
 
 /// What the panels found, for the legend, title and subtitle.
@@ -45,8 +42,8 @@ struct Findings {
     any_slo: bool,
     /// Per latency: the p99 range of each series.
     summary: Vec<String>,
-    /// Where a placement exceeds the service level.
-    verdicts: Vec<String>,
+    /// The service-level bounds drawn, e.g. "p99 TTFT ≤ 5 s".
+    bounds: Vec<String>,
 }
 
 pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
@@ -54,7 +51,7 @@ pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
     let Some(xcol) = first_axis(f) else {
         return Err(format!("no numeric sweep_<axis> column; needs {need}"));
     };
-    let (desc, mul, suffix, short) = axis_info(&xcol);
+    let label = axis_label(f, &xcol);
     let pair = if f.has_num(columns::TTFT_P99_S) {
         LATENCY_PAIRS[0]
     } else {
@@ -68,17 +65,15 @@ pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
     }
     let sweep = Sweep {
         x: f.num(&xcol),
-        desc,
-        mul,
-        suffix,
-        short,
+        label,
     };
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(&xcol));
+    let v = verdicts(f);
     let mut found = Findings::default();
     let panels: Vec<Panel> = metrics
         .iter()
-        .filter_map(|m| latency_panel(f, &sweep, &g, m, &mut found))
+        .filter_map(|m| latency_panel(f, &sweep, &g, &v, m, &mut found))
         .collect();
     if panels.is_empty() {
         return Err(format!(
@@ -96,17 +91,7 @@ pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
         ));
     }
     let names: Vec<&str> = metrics.iter().map(|m| m.2).collect();
-    let title = if !found.verdicts.is_empty() {
-        found.verdicts[0].clone()
-    } else if found.any_slo {
-        format!(
-            "Every placement meets the p99 {} service level across the sweep of {}",
-            names.join(" and "),
-            sweep.short
-        )
-    } else {
-        format!("p99 {} vs {}", names.join(" and "), sweep.short)
-    };
+    let title = p99_title(&v, &g, &sweep, &found.bounds, &names);
     let mut sub =
         vec![format!(
         "{}p99 latency at each sweep point{}; bars: 95 % confidence interval over replications.",
@@ -114,7 +99,7 @@ pub(crate) fn build_p99(f: &Frame) -> Result<Figure, String> {
         if f.has("feasible") { " (at the least hardware meeting the service level)" } else { "" }
     )];
     sub.push(format!("{}.", found.summary.join("; ")));
-    sub.extend(infeasible_note(f, &xcol, mul, suffix));
+    sub.extend(infeasible_note(f, &xcol, &sweep.label));
     Ok(Figure {
         title,
         subtitle: sub,
@@ -130,14 +115,16 @@ fn latency_panel(
     f: &Frame,
     sweep: &Sweep,
     g: &Grouped,
-    &(col, name, abbr): &Metric,
+    v: &Verdicts,
+    &(col, name, _): &Metric,
     found: &mut Findings,
 ) -> Option<Panel> {
-    let (x, mul) = (&sweep.x, sweep.mul);
+    let (x, mul) = (&sweep.x, sweep.label.mul);
     let y = f.num(col);
     let ci = f.num(&format!("{col}_ci95"));
     let has_ci = ci.iter().any(|c| c.is_some_and(|c| c > 0.0));
-    let bound = slo_bound(f, col);
+    let all: Vec<usize> = (0..f.rows()).collect();
+    let bounds = v.bounds_of(col, &all);
     let mut items = Vec::new();
     let mut ranges = Vec::new();
     let (mut all_lo, mut all_hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -165,11 +152,6 @@ fn latency_panel(
         all_lo = all_lo.min(lo);
         all_hi = all_hi.max(hi);
         ranges.push(format!("{label} {} s", span_text(&sig(lo, 2), &sig(hi, 2))));
-        if let Some(b) = bound {
-            found
-                .verdicts
-                .extend(over_bound(label, &pts, b, sweep, abbr));
-        }
         let lname = with_kind(label, kind);
         if !found.legend.iter().any(|l| l.0 == lname) {
             found.legend.push((lname, style));
@@ -179,13 +161,30 @@ fn latency_panel(
     if items.is_empty() {
         return None;
     }
-    if let Some(b) = bound {
+    // Every bound on this latency (a swept target, or per class), not
+    // only the first.
+    for (b, class) in &bounds {
         found.any_slo = true;
+        let of = class
+            .as_ref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
         items.push(Item::HRule {
-            y: b,
+            y: *b,
             style: Style::line(VERMILLION).dashed().width(2),
-            text: Some(format!("service level: p99 ≤ {} s", sig(b, 3))),
+            text: Some(format!("service level{of}: p99 ≤ {} s", sig(*b, 3))),
         });
+        if let Some(t) = v
+            .targets
+            .iter()
+            .flatten()
+            .find(|t| t.column == col && t.bound == *b && t.class == *class)
+        {
+            let text = t.bound_text();
+            if !found.bounds.contains(&text) {
+                found.bounds.push(text);
+            }
+        }
     }
     if ranges.len() <= 3 {
         found
@@ -200,7 +199,7 @@ fn latency_panel(
     }
     Some(Panel {
         title: format!("p99 {name}"),
-        x: AxisSpec::new(sweep.desc.clone(), Scale::Auto).suffix(sweep.suffix),
+        x: AxisSpec::new(sweep.label.desc.clone(), Scale::Auto).suffix(sweep.label.suffix),
         y: AxisSpec::new(format!("p99 {name} (s)"), Scale::Auto),
         items,
     })
@@ -237,26 +236,42 @@ fn error_bars(
     bars
 }
 
-/// "<placement> exceeds the p99 <latency> service level at <points>", when
-/// a point of `pts` is above `bound`.
-fn over_bound(
-    place: &str,
-    pts: &[(f64, f64)],
-    bound: f64,
+/// The headline, from the rows' verdicts (`slo_met`, `feasible`,
+/// `slo_detail`): who misses the service level and where, else that every
+/// placement meets it (only when every row has a verdict and each is met).
+fn p99_title(
+    v: &Verdicts,
+    g: &Grouped,
     sweep: &Sweep,
-    abbr: &str,
-) -> Option<String> {
-    let over: Vec<f64> = pts.iter().filter(|p| p.1 > bound).map(|p| p.0).collect();
-    if over.is_empty() {
-        return None;
+    bounds: &[String],
+    names: &[&str],
+) -> String {
+    let series: Vec<(String, Vec<usize>)> = g
+        .groups
+        .iter()
+        .map(|(l, _, r)| (l.clone(), r.clone()))
+        .collect();
+    let at = |r: usize| sweep.x[r].map(|x| sweep.label.value(x));
+    let missed = miss_phrases(v, &series, &at);
+    if !missed.is_empty() {
+        return missed.join("; ");
     }
-    let at = list(&over.iter().map(|v| fmt_tick(*v)).collect::<Vec<_>>());
-    let at = if sweep.short == "users" {
-        format!("{at} users")
-    } else {
-        format!("{} {at}{}", sweep.short, sweep.suffix)
-    };
-    Some(format!(
-        "{place} exceeds the p99 {abbr} service level at {at}"
-    ))
+    let all: Vec<usize> = g
+        .groups
+        .iter()
+        .flat_map(|gr| gr.2.iter().copied())
+        .collect();
+    let every_row_judged = all.iter().all(|&r| v.met[r].is_some());
+    match v.all_met(&all) {
+        Some(true) if every_row_judged => format!(
+            "Every placement meets the service level{} across the sweep of {}",
+            if bounds.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", list(bounds))
+            },
+            sweep.label.short
+        ),
+        _ => format!("p99 {} vs {}", names.join(" and "), sweep.label.short),
+    }
 }

@@ -149,6 +149,25 @@ pub(crate) fn marker_at<DB: DrawingBackend>(
             fill,
         )),
         Marker::Cross => area.draw(&Cross::new(at, size, color.stroke_width(3))),
+        Marker::TriangleDown => area.draw(&Polygon::new(
+            vec![
+                (x, y + size + 1),
+                (x + size + 1, y - size + 1),
+                (x - size - 1, y - size + 1),
+            ],
+            fill,
+        )),
+        Marker::Plus => area
+            .draw(&Rectangle::new(
+                [(x - size, y - 1), (x + size, y + 2)],
+                fill,
+            ))
+            .and_then(|_| {
+                area.draw(&Rectangle::new(
+                    [(x - 1, y - size), (x + 2, y + size)],
+                    fill,
+                ))
+            }),
     };
     r.map_err(err)
 }
@@ -193,14 +212,28 @@ fn paint_legend(legend: &[(String, Style)], root: &Area, mut y: i32) -> Result<i
     if !legend.is_empty() {
         legend_rows = 1;
     }
+    let right = WIDTH as i32 - MARGIN;
     for (label, style) in legend {
         let w = 56 + text_width(root, label, 20) + 30;
-        if x + w > WIDTH as i32 - MARGIN && x > MARGIN {
+        if x + w > right && x > MARGIN {
             x = MARGIN;
             y += row_h;
             legend_rows += 1;
         }
         legend_key(root, (x, y + 11), style)?;
+        if x + w > right {
+            // Wider than the page: wrapped onto rows of its own.
+            let lines = wrap(root, label, 20, right - x - 56);
+            for (k, line) in lines.iter().enumerate() {
+                if k > 0 {
+                    y += row_h;
+                    legend_rows += 1;
+                }
+                draw_text(root, line, (x + 56, y), 20, &INK)?;
+            }
+            x = right;
+            continue;
+        }
         draw_text(root, label, (x + 56, y), 20, &INK)?;
         x += w;
     }

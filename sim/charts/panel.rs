@@ -132,8 +132,84 @@ pub(crate) fn paint_panel(
         .axis_style(INK.mix(0.7))
         .draw()
         .map_err(err)?;
+    let mut labels = Vec::new();
     for item in &panel.items {
-        draw_item(&mut chart, item, &ax, &ay)?;
+        labels.extend(draw_item(&mut chart, item, &ax, &ay)?);
+    }
+    place_labels(&chart, &labels)
+}
+
+/// A text to draw beside a rule or note once every line is drawn, at a
+/// pixel anchor (backend coordinates) plus an offset.
+struct Label {
+    text: String,
+    color: RGBColor,
+    size: u32,
+    anchor: (i32, i32),
+    offset: (i32, i32),
+    h: HPos,
+    v: VPos,
+}
+
+/// Draw the labels, each moved (up or down in steps of its height) off the
+/// labels already placed so that no text overprints another; a label that
+/// cannot be moved clear within the plot keeps its first place.
+fn place_labels(chart: &Plot<'_, '_>, labels: &[Label]) -> Result<(), String> {
+    let plot = chart.plotting_area().strip_coord_spec();
+    let (x0, y0) = plot.get_base_pixel();
+    let (w_plot, h_plot) = plot.dim_in_pixel();
+    let mut placed: Vec<[i32; 4]> = Vec::new();
+    for l in labels {
+        let style = font(l.size).color(&l.color).pos(Pos::new(l.h, l.v));
+        let (w, h) = plot
+            .estimate_text_size(&l.text, &style)
+            .map(|(w, h)| (w as i32, h as i32))
+            .unwrap_or((l.text.len() as i32 * l.size as i32 / 2, l.size as i32));
+        let rect = |dy: i32| {
+            let x = l.anchor.0 - x0 + l.offset.0;
+            let y = l.anchor.1 - y0 + l.offset.1 + dy;
+            let left = match l.h {
+                HPos::Left => x,
+                HPos::Center => x - w / 2,
+                HPos::Right => x - w,
+            };
+            let top = match l.v {
+                VPos::Top => y,
+                VPos::Center => y - h / 2,
+                VPos::Bottom => y - h,
+            };
+            [left, top, left + w, top + h]
+        };
+        let inside =
+            |r: &[i32; 4]| r[1] >= 0 && r[3] <= h_plot as i32 && r[0] >= 0 && r[2] <= w_plot as i32;
+        let clear = |r: &[i32; 4]| {
+            placed.iter().all(|p| {
+                r[2] + 4 <= p[0] || p[2] + 4 <= r[0] || r[3] + 2 <= p[1] || p[3] + 2 <= r[1]
+            })
+        };
+        let step = h + 4;
+        let mut dy = 0;
+        for k in 0..16 {
+            // 0, below, above, further below, further above, ...
+            let cand = if k % 2 == 1 {
+                (k / 2 + 1) * step
+            } else {
+                -(k / 2) * step
+            };
+            let r = rect(cand);
+            if clear(&r) && (inside(&r) || k == 0) {
+                dy = cand;
+                break;
+            }
+        }
+        let r = rect(dy);
+        placed.push(r);
+        let at = (
+            l.anchor.0 - x0 + l.offset.0,
+            l.anchor.1 - y0 + l.offset.1 + dy,
+        );
+        plot.draw(&Text::new(l.text.clone(), at, style))
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -149,10 +225,19 @@ fn log_note(a: &Axis, desc: &str) -> String {
     }
 }
 
-fn draw_item(chart: &mut Plot<'_, '_>, item: &Item, ax: &Axis, ay: &Axis) -> Result<(), String> {
+fn draw_item(
+    chart: &mut Plot<'_, '_>,
+    item: &Item,
+    ax: &Axis,
+    ay: &Axis,
+) -> Result<Option<Label>, String> {
     match item {
-        Item::Series { pts, style, dodge } => draw_series(chart, pts, style, *dodge, ax, ay),
-        Item::Bars { bars, color, dodge } => draw_bars(chart, bars, *color, *dodge, ax, ay),
+        Item::Series { pts, style, dodge } => {
+            draw_series(chart, pts, style, *dodge, ax, ay).map(|_| None)
+        }
+        Item::Bars { bars, color, dodge } => {
+            draw_bars(chart, bars, *color, *dodge, ax, ay).map(|_| None)
+        }
         Item::HRule { y, style, text } => draw_hrule(chart, *y, style, text.as_deref(), ax, ay),
         Item::VRule { x, style, text } => draw_vrule(chart, *x, style, text.as_deref(), ax, ay),
         Item::Note { at, text, color } => draw_note(chart, *at, text, *color, ax, ay),
@@ -205,8 +290,16 @@ fn draw_series(
         draw_line(chart, tp.clone(), style)?;
     }
     if let Some(m) = style.marker {
-        for &p in &tp {
-            draw_marker(chart, p, m, style.color, 7)?;
+        let n = tp.len();
+        let every = if style.spread > 1 && n > style.spread {
+            n.div_ceil(style.spread)
+        } else {
+            1
+        };
+        for (i, &p) in tp.iter().enumerate() {
+            if i % every == 0 || (every > 1 && i == n - 1) {
+                draw_marker(chart, p, m, style.color, 7)?;
+            }
         }
     }
     Ok(())
@@ -243,7 +336,7 @@ fn draw_bars(
     Ok(())
 }
 
-/// A horizontal rule across the panel, its label above its right end.
+/// A horizontal rule across the panel; its label goes above its right end.
 fn draw_hrule(
     chart: &mut Plot<'_, '_>,
     y: f64,
@@ -251,24 +344,22 @@ fn draw_hrule(
     text: Option<&str>,
     ax: &Axis,
     ay: &Axis,
-) -> Result<(), String> {
-    let Some(ty) = ay.t(y) else { return Ok(()) };
+) -> Result<Option<Label>, String> {
+    let Some(ty) = ay.t(y) else { return Ok(None) };
     draw_line(chart, vec![(ax.lo, ty), (ax.hi, ty)], style)?;
-    if let Some(text) = text {
-        let ts = font(19)
-            .color(&style.color)
-            .pos(Pos::new(HPos::Right, VPos::Bottom));
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((ax.hi, ty)) + Text::new(text.to_string(), (-10, -6), ts),
-            ))
-            .map_err(err)?;
-    }
-    Ok(())
+    Ok(text.map(|text| Label {
+        text: text.to_string(),
+        color: style.color,
+        size: 19,
+        anchor: chart.backend_coord(&(ax.hi, ty)),
+        offset: (-10, -6),
+        h: HPos::Right,
+        v: VPos::Bottom,
+    }))
 }
 
-/// A vertical rule up the panel, its label at the top on the side with
-/// more room.
+/// A vertical rule up the panel; its label goes at the top on the side
+/// with more room.
 fn draw_vrule(
     chart: &mut Plot<'_, '_>,
     x: f64,
@@ -276,28 +367,27 @@ fn draw_vrule(
     text: Option<&str>,
     ax: &Axis,
     ay: &Axis,
-) -> Result<(), String> {
-    let Some(tx) = ax.t(x) else { return Ok(()) };
+) -> Result<Option<Label>, String> {
+    let Some(tx) = ax.t(x) else { return Ok(None) };
     draw_line(chart, vec![(tx, ay.lo), (tx, ay.hi)], style)?;
-    if let Some(text) = text {
-        // Label beside the line, on the side with more room.
-        let right = (tx - ax.lo) < (ax.hi - ax.lo) * 0.6;
-        let (h, dx) = if right {
-            (HPos::Left, 10)
-        } else {
-            (HPos::Right, -10)
-        };
-        let ts = font(19).color(&style.color).pos(Pos::new(h, VPos::Top));
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((tx, ay.hi)) + Text::new(text.to_string(), (dx, 10), ts),
-            ))
-            .map_err(err)?;
-    }
-    Ok(())
+    let right = (tx - ax.lo) < (ax.hi - ax.lo) * 0.6;
+    let (h, dx) = if right {
+        (HPos::Left, 10)
+    } else {
+        (HPos::Right, -10)
+    };
+    Ok(text.map(|text| Label {
+        text: text.to_string(),
+        color: style.color,
+        size: 19,
+        anchor: chart.backend_coord(&(tx, ay.hi)),
+        offset: (dx, 10),
+        h,
+        v: VPos::Top,
+    }))
 }
 
-/// A diamond at a point with its text beside it, on the side with more
+/// A diamond at a point; its text goes beside it, on the side with more
 /// room.
 fn draw_note(
     chart: &mut Plot<'_, '_>,
@@ -306,9 +396,9 @@ fn draw_note(
     color: RGBColor,
     ax: &Axis,
     ay: &Axis,
-) -> Result<(), String> {
+) -> Result<Option<Label>, String> {
     let (Some(tx), Some(ty)) = (ax.t(at.0), ay.t(at.1)) else {
-        return Ok(());
+        return Ok(None);
     };
     draw_marker(chart, (tx, ty), Marker::Diamond, color, 9)?;
     let right = (tx - ax.lo) < (ax.hi - ax.lo) * 0.6;
@@ -317,11 +407,13 @@ fn draw_note(
     } else {
         (HPos::Right, -16)
     };
-    let ts = font(20).color(&color).pos(Pos::new(h, VPos::Bottom));
-    chart
-        .draw_series(std::iter::once(
-            EmptyElement::at((tx, ty)) + Text::new(text.to_string(), (dx, -10), ts),
-        ))
-        .map_err(err)?;
-    Ok(())
+    Ok(Some(Label {
+        text: text.to_string(),
+        color,
+        size: 20,
+        anchor: chart.backend_coord(&(tx, ty)),
+        offset: (dx, -10),
+        h,
+        v: VPos::Bottom,
+    }))
 }

@@ -6,7 +6,7 @@
 use super::data::{distinct, group_rows, points, rows_of_kind, with_kind, Frame, Group, Grouped};
 use super::figure::{ci_bars, AxisSpec, Figure, Item, Layout, Panel, Scale};
 use super::format::{fmt_tick, human, list, usd};
-use super::notes::scenario_prefix;
+use super::notes::{scenario_prefix, with_misses};
 use super::style::{series_style, Style, GREY, INK};
 use super::Chart;
 use crate::results::columns;
@@ -56,6 +56,7 @@ pub(crate) fn build_pool_size(f: &Frame) -> Result<Figure, String> {
         Vec::new()
     };
     let dg = group_rows(f, &dedicated, Some(xcol));
+    let dedicated_rows = dedicated;
     let curves = Curves {
         f,
         k,
@@ -73,7 +74,8 @@ pub(crate) fn build_pool_size(f: &Frame) -> Result<Figure, String> {
             "the pooled rows have no mem_gb_per_user, capex_usd_per_user or devices_per_user (infeasible at every pool size?); needs {need}"
         ));
     }
-    let title = pool_title(found.headline.as_ref());
+    let title = with_misses(pool_title(found.headline.as_ref()), f, &pooled, Some(xcol));
+    let title = with_misses(title, f, &dedicated_rows, None);
     let subtitle = pool_subtitle(f, &curves.enough, &found);
     Ok(Figure {
         title,

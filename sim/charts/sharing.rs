@@ -10,8 +10,8 @@ use plotters::style::RGBColor;
 use super::data::{group_rows, rows_of_kind, Frame, Grouped};
 use super::figure::{AxisSpec, Figure, Item, Layout, Panel, Scale};
 use super::format::{fmt_tick, list, ratio, sig, span_text};
-use super::notes::scenario_prefix;
-use super::style::{series_style, Marker, Style, BLUE_, GREEN_, INK, ORANGE, PALETTE};
+use super::notes::{scenario_prefix, with_misses};
+use super::style::{series_style, Marker, Style, BLUE_, GREEN_, INK, ORANGE};
 use super::Chart;
 use crate::results::columns;
 
@@ -82,6 +82,8 @@ pub(crate) fn build_sharing(f: &Frame) -> Result<Figure, String> {
         title.push_str(&format!(" ({})", g.groups[head].0));
     }
     let subtitle = sharing_subtitle(f, &g, head, &dc, &m);
+    let all: Vec<usize> = (0..f.rows()).collect();
+    let title = with_misses(title, f, &all, Some(X));
     Ok(Figure {
         title,
         subtitle,
@@ -168,10 +170,11 @@ fn gather_series(
                 ));
             }
             m.plotted_x.extend(pts.iter().map(|p| p.0));
-            let style = match (many, metrics.len()) {
-                (true, 1) => series_style(gi),
-                (true, _) => Style::marked(PALETTE[gi % PALETTE.len()], *marker),
-                (false, _) => Style::marked(*color, *marker),
+            // A colour and marker of its own per series.
+            let style = if many {
+                series_style(m.items.len())
+            } else {
+                Style::marked(*color, *marker)
             };
             m.legend.push((
                 if many {

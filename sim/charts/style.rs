@@ -1,5 +1,9 @@
-//! How series look: the Okabe-Ito palette, markers, line dashes, the
-//! [`Style`] of a series or rule, and the embedded font every chart uses.
+//! How series look: the palette (Okabe-Ito, extended with Paul Tol's
+//! muted colours), markers, line dashes, the [`Style`] of a series or rule,
+//! and the embedded font every chart uses. Series take a colour and a
+//! marker each in turn ([`series_style`]): ten colours and seven markers,
+//! so no two of the first ten series share a colour and no two of the
+//! first seventy share both. Vermillion is kept for service-level rules.
 
 use std::sync::OnceLock;
 
@@ -13,7 +17,17 @@ pub(crate) const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 pub(crate) const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 pub(crate) const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 pub(crate) const INK: RGBColor = RGBColor(0x00, 0x00, 0x00);
-pub(crate) const PALETTE: [RGBColor; 6] = [BLUE_, ORANGE, GREEN_, PURPLE, SKY, VERMILLION];
+/// Paul Tol's muted scheme, after the Okabe-Ito colours run out.
+const INDIGO: RGBColor = RGBColor(0x33, 0x22, 0x88);
+const WINE: RGBColor = RGBColor(0x88, 0x22, 0x55);
+const OLIVE: RGBColor = RGBColor(0x99, 0x99, 0x33);
+const TEAL: RGBColor = RGBColor(0x44, 0xAA, 0x99);
+const BROWN: RGBColor = RGBColor(0x8C, 0x51, 0x0A);
+/// Series colours, in the order series take them (no vermillion: the
+/// service-level rules are vermillion).
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    BLUE_, ORANGE, GREEN_, PURPLE, SKY, INDIGO, WINE, OLIVE, TEAL, BROWN,
+];
 pub(crate) const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
 #[derive(Clone, Copy, PartialEq)]
@@ -23,13 +37,17 @@ pub(crate) enum Marker {
     Square,
     Diamond,
     Cross,
+    TriangleDown,
+    Plus,
 }
-const MARKERS: [Marker; 5] = [
+const MARKERS: [Marker; 7] = [
     Marker::Circle,
     Marker::Triangle,
     Marker::Square,
     Marker::Diamond,
     Marker::Cross,
+    Marker::TriangleDown,
+    Marker::Plus,
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -39,7 +57,7 @@ pub(crate) enum Dash {
     Dotted,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 pub(crate) struct Style {
     pub(crate) color: RGBColor,
     pub(crate) width: u32,
@@ -49,6 +67,9 @@ pub(crate) struct Style {
     pub(crate) line: bool,
     /// Legend shows an error bar.
     pub(crate) bar: bool,
+    /// Markers on a long line: at most this many, spread along it (0: a
+    /// marker on every point).
+    pub(crate) spread: usize,
 }
 
 impl Style {
@@ -60,6 +81,7 @@ impl Style {
             marker: None,
             line: true,
             bar: false,
+            spread: 0,
         }
     }
     pub(crate) fn marked(color: RGBColor, marker: Marker) -> Style {
@@ -82,6 +104,10 @@ impl Style {
     }
     pub(crate) fn width(self, width: u32) -> Style {
         Style { width, ..self }
+    }
+    /// At most `n` markers, spread along the line.
+    pub(crate) fn spread(self, n: usize) -> Style {
+        Style { spread: n, ..self }
     }
 }
 

@@ -1,5 +1,7 @@
 //! `sharesim merge`: combine the part files of a sweep folder into
-//! sweep.parquet, e.g. after its shards ran on several machines.
+//! sweep.parquet, e.g. after its shards ran on several machines, and draw
+//! the sweep's charts beside it (as `sweep` does; `--no-charts` skips);
+//! prints the sweep's answer as `sweep` does.
 
 use std::path::PathBuf;
 
@@ -7,6 +9,8 @@ use clap::Args;
 
 use sharesim::sweep::MergeError;
 
+use super::answer::PrintArgs;
+use super::shared::ChartArgs;
 use super::{Failure, Outcome};
 
 /// Combine the part files of a sweep folder (OUT/<name>) into sweep.parquet,
@@ -15,6 +19,10 @@ use super::{Failure, Outcome};
 pub struct MergeArgs {
     /// The sweep's folder, OUT/<scenario-name>.
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub charts: ChartArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
@@ -22,6 +30,8 @@ pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
         Ok(m) => {
             super::sweep::report_stale(&m.stale);
             eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
+            super::sweep::print_answer(&m.path, &args.print)?;
+            args.charts.draw(&[m.path])?;
             Ok(Outcome::Done)
         }
         Err(e @ (MergeError::Manifest(..) | MergeError::Mixed { .. })) => {

@@ -169,7 +169,7 @@ pub(super) fn merge_failure(e: MergeError) -> Failure {
 /// The answer of a finished sweep, read back from sweep.parquet: one line
 /// per point and placement with its axis values, hardware, memory and
 /// capital per user, the sharing factors and the verdict.
-fn print_answer(combined: &std::path::Path, print: &PrintArgs) -> Result<(), Failure> {
+pub(super) fn print_answer(combined: &std::path::Path, print: &PrintArgs) -> Result<(), Failure> {
     let rows = sharesim::output::read_rows(combined).map_err(anyhow::Error::from)?;
     let names = sweep_columns(&rows);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -8,6 +8,21 @@ use crate::results::columns;
 use crate::results::table::{cell, Row, Value};
 use crate::scenario::Scenario;
 
+/// Minutes from the simulation clock's midnight to the replayed trace's
+/// clock time of day (a trace recorded from 18:15 starts at simulated time
+/// 0, so its minute 0 is reported as 18:15). 0 without a trace clock, and
+/// when the replay rescales time (`time_scale` != 1: a simulated minute is
+/// then not a minute of the trace's clock, and the simulation clock is kept).
+fn clock_shift_minutes(s: &Scenario) -> usize {
+    match s.trace_clock {
+        Some(c) if c.time_scale == 1.0 => {
+            let minutes = (c.time_of_day_s(0.0) / 60.0).round() as usize;
+            minutes % crate::metrics::MINUTES_PER_DAY
+        }
+        _ => 0,
+    }
+}
+
 /// Quantiles at which the latency CDFs are tabulated.
 fn cdf_quantiles() -> Vec<f64> {
     let mut q: Vec<f64> = (0..=99).map(|i| i as f64 / 100.0).collect();
@@ -84,14 +99,21 @@ pub(crate) fn cdf_and_timeline(
         let coverage = tl.coverage_s();
         let reps = mine.len() as f64;
         let servers = first.servers as f64;
-        for (m, covered_s) in coverage.iter().enumerate() {
-            let cov = covered_s * reps;
+        let shift = clock_shift_minutes(s);
+        for clock_m in 0..coverage.len() {
+            // Rows by minute of the trace's clock (the simulation clock
+            // without a trace clock); `m` is the simulated minute.
+            let m = (clock_m + coverage.len() - shift) % coverage.len();
+            let cov = coverage[m] * reps;
             timeline.push(vec![
                 cell("scenario", Value::Str(s.name.clone())),
                 cell(columns::PLACEMENT, Value::Str(p.name.clone())),
                 cell(columns::KIND, Value::Str(p.kind_name().into())),
-                cell(columns::MINUTE_OF_DAY, Value::U64(m as u64)),
-                cell(columns::HOUR_OF_DAY, Value::F64(Some(m as f64 / 60.0))),
+                cell(columns::MINUTE_OF_DAY, Value::U64(clock_m as u64)),
+                cell(
+                    columns::HOUR_OF_DAY,
+                    Value::F64(Some(clock_m as f64 / 60.0)),
+                ),
                 cell("servers", Value::U64(servers as u64)),
                 cell(
                     columns::ARRIVALS_PER_MIN,

@@ -14,7 +14,8 @@
 
 use rayon::prelude::*;
 
-use crate::results::table::{rows_of_class, Row};
+use crate::results::columns;
+use crate::results::table::{cell, get, rows_of_class, Row, Value};
 use crate::scenario::Scenario;
 use crate::slo::{judge_with_classes, set_verdict};
 
@@ -92,8 +93,18 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
                 }
             }
         }
+        let (mut cdf, mut tl) = cdf_and_timeline(view, &outcomes[range]);
+        // The placement's verdict on every distribution row, so that a chart
+        // drawn from latency_cdf.parquet or timeline.parquet alone states the
+        // verdict the summary table prints.
+        let verdict: Vec<(&str, Value)> = [columns::SLO_MET, columns::SLO_DETAIL]
+            .into_iter()
+            .filter_map(|c| Some((c, get(&row, c)?.clone())))
+            .collect();
+        for r in cdf.iter_mut().chain(tl.iter_mut()) {
+            r.extend(verdict.iter().map(|(c, v)| cell(*c, v.clone())));
+        }
         summary.push(row);
-        let (cdf, tl) = cdf_and_timeline(view, &outcomes[range]);
         latency_cdf.extend(cdf);
         timeline.extend(tl);
     }

@@ -142,6 +142,9 @@ pub struct Scenario {
     pub classes: Vec<UserClass>,
     /// Replayed requests (arrival order, users assigned), when `[trace]` is given.
     pub trace: Option<Arc<Vec<crate::workload::trace::TraceRequest>>>,
+    /// The replayed trace's wall clock (when the trace records one), so
+    /// that load by time of day is reported in the trace's hours.
+    pub trace_clock: Option<crate::workload::trace::TraceClock>,
     /// Mean device-seconds of one request served alone, request-weighted
     /// over classes (each class on its reference placement), seconds.
     pub mean_service_s: f64,

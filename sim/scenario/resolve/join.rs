@@ -61,6 +61,7 @@ pub(super) fn join_classes(
         arrivals: PoissonArrivals::new(groups),
         classes: user_classes,
         trace: None,
+        trace_clock: subs[0].0.trace_clock,
         mean_service_s: 0.0,
         placements,
         hybrids,

@@ -70,7 +70,7 @@ fn resolve_one(
 ) -> Result<Scenario, ScenarioError> {
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let run = basics::resolve_run_length(c, &raw, path)?;
-    let trace = trace::resolve_trace(c, &raw, base_dir)?;
+    let (trace, trace_clock) = trace::resolve_trace(c, &raw, base_dir)?.unzip();
     let traced = trace.as_deref().map(|t| t.as_slice());
     let (workload, memory_price_multiplier) =
         workload::resolve_workload(c, &raw, traced, base_dir)?;
@@ -142,6 +142,7 @@ fn resolve_one(
         }],
         arrivals,
         trace,
+        trace_clock: trace_clock.flatten(),
         mean_service_s,
         placements,
         hybrids: Vec::new(),

@@ -6,19 +6,22 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::workload::trace::{ReplayOptions, Trace, TraceFormat, TraceRequest};
+use crate::workload::trace::{ReplayOptions, Trace, TraceClock, TraceFormat, TraceRequest};
 
 use super::super::check::Check;
 use super::super::raw::RawScenario;
 use super::super::ScenarioError;
 
-/// The replayed requests (arrival order, users assigned), when `[trace]`
-/// is given.
+/// A trace's requests and its wall clock, when it records one.
+pub(super) type Replayed = (Arc<Vec<TraceRequest>>, Option<TraceClock>);
+
+/// The replayed requests (arrival order, users assigned) and the trace's
+/// wall clock when it records one, when `[trace]` is given.
 pub(super) fn resolve_trace(
     c: &Check,
     raw: &RawScenario,
     base_dir: &Path,
-) -> Result<Option<Arc<Vec<TraceRequest>>>, ScenarioError> {
+) -> Result<Option<Replayed>, ScenarioError> {
     let Some(t) = &raw.trace else {
         return Ok(None);
     };
@@ -49,5 +52,5 @@ pub(super) fn resolve_trace(
     let users = raw.users.count.clamp(1, u32::MAX as u64) as u32;
     tr.assign_users(users)
         .map_err(|e| c.err_because(c.users("count"), e.to_string(), e))?;
-    Ok(Some(Arc::new(tr.requests)))
+    Ok(Some((Arc::new(tr.requests), tr.clock)))
 }
