@@ -78,13 +78,14 @@ EOF
 # The estimate, bytes, from the refusal's "need about 1.6 GB".
 estimate() {
     local msg
-    msg="$("$bin" run "$1" --out "$work/out" --no-charts --threads 2 --max-memory 1 2>&1 || true)"
+    msg="$("$bin" run "$1" --out "$2" --no-charts --threads 2 --max-memory 1 2>&1 || true)"
     echo "$msg" | sed -n 's/.*need about \([0-9.]*\) \([kMG]\)B.*/\1 \2/p' \
         | awk '{ m = ($2 == "k") ? 1e3 : ($2 == "M") ? 1e6 : 1e9; printf "%.0f\n", $1 * m }'
 }
 
 users_list="${MEMORY_CHECK_USERS:-1e5 1e6}"
 failed=0
+case_n=0
 for users in $users_list; do
     n=$(awk -v u="$users" 'BEGIN { printf "%.0f", u }')
     for case in "generic|" "generic|requests_per_day_cv = 1.0" "generic|arrivals = \"sessions\"" \
@@ -94,13 +95,17 @@ agent_gap = { distribution = \"exponential\", mean_s = 600.0 }" "llm|"; do
         extra="${case#*|}"
         f="$work/s.toml"
         scenario "$n" "$kind" "$extra" > "$f"
-        est="$(estimate "$f")"
+        # Each case is another scenario: it gets an output folder of its own
+        # (a folder holds the results of one scenario only).
+        case_n=$((case_n + 1))
+        out="$work/out-$case_n"
+        est="$(estimate "$f" "$out")"
         if [ -z "$est" ]; then
             echo "memory-check: no estimate for $users users ($kind ${extra%%$'\n'*})" >&2
             failed=1
             continue
         fi
-        rss="$(peak_rss "$bin" run "$f" --out "$work/out" --no-charts --threads 2)"
+        rss="$(peak_rss "$bin" run "$f" --out "$out" --no-charts --threads 2)"
         ratio=$(awk -v r="$rss" -v e="$est" 'BEGIN { printf "%.2f", r / e }')
         ok=$(awk -v x="$ratio" 'BEGIN { print (x >= 0.5 && x <= 2) ? "ok" : "OUT OF [0.5, 2]" }')
         printf 'memory-check: %s users, %-7s %-30s measured %6.0f MB, estimated %6.0f MB, ratio %s %s\n' \
