@@ -21,7 +21,6 @@ mod end_to_end;
 mod errors;
 mod expected;
 mod fault_matrix;
-mod fault_signals;
 mod fuzz_regressions;
 mod llm_engine;
 mod properties;

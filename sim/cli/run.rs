@@ -5,16 +5,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use sharesim::output::{prepare_output_dir, write_parquet};
+use sharesim::output::write_parquet;
 use sharesim::results::Row;
 use sharesim::run::run_scenario;
-use sharesim::run::{estimate_memory, Work};
+use sharesim::run::Work;
 use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    claim, print_service_level, refuse_sweep_table, ChartArgs, MemoryArgs, OverrideArgs,
-    ScenarioArgs, ThreadArgs,
+    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -51,14 +50,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome, Failure> {
 /// written.
 fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     let scenario = args.overrides.load(&args.input.scenario)?;
-    refuse_sweep_table(&args.input.scenario, "run")?;
-    let pool = args.threads.pool()?;
-    let estimate = estimate_memory(&scenario, Work::Run, pool.current_num_threads());
-    args.memory
-        .check(&args.input.scenario, scenario.users, &estimate)?;
-    let dir =
-        prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
-    let _guard = claim(&dir, &args.input.scenario)?;
+    let (pool, dir, _guard) = prepare(
+        &args.input,
+        &args.threads,
+        &args.memory,
+        &scenario,
+        Work::Run,
+        "run",
+    )?;
     eprintln!(
         "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
         scenario.name,

@@ -261,3 +261,24 @@ fn service_level_lines(s: &Scenario) -> Vec<String> {
         })
         .collect()
 }
+
+/// What `run` and `size` set up before simulating `scenario`: the refusal
+/// of a `[sweep]` table, the worker threads, the memory check, and the
+/// output folder, created and claimed (held until the guard is dropped).
+pub fn prepare(
+    input: &ScenarioArgs,
+    threads: &ThreadArgs,
+    memory: &MemoryArgs,
+    scenario: &Scenario,
+    work: sharesim::run::Work,
+    command: &str,
+) -> Result<(rayon::ThreadPool, PathBuf, sharesim::output::FolderGuard), Failure> {
+    refuse_sweep_table(&input.scenario, command)?;
+    let pool = threads.pool()?;
+    let estimate = sharesim::run::estimate_memory(scenario, work, pool.current_num_threads());
+    memory.check(&input.scenario, scenario.users, &estimate)?;
+    let dir = sharesim::output::prepare_output_dir(&input.out.join(&scenario.name))
+        .map_err(anyhow::Error::from)?;
+    let guard = claim(&dir, &input.scenario)?;
+    Ok((pool, dir, guard))
+}

@@ -5,15 +5,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use sharesim::output::{prepare_output_dir, write_parquet};
+use sharesim::output::write_parquet;
 use sharesim::results::{Row, Value};
-use sharesim::run::{estimate_memory, Work};
+use sharesim::run::Work;
 use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    claim, print_service_level, refuse_sweep_table, ChartArgs, MemoryArgs, OverrideArgs,
-    ScenarioArgs, ThreadArgs,
+    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -60,14 +59,14 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
             path.display()
         )));
     }
-    refuse_sweep_table(&args.input.scenario, "size")?;
-    let pool = args.threads.pool()?;
-    let estimate = estimate_memory(&scenario, Work::Size, pool.current_num_threads());
-    args.memory
-        .check(&args.input.scenario, scenario.users, &estimate)?;
-    let dir =
-        prepare_output_dir(&args.input.out.join(&scenario.name)).map_err(anyhow::Error::from)?;
-    let _guard = claim(&dir, &args.input.scenario)?;
+    let (pool, dir, _guard) = prepare(
+        &args.input,
+        &args.threads,
+        &args.memory,
+        &scenario,
+        Work::Size,
+        "size",
+    )?;
     eprintln!(
         "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
         scenario.name,

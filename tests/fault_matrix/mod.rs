@@ -6,6 +6,9 @@
 //! scenarios (same name) into one folder; a second writer of the same
 //! scenario; two shards into one folder; shards of different scenarios
 //! merged; a truncated or altered part + resume; points dropped from the grid.
+//! The rows of signals, memory and a full disk are in [`signals`].
+
+mod signals;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
