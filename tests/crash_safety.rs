@@ -9,12 +9,12 @@
 //! this is what a crash, an OOM kill or a pulled plug looks like to the
 //! files (minus the page cache, which a process kill does not lose).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::scenarios::local_and_pool;
-use crate::support::{assert_success, try_read_parquet, write, BIN};
+use crate::support::{assert_success, files_under, try_read_parquet, write, BIN};
 
 /// 12 points (4 user counts x 3 fleet sizes), a few seconds in all.
 const SWEEP: &str = concat!(
@@ -105,23 +105,6 @@ fn kill_after(mut child: Child, after: Duration) -> bool {
     child.kill().unwrap();
     child.wait().unwrap();
     running
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Every file under `dir` is a temporary file (name starting with `.`), a

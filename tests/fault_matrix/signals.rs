@@ -5,11 +5,11 @@
 //! or the charts are written; 1e8 users; Ctrl-C in the middle of a sweep,
 //! then `--resume`; `run` of a scenario with a [sweep] table.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{assert_success, read_parquet, sharesim, write, BIN};
+use crate::support::{assert_success, files_under, read_parquet, sharesim, write, BIN};
 
 /// Points of a few milliseconds each; parts of ~22 kB, sweep.parquet larger.
 const SWEEP: &str = r#"
@@ -68,23 +68,6 @@ fn assert_refused(o: &Output, needles: &[&str]) -> String {
     }
     assert_eq!(err.matches("(os error").count(), 1, "OS error once: {err}");
     err
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// No temporary file and no write probe is left behind.

@@ -152,3 +152,21 @@ pub fn row_of<'a>(rows: &'a [Row], placement: &str) -> &'a Row {
         .find(|r| text(r, "placement") == placement)
         .unwrap_or_else(|| panic!("no row for {placement}"))
 }
+
+/// Every file under `dir`, recursively, sorted (empty when it does not exist).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.expect("directory entry").path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
