@@ -10,8 +10,8 @@
 //!   conversation trace) on its pool of 2 H100s, for 100,000 requests.
 //!
 //! Run: `cargo bench --bench engine` (one group: `cargo bench --bench engine
-//! -- llm_chat`). Compare the FCFS figures with the plain Rust peer in
-//! ../shared/peers/rust_mmc in the same session (`rust_mmc 10 8 1 10000000`).
+//! -- llm_chat`). Compare the FCFS figures with a plain Rust M/M/c loop
+//! (the developers' workbench peer `rust_mmc 10 8 1 10000000`) run in the same session.
 
 use std::path::Path;
 
