@@ -1,7 +1,9 @@
 //! Results for people and for scripts. A printed answer is a list of
 //! [`Column`]s (the result column, a header, a unit); [`render`] lays rows
-//! out as a table that fits a terminal's width (wide cells wrap), or writes
-//! them as CSV or JSON with the raw column names and full-precision values.
+//! out as a table that fits a terminal's width (headers and text wrap,
+//! numbers never do; columns that still do not fit are left out and named
+//! below the table), or writes them as CSV or JSON with the raw column names
+//! and full-precision values.
 //!
 //! Numbers in tables have at most four significant digits, thousands
 //! separators, no exponent between 1e-4 and 1e12, and their unit in the
