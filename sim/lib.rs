@@ -65,6 +65,7 @@
 //! # Ok::<(), sharesim::scenario::ScenarioError>(())
 //! ```
 
+pub mod calibration;
 pub mod charts;
 pub mod core;
 pub mod engine;

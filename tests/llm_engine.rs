@@ -5,9 +5,9 @@
 use proptest::prelude::*;
 use sharesim::core::{stream_rng, StreamKind};
 use sharesim::engine::Dispatch;
-use sharesim::engine::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest};
+use sharesim::engine::{BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest};
 use sharesim::llm::Catalog;
-use sharesim::llm::ServingCost;
+use sharesim::llm::{ServingCost, ServingOptions};
 use sharesim::llm::StepModel;
 use sharesim::metrics::{LlmRecorder, Window};
 use sharesim::run::{run_replication, run_scenario, Measured};
@@ -20,14 +20,9 @@ use crate::support::scenarios::desktop_and_h100_pool;
 /// The roofline of gpt-oss-120b (MXFP4) on one H100.
 fn h100_gpt_oss_120b_cost() -> ServingCost {
     let cat = Catalog::builtin().unwrap();
-    ServingCost::new(
-        cat.device("h100_sxm").unwrap(),
-        cat.model("gpt_oss_120b").unwrap(),
-        "mxfp4",
-        1,
-        0.9,
-    )
-    .unwrap()
+    let (d, m) = (cat.device("h100_sxm").unwrap(), cat.model("gpt_oss_120b").unwrap());
+    let options = ServingOptions::from_catalog(&cat, d, m, "mxfp4", 1, None).unwrap();
+    ServingCost::new(d, m, &options).unwrap()
 }
 
 fn h100_gpt_oss_120b() -> StepModel {
@@ -63,6 +58,8 @@ fn fleet_chunked(
             dispatch,
             fast_forward: ff,
             chunked_prefill_tokens: chunk,
+            kv_allocation: KvAllocation::ReserveWholeContext,
+            kv_fixed_tokens_per_seq: 0,
         },
         window(),
         stream_rng(1, 0, StreamKind::Placement, 0),

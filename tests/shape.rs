@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("metrics", 1),
     ("engine", 2),
     ("scenario", 3),
+    ("calibration", 3),
     ("results", 4),
     ("output", 5),
     ("slo", 6),

@@ -1,37 +1,62 @@
-//! `sharesim calibrate`: print the calibration table of the shipped
-//! catalogue, predicted vs measured decode speeds.
+//! `sharesim calibrate`: fit the (device, engine) step-cost parameters,
+//! expert pool shares and power values by simulating every row of a
+//! measurement table through the engine, and print each row's error and the
+//! leave-one-set-up-out errors (the text of docs/calibration.md).
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 
-use sharesim::llm::Catalog;
-use sharesim::llm::{calibration_table, markdown_table};
+use sharesim::calibration::{calibrate, calibrated_toml, markdown, read_measurements, MEASUREMENTS_CSV, MEASUREMENTS_PATH};
+use sharesim::llm::{Catalog, EngineCatalog};
 
 use super::{Failure, Outcome};
 
-/// Print the calibration table: predicted vs measured decode speeds for
-/// every reference measurement, from the shipped catalogue (the text of
-/// docs/calibration.md's table).
+/// Fit the step-cost profiles to measured serving benchmarks, each simulated
+/// through the engine, and print every row's error and the leave-one-out
+/// errors.
 #[derive(Args)]
-pub struct CalibrateArgs {}
+pub struct CalibrateArgs {
+    /// Measurement table (the format of data/calibration/measurements.csv);
+    /// default: the shipped table.
+    #[arg(long, value_name = "FILE")]
+    measurements: Option<PathBuf>,
+    /// Write docs/calibration.md and scenarios/catalog/calibrated.toml (run
+    /// from the repository root).
+    #[arg(long)]
+    write: bool,
+}
 
-/// Print the table; [`Outcome::ChecksFailed`] if a checked measurement is
-/// outside its tolerance.
-pub fn run(_: &CalibrateArgs) -> Result<Outcome, Failure> {
-    let catalog = Catalog::builtin()
-        .context("the shipped catalogue does not load")
-        .map_err(Failure::Internal)?;
-    let rows = calibration_table(&catalog)
-        .context("cannot compute the calibration table")
-        .map_err(Failure::Internal)?;
-    print!("{}", markdown_table(&rows));
-    let missed = rows
-        .iter()
-        .filter(|r| r.checked && !r.within_tolerance)
-        .count();
-    Ok(if missed == 0 {
-        Outcome::Done
-    } else {
-        Outcome::ChecksFailed
-    })
+/// Fit, print; [`Outcome::ChecksFailed`] if a row or an asserted
+/// leave-one-out prediction is outside its tolerance.
+pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
+    let (text, path) = match &args.measurements {
+        None => (MEASUREMENTS_CSV.to_string(), PathBuf::from(MEASUREMENTS_PATH)),
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read the measurement table", p.display()))
+                .map_err(Failure::Input)?,
+            p.clone(),
+        ),
+    };
+    let rows = read_measurements(&text, &path).map_err(|e| Failure::Input(e.into()))?;
+    let priors = EngineCatalog::priors().map_err(|e| Failure::Internal(e.into()))?;
+    let catalog = Catalog::builtin().map_err(|e| Failure::Internal(e.into()))?.with_engines(priors.clone());
+    let c = calibrate(&rows, &catalog, &priors).map_err(|e| Failure::Input(e.into()))?;
+    let doc = markdown(&c);
+    print!("{doc}");
+    if args.write {
+        for (file, body) in [
+            (Path::new("docs/calibration.md"), doc.as_str()),
+            (Path::new("scenarios/catalog/calibrated.toml"), calibrated_toml(&c).as_str()),
+        ] {
+            std::fs::write(file, body)
+                .with_context(|| format!("{}: cannot write (run from the repository root)", file.display()))
+                .map_err(Failure::Input)?;
+            eprintln!("wrote {}", file.display());
+        }
+    }
+    let missed = c.rows.iter().filter(|r| !r.within).count() + c.loo.iter().filter(|l| l.asserted && !l.within).count();
+    Ok(if missed == 0 { Outcome::Done } else { Outcome::ChecksFailed })
 }

@@ -43,6 +43,18 @@ pub struct LlmRequest {
     pub output_tokens: u32,
 }
 
+/// How a server allocates its KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvAllocation {
+    /// A request's whole context (prompt + output) reserved at admission.
+    ReserveWholeContext,
+    /// Blocks of `block_tokens` allocated as sequences grow.
+    Paged {
+        /// Tokens per block.
+        block_tokens: u32,
+    },
+}
+
 /// Fixed properties of a batching fleet.
 #[derive(Debug, Clone)]
 pub struct BatchConfig {
@@ -60,6 +72,10 @@ pub struct BatchConfig {
     pub dispatch: Dispatch,
     /// Plan whole runs of identical steps as one event (false: step by step).
     pub fast_forward: bool,
+    /// How the KV cache is allocated.
+    pub kv_allocation: KvAllocation,
+    /// KV a running sequence holds whatever its length (token equivalents).
+    pub kv_fixed_tokens_per_seq: u64,
     /// Chunked prefill (Sarathi-Serve style): prompts are processed up to
     /// this many tokens per step, mixed into the decode steps of the running
     /// batch, instead of in separate prefill steps that pause decoding.
@@ -121,6 +137,7 @@ enum Phase {
     Idle,
     Prefill {
         start_s: f64,
+        tokens: u64,
     },
     Decode {
         start_s: f64,
@@ -193,6 +210,10 @@ impl Server {
 pub struct FleetUsage {
     /// Server-seconds with a step running.
     pub busy_s: f64,
+    /// Energy above idle of the steps inside the window, all servers, J
+    /// ([`StepModel`]'s power model; a step crossing a window edge counts
+    /// its share inside).
+    pub active_energy_j: f64,
     /// Sum over decode time of the batch size (divide by decode seconds).
     pub batch_decode_area: f64,
     /// Server-seconds spent decoding.
@@ -433,8 +454,11 @@ impl BatchingFleet {
         let phase = self.servers[s].phase;
         match phase {
             Phase::Idle => {}
-            Phase::Prefill { start_s } => {
-                self.usage.busy_s += w.overlap_s(start_s, t);
+            Phase::Prefill { start_s, tokens } => {
+                let overlap = w.overlap_s(start_s, t);
+                self.usage.busy_s += overlap;
+                self.usage.active_energy_j +=
+                    share(overlap, start_s, t) * self.cfg.step.prefill_active_j(tokens);
                 rec.timeline.busy(start_s, t);
                 let ids = std::mem::take(&mut self.servers[s].prefilling);
                 for &id in &ids {
@@ -458,6 +482,9 @@ impl BatchingFleet {
             Phase::Mixed { start_s, chunk } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
+                let sv = &self.servers[s];
+                self.usage.active_energy_j += share(overlap, start_s, t)
+                    * self.cfg.step.mixed_active_j(sv.batch, sv.context, chunk);
                 rec.timeline.busy(start_s, t);
                 if self.servers[s].batch > 0 {
                     self.usage.decode_s += overlap;
@@ -499,6 +526,9 @@ impl BatchingFleet {
             Phase::Decode { start_s, steps } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
+                let sv = &self.servers[s];
+                self.usage.active_energy_j += share(overlap, start_s, t)
+                    * self.cfg.step.decode_run_active_j(sv.batch, sv.context, steps);
                 rec.timeline.busy(start_s, t);
                 self.usage.decode_s += overlap;
                 self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
@@ -565,7 +595,10 @@ impl BatchingFleet {
             server.phase = Phase::Mixed { start_s: t, chunk };
             server.end_s = t + step.mixed_step_s(server.batch, server.context, chunk);
         } else if !server.prefilling.is_empty() {
-            server.phase = Phase::Prefill { start_s: t };
+            server.phase = Phase::Prefill {
+                start_s: t,
+                tokens: prompt_tokens,
+            };
             server.end_s = t + step.prefill_s(prompt_tokens);
         } else if server.batch > 0 {
             let Reverse((next_finish, _)) = *server.running.peek().expect("batch > 0");
@@ -614,5 +647,15 @@ impl BatchingFleet {
         );
         self.done.push((seq.user, t));
         self.free_ids.push(id);
+    }
+}
+
+/// Share of a phase from `a` to `b` that lies in the window (`overlap` of it).
+#[inline]
+fn share(overlap: f64, a: f64, b: f64) -> f64 {
+    if b > a {
+        overlap / (b - a)
+    } else {
+        0.0
     }
 }

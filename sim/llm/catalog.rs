@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::llm::engines::EngineCatalog;
+
 /// The shipped device catalogue, embedded at build time.
 pub const BUILTIN_DEVICES_TOML: &str = include_str!("../../scenarios/catalog/devices.toml");
 /// The shipped model catalogue, embedded at build time.
@@ -61,6 +63,28 @@ pub enum CatalogError {
         /// The known device names, comma separated.
         known: String,
     },
+    /// An engine name that the catalogue does not hold.
+    #[error("unknown engine `{name}`; the catalogue knows: {known}")]
+    UnknownEngine {
+        /// The name asked for.
+        name: String,
+        /// The known engine names, comma separated.
+        known: String,
+    },
+    /// A (device, engine) pair without a step-cost profile.
+    #[error(
+        "engine `{engine}` has no profile for device `{device}` in engines.toml; profiled \
+         pairs (device.engine): {profiled}; use one of them, or add \
+         [profiles.{device}.\"{engine}\"] (e.g. `like = \"<device>.<engine>\"`)"
+    )]
+    NoProfile {
+        /// The device.
+        device: String,
+        /// The engine.
+        engine: String,
+        /// The profiled pairs, comma separated.
+        profiled: String,
+    },
     /// A model name that the catalogue does not hold.
     #[error("unknown model `{name}`; the catalogue knows: {known}")]
     UnknownModel {
@@ -87,22 +111,26 @@ pub struct Device {
     pub tflops_fp8: Option<f64>,
     /// Dense FP4 TFLOPS, if the device has FP4 tensor units.
     pub tflops_fp4: Option<f64>,
-    /// Power when idle, W.
+    /// Power when idle, W (board for accelerators, wall for computers).
     pub idle_w: f64,
-    /// Power when serving, W.
+    /// Most power when serving, W (the cap of the step power model).
     pub busy_w: f64,
+    /// Power above idle while a step streams memory, W.
+    pub memory_power_w: f64,
+    /// Power above idle while a step is compute bound, W.
+    pub compute_power_w: f64,
+    /// Host share per device (CPU, DRAM, NIC, fans of its server), W.
+    pub host_w: f64,
+    /// Device-to-device link bandwidth per direction (NVLink), GB/s.
+    pub link_gb_s: Option<f64>,
+    /// Serving engine used when a placement names none.
+    pub default_engine: String,
     /// Purchase price of one device, USD.
     pub price_usd: f64,
     /// Share of `price_usd` that is memory, in [0, 1] (an estimate).
     pub memory_price_share: f64,
     /// Cloud rental price of one device, USD per hour, if rentable.
     pub rental_usd_per_h: Option<f64>,
-    /// Achieved share of the peak bandwidth, `e_m`, in (0, 1].
-    pub bandwidth_efficiency: f64,
-    /// Achieved share of the peak compute, `e_c`, in (0, 1].
-    pub compute_efficiency: f64,
-    /// Fixed overhead per forward pass (step), `t_0`, seconds.
-    pub step_overhead_s: f64,
     /// Share of `mem_gb` usable for weights and KV cache, in (0, 1].
     pub usable_memory_share: f64,
     /// Speech to text: device seconds per second of audio (Whisper
@@ -151,23 +179,26 @@ pub struct Model {
     pub total_params_b: f64,
     /// Parameters used per token, billions (dense: equal to the total).
     pub active_params_b: f64,
-    /// Part of the active parameters read at every token whatever the
-    /// expert routing (MoE attention, unembedding), billions; 0 for dense
-    /// models. An estimate.
-    pub shared_params_b: f64,
+    /// Transformer layers.
+    pub layers: u32,
+    /// Model width (hidden size).
+    pub hidden_size: u32,
+    /// Mixture-of-experts structure, None for dense models.
+    pub moe: Option<Moe>,
     /// Weight size in GB per quantisation name (`bf16`, `fp8`, `q4`, ...).
     pub weights_gb: BTreeMap<String, f64>,
-    /// KV-cache bytes per context token.
+    /// KV-cache bytes per context token of the full-attention layers.
     pub kv_bytes_per_token: f64,
+    /// Sliding-window layers, if any.
+    pub window: Option<SlidingWindow>,
     /// Longest context the model supports, tokens.
     pub context_limit_tokens: u64,
 }
 
 impl Model {
-    /// Whether the model is a mixture of experts (fewer active than total
-    /// parameters).
+    /// Whether the model is a mixture of experts.
     pub fn is_moe(&self) -> bool {
-        self.active_params_b < self.total_params_b
+        self.moe.is_some()
     }
 
     /// The quantisation names that have a weight size, comma separated.
@@ -176,11 +207,39 @@ impl Model {
     }
 }
 
-/// The device and model catalogue.
+/// Mixture-of-experts structure of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moe {
+    /// Experts per layer, `E`.
+    pub experts: u32,
+    /// Routed experts per token, `k`.
+    pub experts_per_token: u32,
+    /// GB of all experts of all layers, per quantisation.
+    pub expert_gb: BTreeMap<String, f64>,
+    /// GB read at every step besides the experts, per quantisation.
+    pub dense_gb: BTreeMap<String, f64>,
+    /// The same in llama.cpp's GGUF files, where it differs.
+    pub dense_gb_gguf: BTreeMap<String, f64>,
+}
+
+/// Sliding-window attention layers of a model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlidingWindow {
+    /// KV bytes per token of all sliding-window layers together.
+    pub kv_bytes_per_token: f64,
+    /// Tokens each of them holds at most.
+    pub tokens: u32,
+}
+
+/// The device, model and engine catalogue.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    /// Devices as devices.toml gives them.
+    base_devices: BTreeMap<String, Device>,
+    /// The same with the fitted power values of `engines` applied.
     devices: BTreeMap<String, Device>,
     models: BTreeMap<String, Model>,
+    engines: EngineCatalog,
 }
 
 impl Catalog {
@@ -240,7 +299,38 @@ impl Catalog {
             .into_iter()
             .map(|(name, raw)| Ok((name.clone(), resolve_model(&check, name, raw)?)))
             .collect::<Result<BTreeMap<_, _>, CatalogError>>()?;
-        Ok(Catalog { devices, models })
+        let engines = EngineCatalog::builtin()?;
+        Ok(Catalog {
+            base_devices: devices.clone(),
+            devices,
+            models,
+            engines,
+        }
+        .with_fitted_power())
+    }
+
+    /// The same devices and models with other engine and fitted files.
+    pub fn with_engines(mut self, engines: EngineCatalog) -> Catalog {
+        self.engines = engines;
+        self.with_fitted_power()
+    }
+
+    /// Applies the fitted power values of the engine catalogue to devices.
+    fn with_fitted_power(mut self) -> Catalog {
+        self.devices = self.base_devices.clone();
+        for (name, p) in &self.engines.power {
+            if let Some(d) = self.devices.get_mut(name) {
+                d.idle_w = p.idle_w.unwrap_or(d.idle_w);
+                d.memory_power_w = p.memory_power_w.unwrap_or(d.memory_power_w);
+                d.compute_power_w = p.compute_power_w.unwrap_or(d.compute_power_w);
+            }
+        }
+        self
+    }
+
+    /// The engines, profiles and expert routing.
+    pub fn engines(&self) -> &EngineCatalog {
+        &self.engines
     }
 
     /// The device called `name`; the error lists the known names.
@@ -300,10 +390,13 @@ struct RawDevice {
     memory_price_share: f64,
     #[serde(default)]
     rental_usd_per_h: Option<f64>,
-    bandwidth_efficiency: f64,
-    compute_efficiency: f64,
-    step_overhead_s: f64,
     usable_memory_share: f64,
+    default_engine: String,
+    #[serde(default)]
+    link_gb_s: Option<f64>,
+    host_w: f64,
+    memory_power_w: f64,
+    compute_power_w: f64,
     #[serde(default)]
     speech_to_text_rtf: Option<f64>,
     #[serde(default)]
@@ -322,10 +415,24 @@ struct RawModel {
     kind: ModelKind,
     total_params_b: f64,
     active_params_b: f64,
+    layers: u32,
+    hidden_size: u32,
     #[serde(default)]
-    shared_params_b: Option<f64>,
+    experts: Option<u32>,
+    #[serde(default)]
+    experts_per_token: Option<u32>,
     weights_gb: BTreeMap<String, f64>,
+    #[serde(default)]
+    expert_gb: BTreeMap<String, f64>,
+    #[serde(default)]
+    dense_gb: BTreeMap<String, f64>,
+    #[serde(default)]
+    dense_gb_gguf: BTreeMap<String, f64>,
     kv_bytes_per_token: f64,
+    #[serde(default)]
+    window_kv_bytes_per_token: Option<f64>,
+    #[serde(default)]
+    window_tokens: Option<u32>,
     context_limit_tokens: u64,
 }
 
@@ -463,21 +570,27 @@ fn resolve_device(check: &Check<'_>, name: String, raw: RawDevice) -> Result<Dev
             raw.rental_usd_per_h,
             "the rental price in USD per hour (leave the key out if not rentable)",
         )?,
-        bandwidth_efficiency: check.efficiency(
-            k("bandwidth_efficiency"),
-            raw.bandwidth_efficiency,
-            "the achieved share of peak bandwidth (e_m, typically 0.6-0.95)",
+        memory_power_w: check.non_negative(
+            k("memory_power_w"),
+            raw.memory_power_w,
+            "the power above idle while streaming memory, in W",
         )?,
-        compute_efficiency: check.efficiency(
-            k("compute_efficiency"),
-            raw.compute_efficiency,
-            "the achieved share of peak compute (e_c, typically 0.2-0.9)",
+        compute_power_w: check.non_negative(
+            k("compute_power_w"),
+            raw.compute_power_w,
+            "the power above idle while compute bound, in W",
         )?,
-        step_overhead_s: check.non_negative(
-            k("step_overhead_s"),
-            raw.step_overhead_s,
-            "the fixed overhead per step in seconds (t_0, typically 0-0.02)",
+        host_w: check.non_negative(
+            k("host_w"),
+            raw.host_w,
+            "the host server's share per device, in W (0 for wall figures)",
         )?,
+        link_gb_s: check.optional_positive(
+            k("link_gb_s"),
+            raw.link_gb_s,
+            "the device-to-device link bandwidth per direction in GB/s",
+        )?,
+        default_engine: raw.default_engine,
         usable_memory_share: check.efficiency(
             k("usable_memory_share"),
             raw.usable_memory_share,
@@ -517,25 +630,6 @@ fn resolve_model(check: &Check<'_>, name: String, raw: RawModel) -> Result<Model
             ),
         ));
     }
-    let shared = match raw.shared_params_b {
-        None => 0.0,
-        Some(s) => {
-            let s = check.non_negative(
-                k("shared_params_b"),
-                s,
-                "parameters read at every token whatever the routing, in billions",
-            )?;
-            if s > active {
-                return Err(check.err(
-                    k("shared_params_b"),
-                    format!(
-                        "is above active_params_b ({s} > {active}); shared parameters are a part of the active ones"
-                    ),
-                ));
-            }
-            s
-        }
-    };
     if raw.weights_gb.is_empty() {
         return Err(check.err(
             k("weights_gb"),
@@ -560,16 +654,91 @@ fn resolve_model(check: &Check<'_>, name: String, raw: RawModel) -> Result<Model
             "must be at least 1: the longest context the model supports, in tokens",
         ));
     }
+    if raw.layers == 0 || raw.hidden_size == 0 {
+        return Err(check.err(
+            k(if raw.layers == 0 { "layers" } else { "hidden_size" }),
+            "must be at least 1 (from the model card)",
+        ));
+    }
+    let moe = resolve_moe(check, &name, &raw, active < total)?;
+    let window = match (raw.window_kv_bytes_per_token, raw.window_tokens) {
+        (None, None) => None,
+        (Some(b), Some(t)) if t > 0 => Some(SlidingWindow {
+            kv_bytes_per_token: check.non_negative(
+                k("window_kv_bytes_per_token"),
+                b,
+                "KV bytes per token of the sliding-window layers",
+            )?,
+            tokens: t,
+        }),
+        _ => {
+            return Err(check.err(
+                k("window_tokens"),
+                "give both window_kv_bytes_per_token and window_tokens (at least 1), or neither",
+            ))
+        }
+    };
     Ok(Model {
         name,
         kind: raw.kind,
         total_params_b: total,
         active_params_b: active,
-        shared_params_b: shared,
+        layers: raw.layers,
+        hidden_size: raw.hidden_size,
+        moe,
         weights_gb: raw.weights_gb,
         kv_bytes_per_token: kv,
+        window,
         context_limit_tokens: raw.context_limit_tokens,
     })
+}
+
+/// The expert structure of a model with fewer active than total parameters.
+fn resolve_moe(
+    check: &Check<'_>,
+    name: &str,
+    raw: &RawModel,
+    is_moe: bool,
+) -> Result<Option<Moe>, CatalogError> {
+    let k = |field: &str| format!("models.{name}.{field}");
+    let (experts, per_token) = match (is_moe, raw.experts, raw.experts_per_token) {
+        (false, None, None) => return Ok(None),
+        (false, _, _) => {
+            return Err(check.err(
+                k("experts"),
+                "a dense model (active = total parameters) has no experts; remove experts and experts_per_token",
+            ))
+        }
+        (true, Some(e), Some(t)) if t >= 1 && t <= e => (e, t),
+        (true, _, _) => {
+            return Err(check.err(
+                k("experts"),
+                "a mixture-of-experts model (active < total parameters) needs experts (E) and experts_per_token (k), with 1 <= k <= E, from its model card",
+            ))
+        }
+    };
+    for q in raw.weights_gb.keys() {
+        let (Some(&e), Some(&d)) = (raw.expert_gb.get(q), raw.dense_gb.get(q)) else {
+            return Err(check.err(
+                k(&format!("expert_gb.{q}")),
+                format!("missing: a mixture-of-experts model needs expert_gb.{q} and dense_gb.{q} for every quantisation of weights_gb"),
+            ));
+        };
+        let w = raw.weights_gb[q];
+        if !(e > 0.0 && d >= 0.0 && e + d <= w * 1.0001) {
+            return Err(check.err(
+                k(&format!("expert_gb.{q}")),
+                format!("expert_gb ({e}) + dense_gb ({d}) must be positive and at most weights_gb ({w})"),
+            ));
+        }
+    }
+    Ok(Some(Moe {
+        experts,
+        experts_per_token: per_token,
+        expert_gb: raw.expert_gb.clone(),
+        dense_gb: raw.dense_gb.clone(),
+        dense_gb_gguf: raw.dense_gb_gguf.clone(),
+    }))
 }
 
 #[cfg(test)]
@@ -585,15 +754,18 @@ idle_w = 5.0
 busy_w = 50.0
 price_usd = 1000.0
 memory_price_share = 0.5
-bandwidth_efficiency = 1.0
-compute_efficiency = 1.0
-step_overhead_s = 0.0
 usable_memory_share = 1.0
+default_engine = "vllm"
+host_w = 0.0
+memory_power_w = 20.0
+compute_power_w = 40.0
 "#;
 
     const ONE_MODEL: &str = r#"
 [models.toy]
 kind = "llm"
+layers = 2
+hidden_size = 64
 total_params_b = 1.0
 active_params_b = 1.0
 kv_bytes_per_token = 1000
@@ -650,7 +822,8 @@ bf16 = 2.0
         assert!(c.device("a100_80gb").unwrap().tflops_fp8.is_none());
         let oss = c.model("gpt_oss_120b").unwrap();
         assert!(oss.is_moe());
-        assert_eq!(oss.weights_gb["mxfp4"], 63.0);
+        assert_eq!(oss.weights_gb["mxfp4"], 65.3);
+        assert_eq!(oss.moe.as_ref().unwrap().experts, 128);
         assert!(!c.model("llama_3_1_8b").unwrap().is_moe());
         assert_eq!(
             c.model("whisper_large_v3_turbo").unwrap().kind,
@@ -678,7 +851,7 @@ bf16 = 2.0
         assert_eq!(d.mem_gb, 10.0);
         assert_eq!(d.capex_usd(1.0), 1000.0);
         assert_eq!(d.capex_usd(3.0), 2000.0);
-        assert_eq!(c.model("toy").unwrap().shared_params_b, 0.0);
+        assert!(c.model("toy").unwrap().moe.is_none());
     }
 
     #[test]
@@ -713,10 +886,10 @@ bf16 = 2.0
             "{e}"
         );
 
-        let bad = ONE_DEVICE.replace("bandwidth_efficiency = 1.0", "bandwidth_efficiency = 0.0");
+        let bad = ONE_DEVICE.replace("usable_memory_share = 1.0", "usable_memory_share = 0.0");
         let e = from(&bad, ONE_MODEL).unwrap_err().to_string();
         assert!(
-            e.contains("devices.toy.bandwidth_efficiency: must be greater than 0 and at most 1"),
+            e.contains("devices.toy.usable_memory_share: must be greater than 0 and at most 1"),
             "{e}"
         );
 

@@ -1,57 +1,155 @@
-//! The cost of one engine step on one server, in the linear form the
-//! fast-forward needs (docs/model.md section 5):
+//! The cost and energy of one engine step on one server (a device or a
+//! tensor-parallel group), in the form the fast-forward needs
+//! (docs/model.md section 5).
 //!
-//! - decode step of `b` sequences holding `T` context tokens:
-//!   `t0 + max(c * b, w(b) + k * T)` with `c` compute seconds per token,
-//!   `w(b) = min(W_full, b * w_active + w_shared)` weight-read seconds
-//!   (mixture-of-experts models read only the active experts at small batch)
-//!   and `k` KV-read seconds per context token;
-//! - prefill of `n` prompt tokens: `t0 + max(c * n, w(n))`.
+//! A step over `n` tokens (a decode batch of `b` sequences, a prompt, or a
+//! mixed step) costs
+//!
+//! `fixed(n) + max(c * n, w(n) + v * b + k * T)`
+//!
+//! - `fixed(n) = L * t_layer + t_seq * b + tp(n)`: the per-layer overhead, a
+//!   cost per sequence, and the tensor-parallel all-reduces,
+//!   `tp(n) = 2 L (alpha + n * beta)` (0 on one device);
+//! - `c`: compute seconds per token;
+//! - `w(n) = d + x * E_p (1 - (1 - k / E_p)^n)`: weight-read seconds, the
+//!   dense part `d` plus the experts the step's tokens touch (`x` seconds per
+//!   expert across all layers; `E_p` the expert pool, `k` experts per token;
+//!   0 experts for a dense model). `w(1)` is the active weights, `w` grows
+//!   with `n` and never exceeds all the weights;
+//! - `v`: a sequence's sliding-window KV (held at the window, whatever its
+//!   length) and `k`: seconds per full-attention context token, `T` tokens
+//!   in total.
 //!
 //! Between two changes of batch membership only `T` changes, by `b` per step,
 //! so the time of `m` consecutive steps has a closed form
-//! ([`StepModel::decode_run_s`]) and so does its inverse
-//! ([`StepModel::steps_within`]).
+//! ([`StepModel::decode_run_s`]), and so does its inverse
+//! ([`StepModel::steps_within`]) and its energy
+//! ([`StepModel::decode_run_active_j`]).
+//!
+//! Energy: a step's board energy is `idle_w * t + memory_w * t_mem +
+//! compute_w * t_comp`, `t_mem` the memory term and `t_comp = c * n`, at most
+//! `busy_w * t`. The `*_active_j` methods return the part above idle.
 
-/// Per-step cost coefficients of one model on one server.
+/// Per-step cost and power coefficients of one model on one server.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepModel {
-    /// Fixed per-step overhead (kernel launches, sampling, scheduling), seconds.
-    pub t0_s: f64,
-    /// Compute seconds per token processed: `2 * active_params / (flops * e_c)`.
+    /// Fixed cost of every step: layers x per-layer overhead, seconds.
+    pub layer_fixed_s: f64,
+    /// Cost per sequence in a step, seconds.
+    pub sequence_s: f64,
+    /// Tensor-parallel latency per step (2 L all-reduces), seconds.
+    pub tp_fixed_s: f64,
+    /// Tensor-parallel transfer per token in a step, seconds.
+    pub tp_s_per_token: f64,
+    /// Compute seconds per token processed.
     pub compute_s_per_token: f64,
-    /// Seconds to read all weights once: `weight_bytes / (bandwidth * e_m)`.
-    pub weights_full_s: f64,
-    /// Seconds to read one token's active expert weights (equals
-    /// `weights_full_s` minus shared for dense models).
-    pub weights_active_s: f64,
-    /// Seconds to read the weights every token uses (attention, embeddings).
-    pub weights_shared_s: f64,
-    /// Seconds to read one context token's KV cache.
+    /// Seconds to read the weights every step reads (dense model: all).
+    pub dense_s: f64,
+    /// Seconds to read one expert in every layer (0 for dense models).
+    pub expert_s: f64,
+    /// Expert pool `E_p` a batch's tokens draw from.
+    pub expert_pool: f64,
+    /// Routed experts per token, `k`.
+    pub experts_per_token: f64,
+    /// Seconds to read one sequence's sliding-window KV.
+    pub window_s_per_seq: f64,
+    /// Seconds to read one full-attention context token's KV.
     pub kv_s_per_token: f64,
+    /// Power of the server when idle, W.
+    pub idle_w: f64,
+    /// Power above idle while streaming memory, W.
+    pub memory_w: f64,
+    /// Power above idle while compute bound, W.
+    pub compute_w: f64,
+    /// Most power of the server, W.
+    pub busy_w: f64,
+}
+
+/// The constant parts of a run of decode steps at one batch size.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    fixed: f64,
+    compute: f64,
+    mem0: f64,
+    slope: f64,
 }
 
 impl StepModel {
-    /// Weight-read seconds of a step serving `tokens` tokens (sequences in decode).
+    /// A dense model's step costs with no per-sequence, tensor-parallel or
+    /// window terms: `t0 + max(c * n, w + k * T)`, power zero (for tests and
+    /// hand-built servers).
+    pub fn simple(t0_s: f64, compute_s_per_token: f64, weights_s: f64, kv_s_per_token: f64) -> Self {
+        StepModel {
+            layer_fixed_s: t0_s,
+            sequence_s: 0.0,
+            tp_fixed_s: 0.0,
+            tp_s_per_token: 0.0,
+            compute_s_per_token,
+            dense_s: weights_s,
+            expert_s: 0.0,
+            expert_pool: 1.0,
+            experts_per_token: 1.0,
+            window_s_per_seq: 0.0,
+            kv_s_per_token,
+            idle_w: 0.0,
+            memory_w: 0.0,
+            compute_w: 0.0,
+            busy_w: 0.0,
+        }
+    }
+
+    /// Expected experts (per layer) the tokens of a step touch:
+    /// `E_p (1 - (1 - k / E_p)^n)`; 0 for no tokens.
+    #[inline]
+    pub fn experts_touched(&self, tokens: f64) -> f64 {
+        if tokens <= 0.0 || self.expert_s == 0.0 {
+            return 0.0;
+        }
+        let miss = 1.0 - self.experts_per_token / self.expert_pool;
+        if miss <= 0.0 {
+            return self.expert_pool;
+        }
+        self.expert_pool * (1.0 - (tokens * miss.ln()).exp())
+    }
+
+    /// Weight-read seconds of a step over `tokens` tokens; 0 for none.
     #[inline]
     pub fn weights_s(&self, tokens: f64) -> f64 {
-        (tokens * self.weights_active_s + self.weights_shared_s).min(self.weights_full_s)
+        if tokens <= 0.0 {
+            return 0.0;
+        }
+        self.dense_s + self.expert_s * self.experts_touched(tokens)
+    }
+
+    /// Fixed part of a step over `tokens` tokens of `sequences` sequences.
+    #[inline]
+    fn fixed_s(&self, sequences: f64, tokens: f64) -> f64 {
+        self.layer_fixed_s + self.sequence_s * sequences + self.tp_fixed_s + self.tp_s_per_token * tokens
+    }
+
+    #[inline]
+    fn run(&self, batch: u32, context_tokens: u64) -> Run {
+        let b = f64::from(batch);
+        Run {
+            fixed: self.fixed_s(b, b),
+            compute: self.compute_s_per_token * b,
+            mem0: self.weights_s(b) + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64,
+            slope: self.kv_s_per_token * b,
+        }
     }
 
     /// One decode step of `batch` sequences holding `context_tokens` in total.
     #[inline]
     pub fn decode_step_s(&self, batch: u32, context_tokens: u64) -> f64 {
-        let b = batch as f64;
-        self.t0_s
-            + (self.compute_s_per_token * b)
-                .max(self.weights_s(b) + self.kv_s_per_token * context_tokens as f64)
+        let r = self.run(batch, context_tokens);
+        r.fixed + r.compute.max(r.mem0)
     }
 
     /// Prefill of `prompt_tokens` tokens (one or several prompts together).
     #[inline]
     pub fn prefill_s(&self, prompt_tokens: u64) -> f64 {
         let n = prompt_tokens.max(1) as f64;
-        self.t0_s + (self.compute_s_per_token * n).max(self.weights_s(n))
+        self.fixed_s(1.0, n) + (self.compute_s_per_token * n).max(self.weights_s(n))
     }
 
     /// One chunked-prefill step: `chunk` prompt tokens processed together
@@ -59,10 +157,17 @@ impl StepModel {
     /// `context_tokens` (Sarathi-Serve style mixed batch).
     #[inline]
     pub fn mixed_step_s(&self, batch: u32, context_tokens: u64, chunk: u64) -> f64 {
-        let tokens = batch as f64 + chunk as f64;
-        self.t0_s
-            + (self.compute_s_per_token * tokens)
-                .max(self.weights_s(tokens) + self.kv_s_per_token * context_tokens as f64)
+        let (t, _) = self.mixed_parts(batch, context_tokens, chunk);
+        t
+    }
+
+    /// (time, memory-term seconds) of a mixed step.
+    fn mixed_parts(&self, batch: u32, context_tokens: u64, chunk: u64) -> (f64, f64) {
+        let b = f64::from(batch);
+        let tokens = b + chunk as f64;
+        let sequences = b + if chunk > 0 { 1.0 } else { 0.0 };
+        let mem = self.weights_s(tokens) + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64;
+        (self.fixed_s(sequences, tokens) + (self.compute_s_per_token * tokens).max(mem), mem)
     }
 
     /// Time of `steps` consecutive decode steps of `batch` sequences starting
@@ -71,34 +176,25 @@ impl StepModel {
         if steps == 0 {
             return 0.0;
         }
-        let b = batch as f64;
+        let r = self.run(batch, context_tokens);
         let k = steps as f64;
-        let compute = self.compute_s_per_token * b;
-        let mem0 = self.weights_s(b) + self.kv_s_per_token * context_tokens as f64;
-        let slope = self.kv_s_per_token * b; // growth of the memory term per step
-                                             // Steps j < j_star are compute bound (mem_j < compute).
-        let j_star = if mem0 >= compute {
+        // Steps j < j_star are compute bound (mem_j < compute).
+        let j_star = if r.mem0 >= r.compute {
             0.0
-        } else if slope <= 0.0 {
+        } else if r.slope <= 0.0 {
             k
         } else {
-            ((compute - mem0) / slope).ceil().clamp(0.0, k)
+            ((r.compute - r.mem0) / r.slope).ceil().clamp(0.0, k)
         };
         let mem_steps = k - j_star;
         // sum_{j=j_star}^{k-1} j = (j_star + k - 1) * (k - j_star) / 2
         let sum_j = (j_star + k - 1.0) * mem_steps / 2.0;
-        k * self.t0_s + j_star * compute + mem_steps * mem0 + slope * sum_j
+        k * r.fixed + j_star * r.compute + mem_steps * r.mem0 + r.slope * sum_j
     }
 
     /// The largest `m <= max_steps` whose run of `m` steps takes at most
     /// `elapsed_s` (steps completed by then).
-    pub fn steps_within(
-        &self,
-        batch: u32,
-        context_tokens: u64,
-        max_steps: u64,
-        elapsed_s: f64,
-    ) -> u64 {
+    pub fn steps_within(&self, batch: u32, context_tokens: u64, max_steps: u64, elapsed_s: f64) -> u64 {
         let (mut lo, mut hi) = (0u64, max_steps);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
@@ -111,12 +207,49 @@ impl StepModel {
         lo
     }
 
+    /// Energy above idle of a step of `time_s` with `mem_s` of memory
+    /// streaming and `compute_s` of compute, capped at `busy_w`.
+    #[inline]
+    fn active_j(&self, time_s: f64, mem_s: f64, compute_s: f64) -> f64 {
+        (self.memory_w * mem_s + self.compute_w * compute_s).min((self.busy_w - self.idle_w).max(0.0) * time_s)
+    }
+
+    /// Energy above idle of a run of decode steps ([`StepModel::decode_run_s`]).
+    pub fn decode_run_active_j(&self, batch: u32, context_tokens: u64, steps: u64) -> f64 {
+        if steps == 0 {
+            return 0.0;
+        }
+        let r = self.run(batch, context_tokens);
+        let k = steps as f64;
+        let mem = k * r.mem0 + r.slope * k * (k - 1.0) / 2.0;
+        self.active_j(self.decode_run_s(batch, context_tokens, steps), mem, k * r.compute)
+    }
+
+    /// Energy above idle of a prefill ([`StepModel::prefill_s`]).
+    pub fn prefill_active_j(&self, prompt_tokens: u64) -> f64 {
+        let n = prompt_tokens.max(1) as f64;
+        self.active_j(self.prefill_s(prompt_tokens), self.weights_s(n), self.compute_s_per_token * n)
+    }
+
+    /// Energy above idle of a mixed step ([`StepModel::mixed_step_s`]).
+    pub fn mixed_active_j(&self, batch: u32, context_tokens: u64, chunk: u64) -> f64 {
+        let (t, mem) = self.mixed_parts(batch, context_tokens, chunk);
+        let tokens = f64::from(batch) + chunk as f64;
+        self.active_j(t, mem, self.compute_s_per_token * tokens)
+    }
+
     /// Service time of one request alone on a device (batch 1): prefill,
     /// then `output_tokens - 1` decode steps (the prefill yields the first token).
     pub fn single_request_s(&self, input_tokens: u64, output_tokens: u64) -> (f64, f64) {
         let prefill = self.prefill_s(input_tokens);
         let decode = self.decode_run_s(1, input_tokens + 1, output_tokens.saturating_sub(1));
         (prefill, decode)
+    }
+
+    /// Energy above idle of one request alone (as [`StepModel::single_request_s`]).
+    pub fn single_request_active_j(&self, input_tokens: u64, output_tokens: u64) -> f64 {
+        self.prefill_active_j(input_tokens)
+            + self.decode_run_active_j(1, input_tokens + 1, output_tokens.saturating_sub(1))
     }
 }
 
@@ -126,30 +259,41 @@ mod tests {
 
     fn model() -> StepModel {
         StepModel {
-            t0_s: 0.003,
+            layer_fixed_s: 0.002,
+            sequence_s: 2e-5,
+            tp_fixed_s: 0.001,
+            tp_s_per_token: 1e-7,
             compute_s_per_token: 1e-4,
-            weights_full_s: 0.02,
-            weights_active_s: 0.002,
-            weights_shared_s: 0.001,
+            dense_s: 0.001,
+            expert_s: 0.0005,
+            expert_pool: 40.0,
+            experts_per_token: 4.0,
+            window_s_per_seq: 1e-6,
             kv_s_per_token: 1e-7,
+            idle_w: 100.0,
+            memory_w: 300.0,
+            compute_w: 500.0,
+            busy_w: 700.0,
         }
     }
 
     #[test]
     fn run_equals_sum_of_steps() {
         let m = model();
-        for (b, t0, k) in [
-            (1u32, 100u64, 50u64),
-            (64, 10_000, 300),
-            (400, 1_000, 1000),
-            (256, 5_000_000, 7),
-        ] {
+        for (b, t0, k) in [(1u32, 100u64, 50u64), (64, 10_000, 300), (400, 1_000, 1000), (256, 5_000_000, 7)] {
             let direct: f64 = (0..k).map(|j| m.decode_step_s(b, t0 + b as u64 * j)).sum();
             let closed = m.decode_run_s(b, t0, k);
-            assert!(
-                (direct - closed).abs() <= 1e-9 * direct.max(1.0),
-                "b={b}: {direct} vs {closed}"
-            );
+            assert!((direct - closed).abs() <= 1e-9 * direct.max(1.0), "b={b}: {direct} vs {closed}");
+        }
+    }
+
+    #[test]
+    fn run_energy_equals_sum_of_steps_below_the_cap() {
+        let m = model();
+        for (b, t0, k) in [(1u32, 100u64, 50u64), (64, 10_000, 300), (256, 1_000, 20)] {
+            let direct: f64 = (0..k).map(|j| m.decode_run_active_j(b, t0 + b as u64 * j, 1)).sum();
+            let closed = m.decode_run_active_j(b, t0, k);
+            assert!((direct - closed).abs() <= 1e-9 * direct.max(1.0), "b={b}: {direct} vs {closed}");
         }
     }
 
@@ -164,9 +308,33 @@ mod tests {
     }
 
     #[test]
-    fn moe_reads_fewer_weights_at_small_batch() {
+    fn expert_reads_are_the_active_experts_at_one_token_and_grow_to_the_pool() {
         let m = model();
-        assert!(m.weights_s(1.0) < m.weights_s(256.0));
-        assert_eq!(m.weights_s(1e6), m.weights_full_s);
+        assert!((m.experts_touched(1.0) - 4.0).abs() < 1e-12);
+        let mut last = 0.0;
+        for n in 1..2000 {
+            let x = m.experts_touched(f64::from(n));
+            assert!(x >= last && x <= 40.0, "n={n}: {x}");
+            last = x;
+        }
+        assert!(m.weights_s(1e6) <= m.dense_s + 40.0 * m.expert_s + 1e-15);
+        let mut all = m;
+        all.expert_pool = 4.0; // k = E: every token reads every expert
+        assert_eq!(all.experts_touched(1.0), 4.0);
+        assert_eq!(all.weights_s(0.0), 0.0);
+    }
+
+    #[test]
+    fn energy_per_token_falls_with_batch_and_is_capped() {
+        let m = model();
+        let mut last = f64::INFINITY;
+        for b in [1u32, 2, 4, 8, 16, 32, 64, 128] {
+            let t = m.decode_run_s(b, u64::from(b) * 1000, 100);
+            let j = m.decode_run_active_j(b, u64::from(b) * 1000, 100) + m.idle_w * t;
+            let per_token = j / (100.0 * f64::from(b));
+            assert!(per_token < last, "b={b}: {per_token} >= {last}");
+            assert!(j <= m.busy_w * t * (1.0 + 1e-12));
+            last = per_token;
+        }
     }
 }

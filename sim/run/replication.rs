@@ -6,7 +6,10 @@
 
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
-use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::engine::batching::{
+    BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource,
+};
+use crate::llm::engines::KvPolicy;
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
@@ -229,6 +232,11 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         dispatch: *dispatch,
                         fast_forward: server.fast_forward,
                         chunked_prefill_tokens: server.chunked_prefill_tokens,
+                        kv_allocation: match server.kv_policy {
+                            KvPolicy::Paged { block_tokens } => KvAllocation::Paged { block_tokens },
+                            KvPolicy::Reserved => KvAllocation::ReserveWholeContext,
+                        },
+                        kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
                     };
                     let fleet = BatchingFleet::new(cfg, window, placement_rng());
                     let usage = fleet.run_source(&mut LlmRequests::new(&mut source, s), &mut rec);

@@ -5,6 +5,7 @@
 use crate::core::dist::Dist;
 use crate::engine::fcfs::Dispatch;
 use crate::llm::catalog::Device;
+use crate::llm::engines::KvPolicy;
 use crate::llm::step::StepModel;
 
 /// Largest `service_scale` (and catalogue real-time factor) accepted.
@@ -35,6 +36,15 @@ pub struct LlmServer {
     pub step: StepModel,
     /// KV-cache tokens one server holds after its weights.
     pub kv_budget_tokens: u64,
+    /// KV a running sequence holds whatever its length (sliding-window
+    /// layers), in full-attention token equivalents.
+    pub kv_fixed_tokens_per_seq: u64,
+    /// How the engine allocates the KV cache.
+    pub kv_policy: KvPolicy,
+    /// The serving engine's name.
+    pub engine: String,
+    /// Power usage effectiveness of the site (wall / IT power).
+    pub pue: f64,
     /// Most sequences in a batch (1 for dedicated devices).
     pub max_batch: u32,
     /// Network round trip added to TTFT and E2E, seconds.

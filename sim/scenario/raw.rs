@@ -304,9 +304,18 @@ pub struct RawPlacement {
     pub device: Option<String>,
     /// LLM pooled: devices per server working in tensor parallel. Default 1.
     pub tensor_parallel: Option<u32>,
-    /// LLM pooled: parallel efficiency of a tensor-parallel group. Default 0.9.
+    /// Removed: tensor parallelism now costs time per step from the
+    /// engine profile. Refused with that message.
     pub tp_efficiency: Option<f64>,
-    /// LLM pooled: most sequences in one batch. Default 256.
+    /// LLM: the serving engine (`vllm`, `sglang`, `trtllm`, `llama.cpp`,
+    /// `mlx`). Default: the device's `default_engine`.
+    pub engine: Option<String>,
+    /// LLM: KV cache precision, `bf16` (default) or `fp8`.
+    pub kv_precision: Option<String>,
+    /// Power usage effectiveness of the site (wall / IT power). Default 1.3
+    /// pooled, 1.0 dedicated (at home).
+    pub pue: Option<f64>,
+    /// LLM pooled: most sequences in one batch. Default: the engine's.
     pub max_batch: Option<u32>,
     /// Network round trip added to TTFT and E2E, seconds. Default 0.05
     /// pooled, 0 dedicated.
@@ -321,7 +330,7 @@ pub struct RawPlacement {
     /// memory price multiplier is applied).
     pub price_usd: Option<f64>,
     /// LLM pooled: chunked prefill, at most this many prompt tokens per step
-    /// mixed with the decode batch (default: separate prefill steps).
+    /// mixed with the decode batch (default: the engine's; 0 is refused).
     pub chunked_prefill_tokens: Option<u32>,
     /// Generic scenarios: this placement's servers take `service_scale` x
     /// the `[service]` time (e.g. a real-time factor: `[service]` in audio

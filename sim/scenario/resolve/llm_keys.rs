@@ -9,30 +9,32 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 9] = [
+const LLM_PLACEMENT_KEYS: [&str; 10] = [
     "device",
     "tensor_parallel",
-    "tp_efficiency",
+    "engine",
     "max_batch",
     "network_rtt_s",
     "fast_forward",
     "price_usd",
     "chunked_prefill_tokens",
     "network_rtt",
+    "kv_precision",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 9] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 10] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
-        p.tp_efficiency.is_some(),
+        p.engine.is_some(),
         p.max_batch.is_some(),
         p.network_rtt_s.is_some(),
         p.fast_forward.is_some(),
         p.price_usd.is_some(),
         p.chunked_prefill_tokens.is_some(),
         p.network_rtt.is_some(),
+        p.kv_precision.is_some(),
     ]
 }
 
@@ -40,7 +42,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 9] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 9],
+    given: &[bool; 10],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -62,10 +64,9 @@ pub(super) fn check_generic(
 }
 
 /// A dedicated LLM placement sets no batching key.
-pub(super) fn check_dedicated(c: &Check, i: usize, given: &[bool; 9]) -> Result<(), ScenarioError> {
+pub(super) fn check_dedicated(c: &Check, i: usize, given: &[bool; 10]) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),
-        (2, "tp_efficiency"),
         (3, "max_batch"),
         (5, "fast_forward"),
         (7, "chunked_prefill_tokens"),

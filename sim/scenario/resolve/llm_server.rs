@@ -1,10 +1,16 @@
-//! The servers of an LLM placement: its device from the catalogue, tensor
-//! parallelism, batch size, network round trip, and the roofline step costs
-//! of the scenario's model on it (which must fit one large request).
+//! The servers of an LLM placement: its device from the catalogue, its
+//! serving engine and that pair's profile, tensor parallelism, batch size,
+//! KV precision and allocation, network round trip, site PUE, and the
+//! roofline step costs of the scenario's model on it (which must fit one
+//! large request).
 
 use std::path::Path;
 
-use crate::llm::roofline::ServingCost;
+use crate::llm::roofline::{KvPrecision, ServingCost, ServingOptions};
+
+/// Power usage effectiveness of a datacenter when a placement gives none
+/// [E]: between hyperscale sites (~1.1) and the industry average (~1.5).
+pub const DEFAULT_POOLED_PUE: f64 = 1.3;
 
 use super::super::check::Check;
 use super::super::placement::{LlmServer, PlacementKind};
@@ -65,23 +71,36 @@ fn build_server(
             format!("must be between 1 and 64 (got {tp})"),
         ));
     }
-    let tp_eff = p.tp_efficiency.unwrap_or(0.9);
-    if !(tp_eff > 0.0 && tp_eff <= 1.0) {
+    if p.tp_efficiency.is_some() {
         return Err(c.err(
             key("tp_efficiency"),
-            format!("must be in (0, 1] (got {tp_eff})"),
+            "was removed: tensor parallelism now costs time per step (two all-reduces per layer, \
+             from the engine profile's allreduce_latency_s and the device's link_gb_s); remove it",
         ));
     }
+    let engine_name = p.engine.as_deref();
+    let mut options = ServingOptions::from_catalog(&catalog, &device, &l.model, &l.quantisation, tp, engine_name)
+        .map_err(|e| c.err_because(key(if engine_name.is_some() { "engine" } else { "device" }), e.to_string(), e))?;
+    if let Some(k) = &p.kv_precision {
+        options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
+            c.err(key("kv_precision"), format!("must be \"bf16\" or \"fp8\" (got \"{k}\")"))
+        })?;
+    }
+    let engine_max_batch = options.profile.max_batch.unwrap_or(options.engine.max_batch);
     let max_batch = if dedicated {
         1
     } else {
-        p.max_batch.unwrap_or(256)
+        p.max_batch.unwrap_or(engine_max_batch)
     };
     if max_batch == 0 || max_batch > 65_536 {
         return Err(c.err(
             key("max_batch"),
             format!("must be between 1 and 65536 (got {max_batch})"),
         ));
+    }
+    let pue = p.pue.unwrap_or(if dedicated { 1.0 } else { DEFAULT_POOLED_PUE });
+    if !(pue.is_finite() && (1.0..=3.0).contains(&pue)) {
+        return Err(c.err(key("pue"), format!("must be between 1 and 3 (got {pue}): the site's wall power over its IT power (1.0 at home, ~1.1-1.6 for datacenters)")));
     }
     let rtt = p
         .network_rtt_s
@@ -98,7 +117,7 @@ fn build_server(
     // Reported (and used by the sizing bounds) as the mean round trip; the
     // lower bound for hopeless targets uses 0 with a distribution.
     let rtt = rtt_dist.as_ref().map_or(rtt, |d| d.mean());
-    let cost = ServingCost::new(&device, &l.model, &l.quantisation, tp, tp_eff)
+    let cost = ServingCost::new(&device, &l.model, &options)
         .map_err(|e| c.err_because(key("device"), e.to_string(), e))?;
     // The device must hold the weights and one large request (99th
     // percentile of prompt + output).
@@ -116,12 +135,17 @@ fn build_server(
         mean_request_s: mean_single_request_s(l, &step),
         step,
         kv_budget_tokens: cost.kv_budget_tokens(),
+        kv_fixed_tokens_per_seq: cost.kv_fixed_tokens_per_sequence(),
+        kv_policy: options.engine.kv,
+        engine: options.engine.name.clone(),
+        pue,
         max_batch,
         network_rtt_s: rtt,
         network_rtt: rtt_dist,
         fast_forward: p.fast_forward.unwrap_or(true),
         chunked_prefill_tokens: match p.chunked_prefill_tokens {
-            None => None,
+            None if dedicated => None,
+            None => options.profile.chunked_prefill_tokens.or(options.engine.chunked_prefill_tokens),
             Some(0) => {
                 return Err(c.err(
                     key("chunked_prefill_tokens"),
