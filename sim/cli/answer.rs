@@ -183,6 +183,18 @@ pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
         sizes.len() > 1
     };
     names.push(columns::PLACEMENT.into());
+    if rows
+        .iter()
+        .any(|r| sharesim::results::get(r, columns::MAKESPAN_S).is_some())
+    {
+        // A sweep of a benchmark: the benchmark's figures at every point.
+        for n in benchmark_columns(rows) {
+            if n != columns::PLACEMENT && !names.iter().any(|m| m == n) {
+                names.push(n.into());
+            }
+        }
+        return names;
+    }
     if pool_sizes_vary {
         names.push(columns::POOL_SIZE.into());
     }
