@@ -187,9 +187,10 @@ pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
         .iter()
         .any(|r| sharesim::results::get(r, columns::MAKESPAN_S).is_some())
     {
-        // A sweep of a benchmark: the benchmark's figures at every point.
+        // A sweep of a benchmark: the benchmark's figures at every point
+        // (a key an axis already shows, e.g. the concurrency, once).
         for n in benchmark_columns(rows) {
-            if n != columns::PLACEMENT && !names.iter().any(|m| m == n) {
+            if n != columns::PLACEMENT && !names.iter().any(|m| m.ends_with(n)) {
                 names.push(n.into());
             }
         }
