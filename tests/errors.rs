@@ -205,6 +205,9 @@ bad! {
     benchmark_sized: "size", BENCH,
         [], [],
         ["benchmark", "is run, not sized: use `sharesim run`"];
+    benchmark_swept_in_size_mode: "sweep", BENCH,
+        [("servers = 1\n", "servers = 1\n\n[service_level]\nttft_p99_s = 1.0\n\n[sweep]\nmode = \"size\"\naxes = [ { key = \"benchmark.concurrency\", values = [1, 2] } ]\n")], [],
+        ["sweep.mode", "is run, not sized: use mode = \"run\""];
     no_users_and_no_benchmark: "run", GENERIC,
         [("[users]\ncount = 50\nrequests_per_day = 100.0\n", "")], [],
         ["users", "missing: give [users]", "or a [benchmark] table"];
