@@ -19,6 +19,8 @@ cd "$(dirname "$0")/.."
 declare -A COMMAND=(
     [always-on-agent]=sweep
     [azure-trace]=size
+    [benchmark-burst]=run
+    [benchmark-closed-loop]=run
     [bench-1m-users]=run
     [bench-sweep-16]=sweep
     [default]=sweep

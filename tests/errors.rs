@@ -46,6 +46,45 @@ const SWEEP: &str = generic!(
     "[sweep]\naxes = [ { key = \"users.count\", values = [10, 20] } ]\n"
 );
 
+const BENCH: &str = r#"
+seed = 1
+
+[benchmark]
+setup = "closed_loop"
+concurrency = 16
+requests = 64
+input_tokens = 1024
+output_tokens = 1024
+
+[model]
+name = "gpt_oss_20b"
+quantisation = "mxfp4"
+
+[[placements]]
+name = "h100"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+"#;
+
+const BURST: &str = r#"
+[benchmark]
+setup = "burst"
+requests = 8
+input_tokens = 100
+output_tokens = 10
+
+[model]
+name = "gpt_oss_20b"
+quantisation = "mxfp4"
+
+[[placements]]
+name = "h100"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+"#;
+
 const RAG_HEADER: &str = "timestamp_s,session_id,input_length,output_length\n";
 
 fn stderr(o: &Output) -> String {
@@ -115,6 +154,64 @@ macro_rules! bad {
 // ------------------------------------------------------------------ scenario
 
 bad! {
+    benchmark_unknown_setup: "run", BENCH,
+        [("setup = \"closed_loop\"", "setup = \"offline\"")], [],
+        ["benchmark.setup", "unknown set-up \"offline\"", "\"closed_loop\", \"burst\""];
+    benchmark_without_concurrency: "run", BENCH,
+        [("concurrency = 16\n", "")], [],
+        ["benchmark.concurrency", "missing: this set-up needs `concurrency`"];
+    benchmark_without_output_tokens: "run", BURST,
+        [("output_tokens = 10\n", "")], [],
+        ["benchmark.output_tokens", "missing"];
+    benchmark_with_zero_requests: "run", BENCH,
+        [("requests = 64", "requests = 0")], [],
+        ["benchmark.requests", "must be at least 1 (got 0)"];
+    benchmark_with_zero_input_tokens: "run", BURST,
+        [("input_tokens = 100", "input_tokens = 0")], [],
+        ["benchmark.input_tokens", "must be at least 1 (got 0)"];
+    benchmark_with_fewer_requests_than_clients: "run", BENCH,
+        [("requests = 64", "requests = 8")], [],
+        ["benchmark.requests", "leave some of the 16 clients idle"];
+    benchmark_with_both_request_counts: "run", BENCH,
+        [("requests = 64", "requests = 64\nrequests_per_client = 4")], [],
+        ["benchmark.requests_per_client", "not both"];
+    benchmark_burst_with_concurrency: "run", BURST,
+        [("requests = 8", "requests = 8\nconcurrency = 4")], [],
+        ["benchmark.concurrency", "does not apply to setup = \"burst\"", "remove it"];
+    benchmark_batched_decode_of_one_token: "run", BURST,
+        [("setup = \"burst\"", "setup = \"batched_decode\""), ("output_tokens = 10", "output_tokens = 1")], [],
+        ["benchmark.output_tokens", "at least 2 for batched decode"];
+    benchmark_with_users: "run", BENCH,
+        [("seed = 1", "seed = 1\n[users]\ncount = 10\nrequests_per_day = 5\narrivals = \"agent\"\n")], [],
+        ["users", "the benchmark's clients are the users: remove [users]"];
+    benchmark_with_classes: "run", BENCH,
+        [("[[placements]]", "[[classes]]\nname = \"a\"\nshare = 1.0\n\n[[placements]]")], [],
+        ["classes", "remove [[classes]]"];
+    benchmark_with_a_horizon: "run", BENCH,
+        [("seed = 1", "seed = 1\nhorizon_s = 600")], [],
+        ["horizon_s", "runs until its last request completes: remove horizon_s"];
+    benchmark_with_requests: "run", BENCH,
+        [("[[placements]]", "[requests]\ninput_tokens = { distribution = \"fixed\", value = 1 }\noutput_tokens = { distribution = \"fixed\", value = 1 }\n\n[[placements]]")], [],
+        ["requests", "remove [requests]"];
+    benchmark_without_a_model: "run", BENCH,
+        [("[model]\nname = \"gpt_oss_20b\"\nquantisation = \"mxfp4\"\n", "")], [],
+        ["model", "missing: a benchmark runs an LLM"];
+    benchmark_beyond_the_context: "run", BURST,
+        [("input_tokens = 100", "input_tokens = 140000")], [],
+        ["benchmark.input_tokens", "exceed gpt_oss_20b's context"];
+    benchmark_burst_on_a_dedicated_device: "run", BURST,
+        [("kind = \"pooled\"\ndevice = \"h100_sxm\"\nservers = 1", "kind = \"dedicated\"\ndevice = \"h100_sxm\"")], [],
+        ["placements[0].kind", "serves one request at a time", "sends 8 at once", "kind = \"pooled\""];
+    benchmark_sized: "size", BENCH,
+        [], [],
+        ["benchmark", "is run, not sized: use `sharesim run`"];
+    benchmark_swept_in_size_mode: "sweep", BENCH,
+        [("servers = 1\n", "servers = 1\n\n[service_level]\nttft_p99_s = 1.0\n\n[sweep]\nmode = \"size\"\naxes = [ { key = \"benchmark.concurrency\", values = [1, 2] } ]\n")], [],
+        ["sweep.mode", "is run, not sized: use mode = \"run\""];
+    no_users_and_no_benchmark: "run", GENERIC,
+        [("[users]\ncount = 50\nrequests_per_day = 100.0\n", "")], [],
+        ["users", "missing: give [users]", "or a [benchmark] table"];
+
     horizon_in_seconds_and_hours: "run", GENERIC,
         [("horizon_s = 2000", "horizon_s = 2000\nhorizon_h = 1")], [],
         ["horizon_s", "give either `horizon_s` or `horizon_h`, not both"];

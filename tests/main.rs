@@ -9,6 +9,7 @@
 mod support;
 
 mod answers;
+mod benchmarks;
 
 mod calibration;
 mod chart_truth;

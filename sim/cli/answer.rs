@@ -95,6 +95,17 @@ pub fn column(name: &str) -> Column {
         "rejected" => known("rejected", Unit::Count),
         "unstable" => known("unstable", Unit::Flag),
         "p_wait" => known("waited", Unit::Share),
+        columns::BENCHMARK_SETUP => known("set-up", Unit::Text),
+        columns::CONCURRENCY => known("concurrency", Unit::Count),
+        columns::MAKESPAN_S => known("makespan", Unit::Seconds),
+        columns::OUTPUT_TOK_S_PER_GPU => known("output tok/s per GPU", Unit::Number),
+        columns::TOTAL_TOK_S_PER_GPU => known("total tok/s per GPU", Unit::Number),
+        columns::DECODE_TOK_S => known("decode tok/s", Unit::Number),
+        columns::PREFILL_TOK_S => known("prompt tok/s", Unit::Number),
+        columns::BOARD_POWER_W_PER_GPU => known("board power per GPU (W)", Unit::Number),
+        columns::TPOT_MEAN_S => known("TPOT mean", Unit::Seconds),
+        columns::TPOT_P50_S => known("TPOT median", Unit::Seconds),
+        columns::TTFT_MEAN_S => known("TTFT mean", Unit::Seconds),
         _ => by_suffix(name),
     }
 }
@@ -120,6 +131,36 @@ fn by_suffix(name: &str) -> Column {
     Column::new(name, stem, unit)
 }
 
+/// The columns of a benchmark scenario's answer, instead of the sharing
+/// answer: the figures the benchmark it reproduces prints (those a set-up
+/// does not define are null and left out).
+pub fn benchmark_columns(rows: &[Row]) -> Vec<&'static str> {
+    let all = [
+        columns::PLACEMENT,
+        columns::MAKESPAN_S,
+        columns::OUTPUT_TOK_S_PER_GPU,
+        columns::TOTAL_TOK_S_PER_GPU,
+        columns::DECODE_TOK_S,
+        columns::PREFILL_TOK_S,
+        columns::TPOT_MEAN_S,
+        columns::TPOT_P50_S,
+        columns::TTFT_MEAN_S,
+        columns::TTFT_P99_S,
+        columns::BOARD_POWER_W_PER_GPU,
+        "devices",
+        columns::CONCURRENCY,
+        "device",
+    ];
+    all.into_iter()
+        .filter(|n| {
+            rows.iter().any(|r| {
+                sharesim::results::get(r, n)
+                    .is_some_and(|v| !matches!(v, sharesim::results::Value::F64(None)))
+            })
+        })
+        .collect()
+}
+
 /// The columns of a sweep's answer: its axes, then who serves, how much
 /// hardware, memory and money per user, the sharing factors and the verdict.
 pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
@@ -142,6 +183,19 @@ pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
         sizes.len() > 1
     };
     names.push(columns::PLACEMENT.into());
+    if rows
+        .iter()
+        .any(|r| sharesim::results::get(r, columns::MAKESPAN_S).is_some())
+    {
+        // A sweep of a benchmark: the benchmark's figures at every point
+        // (a key an axis already shows, e.g. the concurrency, once).
+        for n in benchmark_columns(rows) {
+            if n != columns::PLACEMENT && !names.iter().any(|m| m.ends_with(n)) {
+                names.push(n.into());
+            }
+        }
+        return names;
+    }
     if pool_sizes_vary {
         names.push(columns::POOL_SIZE.into());
     }

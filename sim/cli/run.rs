@@ -58,14 +58,25 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
         Work::Run,
         "run",
     )?;
-    eprintln!(
-        "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
-        scenario.name,
-        scenario.users,
-        scenario.placements.len(),
-        scenario.replications,
-        scenario.horizon_s
-    );
+    match &scenario.benchmark {
+        Some(b) => eprintln!(
+            "running {} (benchmark {}: {} requests from {} clients, {} placements x {} replications, each until its last request completes)",
+            scenario.name,
+            b.setup.name(),
+            b.requests,
+            b.concurrency,
+            scenario.placements.len(),
+            scenario.replications,
+        ),
+        None => eprintln!(
+            "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
+            scenario.name,
+            scenario.users,
+            scenario.placements.len(),
+            scenario.replications,
+            scenario.horizon_s
+        ),
+    }
     let started = std::time::Instant::now();
     let results = pool.install(|| run_scenario(&scenario));
     let elapsed = started.elapsed().as_secs_f64();
@@ -102,7 +113,9 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
 fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
     let any_llm = (0..s.placements.len()).any(|p| s.llm_of(p).is_some());
     let any_generic = (0..s.placements.len()).any(|p| s.llm_of(p).is_none());
-    let mut cols = if any_llm {
+    let mut cols = if s.benchmark.is_some() {
+        super::answer::benchmark_columns(summary)
+    } else if any_llm {
         vec![
             columns::PLACEMENT,
             "devices",

@@ -48,6 +48,12 @@ pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
 fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     let path = &args.input.scenario;
     let scenario = args.overrides.load(path)?;
+    if scenario.benchmark.is_some() {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{}: benchmark: a benchmark scenario is run, not sized: use `sharesim run` (or `sweep` without `mode = \"size\"`)",
+            path.display()
+        )));
+    }
     if let Some(class) = scenario.classes.iter().find(|c| c.service_level.is_empty()) {
         let whose = if scenario.classes.len() > 1 {
             format!(" (class {:?} has none)", class.name)

@@ -314,6 +314,12 @@ pub struct LlmRecorder {
     pub e2e: LatencyHistogram,
     /// Output tokens of measured requests.
     pub output_tokens: u64,
+    /// Latest first token of any finished request (server side), seconds
+    /// (0 before one): a benchmark's decode phase starts there.
+    pub last_first_token_s: f64,
+    /// Latest end of any finished request (server side), seconds (0 before
+    /// one): a benchmark's makespan.
+    pub last_end_s: f64,
     /// Measured requests whose TTFT, TPOT and E2E all met the targets given
     /// to [`LlmRecorder::with_targets`].
     pub attained: u64,
@@ -344,6 +350,8 @@ impl LlmRecorder {
             tpot: LatencyHistogram::new(),
             e2e: LatencyHistogram::new(),
             output_tokens: 0,
+            last_first_token_s: 0.0,
+            last_end_s: 0.0,
             attained: 0,
             targets: None,
             queued_at_horizon: 0,
@@ -429,6 +437,8 @@ impl LlmRecorder {
     ) {
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
+        self.last_first_token_s = self.last_first_token_s.max(first_token_s);
+        self.last_end_s = self.last_end_s.max(end_s);
         if end_s <= self.window.horizon_s {
             self.completed_by_horizon += 1;
         } else {

@@ -80,6 +80,33 @@ pub const VALUE_S: &str = "value_s";
 /// Column `wait_p99_s` (docs/results-schema.md).
 pub const WAIT_P99_S: &str = "wait_p99_s";
 
+/// Column `benchmark_setup` (docs/results-schema.md, benchmark scenarios).
+pub const BENCHMARK_SETUP: &str = "benchmark_setup";
+/// Column `concurrency` (benchmark scenarios).
+pub const CONCURRENCY: &str = "concurrency";
+/// Column `input_tokens` (benchmark scenarios).
+pub const INPUT_TOKENS: &str = "input_tokens";
+/// Column `output_tokens` (benchmark scenarios).
+pub const OUTPUT_TOKENS: &str = "output_tokens";
+/// Column `makespan_s` (benchmark scenarios).
+pub const MAKESPAN_S: &str = "makespan_s";
+/// Column `output_tok_s_per_gpu` (benchmark scenarios).
+pub const OUTPUT_TOK_S_PER_GPU: &str = "output_tok_s_per_gpu";
+/// Column `total_tok_s_per_gpu` (benchmark scenarios).
+pub const TOTAL_TOK_S_PER_GPU: &str = "total_tok_s_per_gpu";
+/// Column `decode_tok_s` (benchmark scenarios, batched decode).
+pub const DECODE_TOK_S: &str = "decode_tok_s";
+/// Column `prefill_tok_s` (benchmark scenarios, single prompt).
+pub const PREFILL_TOK_S: &str = "prefill_tok_s";
+/// Column `board_power_w_per_gpu` (benchmark scenarios).
+pub const BOARD_POWER_W_PER_GPU: &str = "board_power_w_per_gpu";
+/// Column `tpot_mean_s` (docs/results-schema.md).
+pub const TPOT_MEAN_S: &str = "tpot_mean_s";
+/// Column `tpot_p50_s` (docs/results-schema.md).
+pub const TPOT_P50_S: &str = "tpot_p50_s";
+/// Column `ttft_mean_s` (docs/results-schema.md).
+pub const TTFT_MEAN_S: &str = "ttft_mean_s";
+
 /// Column of a latency percentile: `ttft`, 99 -> `ttft_p99_s`.
 pub fn latency(metric: LatencyMetric, percentile: f64) -> String {
     format!("{}_{}_s", metric.name(), percentile_label(percentile))

@@ -249,7 +249,7 @@ fn source_bytes_per_user(s: &Scenario) -> f64 {
                 closed = true;
                 SESSION_USER_BYTES
             }
-            Behaviour::Agent { .. } => {
+            Behaviour::Agent { .. } | Behaviour::Clients { .. } => {
                 closed = true;
                 AGENT_USER_BYTES
             }

@@ -6,7 +6,8 @@
 //! numbers): they read the same stream.
 //!
 //! Layout: `replication` (one placement in one replication, the request
-//! adapters), `rows` (replication and class rows, cost cells), `load`
+//! adapters), `rows` (replication and class rows, cost cells),
+//! `benchmark` (the columns of a benchmark scenario), `load`
 //! (offered utilisation), `summary` (summaries and hybrids),
 //! `distributions` (latency CDFs and day timelines), `memory` (the peak
 //! memory estimate checked before a run starts); [`run_scenario`] here
@@ -19,6 +20,7 @@ use crate::results::table::{cell, get, rows_of_class, Row, Value};
 use crate::scenario::Scenario;
 use crate::slo::{judge_with_classes, set_verdict};
 
+mod benchmark;
 mod distributions;
 mod load;
 mod memory;

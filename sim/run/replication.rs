@@ -147,19 +147,53 @@ fn attainment_bounds(s: &Scenario) -> [f64; 3] {
     b
 }
 
-/// Simulate one placement in one replication.
+/// Simulate one placement in one replication. A benchmark runs until its
+/// last request completes: once to find that makespan, then again with it
+/// as the measurement window, so that every rate and integral of the
+/// replication covers exactly the run (the two runs are the same events:
+/// nothing a benchmark's source or server does depends on the window).
 pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> ReplicationOutcome {
-    let window = Window {
-        warmup_s: s.warmup_s,
-        horizon_s: s.horizon_s,
+    if s.benchmark.is_none() {
+        let window = Window {
+            warmup_s: s.warmup_s,
+            horizon_s: s.horizon_s,
+        };
+        return run_in_window(s, placement, replication, window, s.horizon_s);
+    }
+    let unbounded = Window {
+        warmup_s: 0.0,
+        horizon_s: f64::INFINITY,
     };
+    let first = run_in_window(s, placement, replication, unbounded, f64::INFINITY);
+    let makespan_s = match &first.measured {
+        Measured::Llm(r, _) => r.last_end_s,
+        Measured::Fcfs(_) => unreachable!("a benchmark runs an LLM"),
+    };
+    let window = Window {
+        warmup_s: 0.0,
+        horizon_s: makespan_s,
+    };
+    run_in_window(s, placement, replication, window, f64::INFINITY)
+}
+
+/// Simulate one placement in one replication, measuring `window`;
+/// requests are generated before `source_horizon_s`.
+fn run_in_window(
+    s: &Scenario,
+    placement: usize,
+    replication: usize,
+    window: Window,
+    source_horizon_s: f64,
+) -> ReplicationOutcome {
     let p = &s.placements[placement];
     assert_eq!(
         p.serves.len(),
         s.classes.len(),
         "run a placement on its Scenario::view"
     );
-    let mut source = Source::new(s.population(), replication);
+    let mut population = s.population();
+    population.horizon_s = source_horizon_s;
+    let mut source = Source::new(population, replication);
     let placement_rng = || {
         stream_rng(
             s.seed,

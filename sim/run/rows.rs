@@ -213,6 +213,9 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     );
     let out_tok_s = r.output_tokens as f64 / win;
     let mut row = common_cells(s, o, unstable, w);
+    if let Some(b) = &s.benchmark {
+        row.extend(super::benchmark::benchmark_cells(b, r, devices, energy_j));
+    }
     row.extend([
         cell("model", Value::Str(l.model.name.clone())),
         cell("quantisation", Value::Str(l.quantisation.clone())),

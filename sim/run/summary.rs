@@ -9,7 +9,7 @@ use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::scenario::Scenario;
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 30] = [
+const ID_COLUMNS: [&str; 34] = [
     "scenario",
     columns::PLACEMENT,
     columns::KIND,
@@ -40,6 +40,10 @@ const ID_COLUMNS: [&str; 30] = [
     columns::CAPEX_USD,
     columns::CAPEX_USD_PER_USER,
     "rental_usd_per_day",
+    columns::BENCHMARK_SETUP,
+    columns::CONCURRENCY,
+    columns::INPUT_TOKENS,
+    columns::OUTPUT_TOKENS,
 ];
 
 /// Summarise replication rows of one placement: identifiers from the first

@@ -22,7 +22,10 @@ mod views;
 use std::path::Path;
 
 pub use error::ScenarioError;
-pub use model::{Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass, Workload};
+pub use model::{
+    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass,
+    Workload,
+};
 pub use placement::{
     LlmServer, Placement, PlacementKind, PricedDevice, Servers, MAX_SERVICE_SCALE,
 };

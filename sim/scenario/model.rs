@@ -106,6 +106,63 @@ pub struct UserClass {
     pub service_level: ServiceLevel,
 }
 
+/// A serving benchmark's set-up (`[benchmark] setup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchmarkSetup {
+    /// `concurrency` clients, each sending its next request as soon as the
+    /// previous completes (vLLM `benchmark_serving --max-concurrency`).
+    ClosedLoop,
+    /// Every request at time 0 (an offline throughput benchmark).
+    Burst,
+    /// Sequences that each get a prompt, then decode together
+    /// (llama.cpp `llama-batched-bench`); reports decode throughput.
+    BatchedDecode,
+    /// One prompt processed alone (llama-bench `pp`); reports prompt throughput.
+    SinglePrompt,
+}
+
+impl BenchmarkSetup {
+    /// Every set-up with its name in scenario files.
+    pub const ALL: [(BenchmarkSetup, &'static str); 4] = [
+        (BenchmarkSetup::ClosedLoop, "closed_loop"),
+        (BenchmarkSetup::Burst, "burst"),
+        (BenchmarkSetup::BatchedDecode, "batched_decode"),
+        (BenchmarkSetup::SinglePrompt, "single_prompt"),
+    ];
+
+    /// The set-up named `s` in a scenario file.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == s).map(|(b, _)| *b)
+    }
+
+    /// Its name in scenario files (the `benchmark_setup` column).
+    pub fn name(&self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(b, _)| b == self)
+            .map(|(_, n)| *n)
+            .expect("every set-up is listed")
+    }
+}
+
+/// A resolved `[benchmark]`: its clients are the scenario's users (their
+/// behaviour [`Behaviour::Clients`]) and every request has the same size;
+/// each replication runs until its last request completes, and that
+/// makespan is its measurement window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Benchmark {
+    /// Which set-up.
+    pub setup: BenchmarkSetup,
+    /// Clients sending at once (the scenario's users).
+    pub concurrency: u32,
+    /// Requests in total.
+    pub requests: u64,
+    /// Prompt tokens of every request.
+    pub input_tokens: u32,
+    /// Output tokens of every request.
+    pub output_tokens: u32,
+}
+
 /// Placements reported together as one answer.
 #[derive(Debug, Clone)]
 pub struct Hybrid {
@@ -156,6 +213,8 @@ pub struct Scenario {
     pub service_level: ServiceLevel,
     /// Sizing options.
     pub sizing: SizingConfig,
+    /// The serving benchmark this scenario reproduces, if it is one.
+    pub benchmark: Option<Benchmark>,
 }
 
 /// Resolved `[sizing]`.

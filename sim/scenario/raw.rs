@@ -29,8 +29,13 @@ pub struct RawScenario {
     pub warmup_h: Option<f64>,
     /// Independent replications. Default 5.
     pub replications: Option<u64>,
-    /// The user population and its arrival process.
-    pub users: RawUsers,
+    /// The user population and its arrival process (every scenario but a
+    /// `[benchmark]` has one).
+    pub users: Option<RawUsers>,
+    /// A serving benchmark's set-up instead of users (`[benchmark]`): a
+    /// closed loop at fixed concurrency, a burst, batched decode or a
+    /// single prompt, run until the last request completes.
+    pub benchmark: Option<RawBenchmark>,
     /// Generic service time of one request on one server (non-LLM
     /// scenarios). Give either `[service]` or `[model]` + `[requests]`.
     pub service: Option<RawDist>,
@@ -59,6 +64,36 @@ pub struct RawScenario {
     /// Placements combined into one answer (e.g. speech on the local
     /// device, the chat model pooled): their `serves` lists split the classes.
     pub hybrids: Option<Vec<RawHybrid>>,
+}
+
+impl RawScenario {
+    /// `[users]`; [`super::resolve`] refuses a file without it (other than
+    /// a benchmark) before anything reads it.
+    pub(crate) fn users(&self) -> &RawUsers {
+        self.users
+            .as_ref()
+            .expect("[users] is checked before it is read")
+    }
+}
+
+/// `[benchmark]`: a serving benchmark's set-up (docs: README, scenario files).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBenchmark {
+    /// `closed_loop`, `burst`, `batched_decode` or `single_prompt`.
+    pub setup: String,
+    /// Closed loop: clients, each sending its next request as soon as the
+    /// previous completes.
+    pub concurrency: Option<u64>,
+    /// Requests in total (closed loop; burst and batched decode: requests
+    /// or sequences, all at time 0).
+    pub requests: Option<u64>,
+    /// Closed loop: requests per client (instead of `requests`).
+    pub requests_per_client: Option<u64>,
+    /// Prompt tokens of every request.
+    pub input_tokens: Option<u64>,
+    /// Output tokens of every request (the first comes from the prompt step).
+    pub output_tokens: Option<u64>,
 }
 
 /// `[[classes]]`: one class of users.

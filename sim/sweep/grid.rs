@@ -314,6 +314,13 @@ fn sweep_spec(
         Some(Some("size")) => SweepMode::Size,
         Some(_) => return Err(err(path, "sweep.mode", "must be \"run\" or \"size\"")),
     };
+    if mode == SweepMode::Size && base.benchmark.is_some() {
+        return Err(err(
+            path,
+            "sweep.mode",
+            "a benchmark scenario is run, not sized: use mode = \"run\"",
+        ));
+    }
     if mode == SweepMode::Size && base.service_level.is_empty() {
         return Err(err(path, "sweep.mode", "\"size\" needs a [service_level]"));
     }

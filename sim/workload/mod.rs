@@ -15,7 +15,7 @@ pub(crate) mod values;
 
 pub use arrivals::{DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
 pub use fit::{fit_trace, FitReport, LogNormalFit, SessionFit, TokenFit};
-pub use source::{Behaviour, Population, Source};
+pub use source::{Behaviour, Population, RequestBudget, Source};
 pub use trace::{
     ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceError, TraceFormat,
     TraceRequest,

@@ -1,7 +1,10 @@
 //! Where requests come from: open-loop Poisson users, users who work in
 //! sessions (closed within a session: the next request follows the previous
 //! response after a think time), and always-on agents (closed loop: the next
-//! request follows the previous response after a gap).
+//! request follows the previous response after a gap), and the clients of
+//! a serving benchmark (closed loop with no gap: every client sends its
+//! first request at time 0 and the next one the moment the previous
+//! completes, until a request budget is spent).
 //!
 //! A [`Source`] merges the open-loop stream (session starts, single requests)
 //! with a heap of follow-up requests scheduled when responses complete, and
@@ -48,6 +51,23 @@ pub enum Behaviour {
         /// First requests are spread uniformly over this many seconds.
         start_spread_s: f64,
     },
+    /// Benchmark clients: every user sends a request at time 0 and the
+    /// next one as soon as the previous completes (a gap of 0), until
+    /// `budget` is spent.
+    Clients {
+        /// How many requests the clients send.
+        budget: RequestBudget,
+    },
+}
+
+/// How many requests benchmark clients send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestBudget {
+    /// This many in total: whichever client finishes next sends the next
+    /// one (vLLM's `--max-concurrency` with `--num-prompts`).
+    Total(u32),
+    /// This many from each client.
+    PerClient(u32),
 }
 
 /// A follow-up request waiting for its time.
@@ -131,6 +151,8 @@ pub struct Source<'a> {
     last_trace_tokens: Option<(u32, u32)>,
     /// Class of the last popped request.
     last_class: usize,
+    /// Requests benchmark clients may still send (a total budget).
+    clients_left: u32,
 }
 
 impl<'a> Source<'a> {
@@ -168,6 +190,7 @@ impl<'a> Source<'a> {
             last_follow_up: false,
             last_trace_tokens: None,
             last_class: 0,
+            clients_left: 0,
             population,
         };
         if closed_loop {
@@ -184,9 +207,43 @@ impl<'a> Source<'a> {
                 src.schedule(u, t);
             }
         }
-        // Agents' groups have an open-loop rate of 0: they add nothing here.
+        src.start_clients();
+        // Agents' and clients' groups have an open-loop rate of 0: they add
+        // nothing here.
         src.next_open = src.draw_open();
         src
+    }
+
+    /// Benchmark clients: each sends its first request at time 0, in user
+    /// order, while the budget lasts (the rest of a per-client budget is
+    /// kept in `remaining`).
+    fn start_clients(&mut self) {
+        for ci in 0..self.population.behaviours.len() {
+            let Behaviour::Clients { budget } = *self.population.behaviours[ci] else {
+                continue;
+            };
+            let (first, n) = self.population.class_users(ci);
+            if self.remaining.is_empty() {
+                self.remaining = vec![0; self.population.users];
+            }
+            let mut left = match budget {
+                RequestBudget::Total(total) => total,
+                RequestBudget::PerClient(_) => u32::MAX,
+            };
+            for u in first..first + n {
+                if left == 0 {
+                    break;
+                }
+                left -= 1;
+                if let RequestBudget::PerClient(k) = budget {
+                    self.remaining[u as usize] = k.saturating_sub(1);
+                }
+                self.schedule(u, 0.0);
+            }
+            if let RequestBudget::Total(_) = budget {
+                self.clients_left = left;
+            }
+        }
     }
 
     /// Class of user `user`.
@@ -342,6 +399,16 @@ impl<'a> Source<'a> {
                 let mut r = self.user_rng(user);
                 let t = end_s + gap.sample(&mut r);
                 self.schedule(user, t);
+            }
+            Behaviour::Clients { budget } => {
+                let left = match budget {
+                    RequestBudget::Total(_) => &mut self.clients_left,
+                    RequestBudget::PerClient(_) => &mut self.remaining[user as usize],
+                };
+                if *left > 0 {
+                    *left -= 1;
+                    self.schedule(user, end_s);
+                }
             }
         }
     }

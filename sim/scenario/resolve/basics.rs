@@ -19,7 +19,11 @@ pub(super) struct RunLength {
 }
 
 /// `name` (default: the file stem); it names the output folder.
-fn resolve_name(c: &Check, raw: &RawScenario, path: &Path) -> Result<String, ScenarioError> {
+pub(super) fn resolve_name(
+    c: &Check,
+    raw: &RawScenario,
+    path: &Path,
+) -> Result<String, ScenarioError> {
     match &raw.name {
         Some(n) => {
             if n.is_empty()
@@ -85,19 +89,28 @@ pub(super) fn resolve_run_length(
             format!("the measurement window (horizon {horizon_s} s minus warm-up {warmup_s} s) must be at least 1 s"),
         ));
     }
-    let replications = raw.replications.unwrap_or(5);
+    Ok(RunLength {
+        name,
+        horizon_s,
+        warmup_s,
+        replications: resolve_replications(c, raw, 5)?,
+    })
+}
+
+/// `replications` (default `default`), in 1..=10000.
+pub(super) fn resolve_replications(
+    c: &Check,
+    raw: &RawScenario,
+    default: u64,
+) -> Result<usize, ScenarioError> {
+    let replications = raw.replications.unwrap_or(default);
     if replications == 0 || replications > 10_000 {
         return Err(c.err(
             "replications",
             format!("must be between 1 and 10000 (got {replications})"),
         ));
     }
-    Ok(RunLength {
-        name,
-        horizon_s,
-        warmup_s,
-        replications: replications as usize,
-    })
+    Ok(replications as usize)
 }
 
 /// Agents loop as fast as their cycle (service + gap) allows; a skewed

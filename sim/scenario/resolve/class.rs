@@ -75,7 +75,7 @@ fn class_scenario(raw: &RawScenario, k: &RawClass, count: u64, idx: &[usize]) ->
     sub.classes = None;
     sub.hybrids = None;
     sub.sweep = None;
-    sub.users = class_users(&raw.users, k, count.max(1));
+    sub.users = Some(class_users(raw.users(), k, count.max(1)));
     if let Some(svc) = &k.service {
         sub.service = Some(svc.clone());
         sub.model = None;

@@ -19,7 +19,7 @@ pub(super) fn resolve_classes(
     path: &Path,
 ) -> Result<Scenario, ScenarioError> {
     check_classes(c, &raw, &classes)?;
-    let counts = class_counts(c, &classes, raw.users.count)?;
+    let counts = class_counts(c, &classes, raw.users().count)?;
     let names: Vec<&str> = classes.iter().map(|k| k.name.as_str()).collect();
     check_serves(c, &raw, &names)?;
     // Each class alone, with the placements serving it.

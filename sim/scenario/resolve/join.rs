@@ -66,7 +66,8 @@ pub(super) fn join_classes(
         placements,
         hybrids,
         service_level: first_sub.service_level.clone(),
-        sizing: resolve_sizing(c, raw.sizing.as_ref(), raw.users.count as usize)?,
+        sizing: resolve_sizing(c, raw.sizing.as_ref(), raw.users().count as usize)?,
+        benchmark: None,
     };
     s.refresh_means();
     for j in 0..s.placements.len() {

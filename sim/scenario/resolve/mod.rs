@@ -11,6 +11,7 @@ mod alternatives;
 mod arrivals;
 mod basics;
 mod behaviour;
+mod benchmark;
 mod catalogue;
 mod class;
 mod classes;
@@ -41,6 +42,15 @@ use super::{Scenario, ScenarioError, SpeechTask, UserClass, Workload};
 /// Resolve a parsed scenario file.
 pub(crate) fn resolve(mut raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     let c = Check::new(path);
+    if raw.benchmark.is_some() {
+        return benchmark::resolve_benchmark(&c, raw, path);
+    }
+    if raw.users.is_none() {
+        return Err(c.err(
+            "users",
+            "missing: give [users] with `count` and a load (`requests_per_day` or `duty_cycle`), or a [benchmark] table",
+        ));
+    }
     let Some(classes) = raw.classes.take() else {
         if raw.hybrids.is_some() {
             return Err(c.err(
@@ -88,7 +98,7 @@ fn resolve_one(
     let mean_service_s = placements::reference_service_s(&workload, &placements);
 
     // Users and arrivals.
-    let u = &raw.users;
+    let u = raw.users();
     let users = users::user_count(c, u)?;
     let behaviour = behaviour::resolve_behaviour(c, u, base_dir)?;
     users::check_rate_spread(c, u, &behaviour, raw.trace.is_some())?;
@@ -148,5 +158,6 @@ fn resolve_one(
         hybrids: Vec::new(),
         service_level,
         sizing,
+        benchmark: None,
     })
 }

@@ -49,7 +49,7 @@ pub(super) fn resolve_trace(
     };
     let mut tr = Trace::load(&file, &format, &options)
         .map_err(|e| c.err_because("trace.file", e.to_string(), e))?;
-    let users = raw.users.count.clamp(1, u32::MAX as u64) as u32;
+    let users = raw.users().count.clamp(1, u32::MAX as u64) as u32;
     tr.assign_users(users)
         .map_err(|e| c.err_because(c.users("count"), e.to_string(), e))?;
     Ok(Some((Arc::new(tr.requests), tr.clock)))

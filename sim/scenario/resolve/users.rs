@@ -126,6 +126,6 @@ pub(super) fn open_rate_per_user_per_s(behaviour: &Behaviour, traced: bool, rate
         Behaviour::Poisson if traced => 0.0,
         Behaviour::Poisson => rate,
         Behaviour::Sessions { mean_requests, .. } => rate / mean_requests,
-        Behaviour::Agent { .. } => 0.0,
+        Behaviour::Agent { .. } | Behaviour::Clients { .. } => 0.0,
     }
 }
