@@ -383,9 +383,10 @@ busy_w = 50.0
 price_usd = 500.0
 memory_price_share = 0.3
 usable_memory_share = 0.8
-bandwidth_efficiency = 0.8
-compute_efficiency = 0.5
-step_overhead_s = 0.001
+default_engine = "llama.cpp"
+host_w = 0.0
+memory_power_w = 20.0
+compute_power_w = 40.0
 "#;
 
 bad! {

@@ -144,16 +144,17 @@ fn llm_parts(s: &Scenario, p: usize, r: usize) -> (LlmRecorder, FleetUsage) {
 
 #[test]
 fn fast_forward_matches_step_by_step() {
-    // ~10 requests/s on 2 servers: batches of tens, frequent admissions.
+    // ~10 requests/s on 2 servers: batches of tens, frequent admissions;
+    // separate prefill steps (chunked prefill plans one event per mixed step).
     for dispatch in ["central_queue", "least_kv_load"] {
         let ff = llm_scenario(
-            &format!("servers = 2\nmax_batch = 64\ndispatch = \"{dispatch}\""),
+            &format!("servers = 2\nmax_batch = 64\ndispatch = \"{dispatch}\"\nchunked_prefill_tokens = 0"),
             20_000,
             43.2,
         );
         let step = llm_scenario(
             &format!(
-                "servers = 2\nmax_batch = 64\ndispatch = \"{dispatch}\"\nfast_forward = false"
+                "servers = 2\nmax_batch = 64\ndispatch = \"{dispatch}\"\nchunked_prefill_tokens = 0\nfast_forward = false"
             ),
             20_000,
             43.2,

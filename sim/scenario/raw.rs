@@ -365,7 +365,7 @@ pub struct RawPlacement {
     /// memory price multiplier is applied).
     pub price_usd: Option<f64>,
     /// LLM pooled: chunked prefill, at most this many prompt tokens per step
-    /// mixed with the decode batch (default: the engine's; 0 is refused).
+    /// mixed with the decode batch (default: the engine's; 0 turns it off).
     pub chunked_prefill_tokens: Option<u32>,
     /// Generic scenarios: this placement's servers take `service_scale` x
     /// the `[service]` time (e.g. a real-time factor: `[service]` in audio

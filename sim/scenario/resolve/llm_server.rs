@@ -145,13 +145,12 @@ fn build_server(
         fast_forward: p.fast_forward.unwrap_or(true),
         chunked_prefill_tokens: match p.chunked_prefill_tokens {
             None if dedicated => None,
-            None => options.profile.chunked_prefill_tokens.or(options.engine.chunked_prefill_tokens),
-            Some(0) => {
-                return Err(c.err(
-                    key("chunked_prefill_tokens"),
-                    "must be at least 1 token per step (e.g. 512), or remove it",
-                ))
-            }
+            None => options
+                .profile
+                .chunked_prefill_tokens
+                .or(options.engine.chunked_prefill_tokens),
+            // 0 turns the engine's chunked prefill off: separate prefill steps.
+            Some(0) => None,
             Some(n) => Some(n),
         },
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
