@@ -6,7 +6,9 @@
 
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
-use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::engine::batching::{
+    BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource,
+};
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
@@ -224,6 +226,8 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
                         servers: *servers,
                         max_batch: server.max_batch,
                         kv_budget_tokens: server.kv_budget_tokens,
+                        kv_allocation: KvAllocation::ReserveWholeContext,
+                        kv_fixed_tokens_per_seq: 0,
                         context_limit_tokens: l.model.context_limit_tokens,
                         step: server.step,
                         dispatch: *dispatch,
