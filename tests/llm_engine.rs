@@ -529,6 +529,7 @@ struct ClosedLoop {
     stop_s: f64,
     count_from_s: f64,
     tokens: u64,
+    requests: u64,
 }
 
 impl sharesim::engine::LlmSource for ClosedLoop {
@@ -545,6 +546,7 @@ impl sharesim::engine::LlmSource for ClosedLoop {
         })
     }
     fn completed(&mut self, user: u32, end_s: f64) {
+        self.requests += 1;
         if end_s >= self.count_from_s && end_s < self.stop_s {
             self.tokens += self.output as u64;
         }
@@ -570,11 +572,17 @@ fn closed_loop_beyond_the_cache_preempts_and_throughput_stops_rising() {
             stop_s: stop,
             count_from_s: from,
             tokens: 0,
+            requests: 0,
         };
         let mut rec = LlmRecorder::new(window(), 0.0);
         let usage = fleet_of(cfg).run_source(&mut src, &mut rec);
         assert!(usage.max_kv_reserved_tokens <= 200_000);
         assert!(usage.max_batch_seen <= users);
+        // Events grow with requests and preemptions, not tokens.
+        assert!(
+            usage.events < 4 * (src.requests + usage.preemptions),
+            "{usage:?}"
+        );
         (src.tokens as f64 / (stop - from), usage)
     };
     let (quarter, _) = run(29);
