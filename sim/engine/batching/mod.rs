@@ -199,7 +199,7 @@ struct Server {
     end_s: f64,
     epoch: u32,
     /// Paged cache accounting (`None`: whole-context reservation).
-    paged: Option<PagedKv>,
+    paged: Option<Box<PagedKv>>,
     /// Paged: (stamp, id) of admitted sequences, most recent last; entries
     /// whose stamp is stale are skipped and compacted away.
     admitted: Vec<(u64, u32)>,
@@ -221,11 +221,11 @@ impl Server {
             epoch: 0,
             paged: match cfg.kv_allocation {
                 KvAllocation::ReserveWholeContext => None,
-                KvAllocation::Paged { block_tokens } => Some(PagedKv::new(
+                KvAllocation::Paged { block_tokens } => Some(Box::new(PagedKv::new(
                     cfg.kv_budget_tokens,
                     block_tokens,
                     cfg.kv_fixed_tokens_per_seq,
-                )),
+                ))),
             },
             admitted: Vec::new(),
         }
@@ -401,6 +401,9 @@ impl BatchingFleet {
     /// the step in progress).
     fn kv_now(&self, s: usize, t: f64) -> u64 {
         let sv = &self.servers[s];
+        if sv.paged.is_none() {
+            return sv.kv_reserved;
+        }
         match (&sv.paged, sv.phase) {
             (Some(p), Phase::Decode { start_s, steps }) => {
                 let done = self

@@ -254,7 +254,7 @@ impl BatchingFleet {
         } else if server.batch > 0 {
             let next_finish = loop {
                 let Reverse((finish, id, stamp)) = *server.running.peek().expect("batch > 0");
-                if self.seqs[id as usize].stamp == stamp {
+                if server.paged.is_none() || self.seqs[id as usize].stamp == stamp {
                     break finish;
                 }
                 server.running.pop(); // preempted
@@ -279,8 +279,8 @@ impl BatchingFleet {
     /// Complete every running sequence whose last step is done.
     fn retire_finished(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
         while let Some(&Reverse((finish, id, stamp))) = self.servers[s].running.peek() {
-            let seq = self.seqs[id as usize];
-            if seq.stamp != stamp {
+            let paged = self.servers[s].paged.is_some();
+            if paged && self.seqs[id as usize].stamp != stamp {
                 self.servers[s].running.pop(); // preempted
                 continue;
             }
@@ -288,6 +288,7 @@ impl BatchingFleet {
                 break;
             }
             self.servers[s].running.pop();
+            let seq = &self.seqs[id as usize];
             let server = &mut self.servers[s];
             server.batch -= 1;
             server.context -= seq.input as u64 + seq.output as u64;
