@@ -10,10 +10,10 @@
 //! when a step needs more blocks than are free the most recently admitted
 //! sequences are preempted (recompute: their blocks are freed, they go back
 //! to the front of the queue and re-prefill prompt + generated tokens when
-//! readmitted; block accounting in [`kv`]). Newly admitted requests are prefilled together in one step
-//! (the prefill yields their first token; running sequences pause, as in
-//! vLLM without chunked prefill); otherwise all running sequences decode one
-//! token. With chunked prefill (`chunked_prefill_tokens`), prompts are fed
+//! readmitted; block accounting in `kv.rs`, boundaries in `step.rs`).
+//! Newly admitted requests are prefilled together in one step (the prefill
+//! yields their first token; running sequences pause, as in vLLM without
+//! chunked prefill); otherwise all running sequences decode one token. With chunked prefill (`chunked_prefill_tokens`), prompts are fed
 //! up to that many tokens per step into mixed steps that also decode one
 //! token for every running sequence (Sarathi-Serve), one event per step.
 //!
@@ -23,7 +23,10 @@
 //! form in [`StepModel::decode_run_s`]). An arrival that can be admitted
 //! cuts the run short at the end of the step in progress. The
 //! step-by-step reference mode (`fast_forward = false`) plans one step per
-//! event and must give the same latencies.
+//! event and must give the same latencies (exactly, except with the central
+//! queue: a server drains the shared FIFO only at its own boundaries, which
+//! fast-forward makes fewer, so a request another server's admission brings
+//! to the head can wait until the next completion).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
