@@ -7,9 +7,10 @@ use sharesim::core::{stream_rng, StreamKind};
 use sharesim::engine::Dispatch;
 use sharesim::engine::{BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest};
 use sharesim::llm::Catalog;
-use sharesim::llm::{ServingCost, ServingOptions};
 use sharesim::llm::StepModel;
+use sharesim::llm::{ServingCost, ServingOptions};
 use sharesim::metrics::{LlmRecorder, Window};
+use sharesim::results::{cell, Value};
 use sharesim::run::{run_replication, run_scenario, Measured};
 use sharesim::scenario::Scenario;
 
@@ -20,7 +21,10 @@ use crate::support::scenarios::desktop_and_h100_pool;
 /// The roofline of gpt-oss-120b (MXFP4) on one H100.
 fn h100_gpt_oss_120b_cost() -> ServingCost {
     let cat = Catalog::builtin().unwrap();
-    let (d, m) = (cat.device("h100_sxm").unwrap(), cat.model("gpt_oss_120b").unwrap());
+    let (d, m) = (
+        cat.device("h100_sxm").unwrap(),
+        cat.model("gpt_oss_120b").unwrap(),
+    );
     let options = ServingOptions::from_catalog(&cat, d, m, "mxfp4", 1, None).unwrap();
     ServingCost::new(d, m, &options).unwrap()
 }
@@ -48,22 +52,33 @@ fn fleet_chunked(
     ff: bool,
     chunk: Option<u32>,
 ) -> BatchingFleet {
-    BatchingFleet::new(
-        BatchConfig {
-            servers,
-            max_batch,
-            kv_budget_tokens: kv,
-            context_limit_tokens: 131_072,
-            step: h100_gpt_oss_120b(),
-            dispatch,
-            fast_forward: ff,
-            chunked_prefill_tokens: chunk,
-            kv_allocation: KvAllocation::ReserveWholeContext,
-            kv_fixed_tokens_per_seq: 0,
-        },
-        window(),
-        stream_rng(1, 0, StreamKind::Placement, 0),
-    )
+    fleet_of(config(servers, max_batch, kv, dispatch, ff, chunk))
+}
+
+fn config(
+    servers: usize,
+    max_batch: u32,
+    kv: u64,
+    dispatch: Dispatch,
+    ff: bool,
+    chunk: Option<u32>,
+) -> BatchConfig {
+    BatchConfig {
+        servers,
+        max_batch,
+        kv_budget_tokens: kv,
+        kv_allocation: KvAllocation::ReserveWholeContext,
+        kv_fixed_tokens_per_seq: 0,
+        context_limit_tokens: 131_072,
+        step: h100_gpt_oss_120b(),
+        dispatch,
+        fast_forward: ff,
+        chunked_prefill_tokens: chunk,
+    }
+}
+
+fn fleet_of(cfg: BatchConfig) -> BatchingFleet {
+    BatchingFleet::new(cfg, window(), stream_rng(1, 0, StreamKind::Placement, 0))
 }
 
 #[test]
@@ -376,4 +391,290 @@ fn random_round_trips_add_their_mean_to_ttft() {
     );
     // TPOT does not see the network.
     assert_eq!(b.tpot.mean_s(), r.tpot.mean_s());
+}
+
+/// A paged cache of `block` tokens per block.
+fn paged(block: u32) -> KvAllocation {
+    KvAllocation::Paged {
+        block_tokens: block,
+    }
+}
+
+/// Poisson arrivals at `rate` per second with uniform prompt and output sizes.
+fn poisson_requests(
+    seed: u64,
+    n: usize,
+    rate: f64,
+    input: std::ops::Range<u32>,
+    output: std::ops::Range<u32>,
+) -> Vec<LlmRequest> {
+    use rand::RngExt;
+    let mut rng = stream_rng(seed, 0, StreamKind::Arrivals, 0);
+    let mut t = 0.0;
+    (0..n)
+        .map(|i| {
+            t += -(1.0 - rng.random::<f64>()).ln() / rate;
+            LlmRequest {
+                arrival_s: t,
+                user: i as u32,
+                input_tokens: rng.random_range(input.clone()),
+                output_tokens: rng.random_range(output.clone()),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn paged_fast_forward_matches_step_by_step_with_preemptions() {
+    // Two servers whose caches hold ~30 long sequences: admissions fill the
+    // cache with short contexts, growth overflows it and preempts.
+    let reqs = poisson_requests(7, 3000, 3.0, 100..2000, 200..1500);
+    let prompts: u64 = reqs.iter().map(|r| r.input_tokens as u64).sum();
+    for (dispatch, chunk) in [
+        (Dispatch::CentralQueue, None),
+        (Dispatch::LeastKvLoad, None),
+        (Dispatch::JoinShortestQueue, Some(512)),
+    ] {
+        let run = |ff: bool| {
+            let mut cfg = config(2, 128, 40_000, dispatch, ff, chunk);
+            cfg.kv_allocation = paged(16);
+            let mut rec = LlmRecorder::new(window(), 0.0);
+            let usage = fleet_of(cfg).run(reqs.clone().into_iter(), &mut rec);
+            (rec, usage)
+        };
+        let (a, ua) = run(true);
+        let (b, ub) = run(false);
+        assert_eq!(a.measured, 3000);
+        assert_eq!(a.measured, b.measured);
+        assert!(ua.preemptions > 20, "{dispatch:?}: {ua:?}");
+        assert_eq!(ua.preemptions, ub.preemptions, "{dispatch:?}");
+        assert_eq!(ua.recomputed_tokens, ub.recomputed_tokens, "{dispatch:?}");
+        assert_eq!(ua.max_kv_reserved_tokens, ub.max_kv_reserved_tokens);
+        assert!(ua.max_kv_reserved_tokens <= 40_000);
+        for (name, x, y) in [
+            ("ttft mean", a.ttft.mean_s(), b.ttft.mean_s()),
+            ("tpot mean", a.tpot.mean_s(), b.tpot.mean_s()),
+            ("e2e mean", a.e2e.mean_s(), b.e2e.mean_s()),
+            ("e2e p99", a.e2e.quantile_s(0.99), b.e2e.quantile_s(0.99)),
+        ] {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert!(
+                (x - y).abs() <= 1e-6 * y,
+                "{dispatch:?} {name}: fast-forward {x} vs step-by-step {y}"
+            );
+        }
+        assert!(
+            ua.events * 5 < ub.events,
+            "{dispatch:?}: fast-forward should need far fewer events ({} vs {})",
+            ua.events,
+            ub.events
+        );
+        // Events grow with requests and preemptions (and prefill chunks),
+        // not with tokens.
+        let chunks = chunk.map_or(0, |c| (prompts + ua.recomputed_tokens) / c as u64);
+        assert!(
+            ua.events < 4 * (3000 + ua.preemptions) + chunks,
+            "{dispatch:?}: {} events",
+            ua.events
+        );
+    }
+}
+
+#[test]
+fn paging_admits_larger_batches_at_equal_memory() {
+    // 10,000 tokens of KV, requests of 100 in / 900 out, all at once.
+    let reqs: Vec<LlmRequest> = (0..300)
+        .map(|i| LlmRequest {
+            arrival_s: 0.0,
+            user: i,
+            input_tokens: 100,
+            output_tokens: 900,
+        })
+        .collect();
+    let run = |alloc: KvAllocation, fixed: u64| {
+        let mut cfg = config(1, 256, 10_000, Dispatch::CentralQueue, true, None);
+        cfg.kv_allocation = alloc;
+        cfg.kv_fixed_tokens_per_seq = fixed;
+        let mut rec = LlmRecorder::new(window(), 0.0);
+        let usage = fleet_of(cfg).run(reqs.clone().into_iter(), &mut rec);
+        assert_eq!(rec.completed_by_horizon, 300);
+        usage
+    };
+    // Whole contexts: floor(10000 / 1000) = 10.
+    let reserve = run(KvAllocation::ReserveWholeContext, 0);
+    assert_eq!(reserve.max_batch_seen, 10);
+    assert_eq!(reserve.preemptions, 0);
+    assert_eq!(reserve.max_kv_reserved_tokens, 10_000);
+    // 625 blocks of 16; admission needs ceil(101 / 16) = 7: floor(625 / 7) = 89.
+    let paged16 = run(paged(16), 0);
+    assert_eq!(paged16.max_batch_seen, 89);
+    assert!(paged16.preemptions > 0);
+    assert!(paged16.max_kv_reserved_tokens <= 10_000);
+    // A sliding-window share of 1,000 tokens per sequence: whole contexts
+    // floor(10000 / 2000) = 5; paged 7 + ceil(1000 / 16) = 70 blocks: 8.
+    assert_eq!(
+        run(KvAllocation::ReserveWholeContext, 1000).max_batch_seen,
+        5
+    );
+    assert_eq!(run(paged(16), 1000).max_batch_seen, 8);
+}
+
+/// Closed loop: `users` users each send a request as soon as their previous
+/// one ends, until `stop_s`; counts output tokens finished in a window.
+struct ClosedLoop {
+    ready: std::collections::VecDeque<(f64, u32)>,
+    input: u32,
+    output: u32,
+    stop_s: f64,
+    count_from_s: f64,
+    tokens: u64,
+    requests: u64,
+}
+
+impl sharesim::engine::LlmSource for ClosedLoop {
+    fn peek_s(&mut self) -> Option<f64> {
+        self.ready.front().map(|r| r.0)
+    }
+    fn next_request(&mut self) -> Option<LlmRequest> {
+        let (arrival_s, user) = self.ready.pop_front()?;
+        Some(LlmRequest {
+            arrival_s,
+            user,
+            input_tokens: self.input,
+            output_tokens: self.output,
+        })
+    }
+    fn completed(&mut self, user: u32, end_s: f64) {
+        self.requests += 1;
+        if end_s >= self.count_from_s && end_s < self.stop_s {
+            self.tokens += self.output as u64;
+        }
+        if end_s < self.stop_s {
+            self.ready.push_back((end_s, user));
+        }
+    }
+}
+
+#[test]
+fn closed_loop_beyond_the_cache_preempts_and_throughput_stops_rising() {
+    // 200,000 tokens of KV; requests of 200 in / 3,000 out. At a spread of
+    // lengths a sequence holds ~1,700 tokens on average: the cache holds
+    // ~117 of them.
+    let (stop, from) = (3000.0, 600.0);
+    let run = |users: u32| {
+        let mut cfg = config(1, 1024, 200_000, Dispatch::CentralQueue, true, None);
+        cfg.kv_allocation = paged(16);
+        let mut src = ClosedLoop {
+            ready: (0..users).map(|u| (u as f64 * 0.37, u)).collect(),
+            input: 200,
+            output: 3000,
+            stop_s: stop,
+            count_from_s: from,
+            tokens: 0,
+            requests: 0,
+        };
+        let mut rec = LlmRecorder::new(window(), 0.0);
+        let usage = fleet_of(cfg).run_source(&mut src, &mut rec);
+        assert!(usage.max_kv_reserved_tokens <= 200_000);
+        assert!(usage.max_batch_seen <= users);
+        // Events grow with requests and preemptions, not tokens.
+        assert!(
+            usage.events < 4 * (src.requests + usage.preemptions),
+            "{usage:?}"
+        );
+        (src.tokens as f64 / (stop - from), usage)
+    };
+    let (quarter, _) = run(29);
+    let (at_cap, _) = run(117);
+    let (twice, u2) = run(234);
+    let (four, u4) = run(468);
+    assert!(u2.preemptions > 0 && u2.recomputed_tokens > 0, "{u2:?}");
+    assert!(
+        at_cap > 2.0 * quarter,
+        "below the cache, throughput rises: {quarter} -> {at_cap} tok/s"
+    );
+    // Beyond the cache the batch is what the cache holds, whatever the
+    // concurrency: ~117 sequences (preempted ones restart short, so a few
+    // more than at full spread), and throughput is flat.
+    let batch = |u: &FleetUsage| u.batch_decode_area / u.decode_s;
+    assert!(
+        batch(&u4) < 117.0 && batch(&u4) < 1.02 * batch(&u2),
+        "{u2:?} {u4:?}"
+    );
+    assert!(
+        four <= 1.02 * twice,
+        "beyond the cache, throughput stops rising: {twice} -> {four} tok/s"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, .. ProptestConfig::default() })]
+    #[test]
+    fn paged_kv_stays_within_budget_and_every_request_ends(
+        servers in 1usize..4,
+        max_batch in 1u32..64,
+        kv in 1_000u64..40_000,
+        block in proptest::option::of(1u32..64),
+        fixed in prop_oneof![Just(0u64), 0u64..600],
+        rate in 1.0f64..40.0,
+        dispatch in 0usize..5,
+        seed in 0u64..1000,
+        chunk in proptest::option::of(16u32..2048),
+        max_in in 2u32..3000,
+        max_out in 2u32..1500,
+    ) {
+        let dispatch = [Dispatch::CentralQueue, Dispatch::RoundRobin, Dispatch::JoinShortestQueue, Dispatch::PowerOfTwoChoices, Dispatch::LeastKvLoad][dispatch];
+        let reqs = poisson_requests(seed, 300, rate, 1..max_in, 1..max_out);
+        let alloc = block.map_or(KvAllocation::ReserveWholeContext, paged);
+        let run = |ff: bool| {
+            let mut cfg = config(servers, max_batch, kv, dispatch, ff, chunk);
+            cfg.kv_allocation = alloc;
+            cfg.kv_fixed_tokens_per_seq = fixed;
+            let mut rec = LlmRecorder::new(window(), 0.0);
+            let usage = fleet_of(cfg).run(reqs.clone().into_iter(), &mut rec);
+            (rec, usage)
+        };
+        let (rec, usage) = run(true);
+        prop_assert!(usage.max_kv_reserved_tokens <= kv);
+        // KV is held only while a server works.
+        prop_assert!(usage.kv_area <= kv as f64 * usage.busy_s * (1.0 + 1e-9));
+        prop_assert!(usage.max_batch_seen <= max_batch);
+        let row = vec![
+            cell("arrived", Value::U64(rec.arrived)),
+            cell("completed_by_horizon", Value::U64(rec.completed_by_horizon)),
+            cell("in_flight_at_horizon", Value::U64(rec.in_flight_at_horizon)),
+            cell("rejected", Value::U64(rec.rejected())),
+        ];
+        assert_counts_add_up(&row);
+        prop_assert_eq!(rec.arrived, 300);
+        // Every request completes, unless alone it could not fit.
+        let too_big = reqs
+            .iter()
+            .filter(|r| {
+                let whole = (r.input_tokens + r.output_tokens) as u64;
+                match block {
+                    None => whole + fixed > kv,
+                    Some(b) => whole.div_ceil(b as u64) + fixed.div_ceil(b as u64) > kv / b as u64,
+                }
+            })
+            .count() as u64;
+        prop_assert_eq!(rec.rejected_kv, too_big);
+        prop_assert_eq!(rec.completed_by_horizon, 300 - too_big);
+        if block.is_none() {
+            prop_assert_eq!(usage.preemptions, 0);
+        }
+        prop_assert!(rec.tpot.count() == 0 || rec.tpot.quantile_s(0.0001).unwrap() > 0.0);
+        // Step by step gives the same preemptions and latencies (not with the
+        // central queue: there a server admits from the shared FIFO only at
+        // its own boundaries, which fast-forward makes fewer).
+        let (sbs, usage_sbs) = run(false);
+        prop_assert!(usage_sbs.max_kv_reserved_tokens <= kv);
+        prop_assert_eq!(sbs.completed_by_horizon, 300 - too_big);
+        if dispatch != Dispatch::CentralQueue {
+            prop_assert_eq!(usage.preemptions, usage_sbs.preemptions);
+            if let (Some(x), Some(y)) = (rec.e2e.mean_s(), sbs.e2e.mean_s()) {
+                prop_assert!((x - y).abs() <= 1e-6 * y, "e2e mean {} vs {}", x, y);
+            }
+        }
+    }
 }

@@ -137,10 +137,16 @@ pub struct Problem<'a> {
     affects: Vec<Vec<usize>>,
 }
 
-fn root_of(priors: &EngineCatalog, device: &str, engine: &str) -> Result<(String, String), CalibrationError> {
+fn root_of(
+    priors: &EngineCatalog,
+    device: &str,
+    engine: &str,
+) -> Result<(String, String), CalibrationError> {
     let mut key = (device.to_string(), engine.to_string());
     for _ in 0..10 {
-        let p = priors.profile(&key.0, &key.1).map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
+        let p = priors
+            .profile(&key.0, &key.1)
+            .map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
         match &p.like {
             Some(parent) => key = parent.clone(),
             None => return Ok(key),
@@ -151,14 +157,20 @@ fn root_of(priors: &EngineCatalog, device: &str, engine: &str) -> Result<(String
 
 impl<'a> Problem<'a> {
     /// Sets up the fit of `rows` from the priors.
-    pub fn new(rows: &'a [Measurement], catalog: &'a Catalog, priors: &'a EngineCatalog) -> Result<Problem<'a>, CalibrationError> {
+    pub fn new(
+        rows: &'a [Measurement],
+        catalog: &'a Catalog,
+        priors: &'a EngineCatalog,
+    ) -> Result<Problem<'a>, CalibrationError> {
         let mut root = Vec::new();
         let mut fitted = Vec::new();
         for m in rows {
             catalog.device(&m.device).map_err(|e| row_error(m, e))?;
             catalog.model(&m.model).map_err(|e| row_error(m, e))?;
             priors.engine(&m.engine).map_err(|e| row_error(m, e))?;
-            priors.profile(&m.device, &m.engine).map_err(|e| row_error(m, e))?;
+            priors
+                .profile(&m.device, &m.engine)
+                .map_err(|e| row_error(m, e))?;
             let r = root_of(priors, &m.device, &m.engine)?;
             fitted.push(r == (m.device.clone(), m.engine.clone()));
             root.push(r);
@@ -179,29 +191,97 @@ impl<'a> Problem<'a> {
         };
         let pairs: BTreeSet<(String, String)> = root.iter().cloned().collect();
         for (d, e) in &pairs {
-            let p = priors.profile(d, e).map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
-            let of: Vec<usize> = (0..rows.len()).filter(|&i| root[i] == (d.clone(), e.clone())).collect();
+            let p = priors
+                .profile(d, e)
+                .map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
+            let of: Vec<usize> = (0..rows.len())
+                .filter(|&i| root[i] == (d.clone(), e.clone()))
+                .collect();
             let owner = Owner::Profile(d.clone(), e.clone());
-            push(owner.clone(), Field::LayerOverhead, p.layer_overhead_s, 0.0, of.clone());
-            push(owner.clone(), Field::SequenceOverhead, p.sequence_overhead_s, 0.0, of.clone());
-            push(owner.clone(), Field::AllreduceLatency, p.allreduce_latency_s, 0.0, of.clone());
-            push(owner.clone(), Field::BandwidthEfficiency, p.bandwidth_efficiency.default, 0.0, of.clone());
-            push(owner, Field::ComputeEfficiency, p.compute_efficiency.default, 0.0, of);
+            push(
+                owner.clone(),
+                Field::LayerOverhead,
+                p.layer_overhead_s,
+                0.0,
+                of.clone(),
+            );
+            push(
+                owner.clone(),
+                Field::SequenceOverhead,
+                p.sequence_overhead_s,
+                0.0,
+                of.clone(),
+            );
+            push(
+                owner.clone(),
+                Field::AllreduceLatency,
+                p.allreduce_latency_s,
+                0.0,
+                of.clone(),
+            );
+            push(
+                owner.clone(),
+                Field::BandwidthEfficiency,
+                p.bandwidth_efficiency.default,
+                0.0,
+                of.clone(),
+            );
+            push(
+                owner,
+                Field::ComputeEfficiency,
+                p.compute_efficiency.default,
+                0.0,
+                of,
+            );
         }
         for ((model, engine), share) in &priors.routing {
-            let of: Vec<usize> = (0..rows.len()).filter(|&i| &rows[i].model == model && &rows[i].engine == engine).collect();
+            let of: Vec<usize> = (0..rows.len())
+                .filter(|&i| &rows[i].model == model && &rows[i].engine == engine)
+                .collect();
             if !of.is_empty() {
-                push(Owner::Routing(model.clone(), engine.clone()), Field::PoolShare, *share, 0.0, of);
+                push(
+                    Owner::Routing(model.clone(), engine.clone()),
+                    Field::PoolShare,
+                    *share,
+                    0.0,
+                    of,
+                );
             }
         }
-        let power_devices: BTreeSet<String> = rows.iter().filter(|m| m.metric.is_power()).map(|m| m.device.clone()).collect();
+        let power_devices: BTreeSet<String> = rows
+            .iter()
+            .filter(|m| m.metric.is_power())
+            .map(|m| m.device.clone())
+            .collect();
         for d in &power_devices {
-            let dev = catalog.device(d).map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
-            let of: Vec<usize> = (0..rows.len()).filter(|&i| &rows[i].device == d && rows[i].metric.is_power()).collect();
+            let dev = catalog
+                .device(d)
+                .map_err(|e| CalibrationError::Catalog(Box::new(e)))?;
+            let of: Vec<usize> = (0..rows.len())
+                .filter(|&i| &rows[i].device == d && rows[i].metric.is_power())
+                .collect();
             let owner = Owner::Power(d.clone());
-            push(owner.clone(), Field::IdleW, dev.idle_w, dev.busy_w, of.clone());
-            push(owner.clone(), Field::MemoryPowerW, dev.memory_power_w, dev.busy_w, of.clone());
-            push(owner, Field::ComputePowerW, dev.compute_power_w, dev.busy_w, of);
+            push(
+                owner.clone(),
+                Field::IdleW,
+                dev.idle_w,
+                dev.busy_w,
+                of.clone(),
+            );
+            push(
+                owner.clone(),
+                Field::MemoryPowerW,
+                dev.memory_power_w,
+                dev.busy_w,
+                of.clone(),
+            );
+            push(
+                owner,
+                Field::ComputePowerW,
+                dev.compute_power_w,
+                dev.busy_w,
+                of,
+            );
         }
         let mut problem = Problem {
             rows,
@@ -213,13 +293,18 @@ impl<'a> Problem<'a> {
             free: Vec::new(),
             affects,
         };
-        problem.free = (0..problem.params.len()).filter(|&j| problem.determined(j)).collect();
+        problem.free = (0..problem.params.len())
+            .filter(|&j| problem.determined(j))
+            .collect();
         Ok(problem)
     }
 
     /// Whether some fitted row depends on parameter `j`.
     fn determined(&self, j: usize) -> bool {
-        let rows = self.affects[j].iter().filter(|&&i| self.fitted[i]).map(|&i| &self.rows[i]);
+        let rows = self.affects[j]
+            .iter()
+            .filter(|&&i| self.fitted[i])
+            .map(|&i| &self.rows[i]);
         let mut rows = rows.peekable();
         if rows.peek().is_none() {
             return false;
@@ -228,7 +313,8 @@ impl<'a> Problem<'a> {
             Field::SequenceOverhead => rows.any(|m| m.concurrency > 1),
             Field::AllreduceLatency => rows.any(|m| m.tensor_parallel > 1),
             Field::ComputeEfficiency => rows.any(|m| {
-                m.input_tokens > 0 && matches!(m.setup, Setup::Prefill | Setup::ClosedLoop | Setup::Offline)
+                m.input_tokens > 0
+                    && matches!(m.setup, Setup::Prefill | Setup::ClosedLoop | Setup::Offline)
             }),
             _ => true,
         }
@@ -240,15 +326,31 @@ impl<'a> Problem<'a> {
     }
 
     /// The options, device and model row `i` runs with at parameter values `x`.
-    fn setup_of(&self, i: usize, x: &[f64]) -> Result<(Device, &'a Model, ServingOptions), CalibrationError> {
+    fn setup_of(
+        &self,
+        i: usize,
+        x: &[f64],
+    ) -> Result<(Device, &'a Model, ServingOptions), CalibrationError> {
         let m = &self.rows[i];
-        let mut device = self.catalog.device(&m.device).map_err(|e| row_error(m, e))?.clone();
+        let mut device = self
+            .catalog
+            .device(&m.device)
+            .map_err(|e| row_error(m, e))?
+            .clone();
         let model = self.catalog.model(&m.model).map_err(|e| row_error(m, e))?;
         let mut options = ServingOptions {
             quantisation: m.quantisation.clone(),
             tensor_parallel: m.tensor_parallel,
-            engine: self.priors.engine(&m.engine).map_err(|e| row_error(m, e))?.clone(),
-            profile: self.priors.profile(&m.device, &m.engine).map_err(|e| row_error(m, e))?.clone(),
+            engine: self
+                .priors
+                .engine(&m.engine)
+                .map_err(|e| row_error(m, e))?
+                .clone(),
+            profile: self
+                .priors
+                .profile(&m.device, &m.engine)
+                .map_err(|e| row_error(m, e))?
+                .clone(),
             pool_share: self.priors.pool_share(&m.model, &m.engine),
             kv_precision: crate::llm::KvPrecision::Bf16,
         };
@@ -266,7 +368,9 @@ impl<'a> Problem<'a> {
                         _ => {}
                     }
                 }
-                (Owner::Routing(model_name, engine), _) if model_name == &m.model && engine == &m.engine => {
+                (Owner::Routing(model_name, engine), _)
+                    if model_name == &m.model && engine == &m.engine =>
+                {
                     options.pool_share = v;
                 }
                 (Owner::Power(d), f) if d == &m.device => match f {
@@ -288,8 +392,14 @@ impl<'a> Problem<'a> {
         Ok(figure(&self.rows[i], &run))
     }
 
-    fn predict_all(&self, rows: &[usize], x: &[f64]) -> Result<Vec<(usize, f64)>, CalibrationError> {
-        rows.par_iter().map(|&i| self.predict(i, x).map(|p| (i, p))).collect()
+    fn predict_all(
+        &self,
+        rows: &[usize],
+        x: &[f64],
+    ) -> Result<Vec<(usize, f64)>, CalibrationError> {
+        rows.par_iter()
+            .map(|&i| self.predict(i, x).map(|p| (i, p)))
+            .collect()
     }
 
     /// Current values of all parameters.
@@ -299,9 +409,25 @@ impl<'a> Problem<'a> {
 
     /// Fits the free parameters among `only` (all free ones if None) to the
     /// fitted rows not in `left_out`, from `x0`; returns the values.
-    pub fn fit(&self, x0: &[f64], left_out: &BTreeSet<usize>, only: Option<&BTreeSet<usize>>) -> Result<Vec<f64>, CalibrationError> {
-        let free: Vec<usize> = self.free.iter().copied().filter(|j| only.is_none_or(|o| o.contains(j))).collect();
-        let rows: Vec<usize> = (0..self.rows.len()).filter(|i| self.fitted[*i] && !left_out.contains(i) && free.iter().any(|&j| self.affects[j].contains(i))).collect();
+    pub fn fit(
+        &self,
+        x0: &[f64],
+        left_out: &BTreeSet<usize>,
+        only: Option<&BTreeSet<usize>>,
+    ) -> Result<Vec<f64>, CalibrationError> {
+        let free: Vec<usize> = self
+            .free
+            .iter()
+            .copied()
+            .filter(|j| only.is_none_or(|o| o.contains(j)))
+            .collect();
+        let rows: Vec<usize> = (0..self.rows.len())
+            .filter(|i| {
+                self.fitted[*i]
+                    && !left_out.contains(i)
+                    && free.iter().any(|&j| self.affects[j].contains(i))
+            })
+            .collect();
         let mut lm = Lm {
             problem: self,
             rows,
@@ -333,8 +459,16 @@ struct Lm<'p, 'a> {
 impl Lm<'_, '_> {
     fn residuals(&self, x: &[f64], preds: &BTreeMap<usize, f64>) -> Vec<f64> {
         let p = self.problem;
-        let mut r: Vec<f64> = self.rows.iter().map(|i| (preds[i] / p.rows[*i].value).ln()).collect();
-        r.extend(self.free.iter().map(|&j| PRIOR_WEIGHT * (x[j] / p.params[j].prior).ln()));
+        let mut r: Vec<f64> = self
+            .rows
+            .iter()
+            .map(|i| (preds[i] / p.rows[*i].value).ln())
+            .collect();
+        r.extend(
+            self.free
+                .iter()
+                .map(|&j| PRIOR_WEIGHT * (x[j] / p.params[j].prior).ln()),
+        );
         r
     }
 
@@ -346,7 +480,11 @@ impl Lm<'_, '_> {
         if self.free.is_empty() || self.rows.is_empty() {
             return Ok(());
         }
-        self.preds = self.problem.predict_all(&self.rows, &self.x)?.into_iter().collect();
+        self.preds = self
+            .problem
+            .predict_all(&self.rows, &self.x)?
+            .into_iter()
+            .collect();
         let mut r = self.residuals(&self.x, &self.preds);
         let mut cost = Self::cost(&r);
         let mut lambda = 1e-2;
@@ -375,7 +513,11 @@ impl Lm<'_, '_> {
                     let prm = &self.problem.params[j];
                     x_new[j] = (self.x[j].ln() + delta[p]).exp().clamp(prm.lo, prm.hi);
                 }
-                let preds: BTreeMap<usize, f64> = self.problem.predict_all(&self.rows, &x_new)?.into_iter().collect();
+                let preds: BTreeMap<usize, f64> = self
+                    .problem
+                    .predict_all(&self.rows, &x_new)?
+                    .into_iter()
+                    .collect();
                 let r_new = self.residuals(&x_new, &preds);
                 let c_new = Self::cost(&r_new);
                 if c_new < cost {
@@ -412,10 +554,22 @@ impl Lm<'_, '_> {
                 let prm = &p.params[j];
                 let mut x = self.x.clone();
                 let up = (self.x[j].ln() + h).exp();
-                let (xj, step) = if up <= prm.hi { (up, h) } else { ((self.x[j].ln() - h).exp(), -h) };
+                let (xj, step) = if up <= prm.hi {
+                    (up, h)
+                } else {
+                    ((self.x[j].ln() - h).exp(), -h)
+                };
                 x[j] = xj;
-                let rows: Vec<usize> = self.rows.iter().copied().filter(|i| p.affects[j].contains(i)).collect();
-                let preds: Result<Vec<(usize, f64)>, CalibrationError> = rows.iter().map(|&i| p.predict(i, &x).map(|v| (i, v))).collect();
+                let rows: Vec<usize> = self
+                    .rows
+                    .iter()
+                    .copied()
+                    .filter(|i| p.affects[j].contains(i))
+                    .collect();
+                let preds: Result<Vec<(usize, f64)>, CalibrationError> = rows
+                    .iter()
+                    .map(|&i| p.predict(i, &x).map(|v| (i, v)))
+                    .collect();
                 preds.map(|v| (col, step, v))
             })
             .collect::<Result<_, _>>()?;
@@ -434,7 +588,9 @@ impl Lm<'_, '_> {
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for c in 0..n {
-        let piv = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).expect("rows");
+        let piv = (c..n)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .expect("rows");
         a.swap(c, piv);
         b.swap(c, piv);
         if a[c][c].abs() < 1e-300 {
@@ -451,7 +607,11 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let mut x = vec![0.0; n];
     for c in (0..n).rev() {
         let s: f64 = (c + 1..n).map(|k| a[c][k] * x[k]).sum();
-        x[c] = if a[c][c].abs() < 1e-300 { 0.0 } else { (b[c] - s) / a[c][c] };
+        x[c] = if a[c][c].abs() < 1e-300 {
+            0.0
+        } else {
+            (b[c] - s) / a[c][c]
+        };
     }
     x
 }
@@ -469,7 +629,9 @@ impl Problem<'_> {
 
     /// Indices of the parameters that change row `i`.
     pub fn params_of(&self, i: usize) -> BTreeSet<usize> {
-        (0..self.params.len()).filter(|&j| self.affects[j].contains(&i)).collect()
+        (0..self.params.len())
+            .filter(|&j| self.affects[j].contains(&i))
+            .collect()
     }
 
     /// The rows.

@@ -27,7 +27,10 @@ pub use report::{
     POWER_TOLERANCE, TOLERANCE,
 };
 pub use simulate::{figure, run_setup, RunFigures, REQUESTS_PER_CLIENT};
-pub use table::{read_measurements, Measurement, Metric, Setup, MEASUREMENTS_CSV, MEASUREMENTS_PATH};
+pub use table::{
+    read_measurements, shipped_measurements, Measurement, Metric, Setup, MEASUREMENTS_CSV,
+    MEASUREMENTS_PATH, REFERENCE_POINTS_CSV, REFERENCE_POINTS_PATH,
+};
 
 /// A measurement table that cannot be used, or a row that cannot be run.
 #[derive(Debug, thiserror::Error)]

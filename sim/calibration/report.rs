@@ -77,7 +77,11 @@ fn round4(v: f64) -> f64 {
 /// Fits `rows` from the priors (`catalog` without fitted values, `priors`
 /// the engine file without calibrated.toml) and checks every pair by
 /// leaving each of its set-ups out.
-pub fn calibrate(rows: &[Measurement], catalog: &Catalog, priors: &EngineCatalog) -> Result<Calibration, CalibrationError> {
+pub fn calibrate(
+    rows: &[Measurement],
+    catalog: &Catalog,
+    priors: &EngineCatalog,
+) -> Result<Calibration, CalibrationError> {
     let problem = Problem::new(rows, catalog, priors)?;
     let x0 = problem.values();
     let fitted = problem.fit(&x0, &BTreeSet::new(), None)?;
@@ -90,7 +94,11 @@ pub fn calibrate(rows: &[Measurement], catalog: &Catalog, priors: &EngineCatalog
     for (i, m) in rows.iter().enumerate() {
         let predicted = problem.predict(i, &x)?;
         let error = predicted / m.value - 1.0;
-        let tolerance = if m.metric.is_power() { POWER_TOLERANCE } else { TOLERANCE };
+        let tolerance = if m.metric.is_power() || m.reference_point {
+            POWER_TOLERANCE
+        } else {
+            TOLERANCE
+        };
         out.push(RowResult {
             m: m.clone(),
             predicted,
@@ -112,26 +120,43 @@ pub fn calibrate(rows: &[Measurement], catalog: &Catalog, priors: &EngineCatalog
             (p, free)
         })
         .collect();
-    Ok(Calibration { rows: out, params, loo })
+    Ok(Calibration {
+        rows: out,
+        params,
+        loo,
+    })
 }
 
 fn leave_one_out(problem: &Problem<'_>, x: &[f64]) -> Result<Vec<LooResult>, CalibrationError> {
     let rows = problem.rows();
     let mut out = Vec::new();
-    let pairs: BTreeSet<(String, String)> = (0..rows.len()).filter(|&i| problem.fitted[i]).map(|i| problem.root(i).clone()).collect();
+    let pairs: BTreeSet<(String, String)> = (0..rows.len())
+        .filter(|&i| problem.fitted[i])
+        .map(|i| problem.root(i).clone())
+        .collect();
     for pair in pairs {
-        let of: Vec<usize> = (0..rows.len()).filter(|&i| problem.fitted[i] && problem.root(i) == &pair).collect();
+        let of: Vec<usize> = (0..rows.len())
+            .filter(|&i| problem.fitted[i] && problem.root(i) == &pair)
+            .collect();
         let setups: BTreeSet<_> = of.iter().map(|&i| rows[i].setup_key()).collect();
         if setups.len() < 3 {
             continue;
         }
         for setup in setups {
-            let left: BTreeSet<usize> = of.iter().copied().filter(|&i| rows[i].setup_key() == setup).collect();
-            let only: BTreeSet<usize> = of.iter().flat_map(|&i| problem.params_of(i)).filter(|&j| match &problem.params[j].owner {
-                Owner::Profile(d, e) => (d, e) == (&pair.0, &pair.1),
-                Owner::Routing(..) => true,
-                Owner::Power(d) => d == &pair.0,
-            }).collect();
+            let left: BTreeSet<usize> = of
+                .iter()
+                .copied()
+                .filter(|&i| rows[i].setup_key() == setup)
+                .collect();
+            let only: BTreeSet<usize> = of
+                .iter()
+                .flat_map(|&i| problem.params_of(i))
+                .filter(|&j| match &problem.params[j].owner {
+                    Owner::Profile(d, e) => (d, e) == (&pair.0, &pair.1),
+                    Owner::Routing(..) => true,
+                    Owner::Power(d) => d == &pair.0,
+                })
+                .collect();
             let refit = problem.fit(x, &left, Some(&only))?;
             for &i in &left {
                 let predicted = problem.predict(i, &refit)?;
@@ -183,7 +208,7 @@ pub fn markdown(c: &Calibration) -> String {
         s,
         " (with a pull of {PRIOR_WEIGHT} per log unit toward each prior), and written to\n\
          `scenarios/catalog/calibrated.toml`. Tolerances: {:.0} % for throughput, TPOT, prefill and decode\n\
-         rows, {:.0} % for power rows; rows of a profile that copies another (`like`) are out of sample.\n",
+         rows, {:.0} % for power rows and the former reference points (data/calibration/reference-points.csv); rows of a profile that copies another (`like`) are out of sample.\n",
         TOLERANCE * 100.0,
         POWER_TOLERANCE * 100.0
     );
@@ -198,29 +223,62 @@ pub fn markdown(c: &Calibration) -> String {
         let _ = writeln!(
             s,
             "| {} | {}.{} | {} {} | {} | {} | {} | {} | {:+.1} % | {} |",
-            r.m.id, r.m.device, r.m.engine, r.m.model, r.m.quantisation, r.m.setup_label(), r.m.metric.name(),
-            unit_value(&r.m, r.m.value), unit_value(&r.m, r.predicted), r.error * 100.0, status
+            r.m.id,
+            r.m.device,
+            r.m.engine,
+            r.m.model,
+            r.m.quantisation,
+            r.m.setup_label(),
+            r.m.metric.name(),
+            unit_value(&r.m, r.m.value),
+            unit_value(&r.m, r.predicted),
+            r.error * 100.0,
+            status
         );
     }
     s.push_str("\n## Leave one set-up out\n\nFor every (device, engine) pair with three or more set-ups: every row of one set-up removed, that\npair's parameters (and the pool shares of its rows) refitted on the rest, the set-up predicted.\nThroughput and TPOT rows must be within ");
-    let _ = writeln!(s, "{:.0} % (power and prefill rows are shown, not asserted).\n", LOO_TOLERANCE * 100.0);
+    let _ = writeln!(
+        s,
+        "{:.0} % (power and prefill rows are shown, not asserted).\n",
+        LOO_TOLERANCE * 100.0
+    );
     s.push_str("| pair | left out | model | metric | measured | predicted | error | asserted |\n|---|---|---|---|---:|---:|---:|---|\n");
     for l in &c.loo {
         let _ = writeln!(
             s,
             "| {} | {} | {} {} | {} | {} | {} | {:+.1} % | {} |",
-            l.pair, l.m.setup_label(), l.m.model, l.m.quantisation, l.m.metric.name(), unit_value(&l.m, l.m.value), unit_value(&l.m, l.predicted), l.error * 100.0,
-            match (l.asserted, l.within) { (true, true) => "yes, ok", (true, false) => "yes, OUTSIDE", (false, _) => "no" }
+            l.pair,
+            l.m.setup_label(),
+            l.m.model,
+            l.m.quantisation,
+            l.m.metric.name(),
+            unit_value(&l.m, l.m.value),
+            unit_value(&l.m, l.predicted),
+            l.error * 100.0,
+            match (l.asserted, l.within) {
+                (true, true) => "yes, ok",
+                (true, false) => "yes, OUTSIDE",
+                (false, _) => "no",
+            }
         );
     }
-    s.push_str("\n## Parameters\n\n| owner | key | prior | fitted | bounds |\n|---|---|---:|---:|---|\n");
+    s.push_str(
+        "\n## Parameters\n\n| owner | key | prior | fitted | bounds |\n|---|---|---:|---:|---|\n",
+    );
     for (p, free) in &c.params {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} - {} |",
-            p.owner.label(), p.field.key(), value_text(p.field, p.prior),
-            if *free { value_text(p.field, p.value) } else { "not fitted (no row determines it)".into() },
-            value_text(p.field, p.lo), value_text(p.field, p.hi)
+            p.owner.label(),
+            p.field.key(),
+            value_text(p.field, p.prior),
+            if *free {
+                value_text(p.field, p.value)
+            } else {
+                "not fitted (no row determines it)".into()
+            },
+            value_text(p.field, p.lo),
+            value_text(p.field, p.hi)
         );
     }
     s
@@ -254,7 +312,10 @@ pub fn calibrated_toml(c: &Calibration) -> String {
 }
 
 fn quote(key: &str) -> String {
-    if key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         key.to_string()
     } else {
         format!("\"{key}\"")

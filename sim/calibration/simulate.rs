@@ -58,7 +58,9 @@ struct BenchSource {
 
 impl BenchSource {
     fn new(clients: u32, requests_each: u32, input: u32, output: u32) -> Self {
-        let pending = (0..clients).map(|u| Reverse((0f64.to_bits(), u64::from(u), u))).collect();
+        let pending = (0..clients)
+            .map(|u| Reverse((0f64.to_bits(), u64::from(u), u)))
+            .collect();
         BenchSource {
             pending,
             left: vec![requests_each.saturating_sub(1); clients as usize],
@@ -72,7 +74,9 @@ impl BenchSource {
 
 impl LlmSource for BenchSource {
     fn peek_s(&mut self) -> Option<f64> {
-        self.pending.peek().map(|Reverse((t, _, _))| f64::from_bits(*t))
+        self.pending
+            .peek()
+            .map(|Reverse((t, _, _))| f64::from_bits(*t))
     }
     fn next_request(&mut self) -> Option<LlmRequest> {
         let Reverse((t, _, user)) = self.pending.pop()?;
@@ -89,32 +93,53 @@ impl LlmSource for BenchSource {
         if *left > 0 {
             *left -= 1;
             // Non-negative floats order as their bits.
-            self.pending.push(Reverse((end_s.max(0.0).to_bits(), self.seq, user)));
+            self.pending
+                .push(Reverse((end_s.max(0.0).to_bits(), self.seq, user)));
             self.seq += 1;
         }
     }
 }
 
 /// Runs `m`'s set-up on one server of `device` with `options`.
-pub fn run_setup(m: &Measurement, device: &Device, model: &Model, options: &ServingOptions) -> Result<RunFigures, CalibrationError> {
+pub fn run_setup(
+    m: &Measurement,
+    device: &Device,
+    model: &Model,
+    options: &ServingOptions,
+) -> Result<RunFigures, CalibrationError> {
     let cost = ServingCost::new(device, model, options).map_err(|e| CalibrationError::Setup {
         id: m.id.clone(),
         message: e.to_string(),
     })?;
     let (clients, each, input, output) = match m.setup {
-        Setup::ClosedLoop => (m.concurrency, REQUESTS_PER_CLIENT, m.input_tokens, m.output_tokens),
+        Setup::ClosedLoop => (
+            m.concurrency,
+            REQUESTS_PER_CLIENT,
+            m.input_tokens,
+            m.output_tokens,
+        ),
         Setup::Offline => (m.concurrency, 1, m.input_tokens, m.output_tokens),
         Setup::BatchedDecode => (m.concurrency, 1, m.input_tokens.max(1), m.output_tokens + 1),
         Setup::SingleStream => (1, 1, m.input_tokens.max(1), m.output_tokens + 1),
         Setup::Prefill => (1, 1, m.input_tokens, 1),
     };
-    cost.check_fits(u64::from(input) + u64::from(output)).map_err(|e| CalibrationError::Setup {
-        id: m.id.clone(),
-        message: e.to_string(),
-    })?;
-    let engine_batch = options.profile.max_batch.unwrap_or(options.engine.max_batch);
+    cost.check_fits(u64::from(input) + u64::from(output))
+        .map_err(|e| CalibrationError::Setup {
+            id: m.id.clone(),
+            message: e.to_string(),
+        })?;
+    let engine_batch = options
+        .profile
+        .max_batch
+        .unwrap_or(options.engine.max_batch);
     let (max_batch, chunk) = match m.setup {
-        Setup::ClosedLoop | Setup::Offline => (engine_batch, options.profile.chunked_prefill_tokens.or(options.engine.chunked_prefill_tokens)),
+        Setup::ClosedLoop | Setup::Offline => (
+            engine_batch,
+            options
+                .profile
+                .chunked_prefill_tokens
+                .or(options.engine.chunked_prefill_tokens),
+        ),
         _ => (m.concurrency.max(1), None),
     };
     let step = cost.step_model();
@@ -139,11 +164,18 @@ pub fn run_setup(m: &Measurement, device: &Device, model: &Model, options: &Serv
     };
     let mut rec = LlmRecorder::new(window, 0.0);
     let mut source = BenchSource::new(clients, each, input, output);
-    let usage = BatchingFleet::new(cfg, window, stream_rng(0, 0, StreamKind::Placement, 0)).run_source(&mut source, &mut rec);
+    let usage = BatchingFleet::new(cfg, window, stream_rng(0, 0, StreamKind::Placement, 0))
+        .run_source(&mut source, &mut rec);
     if rec.measured < u64::from(clients) * u64::from(each) {
         return Err(CalibrationError::Setup {
             id: m.id.clone(),
-            message: format!("only {} of {} requests completed (refused: context {}, KV {})", rec.measured, clients * each, rec.rejected_context, rec.rejected_kv),
+            message: format!(
+                "only {} of {} requests completed (refused: context {}, KV {})",
+                rec.measured,
+                clients * each,
+                rec.rejected_context,
+                rec.rejected_kv
+            ),
         });
     }
     let makespan_s = source.makespan_s;
@@ -165,7 +197,9 @@ pub fn figure(m: &Measurement, r: &RunFigures) -> f64 {
         Metric::TpotMean => r.tpot_mean_s,
         Metric::BoardPowerPerGpu => r.board_energy_j / r.makespan_s / r.gpus,
         Metric::AggregateDecodeTokS => match m.setup {
-            Setup::BatchedDecode => n * f64::from(m.output_tokens) / (r.makespan_s - r.last_first_token_s),
+            Setup::BatchedDecode => {
+                n * f64::from(m.output_tokens) / (r.makespan_s - r.last_first_token_s)
+            }
             _ => r.output_tokens / r.makespan_s,
         },
         Metric::DecodeTokS => f64::from(m.output_tokens) / (r.makespan_s - r.last_first_token_s),

@@ -11,6 +11,10 @@ use super::CalibrationError;
 pub const MEASUREMENTS_PATH: &str = "data/calibration/measurements.csv";
 /// The shipped table, embedded at build time.
 pub const MEASUREMENTS_CSV: &str = include_str!("../../data/calibration/measurements.csv");
+/// The repository path of the former reference points (same format).
+pub const REFERENCE_POINTS_PATH: &str = "data/calibration/reference-points.csv";
+/// The former reference points, embedded at build time (held to 25 %).
+pub const REFERENCE_POINTS_CSV: &str = include_str!("../../data/calibration/reference-points.csv");
 
 const HEADER: &str = "id,device,engine,model,quantisation,tensor_parallel,workload,concurrency,input_tokens,output_tokens,metric,value,unit,source,date";
 
@@ -107,8 +111,10 @@ impl Metric {
         use Setup::*;
         matches!(
             (self, setup),
-            (OutputTokSPerGpu | TpotMean | BoardPowerPerGpu, ClosedLoop | Offline)
-                | (AggregateDecodeTokS, BatchedDecode | ClosedLoop)
+            (
+                OutputTokSPerGpu | TpotMean | BoardPowerPerGpu,
+                ClosedLoop | Offline
+            ) | (AggregateDecodeTokS, BatchedDecode | ClosedLoop)
                 | (DecodeTokS, SingleStream)
                 | (PrefillTokS, Prefill)
         )
@@ -148,6 +154,8 @@ pub struct Measurement {
     pub source: String,
     /// When.
     pub date: String,
+    /// A former reference point (held to 25 %, not 20 %).
+    pub reference_point: bool,
 }
 
 impl Measurement {
@@ -186,7 +194,10 @@ impl Measurement {
 
 /// Parses a measurement table (`file` names it in errors).
 pub fn read_measurements(text: &str, file: &Path) -> Result<Vec<Measurement>, CalibrationError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let err = |line: usize, id: &str, message: String| CalibrationError::Row {
         file: file.to_path_buf(),
         line: line + 1,
@@ -195,32 +206,59 @@ pub fn read_measurements(text: &str, file: &Path) -> Result<Vec<Measurement>, Ca
     };
     match lines.next() {
         Some((_, h)) if h.trim() == HEADER => {}
-        _ => return Err(err(0, "header", format!("the first line must be the header `{HEADER}`"))),
+        _ => {
+            return Err(err(
+                0,
+                "header",
+                format!("the first line must be the header `{HEADER}`"),
+            ))
+        }
     }
     let mut rows: Vec<Measurement> = Vec::new();
     for (n, line) in lines {
         let f = split_csv(line);
         if f.len() != 15 {
-            return Err(err(n, f.first().map_or("", |s| s.as_str()), format!("has {} fields; a row has 15 ({HEADER})", f.len())));
+            return Err(err(
+                n,
+                f.first().map_or("", |s| s.as_str()),
+                format!("has {} fields; a row has 15 ({HEADER})", f.len()),
+            ));
         }
         let id = f[0].clone();
         let e = |m: String| err(n, &id, m);
         let int = |i: usize, name: &str| -> Result<u32, CalibrationError> {
-            f[i].parse::<u32>().map_err(|_| e(format!("{name} must be a whole number (got `{}`)", f[i])))
+            f[i].parse::<u32>()
+                .map_err(|_| e(format!("{name} must be a whole number (got `{}`)", f[i])))
         };
         let setup = Setup::parse(&f[6]).ok_or_else(|| e(format!("workload `{}` cannot be simulated; use closed_loop, batched_decode, single_stream, prefill or offline", f[6])))?;
         let metric = Metric::parse(&f[10]).ok_or_else(|| e(format!("metric `{}` is not one the engine reports; use output_tok_s_per_gpu, tpot_mean, board_power_per_gpu, aggregate_decode_tok_s, decode_tok_s or prefill_tok_s", f[10])))?;
         if !metric.fits(setup) {
-            return Err(e(format!("metric {} does not describe a {} run", metric.name(), setup.name())));
+            return Err(e(format!(
+                "metric {} does not describe a {} run",
+                metric.name(),
+                setup.name()
+            )));
         }
-        let raw: f64 = f[11].parse().map_err(|_| e(format!("value must be a number (got `{}`)", f[11])))?;
+        let raw: f64 = f[11]
+            .parse()
+            .map_err(|_| e(format!("value must be a number (got `{}`)", f[11])))?;
         let value = match (metric, f[12].as_str()) {
             (Metric::TpotMean, "ms") => raw / 1e3,
             (Metric::TpotMean, "s") => raw,
             (Metric::BoardPowerPerGpu, "W") => raw,
-            (Metric::TpotMean | Metric::BoardPowerPerGpu, u) => return Err(e(format!("unit `{u}` does not fit {}: use ms (or s) for TPOT, W for power", metric.name()))),
+            (Metric::TpotMean | Metric::BoardPowerPerGpu, u) => {
+                return Err(e(format!(
+                    "unit `{u}` does not fit {}: use ms (or s) for TPOT, W for power",
+                    metric.name()
+                )))
+            }
             (_, "tok/s") => raw,
-            (_, u) => return Err(e(format!("unit `{u}` does not fit {}: use tok/s", metric.name()))),
+            (_, u) => {
+                return Err(e(format!(
+                    "unit `{u}` does not fit {}: use tok/s",
+                    metric.name()
+                )))
+            }
         };
         if !(value.is_finite() && value > 0.0) {
             return Err(e(format!("value must be greater than 0 (got {raw})")));
@@ -241,6 +279,7 @@ pub fn read_measurements(text: &str, file: &Path) -> Result<Vec<Measurement>, Ca
             source: f[13].clone(),
             date: f[14].clone(),
             id: id.clone(),
+            reference_point: false,
         };
         check_setup(&m).map_err(&e)?;
         if rows.iter().any(|r| r.id == m.id) {
@@ -251,20 +290,46 @@ pub fn read_measurements(text: &str, file: &Path) -> Result<Vec<Measurement>, Ca
     Ok(rows)
 }
 
+/// The shipped rows: the measurement table, then the former reference
+/// points (marked as such).
+pub fn shipped_measurements() -> Result<Vec<Measurement>, CalibrationError> {
+    let mut rows = read_measurements(MEASUREMENTS_CSV, Path::new(MEASUREMENTS_PATH))?;
+    let mut refs = read_measurements(REFERENCE_POINTS_CSV, Path::new(REFERENCE_POINTS_PATH))?;
+    for r in &mut refs {
+        r.reference_point = true;
+    }
+    rows.extend(refs);
+    Ok(rows)
+}
+
 /// Whether the engine can run the row's set-up.
 fn check_setup(m: &Measurement) -> Result<(), String> {
     if m.tensor_parallel == 0 || m.tensor_parallel > 64 {
-        return Err(format!("tensor_parallel must be between 1 and 64 (got {})", m.tensor_parallel));
+        return Err(format!(
+            "tensor_parallel must be between 1 and 64 (got {})",
+            m.tensor_parallel
+        ));
     }
     if m.concurrency == 0 || m.concurrency > 100_000 {
-        return Err(format!("concurrency must be between 1 and 100000 (got {})", m.concurrency));
+        return Err(format!(
+            "concurrency must be between 1 and 100000 (got {})",
+            m.concurrency
+        ));
     }
     match m.setup {
         Setup::Prefill if m.input_tokens == 0 => Err("a prefill row needs input_tokens > 0".into()),
-        Setup::Prefill if m.concurrency != 1 => Err("a prefill row processes one prompt: concurrency must be 1".into()),
-        Setup::SingleStream if m.concurrency != 1 => Err("a single_stream row has concurrency 1".into()),
+        Setup::Prefill if m.concurrency != 1 => {
+            Err("a prefill row processes one prompt: concurrency must be 1".into())
+        }
+        Setup::SingleStream if m.concurrency != 1 => {
+            Err("a single_stream row has concurrency 1".into())
+        }
         Setup::Prefill => Ok(()),
-        _ if m.output_tokens < 2 => Err(format!("a {} row needs output_tokens >= 2 to time decoding (got {})", m.setup.name(), m.output_tokens)),
+        _ if m.output_tokens < 2 => Err(format!(
+            "a {} row needs output_tokens >= 2 to time decoding (got {})",
+            m.setup.name(),
+            m.output_tokens
+        )),
         _ => Ok(()),
     }
 }
@@ -297,8 +362,11 @@ mod tests {
     #[test]
     fn the_shipped_table_parses() {
         let rows = read_measurements(MEASUREMENTS_CSV, Path::new(MEASUREMENTS_PATH)).unwrap();
-        assert!(rows.len() >= 30);
-        let tpot = rows.iter().find(|r| r.id == "h100-vllm-tp8-c4-tpot").unwrap();
+        assert!(rows.len() >= 24);
+        let tpot = rows
+            .iter()
+            .find(|r| r.id == "h100-vllm-tp8-c4-tpot")
+            .unwrap();
         assert_eq!(tpot.metric, Metric::TpotMean);
         assert!((tpot.value - 3.71e-3).abs() < 1e-12);
     }
@@ -306,13 +374,26 @@ mod tests {
     #[test]
     fn rows_that_cannot_be_simulated_are_named() {
         let bad = format!("{HEADER}\nx1,h100_sxm,vllm,m,q,1,poisson,4,1,2,tpot_mean,3,ms,s,d\n");
-        let e = read_measurements(&bad, Path::new("m.csv")).unwrap_err().to_string();
-        assert!(e.contains("m.csv:2") && e.contains("x1") && e.contains("poisson"), "{e}");
+        let e = read_measurements(&bad, Path::new("m.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("m.csv:2") && e.contains("x1") && e.contains("poisson"),
+            "{e}"
+        );
         let bad = format!("{HEADER}\nx2,h100_sxm,vllm,m,q,1,prefill,1,512,0,tpot_mean,3,ms,s,d\n");
-        let e = read_measurements(&bad, Path::new("m.csv")).unwrap_err().to_string();
-        assert!(e.contains("x2") && e.contains("does not describe a prefill run"), "{e}");
-        let bad = format!("{HEADER}\nx3,h100_sxm,vllm,m,q,1,prefill,1,512,0,prefill_tok_s,3,ms,s,d\n");
-        let e = read_measurements(&bad, Path::new("m.csv")).unwrap_err().to_string();
+        let e = read_measurements(&bad, Path::new("m.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x2") && e.contains("does not describe a prefill run"),
+            "{e}"
+        );
+        let bad =
+            format!("{HEADER}\nx3,h100_sxm,vllm,m,q,1,prefill,1,512,0,prefill_tok_s,3,ms,s,d\n");
+        let e = read_measurements(&bad, Path::new("m.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x3") && e.contains("unit `ms`"), "{e}");
         assert_eq!(split_csv("a,\"b,c\",d"), vec!["a", "b,c", "d"]);
     }

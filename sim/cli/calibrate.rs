@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use sharesim::calibration::{calibrate, calibrated_toml, markdown, read_measurements, MEASUREMENTS_CSV, MEASUREMENTS_PATH};
+use sharesim::calibration::{
+    calibrate, calibrated_toml, markdown, read_measurements, shipped_measurements,
+};
 use sharesim::llm::{Catalog, EngineCatalog};
 
 use super::{Failure, Outcome};
@@ -19,7 +21,7 @@ use super::{Failure, Outcome};
 #[derive(Args)]
 pub struct CalibrateArgs {
     /// Measurement table (the format of data/calibration/measurements.csv);
-    /// default: the shipped table.
+    /// default: the shipped table and reference points.
     #[arg(long, value_name = "FILE")]
     measurements: Option<PathBuf>,
     /// Write docs/calibration.md and scenarios/catalog/calibrated.toml (run
@@ -31,32 +33,47 @@ pub struct CalibrateArgs {
 /// Fit, print; [`Outcome::ChecksFailed`] if a row or an asserted
 /// leave-one-out prediction is outside its tolerance.
 pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
-    let (text, path) = match &args.measurements {
-        None => (MEASUREMENTS_CSV.to_string(), PathBuf::from(MEASUREMENTS_PATH)),
-        Some(p) => (
-            std::fs::read_to_string(p)
+    let rows = match &args.measurements {
+        None => shipped_measurements(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
                 .with_context(|| format!("{}: cannot read the measurement table", p.display()))
-                .map_err(Failure::Input)?,
-            p.clone(),
-        ),
-    };
-    let rows = read_measurements(&text, &path).map_err(|e| Failure::Input(e.into()))?;
+                .map_err(Failure::Input)?;
+            read_measurements(&text, p)
+        }
+    }
+    .map_err(|e| Failure::Input(e.into()))?;
     let priors = EngineCatalog::priors().map_err(|e| Failure::Internal(e.into()))?;
-    let catalog = Catalog::builtin().map_err(|e| Failure::Internal(e.into()))?.with_engines(priors.clone());
+    let catalog = Catalog::builtin()
+        .map_err(|e| Failure::Internal(e.into()))?
+        .with_engines(priors.clone());
     let c = calibrate(&rows, &catalog, &priors).map_err(|e| Failure::Input(e.into()))?;
     let doc = markdown(&c);
     print!("{doc}");
     if args.write {
         for (file, body) in [
             (Path::new("docs/calibration.md"), doc.as_str()),
-            (Path::new("scenarios/catalog/calibrated.toml"), calibrated_toml(&c).as_str()),
+            (
+                Path::new("scenarios/catalog/calibrated.toml"),
+                calibrated_toml(&c).as_str(),
+            ),
         ] {
             std::fs::write(file, body)
-                .with_context(|| format!("{}: cannot write (run from the repository root)", file.display()))
+                .with_context(|| {
+                    format!(
+                        "{}: cannot write (run from the repository root)",
+                        file.display()
+                    )
+                })
                 .map_err(Failure::Input)?;
             eprintln!("wrote {}", file.display());
         }
     }
-    let missed = c.rows.iter().filter(|r| !r.within).count() + c.loo.iter().filter(|l| l.asserted && !l.within).count();
-    Ok(if missed == 0 { Outcome::Done } else { Outcome::ChecksFailed })
+    let missed = c.rows.iter().filter(|r| !r.within).count()
+        + c.loo.iter().filter(|l| l.asserted && !l.within).count();
+    Ok(if missed == 0 {
+        Outcome::Done
+    } else {
+        Outcome::ChecksFailed
+    })
 }

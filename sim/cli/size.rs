@@ -141,11 +141,17 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
                 .map(|v| v.display())
                 .unwrap_or_default()
         };
+        let width = super::answer::terminal_width();
+        let say = |text: String| {
+            for line in sharesim::output::terminal::wrap_words(&text, width.max(20)) {
+                println!("{line}");
+            }
+        };
         if let Some(reason) = text_of(r, "reason") {
-            println!("{}: {reason}", name());
+            say(format!("{}: {reason}", name()));
         }
         if let Some(d) = text_of(r, "users_missing_slo_detail") {
-            println!("{}: users missing the service level: {d}", name());
+            say(format!("{}: users missing the service level: {d}", name()));
         }
     }
 }

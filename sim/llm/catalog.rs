@@ -656,28 +656,31 @@ fn resolve_model(check: &Check<'_>, name: String, raw: RawModel) -> Result<Model
     }
     if raw.layers == 0 || raw.hidden_size == 0 {
         return Err(check.err(
-            k(if raw.layers == 0 { "layers" } else { "hidden_size" }),
+            k(if raw.layers == 0 {
+                "layers"
+            } else {
+                "hidden_size"
+            }),
             "must be at least 1 (from the model card)",
         ));
     }
     let moe = resolve_moe(check, &name, &raw, active < total)?;
-    let window = match (raw.window_kv_bytes_per_token, raw.window_tokens) {
-        (None, None) => None,
-        (Some(b), Some(t)) if t > 0 => Some(SlidingWindow {
-            kv_bytes_per_token: check.non_negative(
-                k("window_kv_bytes_per_token"),
-                b,
-                "KV bytes per token of the sliding-window layers",
-            )?,
-            tokens: t,
-        }),
-        _ => {
-            return Err(check.err(
+    let window =
+        match (raw.window_kv_bytes_per_token, raw.window_tokens) {
+            (None, None) => None,
+            (Some(b), Some(t)) if t > 0 => Some(SlidingWindow {
+                kv_bytes_per_token: check.non_negative(
+                    k("window_kv_bytes_per_token"),
+                    b,
+                    "KV bytes per token of the sliding-window layers",
+                )?,
+                tokens: t,
+            }),
+            _ => return Err(check.err(
                 k("window_tokens"),
                 "give both window_kv_bytes_per_token and window_tokens (at least 1), or neither",
-            ))
-        }
-    };
+            )),
+        };
     Ok(Model {
         name,
         kind: raw.kind,

@@ -81,7 +81,10 @@ impl Efficiency {
 
     /// The value for `quantisation`.
     pub fn at(&self, quantisation: &str) -> f64 {
-        *self.by_quantisation.get(quantisation).unwrap_or(&self.default)
+        *self
+            .by_quantisation
+            .get(quantisation)
+            .unwrap_or(&self.default)
     }
 }
 
@@ -210,7 +213,12 @@ impl EngineCatalog {
 
     /// The shipped engines without fitted values (the calibration's priors).
     pub fn priors() -> Result<EngineCatalog, CatalogError> {
-        EngineCatalog::from_toml(BUILTIN_ENGINES_TOML, Path::new(BUILTIN_ENGINES_PATH), "", Path::new(BUILTIN_CALIBRATED_PATH))
+        EngineCatalog::from_toml(
+            BUILTIN_ENGINES_TOML,
+            Path::new(BUILTIN_ENGINES_PATH),
+            "",
+            Path::new(BUILTIN_CALIBRATED_PATH),
+        )
     }
 
     /// Parses an engine file and the fitted values laid over it.
@@ -348,7 +356,11 @@ fn overlay_fitted(
                     keys.push(name.to_string());
                 }
             };
-            set("layer_overhead_s", f.layer_overhead_s, &mut p.layer_overhead_s);
+            set(
+                "layer_overhead_s",
+                f.layer_overhead_s,
+                &mut p.layer_overhead_s,
+            );
             set(
                 "sequence_overhead_s",
                 f.sequence_overhead_s,
@@ -430,7 +442,11 @@ fn resolve_profile(
     let parent = match &p.like {
         None => None,
         Some(_) if depth >= 8 => {
-            return Err(invalid(file, format!("{name}.like"), "forms a chain of more than 8 profiles (a loop?)"))
+            return Err(invalid(
+                file,
+                format!("{name}.like"),
+                "forms a chain of more than 8 profiles (a loop?)",
+            ))
         }
         Some(like) => {
             // Engine names may contain dots (llama.cpp): try each split.
@@ -439,19 +455,36 @@ fn resolve_profile(
                 .map(|(i, _)| (like[..i].to_string(), like[i + 1..].to_string()))
                 .find(|k| raw.contains_key(k));
             let Some(parent_key) = found else {
-                return Err(invalid(file, format!("{name}.like"), format!("names `{like}`, which is not a profile here (write \"<device>.<engine>\")")));
+                return Err(invalid(
+                    file,
+                    format!("{name}.like"),
+                    format!(
+                        "names `{like}`, which is not a profile here (write \"<device>.<engine>\")"
+                    ),
+                ));
             };
-            Some((parent_key.clone(), resolve_profile(file, &parent_key, raw, depth + 1)?))
+            Some((
+                parent_key.clone(),
+                resolve_profile(file, &parent_key, raw, depth + 1)?,
+            ))
         }
     };
     let num = |field: &str, own: Option<f64>, inherited: Option<f64>, max: f64| {
         let v = own.or(inherited).ok_or_else(|| {
-            invalid(file, format!("{name}.{field}"), "missing: give a value or `like = \"<device>.<engine>\"`")
+            invalid(
+                file,
+                format!("{name}.{field}"),
+                "missing: give a value or `like = \"<device>.<engine>\"`",
+            )
         })?;
         if v.is_finite() && v >= 0.0 && v <= max {
             Ok(v)
         } else {
-            Err(invalid(file, format!("{name}.{field}"), format!("must be between 0 and {max} (got {v})")))
+            Err(invalid(
+                file,
+                format!("{name}.{field}"),
+                format!("must be between 0 and {max} (got {v})"),
+            ))
         }
     };
     let eff = |field: &str, own: &Option<RawEfficiency>, inherited: Option<&Efficiency>| {
@@ -459,14 +492,25 @@ fn resolve_profile(
             Some(RawEfficiency::One(v)) => Efficiency::uniform(*v),
             Some(RawEfficiency::Table(t)) => {
                 let Some(&default) = t.get("default") else {
-                    return Err(invalid(file, format!("{name}.{field}"), "a table of efficiencies needs a `default` entry"));
+                    return Err(invalid(
+                        file,
+                        format!("{name}.{field}"),
+                        "a table of efficiencies needs a `default` entry",
+                    ));
                 };
                 let mut by_quantisation = t.clone();
                 by_quantisation.remove("default");
-                Efficiency { default, by_quantisation }
+                Efficiency {
+                    default,
+                    by_quantisation,
+                }
             }
             None => inherited.cloned().ok_or_else(|| {
-                invalid(file, format!("{name}.{field}"), "missing: give a value or `like = \"<device>.<engine>\"`")
+                invalid(
+                    file,
+                    format!("{name}.{field}"),
+                    "missing: give a value or `like = \"<device>.<engine>\"`",
+                )
             })?,
         };
         for v in std::iter::once(&e.default).chain(e.by_quantisation.values()) {
@@ -482,14 +526,43 @@ fn resolve_profile(
     let mut fitted_keys = pp.map(|p| p.fitted.clone()).unwrap_or_default();
     fitted_keys.extend(fitted.iter().cloned());
     Ok(Profile {
-        layer_overhead_s: num("layer_overhead_s", p.layer_overhead_s, pp.map(|p| p.layer_overhead_s), 0.01)?,
-        sequence_overhead_s: num("sequence_overhead_s", p.sequence_overhead_s, pp.map(|p| p.sequence_overhead_s), 0.01)?,
-        allreduce_latency_s: num("allreduce_latency_s", p.allreduce_latency_s, pp.map(|p| p.allreduce_latency_s), 0.01)?,
-        bandwidth_efficiency: eff("bandwidth_efficiency", &p.bandwidth_efficiency, pp.map(|p| &p.bandwidth_efficiency))?,
-        compute_efficiency: eff("compute_efficiency", &p.compute_efficiency, pp.map(|p| &p.compute_efficiency))?,
+        layer_overhead_s: num(
+            "layer_overhead_s",
+            p.layer_overhead_s,
+            pp.map(|p| p.layer_overhead_s),
+            0.01,
+        )?,
+        sequence_overhead_s: num(
+            "sequence_overhead_s",
+            p.sequence_overhead_s,
+            pp.map(|p| p.sequence_overhead_s),
+            0.01,
+        )?,
+        allreduce_latency_s: num(
+            "allreduce_latency_s",
+            p.allreduce_latency_s,
+            pp.map(|p| p.allreduce_latency_s),
+            0.01,
+        )?,
+        bandwidth_efficiency: eff(
+            "bandwidth_efficiency",
+            &p.bandwidth_efficiency,
+            pp.map(|p| &p.bandwidth_efficiency),
+        )?,
+        compute_efficiency: eff(
+            "compute_efficiency",
+            &p.compute_efficiency,
+            pp.map(|p| &p.compute_efficiency),
+        )?,
         max_batch: p.max_batch.or(pp.and_then(|p| p.max_batch)),
-        chunked_prefill_tokens: p.chunked_prefill_tokens.or(pp.and_then(|p| p.chunked_prefill_tokens)),
-        source: p.source.clone().or(pp.map(|p| p.source.clone())).unwrap_or_default(),
+        chunked_prefill_tokens: p
+            .chunked_prefill_tokens
+            .or(pp.and_then(|p| p.chunked_prefill_tokens)),
+        source: p
+            .source
+            .clone()
+            .or(pp.map(|p| p.source.clone()))
+            .unwrap_or_default(),
         fitted: fitted_keys,
         like,
     })

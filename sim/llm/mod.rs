@@ -18,6 +18,8 @@ pub(crate) mod roofline;
 pub(crate) mod step;
 
 pub use catalog::{Catalog, CatalogError, Device, Model, ModelKind, Moe, SlidingWindow};
-pub use engines::{Efficiency, Engine, EngineCatalog, KvPolicy, PowerOverride, Profile, WeightsFormat};
+pub use engines::{
+    Efficiency, Engine, EngineCatalog, KvPolicy, PowerOverride, Profile, WeightsFormat,
+};
 pub use roofline::{KvPrecision, RooflineError, ServingCost, ServingOptions};
 pub use step::StepModel;

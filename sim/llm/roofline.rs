@@ -186,7 +186,11 @@ impl ServingCost {
     /// Builds the cost model of `model` on `options.tensor_parallel` devices
     /// of type `device`. Does not check that the model fits: see
     /// [`ServingCost::check_fits`].
-    pub fn new(device: &Device, model: &Model, options: &ServingOptions) -> Result<ServingCost, RooflineError> {
+    pub fn new(
+        device: &Device,
+        model: &Model,
+        options: &ServingOptions,
+    ) -> Result<ServingCost, RooflineError> {
         if model.kind != ModelKind::Llm {
             return Err(RooflineError::NotAnLlm {
                 model: model.name.clone(),
@@ -194,11 +198,15 @@ impl ServingCost {
             });
         }
         let q = options.quantisation.as_str();
-        let weights_gb = *model.weights_gb.get(q).ok_or_else(|| RooflineError::UnknownQuantisation {
-            model: model.name.clone(),
-            quantisation: q.to_string(),
-            known: model.quantisations(),
-        })?;
+        let weights_gb =
+            *model
+                .weights_gb
+                .get(q)
+                .ok_or_else(|| RooflineError::UnknownQuantisation {
+                    model: model.name.clone(),
+                    quantisation: q.to_string(),
+                    known: model.quantisations(),
+                })?;
         if options.tensor_parallel == 0 {
             return Err(RooflineError::NoDevices);
         }
@@ -207,16 +215,20 @@ impl ServingCost {
         let bandwidth = g * device.bandwidth_gb_s * 1e9 * p.bandwidth_efficiency.at(q);
         let flops = g * peak_tflops(device, q) * 1e12 * p.compute_efficiency.at(q);
         let layers = f64::from(model.layers);
-        let (dense_bytes, expert_bytes, pool, per_token) = weight_reads(model, q, weights_gb, options);
+        let (dense_bytes, expert_bytes, pool, per_token) =
+            weight_reads(model, q, weights_gb, options);
         let kv_scale = options.kv_precision.scale();
         let kv = model.kv_bytes_per_token * kv_scale;
-        let window = model
-            .window
-            .map_or(0.0, |w| w.kv_bytes_per_token * kv_scale * f64::from(w.tokens));
+        let window = model.window.map_or(0.0, |w| {
+            w.kv_bytes_per_token * kv_scale * f64::from(w.tokens)
+        });
         let (tp_fixed_s, tp_s_per_token) = if options.tensor_parallel > 1 {
             let link = device.link_gb_s.unwrap_or(PCIE_LINK_GB_S) * 1e9;
             let bytes_per_token = 2.0 * (g - 1.0) / g * f64::from(model.hidden_size) * 2.0;
-            (2.0 * layers * p.allreduce_latency_s, 2.0 * layers * bytes_per_token / link)
+            (
+                2.0 * layers * p.allreduce_latency_s,
+                2.0 * layers * bytes_per_token / link,
+            )
         } else {
             (0.0, 0.0)
         };
@@ -374,7 +386,12 @@ fn peak_tflops(device: &Device, quantisation: &str) -> f64 {
 
 /// (dense bytes read per step, bytes of one expert in all layers, expert
 /// pool, experts per token) of `model` at `q` in the engine's weight format.
-fn weight_reads(model: &Model, q: &str, weights_gb: f64, options: &ServingOptions) -> (f64, f64, f64, f64) {
+fn weight_reads(
+    model: &Model,
+    q: &str,
+    weights_gb: f64,
+    options: &ServingOptions,
+) -> (f64, f64, f64, f64) {
     let Some(moe) = &model.moe else {
         return (weights_gb * 1e9, 0.0, 1.0, 1.0);
     };
@@ -516,7 +533,11 @@ mod tests {
         // 10 us + (2 x 1/2 x 1000 x 2 bytes) / 50 GB/s per token.
         let per_token = 20.0 * 1000.0 * 2.0 / 50e9;
         let expected = 0.001 + 20.0 * 1e-5 + per_token + (20e9 + 1e8) / 2e12;
-        assert!(close(tp.decode_step_s(1, 1000), expected), "{}", tp.decode_step_s(1, 1000));
+        assert!(
+            close(tp.decode_step_s(1, 1000), expected),
+            "{}",
+            tp.decode_step_s(1, 1000)
+        );
         assert_eq!(tp.usable_bytes(), 200e9);
     }
 
@@ -531,7 +552,9 @@ mod tests {
         assert!(s.weights_s(1e5) <= 100e9 / 1e12 * (1.0 + 1e-12));
         let mut half = options("fp8", 1);
         half.pool_share = 0.5;
-        let h = ServingCost::new(&device(), &moe(), &half).unwrap().step_model();
+        let h = ServingCost::new(&device(), &moe(), &half)
+            .unwrap()
+            .step_model();
         assert!(close(h.weights_s(1.0), s.weights_s(1.0)));
         assert!(h.weights_s(64.0) < s.weights_s(64.0));
         assert!(close(h.weights_s(1e6), (4e9 + 50.0 * 0.96e9) / 1e12));
@@ -539,7 +562,9 @@ mod tests {
 
     #[test]
     fn errors_name_what_is_wrong() {
-        let e = ServingCost::new(&device(), &dense(), &options("q4", 1)).unwrap_err().to_string();
+        let e = ServingCost::new(&device(), &dense(), &options("q4", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`q4`") && e.contains("bf16, fp8"), "{e}");
         let e = ServingCost::new(&device(), &dense(), &options("bf16", 0)).unwrap_err();
         assert!(matches!(e, RooflineError::NoDevices));
@@ -569,7 +594,8 @@ mod tests {
         for m in catalog.models().filter(|m| m.kind == ModelKind::Llm) {
             for q in m.weights_gb.keys() {
                 for engine in ["vllm", "sglang", "trtllm"] {
-                    let o = ServingOptions::from_catalog(&catalog, b200, m, q, 2, Some(engine)).unwrap();
+                    let o = ServingOptions::from_catalog(&catalog, b200, m, q, 2, Some(engine))
+                        .unwrap();
                     let c = ServingCost::new(b200, m, &o).unwrap();
                     c.check_fits(m.context_limit_tokens).unwrap();
                     assert!(c.single_stream_tok_s(1000) > 0.0);
@@ -582,9 +608,19 @@ mod tests {
     fn every_device_has_a_profile_for_its_default_engine() {
         let catalog = Catalog::builtin().unwrap();
         for d in catalog.devices() {
-            catalog.engines().profile(&d.name, &d.default_engine).unwrap();
+            catalog
+                .engines()
+                .profile(&d.name, &d.default_engine)
+                .unwrap();
         }
-        let e = catalog.engines().profile("rtx_4090", "trtllm").unwrap_err().to_string();
-        assert!(e.contains("rtx_4090") && e.contains("trtllm") && e.contains("h100_sxm.vllm"), "{e}");
+        let e = catalog
+            .engines()
+            .profile("rtx_4090", "trtllm")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rtx_4090") && e.contains("trtllm") && e.contains("h100_sxm.vllm"),
+            "{e}"
+        );
     }
 }

@@ -78,7 +78,12 @@ impl StepModel {
     /// A dense model's step costs with no per-sequence, tensor-parallel or
     /// window terms: `t0 + max(c * n, w + k * T)`, power zero (for tests and
     /// hand-built servers).
-    pub fn simple(t0_s: f64, compute_s_per_token: f64, weights_s: f64, kv_s_per_token: f64) -> Self {
+    pub fn simple(
+        t0_s: f64,
+        compute_s_per_token: f64,
+        weights_s: f64,
+        kv_s_per_token: f64,
+    ) -> Self {
         StepModel {
             layer_fixed_s: t0_s,
             sequence_s: 0.0,
@@ -124,7 +129,10 @@ impl StepModel {
     /// Fixed part of a step over `tokens` tokens of `sequences` sequences.
     #[inline]
     fn fixed_s(&self, sequences: f64, tokens: f64) -> f64 {
-        self.layer_fixed_s + self.sequence_s * sequences + self.tp_fixed_s + self.tp_s_per_token * tokens
+        self.layer_fixed_s
+            + self.sequence_s * sequences
+            + self.tp_fixed_s
+            + self.tp_s_per_token * tokens
     }
 
     #[inline]
@@ -133,7 +141,9 @@ impl StepModel {
         Run {
             fixed: self.fixed_s(b, b),
             compute: self.compute_s_per_token * b,
-            mem0: self.weights_s(b) + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64,
+            mem0: self.weights_s(b)
+                + self.window_s_per_seq * b
+                + self.kv_s_per_token * context_tokens as f64,
             slope: self.kv_s_per_token * b,
         }
     }
@@ -166,8 +176,13 @@ impl StepModel {
         let b = f64::from(batch);
         let tokens = b + chunk as f64;
         let sequences = b + if chunk > 0 { 1.0 } else { 0.0 };
-        let mem = self.weights_s(tokens) + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64;
-        (self.fixed_s(sequences, tokens) + (self.compute_s_per_token * tokens).max(mem), mem)
+        let mem = self.weights_s(tokens)
+            + self.window_s_per_seq * b
+            + self.kv_s_per_token * context_tokens as f64;
+        (
+            self.fixed_s(sequences, tokens) + (self.compute_s_per_token * tokens).max(mem),
+            mem,
+        )
     }
 
     /// Time of `steps` consecutive decode steps of `batch` sequences starting
@@ -194,7 +209,13 @@ impl StepModel {
 
     /// The largest `m <= max_steps` whose run of `m` steps takes at most
     /// `elapsed_s` (steps completed by then).
-    pub fn steps_within(&self, batch: u32, context_tokens: u64, max_steps: u64, elapsed_s: f64) -> u64 {
+    pub fn steps_within(
+        &self,
+        batch: u32,
+        context_tokens: u64,
+        max_steps: u64,
+        elapsed_s: f64,
+    ) -> u64 {
         let (mut lo, mut hi) = (0u64, max_steps);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
@@ -211,7 +232,8 @@ impl StepModel {
     /// streaming and `compute_s` of compute, capped at `busy_w`.
     #[inline]
     fn active_j(&self, time_s: f64, mem_s: f64, compute_s: f64) -> f64 {
-        (self.memory_w * mem_s + self.compute_w * compute_s).min((self.busy_w - self.idle_w).max(0.0) * time_s)
+        (self.memory_w * mem_s + self.compute_w * compute_s)
+            .min((self.busy_w - self.idle_w).max(0.0) * time_s)
     }
 
     /// Energy above idle of a run of decode steps ([`StepModel::decode_run_s`]).
@@ -222,13 +244,21 @@ impl StepModel {
         let r = self.run(batch, context_tokens);
         let k = steps as f64;
         let mem = k * r.mem0 + r.slope * k * (k - 1.0) / 2.0;
-        self.active_j(self.decode_run_s(batch, context_tokens, steps), mem, k * r.compute)
+        self.active_j(
+            self.decode_run_s(batch, context_tokens, steps),
+            mem,
+            k * r.compute,
+        )
     }
 
     /// Energy above idle of a prefill ([`StepModel::prefill_s`]).
     pub fn prefill_active_j(&self, prompt_tokens: u64) -> f64 {
         let n = prompt_tokens.max(1) as f64;
-        self.active_j(self.prefill_s(prompt_tokens), self.weights_s(n), self.compute_s_per_token * n)
+        self.active_j(
+            self.prefill_s(prompt_tokens),
+            self.weights_s(n),
+            self.compute_s_per_token * n,
+        )
     }
 
     /// Energy above idle of a mixed step ([`StepModel::mixed_step_s`]).
@@ -280,10 +310,18 @@ mod tests {
     #[test]
     fn run_equals_sum_of_steps() {
         let m = model();
-        for (b, t0, k) in [(1u32, 100u64, 50u64), (64, 10_000, 300), (400, 1_000, 1000), (256, 5_000_000, 7)] {
+        for (b, t0, k) in [
+            (1u32, 100u64, 50u64),
+            (64, 10_000, 300),
+            (400, 1_000, 1000),
+            (256, 5_000_000, 7),
+        ] {
             let direct: f64 = (0..k).map(|j| m.decode_step_s(b, t0 + b as u64 * j)).sum();
             let closed = m.decode_run_s(b, t0, k);
-            assert!((direct - closed).abs() <= 1e-9 * direct.max(1.0), "b={b}: {direct} vs {closed}");
+            assert!(
+                (direct - closed).abs() <= 1e-9 * direct.max(1.0),
+                "b={b}: {direct} vs {closed}"
+            );
         }
     }
 
@@ -291,9 +329,14 @@ mod tests {
     fn run_energy_equals_sum_of_steps_below_the_cap() {
         let m = model();
         for (b, t0, k) in [(1u32, 100u64, 50u64), (64, 10_000, 300), (256, 1_000, 20)] {
-            let direct: f64 = (0..k).map(|j| m.decode_run_active_j(b, t0 + b as u64 * j, 1)).sum();
+            let direct: f64 = (0..k)
+                .map(|j| m.decode_run_active_j(b, t0 + b as u64 * j, 1))
+                .sum();
             let closed = m.decode_run_active_j(b, t0, k);
-            assert!((direct - closed).abs() <= 1e-9 * direct.max(1.0), "b={b}: {direct} vs {closed}");
+            assert!(
+                (direct - closed).abs() <= 1e-9 * direct.max(1.0),
+                "b={b}: {direct} vs {closed}"
+            );
         }
     }
 

@@ -9,8 +9,8 @@ use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{
     BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource,
 };
-use crate::llm::engines::KvPolicy;
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
+use crate::llm::engines::KvPolicy;
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
@@ -267,7 +267,9 @@ fn run_in_window(
                         fast_forward: server.fast_forward,
                         chunked_prefill_tokens: server.chunked_prefill_tokens,
                         kv_allocation: match server.kv_policy {
-                            KvPolicy::Paged { block_tokens } => KvAllocation::Paged { block_tokens },
+                            KvPolicy::Paged { block_tokens } => {
+                                KvAllocation::Paged { block_tokens }
+                            }
                             KvPolicy::Reserved => KvAllocation::ReserveWholeContext,
                         },
                         kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,

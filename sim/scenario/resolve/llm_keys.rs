@@ -64,7 +64,11 @@ pub(super) fn check_generic(
 }
 
 /// A dedicated LLM placement sets no batching key.
-pub(super) fn check_dedicated(c: &Check, i: usize, given: &[bool; 10]) -> Result<(), ScenarioError> {
+pub(super) fn check_dedicated(
+    c: &Check,
+    i: usize,
+    given: &[bool; 10],
+) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),
         (3, "max_batch"),

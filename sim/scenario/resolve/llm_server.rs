@@ -79,14 +79,37 @@ fn build_server(
         ));
     }
     let engine_name = p.engine.as_deref();
-    let mut options = ServingOptions::from_catalog(&catalog, &device, &l.model, &l.quantisation, tp, engine_name)
-        .map_err(|e| c.err_because(key(if engine_name.is_some() { "engine" } else { "device" }), e.to_string(), e))?;
+    let mut options = ServingOptions::from_catalog(
+        &catalog,
+        &device,
+        &l.model,
+        &l.quantisation,
+        tp,
+        engine_name,
+    )
+    .map_err(|e| {
+        c.err_because(
+            key(if engine_name.is_some() {
+                "engine"
+            } else {
+                "device"
+            }),
+            e.to_string(),
+            e,
+        )
+    })?;
     if let Some(k) = &p.kv_precision {
         options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
-            c.err(key("kv_precision"), format!("must be \"bf16\" or \"fp8\" (got \"{k}\")"))
+            c.err(
+                key("kv_precision"),
+                format!("must be \"bf16\" or \"fp8\" (got \"{k}\")"),
+            )
         })?;
     }
-    let engine_max_batch = options.profile.max_batch.unwrap_or(options.engine.max_batch);
+    let engine_max_batch = options
+        .profile
+        .max_batch
+        .unwrap_or(options.engine.max_batch);
     let max_batch = if dedicated {
         1
     } else {
@@ -98,7 +121,9 @@ fn build_server(
             format!("must be between 1 and 65536 (got {max_batch})"),
         ));
     }
-    let pue = p.pue.unwrap_or(if dedicated { 1.0 } else { DEFAULT_POOLED_PUE });
+    let pue = p
+        .pue
+        .unwrap_or(if dedicated { 1.0 } else { DEFAULT_POOLED_PUE });
     if !(pue.is_finite() && (1.0..=3.0).contains(&pue)) {
         return Err(c.err(key("pue"), format!("must be between 1 and 3 (got {pue}): the site's wall power over its IT power (1.0 at home, ~1.1-1.6 for datacenters)")));
     }

@@ -3,21 +3,30 @@
 //!
 //! At every step boundary a server retires finished sequences, then admits
 //! waiting requests in FCFS order while the batch has a free slot (up to
-//! `max_batch`) and the KV cache can hold the request's whole context
-//! (prompt + output, reserved at admission so the cache can never
-//! overflow). Newly admitted requests are prefilled together in one step
-//! (the prefill yields their first token; running sequences pause, as in
-//! vLLM without chunked prefill); otherwise all running sequences decode one
-//! token. With chunked prefill (`chunked_prefill_tokens`), prompts are fed
+//! `max_batch`) and the KV cache can hold them. How the cache is allocated
+//! is [`KvAllocation`]: either each request's whole context (prompt +
+//! output) is reserved at admission, so the cache never overflows, or the
+//! cache is paged as in vLLM: blocks are allocated as contexts grow, and
+//! when a step needs more blocks than are free the most recently admitted
+//! sequences are preempted (recompute: their blocks are freed, they go back
+//! to the front of the queue and re-prefill prompt + generated tokens when
+//! readmitted; block accounting in `kv.rs`, boundaries in `step.rs`).
+//! Newly admitted requests are prefilled together in one step (the prefill
+//! yields their first token; running sequences pause, as in vLLM without
+//! chunked prefill); otherwise all running sequences decode one token. With chunked prefill (`chunked_prefill_tokens`), prompts are fed
 //! up to that many tokens per step into mixed steps that also decode one
 //! token for every running sequence (Sarathi-Serve), one event per step.
 //!
 //! Event cost: the batch only changes at an admission or a completion, so a
-//! server plans a whole run of decode steps up to its next completion as one
-//! event (closed form in [`StepModel::decode_run_s`]). An arrival that can be
-//! admitted cuts the run short at the end of the step in progress. The
+//! server plans a whole run of decode steps up to its next completion (or,
+//! paged, up to the first step whose blocks do not fit) as one event (closed
+//! form in [`StepModel::decode_run_s`]). An arrival that can be admitted
+//! cuts the run short at the end of the step in progress. The
 //! step-by-step reference mode (`fast_forward = false`) plans one step per
-//! event and must give the same latencies.
+//! event and must give the same latencies (exactly, except with the central
+//! queue: a server drains the shared FIFO only at its own boundaries, which
+//! fast-forward makes fewer, so a request another server's admission brings
+//! to the head can wait until the next completion).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -29,6 +38,11 @@ use crate::engine::events::EventQueue;
 use crate::engine::fcfs::Dispatch;
 use crate::llm::step::StepModel;
 use crate::metrics::{LlmRecorder, RejectReason, Window};
+
+use kv::PagedKv;
+
+mod kv;
+mod step;
 
 /// One LLM request as generated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,14 +57,21 @@ pub struct LlmRequest {
     pub output_tokens: u32,
 }
 
-/// How a server allocates its KV cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a server's KV cache is given to sequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KvAllocation {
-    /// A request's whole context (prompt + output) reserved at admission.
+    /// Reserve a request's whole context (prompt + output) at admission:
+    /// the cache never overflows, nothing is ever preempted, and batches
+    /// are as small as if every sequence were already at full length.
+    #[default]
     ReserveWholeContext,
-    /// Blocks of `block_tokens` allocated as sequences grow.
+    /// vLLM's paged cache: `floor(kv_budget_tokens / block_tokens)` blocks,
+    /// a sequence of `c` context tokens holds `ceil(c / block_tokens)`.
+    /// Admission needs the blocks of the prompt plus the first generated
+    /// token; when a step needs more blocks than are free, the most recently
+    /// admitted sequences are preempted (recompute mode).
     Paged {
-        /// Tokens per block.
+        /// Tokens per block (vLLM's `block_size`, 16 by default there).
         block_tokens: u32,
     },
 }
@@ -64,6 +85,13 @@ pub struct BatchConfig {
     pub max_batch: u32,
     /// KV-cache tokens one server can hold after its weights.
     pub kv_budget_tokens: u64,
+    /// How the KV cache is allocated to sequences.
+    pub kv_allocation: KvAllocation,
+    /// KV every admitted sequence holds whatever its length, in token
+    /// equivalents (the cache of sliding-window layers); 0 for none. Counted
+    /// in both modes (paged: `ceil(fixed / block_tokens)` extra blocks per
+    /// sequence). The step costs do not see it.
+    pub kv_fixed_tokens_per_seq: u64,
     /// Longest context (prompt + output) the model accepts.
     pub context_limit_tokens: u64,
     /// Step costs.
@@ -72,10 +100,6 @@ pub struct BatchConfig {
     pub dispatch: Dispatch,
     /// Plan whole runs of identical steps as one event (false: step by step).
     pub fast_forward: bool,
-    /// How the KV cache is allocated.
-    pub kv_allocation: KvAllocation,
-    /// KV a running sequence holds whatever its length (token equivalents).
-    pub kv_fixed_tokens_per_seq: u64,
     /// Chunked prefill (Sarathi-Serve style): prompts are processed up to
     /// this many tokens per step, mixed into the decode steps of the running
     /// batch, instead of in separate prefill steps that pause decoding.
@@ -121,14 +145,26 @@ struct Seq {
     first_token_s: f64,
     input: u32,
     output: u32,
-    /// Prompt tokens not yet prefilled (chunked prefill).
+    /// Prefill tokens not yet processed (chunked prefill).
     prompt_left: u32,
+    /// Tokens generated before its current admission (after a preemption
+    /// it re-prefills `input + generated` tokens).
+    generated: u32,
+    /// KV tokens it needs to be admitted (counted in its queue's `queued_kv`).
+    need: u64,
+    /// Paged, while running: context tokens minus the server's steps.
+    offset: i64,
+    /// Admission stamp, unique over the run; 0 when not admitted.
+    stamp: u64,
+    /// Decoding (else prefilling or waiting).
+    running: bool,
 }
 
 impl Seq {
+    /// Tokens its next prefill processes.
     #[inline]
-    fn kv_need(&self) -> u64 {
-        self.input as u64 + self.output as u64
+    fn prefill_len(&self) -> u64 {
+        self.input as u64 + self.generated as u64
     }
 }
 
@@ -154,7 +190,9 @@ enum Phase {
 #[derive(Debug, Clone)]
 struct Server {
     queue: VecDeque<u32>,
-    running: BinaryHeap<Reverse<(u64, u32)>>,
+    /// (finishing step, id, stamp); entries whose stamp is no longer the
+    /// sequence's (preempted) are skipped.
+    running: BinaryHeap<Reverse<(u64, u32, u64)>>,
     prefilling: Vec<u32>,
     batch: u32,
     context: u64,
@@ -164,10 +202,15 @@ struct Server {
     phase: Phase,
     end_s: f64,
     epoch: u32,
+    /// Paged cache accounting (`None`: whole-context reservation).
+    paged: Option<Box<PagedKv>>,
+    /// Paged: (stamp, id) of admitted sequences, most recent last; entries
+    /// whose stamp is stale are skipped and compacted away.
+    admitted: Vec<(u64, u32)>,
 }
 
 impl Server {
-    fn new() -> Self {
+    fn new(cfg: &BatchConfig) -> Self {
         Server {
             queue: VecDeque::new(),
             running: BinaryHeap::new(),
@@ -180,22 +223,41 @@ impl Server {
             phase: Phase::Idle,
             end_s: 0.0,
             epoch: 0,
+            paged: match cfg.kv_allocation {
+                KvAllocation::ReserveWholeContext => None,
+                KvAllocation::Paged { block_tokens } => Some(Box::new(PagedKv::new(
+                    cfg.kv_budget_tokens,
+                    block_tokens,
+                    cfg.kv_fixed_tokens_per_seq,
+                ))),
+            },
+            admitted: Vec::new(),
         }
     }
 
-    /// Whether a request needing `kv` tokens could be admitted now.
+    /// KV tokens in use at the step boundary the server last passed (paged:
+    /// blocks of the step that starts there, times the block size).
     #[inline]
-    fn can_admit(&self, kv: u64, cfg: &BatchConfig) -> bool {
-        self.batch + (self.prefilling.len() as u32) < cfg.max_batch
-            && self.kv_reserved + kv <= cfg.kv_budget_tokens
+    fn kv_in_use(&self) -> u64 {
+        match &self.paged {
+            None => self.kv_reserved,
+            Some(p) => p.demand(self.steps_done) * p.block,
+        }
+    }
+
+    /// Whether a request needing `kv` tokens could be admitted now, of a
+    /// cache of `cap` tokens.
+    #[inline]
+    fn can_admit(&self, kv: u64, cfg: &BatchConfig, cap: u64) -> bool {
+        self.batch + (self.prefilling.len() as u32) < cfg.max_batch && self.kv_in_use() + kv <= cap
     }
 
     /// Whether a request needing `kv` tokens would still fit after every
-    /// request already waiting here is admitted.
+    /// request already waiting here is admitted, with `in_use` tokens in use.
     #[inline]
-    fn has_room_after_queue(&self, kv: u64, cfg: &BatchConfig) -> bool {
+    fn has_room_after_queue(&self, in_use: u64, kv: u64, cfg: &BatchConfig, cap: u64) -> bool {
         self.batch + self.prefilling.len() as u32 + (self.queue.len() as u32) < cfg.max_batch
-            && self.kv_reserved + self.queued_kv + kv <= cfg.kv_budget_tokens
+            && in_use + self.queued_kv + kv <= cap
     }
 
     /// Requests waiting or running here.
@@ -218,15 +280,22 @@ pub struct FleetUsage {
     pub batch_decode_area: f64,
     /// Server-seconds spent decoding.
     pub decode_s: f64,
-    /// Sum over time of reserved KV tokens (all servers).
+    /// Sum over time of reserved KV tokens (all servers; paged: blocks in
+    /// use times the block size, linear within a fast-forwarded decode run).
     pub kv_area: f64,
     /// Events handled (server boundaries, including superseded ones).
     pub events: u64,
-    /// Most KV tokens ever reserved on one server (never above the budget).
+    /// Most KV tokens ever reserved on one server (never above the budget;
+    /// paged: blocks in use times the block size).
     pub max_kv_reserved_tokens: u64,
     /// Most sequences ever running or prefilling on one server (never above
     /// `max_batch`).
     pub max_batch_seen: u32,
+    /// Sequences preempted (paged cache full) inside the window.
+    pub preemptions: u64,
+    /// Prompt and generated tokens prefilled again because a preemption
+    /// inside the window discarded their KV.
+    pub recomputed_tokens: u64,
 }
 
 /// A fleet of continuous-batching servers.
@@ -243,6 +312,10 @@ pub struct BatchingFleet {
     usage: FleetUsage,
     kv_total: u64,
     kv_last_s: f64,
+    /// KV tokens one server can use: the budget, or whole blocks of it.
+    kv_cap: u64,
+    /// Last admission stamp given.
+    stamps: u64,
     /// Completions (user, time) not yet reported to the source.
     done: Vec<(u32, f64)>,
 }
@@ -251,8 +324,14 @@ impl BatchingFleet {
     /// An idle fleet; `rng` is used by power-of-two-choices dispatch only.
     pub fn new(cfg: BatchConfig, window: Window, rng: SimRng) -> Self {
         assert!(cfg.servers >= 1 && cfg.max_batch >= 1);
-        let servers = (0..cfg.servers).map(|_| Server::new()).collect();
+        let servers: Vec<Server> = (0..cfg.servers).map(|_| Server::new(&cfg)).collect();
+        let kv_cap = match &servers[0].paged {
+            None => cfg.kv_budget_tokens,
+            Some(p) => p.total * p.block,
+        };
         BatchingFleet {
+            kv_cap,
+            stamps: 0,
             events: EventQueue::with_capacity(cfg.servers * 2 + 16),
             cfg,
             window,
@@ -316,6 +395,36 @@ impl BatchingFleet {
         self.kv_last_s = t;
     }
 
+    /// KV tokens a request needs to be admitted: its whole context, or the
+    /// blocks of its prefill plus the next generated token.
+    #[inline]
+    fn admission_need(&self, seq: &Seq) -> u64 {
+        match &self.servers[0].paged {
+            None => seq.input as u64 + seq.output as u64 + self.cfg.kv_fixed_tokens_per_seq,
+            Some(p) => p.blocks_for(seq.prefill_len() + 1) * p.block,
+        }
+    }
+
+    /// KV tokens server `s` uses at `t` (paged and decoding: the blocks of
+    /// the step in progress).
+    fn kv_now(&self, s: usize, t: f64) -> u64 {
+        let sv = &self.servers[s];
+        if sv.paged.is_none() {
+            return sv.kv_reserved;
+        }
+        match (&sv.paged, sv.phase) {
+            (Some(p), Phase::Decode { start_s, steps }) => {
+                let done = self
+                    .cfg
+                    .step
+                    .steps_within(sv.batch, sv.context, steps, t - start_s)
+                    .min(steps - 1);
+                p.demand(sv.steps_done + done) * p.block
+            }
+            _ => sv.kv_in_use(),
+        }
+    }
+
     fn arrive(&mut self, r: LlmRequest, rec: &mut LlmRecorder) {
         let t = r.arrival_s;
         let need = r.input_tokens as u64 + r.output_tokens as u64;
@@ -324,12 +433,18 @@ impl BatchingFleet {
             self.done.push((r.user, t));
             return;
         }
-        if need > self.cfg.kv_budget_tokens {
+        let too_big = match &self.servers[0].paged {
+            None => need + self.cfg.kv_fixed_tokens_per_seq > self.cfg.kv_budget_tokens,
+            Some(p) => {
+                p.blocks_for(r.input_tokens as u64 + r.output_tokens.max(1) as u64) > p.total
+            }
+        };
+        if too_big {
             rec.reject(t, RejectReason::KvBudget, r.user);
             self.done.push((r.user, t));
             return;
         }
-        let seq = Seq {
+        let mut seq = Seq {
             user: r.user,
             arrival_s: t,
             start_s: f64::NAN,
@@ -337,7 +452,14 @@ impl BatchingFleet {
             input: r.input_tokens,
             output: r.output_tokens.max(1),
             prompt_left: r.input_tokens,
+            generated: 0,
+            need: 0,
+            offset: 0,
+            stamp: 0,
+            running: false,
         };
+        seq.need = self.admission_need(&seq);
+        let need = seq.need;
         let id = match self.free_ids.pop() {
             Some(id) => {
                 self.seqs[id as usize] = seq;
@@ -357,9 +479,10 @@ impl BatchingFleet {
                 let mut best: Option<(u64, usize)> = None;
                 if self.central.is_empty() {
                     for s in 0..n {
+                        let in_use = self.kv_now(s, t);
                         let sv = &self.servers[s];
-                        if sv.has_room_after_queue(need, &self.cfg) {
-                            let load = sv.kv_reserved + sv.queued_kv;
+                        if sv.has_room_after_queue(in_use, need, &self.cfg, self.kv_cap) {
+                            let load = in_use + sv.queued_kv;
                             if best.is_none_or(|(l, _)| load < l) {
                                 best = Some((load, s));
                             }
@@ -382,9 +505,7 @@ impl BatchingFleet {
                         .min_by_key(|&s| (self.servers[s].load(), s))
                         .expect("servers"),
                     Dispatch::LeastKvLoad => (0..n)
-                        .min_by_key(|&s| {
-                            (self.servers[s].kv_reserved + self.servers[s].queued_kv, s)
-                        })
+                        .min_by_key(|&s| (self.kv_now(s, t) + self.servers[s].queued_kv, s))
                         .expect("servers"),
                     Dispatch::PowerOfTwoChoices => {
                         if n == 1 {
@@ -415,7 +536,7 @@ impl BatchingFleet {
         let server = &mut self.servers[s];
         server.queue.push_back(id);
         server.queued_kv += need;
-        if server.queue.len() == 1 && server.can_admit(need, &self.cfg) {
+        if server.queue.len() == 1 && server.can_admit(need, &self.cfg, self.kv_cap) {
             self.poke(s, t, rec);
         }
     }
@@ -445,208 +566,6 @@ impl BatchingFleet {
                 }
             }
         }
-    }
-
-    /// End of the current phase of server `s` at `t` (or a start from idle):
-    /// retire, admit, plan the next phase.
-    fn boundary(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
-        let w = self.window;
-        let phase = self.servers[s].phase;
-        match phase {
-            Phase::Idle => {}
-            Phase::Prefill { start_s, tokens } => {
-                let overlap = w.overlap_s(start_s, t);
-                self.usage.busy_s += overlap;
-                self.usage.active_energy_j +=
-                    share(overlap, start_s, t) * self.cfg.step.prefill_active_j(tokens);
-                rec.timeline.busy(start_s, t);
-                let ids = std::mem::take(&mut self.servers[s].prefilling);
-                for &id in &ids {
-                    let seq = &mut self.seqs[id as usize];
-                    seq.first_token_s = t;
-                    if seq.output <= 1 {
-                        self.complete(s, id, t, rec);
-                    } else {
-                        let server = &mut self.servers[s];
-                        server
-                            .running
-                            .push(Reverse((server.steps_done + seq.output as u64 - 1, id)));
-                        server.batch += 1;
-                        server.context += seq.input as u64 + 1;
-                    }
-                }
-                let mut ids = ids;
-                ids.clear();
-                self.servers[s].prefilling = ids; // keep the allocation
-            }
-            Phase::Mixed { start_s, chunk } => {
-                let overlap = w.overlap_s(start_s, t);
-                self.usage.busy_s += overlap;
-                let sv = &self.servers[s];
-                self.usage.active_energy_j += share(overlap, start_s, t)
-                    * self.cfg.step.mixed_active_j(sv.batch, sv.context, chunk);
-                rec.timeline.busy(start_s, t);
-                if self.servers[s].batch > 0 {
-                    self.usage.decode_s += overlap;
-                    self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
-                }
-                let server = &mut self.servers[s];
-                server.steps_done += 1;
-                server.context += server.batch as u64;
-                self.retire_finished(s, t, rec);
-                // The chunk's prompt tokens go to the prefilling requests in
-                // admission order; a finished prompt yields its first token.
-                let mut left = chunk;
-                let ids = std::mem::take(&mut self.servers[s].prefilling);
-                let mut still = Vec::with_capacity(ids.len());
-                for &id in &ids {
-                    let seq = &mut self.seqs[id as usize];
-                    let take = (seq.prompt_left as u64).min(left);
-                    seq.prompt_left -= take as u32;
-                    left -= take;
-                    if seq.prompt_left > 0 {
-                        still.push(id);
-                        continue;
-                    }
-                    seq.first_token_s = t;
-                    if seq.output <= 1 {
-                        self.complete(s, id, t, rec);
-                    } else {
-                        let seq = *seq;
-                        let server = &mut self.servers[s];
-                        server
-                            .running
-                            .push(Reverse((server.steps_done + seq.output as u64 - 1, id)));
-                        server.batch += 1;
-                        server.context += seq.input as u64 + 1;
-                    }
-                }
-                self.servers[s].prefilling = still;
-            }
-            Phase::Decode { start_s, steps } => {
-                let overlap = w.overlap_s(start_s, t);
-                self.usage.busy_s += overlap;
-                let sv = &self.servers[s];
-                self.usage.active_energy_j += share(overlap, start_s, t)
-                    * self.cfg.step.decode_run_active_j(sv.batch, sv.context, steps);
-                rec.timeline.busy(start_s, t);
-                self.usage.decode_s += overlap;
-                self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
-                let server = &mut self.servers[s];
-                server.steps_done += steps;
-                server.context += server.batch as u64 * steps;
-                self.retire_finished(s, t, rec);
-            }
-        }
-        // Admission, FCFS from this server's queue, then the central queue.
-        self.note_kv(t);
-        let cfg = &self.cfg;
-        let mut prompt_tokens = 0u64;
-        loop {
-            let server = &self.servers[s];
-            let head = if let Some(&id) = server.queue.front() {
-                Some((id, false))
-            } else {
-                self.central.front().map(|&id| (id, true))
-            };
-            let Some((id, central)) = head else { break };
-            let need = self.seqs[id as usize].kv_need();
-            if !server.can_admit(need, cfg) {
-                break;
-            }
-            if central {
-                self.central.pop_front();
-            } else {
-                self.servers[s].queue.pop_front();
-                self.servers[s].queued_kv -= need;
-            }
-            let seq = &mut self.seqs[id as usize];
-            seq.start_s = t;
-            prompt_tokens += seq.input as u64;
-            let server = &mut self.servers[s];
-            server.kv_reserved += need;
-            server.prefilling.push(id);
-            self.kv_total += need;
-        }
-        self.plan(s, t, prompt_tokens);
-    }
-
-    /// Plan the next phase of server `s` from `t`: prefill what was just
-    /// admitted, else decode up to the next completion, else idle.
-    fn plan(&mut self, s: usize, t: f64, prompt_tokens: u64) {
-        let step = self.cfg.step;
-        let server = &mut self.servers[s];
-        self.usage.max_kv_reserved_tokens =
-            self.usage.max_kv_reserved_tokens.max(server.kv_reserved);
-        self.usage.max_batch_seen = self
-            .usage
-            .max_batch_seen
-            .max(server.batch + server.prefilling.len() as u32);
-        if let (false, Some(budget)) = (
-            server.prefilling.is_empty(),
-            self.cfg.chunked_prefill_tokens,
-        ) {
-            let pending: u64 = server
-                .prefilling
-                .iter()
-                .map(|&id| self.seqs[id as usize].prompt_left as u64)
-                .sum();
-            let chunk = pending.min(budget as u64);
-            server.phase = Phase::Mixed { start_s: t, chunk };
-            server.end_s = t + step.mixed_step_s(server.batch, server.context, chunk);
-        } else if !server.prefilling.is_empty() {
-            server.phase = Phase::Prefill {
-                start_s: t,
-                tokens: prompt_tokens,
-            };
-            server.end_s = t + step.prefill_s(prompt_tokens);
-        } else if server.batch > 0 {
-            let Reverse((next_finish, _)) = *server.running.peek().expect("batch > 0");
-            let mut steps = next_finish - server.steps_done;
-            if !self.cfg.fast_forward {
-                steps = 1;
-            }
-            server.phase = Phase::Decode { start_s: t, steps };
-            server.end_s = t + step.decode_run_s(server.batch, server.context, steps);
-        } else {
-            server.phase = Phase::Idle;
-            return;
-        }
-        server.epoch = server.epoch.wrapping_add(1);
-        self.events.push(server.end_s, s as u32, server.epoch);
-    }
-
-    /// Complete every running sequence whose last step is done.
-    fn retire_finished(&mut self, s: usize, t: f64, rec: &mut LlmRecorder) {
-        while let Some(&Reverse((finish, id))) = self.servers[s].running.peek() {
-            if finish > self.servers[s].steps_done {
-                break;
-            }
-            self.servers[s].running.pop();
-            let seq = self.seqs[id as usize];
-            let server = &mut self.servers[s];
-            server.batch -= 1;
-            server.context -= seq.input as u64 + seq.output as u64;
-            self.complete(s, id, t, rec);
-        }
-    }
-
-    fn complete(&mut self, s: usize, id: u32, t: f64, rec: &mut LlmRecorder) {
-        let seq = self.seqs[id as usize];
-        let server = &mut self.servers[s];
-        server.kv_reserved -= seq.kv_need();
-        self.note_kv(t);
-        self.kv_total -= seq.kv_need();
-        rec.record(
-            seq.arrival_s,
-            seq.start_s,
-            seq.first_token_s,
-            t,
-            seq.output,
-            seq.user,
-        );
-        self.done.push((seq.user, t));
-        self.free_ids.push(id);
     }
 }
 
