@@ -36,7 +36,7 @@ name = "one"
 }
 
 const POOLED: &str =
-    "kind = \"pooled\"\ndevice = \"h100_sxm\"\nservers = 1\nmax_batch = 256\nnetwork_rtt_s = 0.0";
+    "kind = \"pooled\"\ndevice = \"h100_sxm\"\nservers = 1\nmax_batch = 256\nnetwork_rtt_s = 0.0\nchunked_prefill_tokens = 0";
 
 fn run(text: &str) -> (Scenario, Row) {
     let s = scenario(text);
@@ -259,14 +259,16 @@ fn board_power_comes_from_the_rows_energy() {
     let gpus = num(&row, "devices");
     assert_eq!(gpus, 2.0);
     let watts = f64_of(&row, "board_power_w_per_gpu").unwrap();
-    // energy_kwh_per_day is the window's energy scaled to a day.
+    // energy_kwh_per_day is the window's wall energy scaled to a day: the
+    // board energy plus the host share, times the site's PUE.
     let kwh_per_day = f64_of(&row, "energy_kwh_per_day").unwrap();
+    let server = s.placements[0].llm().unwrap();
+    let d = &server.device;
     close(
-        watts * gpus * 86_400.0 / 3.6e6,
+        (watts + d.host_w) * gpus * server.pue * 86_400.0 / 3.6e6,
         kwh_per_day,
         "board power x GPUs vs energy",
     );
-    let d = &s.placements[0].llm().unwrap().device;
     assert!(
         watts >= d.idle_w * (1.0 - 1e-12) && watts <= d.busy_w * (1.0 + 1e-12),
         "{watts} W between idle {} and busy {}",

@@ -284,6 +284,21 @@ bad! {
 // ------------------------------------------------------------------ LLM
 
 bad! {
+    engine_without_profile: "run", LLM,
+        [("servers = 1", "servers = 1\nengine = \"mlx\"")], [],
+        ["placements[1].engine", "engine `mlx` has no profile for device `h100_sxm`", "h100_sxm.vllm"];
+    unknown_engine: "run", LLM,
+        [("servers = 1", "servers = 1\nengine = \"vllm2\"")], [],
+        ["placements[1].engine", "unknown engine `vllm2`", "llama.cpp, mlx, sglang, trtllm, vllm"];
+    tp_efficiency_removed: "run", LLM,
+        [("servers = 1", "servers = 1\ntp_efficiency = 0.9")], [],
+        ["placements[1].tp_efficiency", "was removed", "allreduce_latency_s"];
+    bad_kv_precision: "run", LLM,
+        [("servers = 1", "servers = 1\nkv_precision = \"int4\"")], [],
+        ["placements[1].kv_precision", "must be \"bf16\" or \"fp8\""];
+    pue_below_one: "run", LLM,
+        [("servers = 1", "servers = 1\npue = 0.9")], [],
+        ["placements[1].pue", "must be between 1 and 3"];
     unknown_model: "run", LLM,
         [("gpt_oss_20b", "gpt_oss_21b")], [],
         ["model.name", "unknown model `gpt_oss_21b`", "the catalogue knows", "gpt_oss_20b"];

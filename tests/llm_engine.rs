@@ -8,7 +8,7 @@ use sharesim::engine::Dispatch;
 use sharesim::engine::{BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest};
 use sharesim::llm::Catalog;
 use sharesim::llm::StepModel;
-use sharesim::llm::{ServingCost, ServingOptions};
+use sharesim::llm::{Efficiency, ServingCost, ServingOptions};
 use sharesim::metrics::{LlmRecorder, Window};
 use sharesim::results::{cell, Value};
 use sharesim::run::{run_replication, run_scenario, Measured};
@@ -18,14 +18,22 @@ use crate::support::invariants::assert_counts_add_up;
 use crate::support::scenario;
 use crate::support::scenarios::desktop_and_h100_pool;
 
-/// The roofline of gpt-oss-120b (MXFP4) on one H100.
+/// The roofline of gpt-oss-120b (MXFP4) on one H100, with fixed profile
+/// values (0.5 ms per step, no per-sequence cost, uniform expert routing,
+/// e_m 0.9, e_c 0.8) so that these engine tests do not move when the
+/// calibration is refitted.
 fn h100_gpt_oss_120b_cost() -> ServingCost {
     let cat = Catalog::builtin().unwrap();
     let (d, m) = (
         cat.device("h100_sxm").unwrap(),
         cat.model("gpt_oss_120b").unwrap(),
     );
-    let options = ServingOptions::from_catalog(&cat, d, m, "mxfp4", 1, None).unwrap();
+    let mut options = ServingOptions::from_catalog(&cat, d, m, "mxfp4", 1, None).unwrap();
+    options.profile.layer_overhead_s = 0.0005 / 36.0;
+    options.profile.sequence_overhead_s = 0.0;
+    options.profile.bandwidth_efficiency = Efficiency::uniform(0.9);
+    options.profile.compute_efficiency = Efficiency::uniform(0.8);
+    options.pool_share = 1.0;
     ServingCost::new(d, m, &options).unwrap()
 }
 
@@ -191,11 +199,15 @@ fn fast_forward_matches_step_by_step() {
                 "{dispatch} {name}: fast-forward {x} vs step-by-step {y}"
             );
         }
+        // Events grow with requests, not tokens: the paged cache (vLLM's
+        // default) admits at almost every arrival, which cuts a run, so a
+        // request costs a few events (arrival cut, prefill, completion).
         assert!(
-            ua.events * 5 < ub.events,
-            "{dispatch}: fast-forward should need far fewer events ({} vs {})",
+            ua.events < 5 * a.measured && ua.events * 3 < ub.events,
+            "{dispatch}: fast-forward should need a few events per request and far fewer than step by step ({} vs {}, {} requests)",
             ua.events,
-            ub.events
+            ub.events,
+            a.measured
         );
     }
 }
@@ -428,10 +440,13 @@ fn poisson_requests(
 fn paged_fast_forward_matches_step_by_step_with_preemptions() {
     // Two servers whose caches hold ~30 long sequences: admissions fill the
     // cache with short contexts, growth overflows it and preempts.
-    let reqs = poisson_requests(7, 3000, 3.0, 100..2000, 200..1500);
+    let reqs = poisson_requests(7, 3000, 6.0, 100..2000, 200..1500);
     let prompts: u64 = reqs.iter().map(|r| r.input_tokens as u64).sum();
+    // (Not the central queue: a server drains it only at its own step
+    // boundaries, and fast-forward has fewer of them; engine/batching's
+    // module doc describes that divergence.)
     for (dispatch, chunk) in [
-        (Dispatch::CentralQueue, None),
+        (Dispatch::RoundRobin, None),
         (Dispatch::LeastKvLoad, None),
         (Dispatch::JoinShortestQueue, Some(512)),
     ] {
@@ -677,4 +692,33 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn an_idle_pool_draws_idle_power_only() {
+    // Two users sending one request a century: no request in the hour.
+    let s = llm_scenario("servers = 3", 2, 1e-5);
+    let r = run_scenario(&s);
+    let server = s.placements[1].llm().unwrap();
+    let row = r
+        .replications
+        .iter()
+        .find(|row| {
+            sharesim::results::get(row, "placement").map(|v| v.display()) == Some("pool".into())
+        })
+        .expect("pooled row");
+    let kwh = match sharesim::results::get(row, "energy_kwh_per_day") {
+        Some(sharesim::results::Value::F64(Some(v))) => *v,
+        other => panic!("{other:?}"),
+    };
+    let d = &server.device;
+    let expected = (d.idle_w + d.host_w) * 3.0 * server.pue * 86_400.0 / 3.6e6;
+    assert!(
+        (kwh - expected).abs() <= 1e-9 * expected,
+        "{kwh} vs {expected}"
+    );
+    assert!(
+        server.pue > 1.0 && d.host_w > 0.0,
+        "datacenter defaults apply"
+    );
 }

@@ -447,6 +447,10 @@ fn row_error(m: &Measurement, e: crate::llm::CatalogError) -> CalibrationError {
     }
 }
 
+/// One Jacobian column: its index, the log step taken, and the changed
+/// rows' predictions.
+type Column = (usize, f64, Vec<(usize, f64)>);
+
 /// Levenberg-Marquardt in log space over a subset of rows and parameters.
 struct Lm<'p, 'a> {
     problem: &'p Problem<'a>,
@@ -546,7 +550,7 @@ impl Lm<'_, '_> {
         let n = self.free.len();
         let mut jac = vec![vec![0.0; n]; r.len()];
         let h = 1e-3;
-        let cols: Vec<(usize, f64, Vec<(usize, f64)>)> = self
+        let cols: Vec<Column> = self
             .free
             .par_iter()
             .enumerate()
@@ -598,8 +602,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         }
         for i in c + 1..n {
             let f = a[i][c] / a[c][c];
-            for k in c..n {
-                a[i][k] -= f * a[c][k];
+            let (upper, lower) = a.split_at_mut(i);
+            for (x, &y) in lower[0][c..].iter_mut().zip(&upper[c][c..]) {
+                *x -= f * y;
             }
             b[i] -= f * b[c];
         }

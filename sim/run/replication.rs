@@ -41,7 +41,7 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
             .classes
             .iter()
             .map(|c| match &c.workload {
-                Workload::Llm(l) => l,
+                Workload::Llm(l) => &**l,
                 Workload::Generic { .. } => panic!("an LLM placement serves LLM classes only"),
             })
             .collect();

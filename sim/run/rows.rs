@@ -119,12 +119,20 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
     ]);
     if let Some(pd) = s.placements[o.placement].priced_device() {
         row.push(cell("device", Value::Str(pd.device.name.clone())));
+        // Generic service times: busy power while serving, idle otherwise.
+        let d = &pd.device;
+        let board_j =
+            d.busy_w * r.busy_s + d.idle_w * (o.servers as f64 * w.len_s() - r.busy_s).max(0.0);
+        let energy = Energy {
+            board_j,
+            wall_j: board_j + d.host_w * o.servers as f64 * w.len_s(),
+        };
         let (cost, _) = device_cost_cells(
             s,
-            &pd.device,
+            d,
             o.servers as f64,
             pd.capex_per_device_usd,
-            r.busy_s,
+            energy,
             w.len_s(),
         );
         row.extend(cost);
@@ -147,21 +155,28 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
 /// Seconds in a day.
 const DAY: f64 = crate::workload::arrivals::DAY_S;
 
-/// Hardware, memory, capital and energy of `devices` devices busy for
-/// `busy_device_s` device-seconds of a `win_s` window (the rest idle), and
-/// the energy in joules.
+/// Energy of a placement's devices over a window, J.
+#[derive(Debug, Clone, Copy)]
+struct Energy {
+    /// The devices' own energy (GPU boards; computers at the wall).
+    board_j: f64,
+    /// At the wall: boards plus host share, times the site's PUE.
+    wall_j: f64,
+}
+
+/// Hardware, memory, capital and energy (`energy.wall_j` over a `win_s`
+/// window) of `devices` devices.
 fn device_cost_cells(
     s: &Scenario,
     dev: &crate::llm::catalog::Device,
     devices: f64,
     capex_per_device_usd: f64,
-    busy_device_s: f64,
+    energy: Energy,
     win_s: f64,
 ) -> (Row, f64) {
+    let energy_j = energy.wall_j;
     let mem_total = devices * dev.mem_gb;
     let capex = devices * capex_per_device_usd;
-    let energy_j =
-        dev.busy_w * busy_device_s + dev.idle_w * (devices * win_s - busy_device_s).max(0.0);
     let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
     let users = s.users as f64;
     let cells = vec![
@@ -186,6 +201,36 @@ fn device_cost_cells(
     (cells, energy_j)
 }
 
+/// Energy of an LLM placement over a `win_s` window: idle power of every
+/// device all the time, plus the energy above idle of the steps run (pooled:
+/// counted by the engine step by step; dedicated: busy time x the mean
+/// power above idle of a lone request of mean size), plus the host share,
+/// times the site's PUE (docs/model.md section 8).
+fn llm_energy(s: &Scenario, o: &ReplicationOutcome, u: &FleetUsage, win_s: f64) -> Energy {
+    let server = s.placements[o.placement].llm().expect("LLM placement");
+    let l = s.llm_of(o.placement).expect("LLM placement");
+    let devices = o.servers as f64 * server.tensor_parallel as f64;
+    let dev = &server.device;
+    let active_j = match s.placements[o.placement].kind {
+        crate::scenario::PlacementKind::Dedicated => {
+            let (input, output) = (
+                l.input_tokens.mean().round() as u64,
+                l.output_tokens.mean().round().max(1.0) as u64,
+            );
+            let (pre, dec) = server.step.single_request_s(input, output);
+            let active_w =
+                server.step.single_request_active_j(input, output) / (pre + dec).max(1e-12);
+            active_w * u.busy_s
+        }
+        _ => u.active_energy_j,
+    };
+    let board_j = dev.idle_w * devices * win_s + active_j;
+    Energy {
+        board_j,
+        wall_j: (board_j + dev.host_w * devices * win_s) * server.pue,
+    }
+}
+
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];
     let server = p.llm().expect("LLM placement");
@@ -202,25 +247,27 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let unstable = analytic_overload || backlog;
     let devices = o.servers as f64 * server.tensor_parallel as f64;
     let dev = &server.device;
-    let busy_device_s = u.busy_s * server.tensor_parallel as f64;
-    let (cost, energy_j) = device_cost_cells(
-        s,
-        dev,
-        devices,
-        server.capex_per_device_usd,
-        busy_device_s,
-        win,
-    );
+    let energy = llm_energy(s, o, u, win);
+    let (cost, energy_j) =
+        device_cost_cells(s, dev, devices, server.capex_per_device_usd, energy, win);
     let out_tok_s = r.output_tokens as f64 / win;
     let mut row = common_cells(s, o, unstable, w);
     if let Some(b) = &s.benchmark {
-        row.extend(super::benchmark::benchmark_cells(b, r, devices, energy_j));
+        row.extend(super::benchmark::benchmark_cells(
+            b,
+            r,
+            devices,
+            energy.board_j,
+        ));
     }
     row.extend([
         cell("model", Value::Str(l.model.name.clone())),
         cell("quantisation", Value::Str(l.quantisation.clone())),
         cell("device", Value::Str(dev.name.clone())),
         cell("tensor_parallel", Value::U64(server.tensor_parallel as u64)),
+        cell("engine", Value::Str(server.engine.clone())),
+        cell("pue", Value::F64(Some(server.pue))),
+        cell("preemptions", Value::U64(u.preemptions)),
         cell("max_batch", Value::U64(server.max_batch as u64)),
         cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
         cell(

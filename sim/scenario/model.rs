@@ -24,7 +24,7 @@ pub enum Workload {
         service: Dist,
     },
     /// LLM requests: token counts, served per the roofline model.
-    Llm(LlmWorkload),
+    Llm(Box<LlmWorkload>),
 }
 
 /// The LLM side of a scenario.

@@ -76,10 +76,10 @@ pub enum Servers {
     /// Servers of generic service times (generic and speech classes).
     Generic {
         /// The catalogue `device` that prices them, if named.
-        priced_device: Option<PricedDevice>,
+        priced_device: Option<Box<PricedDevice>>,
     },
     /// LLM servers (LLM classes).
-    Llm(LlmServer),
+    Llm(Box<LlmServer>),
 }
 
 /// One placement to simulate.
@@ -127,7 +127,7 @@ impl Placement {
     /// The catalogue device pricing a generic placement, if named.
     pub fn priced_device(&self) -> Option<&PricedDevice> {
         match &self.servers {
-            Servers::Generic { priced_device } => priced_device.as_ref(),
+            Servers::Generic { priced_device } => priced_device.as_deref(),
             Servers::Llm(_) => None,
         }
     }

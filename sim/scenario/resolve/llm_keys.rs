@@ -9,7 +9,7 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 10] = [
+const LLM_PLACEMENT_KEYS: [&str; 11] = [
     "device",
     "tensor_parallel",
     "engine",
@@ -20,10 +20,11 @@ const LLM_PLACEMENT_KEYS: [&str; 10] = [
     "chunked_prefill_tokens",
     "network_rtt",
     "kv_precision",
+    "pue",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 10] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 11] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
@@ -35,6 +36,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 10] {
         p.chunked_prefill_tokens.is_some(),
         p.network_rtt.is_some(),
         p.kv_precision.is_some(),
+        p.pue.is_some(),
     ]
 }
 
@@ -42,7 +44,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 10] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 10],
+    given: &[bool; 11],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -67,7 +69,7 @@ pub(super) fn check_generic(
 pub(super) fn check_dedicated(
     c: &Check,
     i: usize,
-    given: &[bool; 10],
+    given: &[bool; 11],
 ) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),

@@ -169,13 +169,13 @@ pub(super) fn resolve_placement(
     let kind = placement_kind(c, i, p)?;
     let servers =
         match resolve_llm_server(c, i, p, &kind, cx.workload, cx.catalog_files, cx.base_dir)? {
-            Some(llm) => Servers::Llm(llm),
+            Some(llm) => Servers::Llm(Box::new(llm)),
             None => Servers::Generic {
-                priced_device: generic_device(c, i, p, cx)?,
+                priced_device: generic_device(c, i, p, cx)?.map(Box::new),
             },
         };
     let priced = match &servers {
-        Servers::Generic { priced_device } => priced_device.as_ref(),
+        Servers::Generic { priced_device } => priced_device.as_deref(),
         Servers::Llm(_) => None,
     };
     let service_scale = service_scale(c, i, p, cx, priced)?;

@@ -38,7 +38,14 @@ pub(super) fn resolve_workload(
             Workload::Generic { service }
         }
         (None, Some(m), req) if req.is_some() || raw.trace.is_some() => {
-            Workload::Llm(resolve_llm(c, raw, m, req.as_ref(), trace, base_dir)?)
+            Workload::Llm(Box::new(resolve_llm(
+                c,
+                raw,
+                m,
+                req.as_ref(),
+                trace,
+                base_dir,
+            )?))
         }
         (Some(_), _, _) => {
             return Err(c.err(
