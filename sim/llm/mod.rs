@@ -22,4 +22,4 @@ pub use engines::{
     Efficiency, Engine, EngineCatalog, KvPolicy, PowerOverride, Profile, WeightsFormat,
 };
 pub use roofline::{KvPrecision, RooflineError, ServingCost, ServingOptions};
-pub use step::StepModel;
+pub use step::{DecodeRun, StepModel};

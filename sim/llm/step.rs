@@ -65,13 +65,91 @@ pub struct StepModel {
     pub busy_w: f64,
 }
 
-/// The constant parts of a run of decode steps at one batch size.
-#[derive(Debug, Clone, Copy)]
-struct Run {
+/// The constant parts of a run of decode steps at one batch size and
+/// starting context ([`StepModel::decode_run`]): computed once per run, so
+/// that asking how far a run has got costs no transcendental functions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeRun {
     fixed: f64,
     compute: f64,
     mem0: f64,
     slope: f64,
+}
+
+impl DecodeRun {
+    /// Time of the first `steps` steps of the run.
+    #[inline]
+    pub fn time_s(&self, steps: u64) -> f64 {
+        if steps == 0 {
+            return 0.0;
+        }
+        let k = steps as f64;
+        // Steps j < j_star are compute bound (mem_j < compute).
+        let j_star = if self.mem0 >= self.compute {
+            0.0
+        } else if self.slope <= 0.0 {
+            k
+        } else {
+            ((self.compute - self.mem0) / self.slope)
+                .ceil()
+                .clamp(0.0, k)
+        };
+        let mem_steps = k - j_star;
+        // sum_{j=j_star}^{k-1} j = (j_star + k - 1) * (k - j_star) / 2
+        let sum_j = (j_star + k - 1.0) * mem_steps / 2.0;
+        k * self.fixed + j_star * self.compute + mem_steps * self.mem0 + self.slope * sum_j
+    }
+
+    /// The largest `m <= max_steps` whose first `m` steps take at most
+    /// `elapsed_s` (steps completed by then): the inverse of the closed form
+    /// (a line, then a quadratic), corrected to the exact integer.
+    pub fn steps_within(&self, max_steps: u64, elapsed_s: f64) -> u64 {
+        if max_steps == 0 || !(elapsed_s >= 0.0) {
+            return 0;
+        }
+        let guess = self.inverse(elapsed_s);
+        let mut m = if guess.is_finite() {
+            (guess.floor().max(0.0) as u64).min(max_steps)
+        } else {
+            max_steps
+        };
+        while m < max_steps && self.time_s(m + 1) <= elapsed_s {
+            m += 1;
+        }
+        while m > 0 && self.time_s(m) > elapsed_s {
+            m -= 1;
+        }
+        m
+    }
+
+    /// Real-valued steps that take `t` seconds.
+    fn inverse(&self, t: f64) -> f64 {
+        let per = self.fixed + self.compute;
+        let j_star = if self.mem0 >= self.compute {
+            0.0
+        } else if self.slope <= 0.0 {
+            f64::INFINITY
+        } else {
+            ((self.compute - self.mem0) / self.slope).ceil()
+        };
+        let (base, left) = if j_star > 0.0 {
+            if j_star.is_infinite() || t <= j_star * per {
+                return t / per;
+            }
+            (j_star, t - j_star * per)
+        } else {
+            (0.0, t)
+        };
+        // Memory-bound from step `base`: step j costs fixed + mem0 + slope j.
+        let a = self.slope / 2.0;
+        let b = self.fixed + self.mem0 + self.slope * base - a;
+        let n = if a <= 0.0 {
+            left / b
+        } else {
+            (-b + (b * b + 4.0 * a * left).sqrt()) / (2.0 * a)
+        };
+        base + n
+    }
 }
 
 impl StepModel {
@@ -114,7 +192,7 @@ impl StepModel {
         if miss <= 0.0 {
             return self.expert_pool;
         }
-        self.expert_pool * (1.0 - (tokens * miss.ln()).exp())
+        self.expert_pool * -(tokens * (-self.experts_per_token / self.expert_pool).ln_1p()).exp_m1()
     }
 
     /// Weight-read seconds of a step over `tokens` tokens; 0 for none.
@@ -135,10 +213,16 @@ impl StepModel {
             + self.tp_s_per_token * tokens
     }
 
+    /// The run of decode steps of `batch` sequences from `context_tokens`.
     #[inline]
-    fn run(&self, batch: u32, context_tokens: u64) -> Run {
+    pub fn decode_run(&self, batch: u32, context_tokens: u64) -> DecodeRun {
+        self.run(batch, context_tokens)
+    }
+
+    #[inline]
+    fn run(&self, batch: u32, context_tokens: u64) -> DecodeRun {
         let b = f64::from(batch);
-        Run {
+        DecodeRun {
             fixed: self.fixed_s(b, b),
             compute: self.compute_s_per_token * b,
             mem0: self.weights_s(b)
@@ -188,23 +272,7 @@ impl StepModel {
     /// Time of `steps` consecutive decode steps of `batch` sequences starting
     /// with `context_tokens` in total (growing by `batch` per step).
     pub fn decode_run_s(&self, batch: u32, context_tokens: u64, steps: u64) -> f64 {
-        if steps == 0 {
-            return 0.0;
-        }
-        let r = self.run(batch, context_tokens);
-        let k = steps as f64;
-        // Steps j < j_star are compute bound (mem_j < compute).
-        let j_star = if r.mem0 >= r.compute {
-            0.0
-        } else if r.slope <= 0.0 {
-            k
-        } else {
-            ((r.compute - r.mem0) / r.slope).ceil().clamp(0.0, k)
-        };
-        let mem_steps = k - j_star;
-        // sum_{j=j_star}^{k-1} j = (j_star + k - 1) * (k - j_star) / 2
-        let sum_j = (j_star + k - 1.0) * mem_steps / 2.0;
-        k * r.fixed + j_star * r.compute + mem_steps * r.mem0 + r.slope * sum_j
+        self.run(batch, context_tokens).time_s(steps)
     }
 
     /// The largest `m <= max_steps` whose run of `m` steps takes at most
@@ -216,16 +284,8 @@ impl StepModel {
         max_steps: u64,
         elapsed_s: f64,
     ) -> u64 {
-        let (mut lo, mut hi) = (0u64, max_steps);
-        while lo < hi {
-            let mid = lo + (hi - lo).div_ceil(2);
-            if self.decode_run_s(batch, context_tokens, mid) <= elapsed_s {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        lo
+        self.run(batch, context_tokens)
+            .steps_within(max_steps, elapsed_s)
     }
 
     /// Energy above idle of a step of `time_s` with `mem_s` of memory
@@ -337,6 +397,28 @@ mod tests {
                 (direct - closed).abs() <= 1e-9 * direct.max(1.0),
                 "b={b}: {direct} vs {closed}"
             );
+        }
+    }
+
+    #[test]
+    fn steps_within_is_the_exact_inverse_everywhere() {
+        let mut m = model();
+        for (compute, slope_kv) in [(1e-4, 1e-7), (1e-2, 1e-9), (1e-2, 0.0), (1e-6, 1e-6)] {
+            m.compute_s_per_token = compute;
+            m.kv_s_per_token = slope_kv;
+            for b in [1u32, 7, 64, 300] {
+                let r = m.decode_run(b, 5_000);
+                for k in [0u64, 1, 2, 17, 500, 4000] {
+                    let t = r.time_s(k);
+                    for e in [t, t * (1.0 + 1e-9), t * (1.0 - 1e-9), t + 1e-3] {
+                        let mut lo = 0;
+                        while lo < 5000 && r.time_s(lo + 1) <= e {
+                            lo += 1;
+                        }
+                        assert_eq!(r.steps_within(5000, e), lo, "b={b} k={k} e={e}");
+                    }
+                }
+            }
         }
     }
 

@@ -347,6 +347,9 @@ pub struct RawPlacement {
     pub engine: Option<String>,
     /// LLM: KV cache precision, `bf16` (default) or `fp8`.
     pub kv_precision: Option<String>,
+    /// LLM pooled: `paged` or `reserved` (whole context at admission).
+    /// Default: the engine's.
+    pub kv_allocation: Option<String>,
     /// Power usage effectiveness of the site (wall / IT power). Default 1.3
     /// pooled, 1.0 dedicated (at home).
     pub pue: Option<f64>,

@@ -36,7 +36,7 @@ use rand::RngExt;
 use crate::core::rng::SimRng;
 use crate::engine::events::EventQueue;
 use crate::engine::fcfs::Dispatch;
-use crate::llm::step::StepModel;
+use crate::llm::step::{DecodeRun, StepModel};
 use crate::metrics::{LlmRecorder, RejectReason, Window};
 
 use kv::PagedKv;
@@ -178,6 +178,8 @@ enum Phase {
     Decode {
         start_s: f64,
         steps: u64,
+        /// The run's coefficients (batch and starting context fixed).
+        run: DecodeRun,
     },
     /// One chunked-prefill step: `chunk` prompt tokens plus one decode token
     /// for every running sequence.
@@ -207,6 +209,10 @@ struct Server {
     /// Paged: (stamp, id) of admitted sequences, most recent last; entries
     /// whose stamp is stale are skipped and compacted away.
     admitted: Vec<(u64, u32)>,
+    /// Paged: the blocks in use (tokens) during a decode run, valid for the
+    /// plan `epoch` from the start of a step until its end: (epoch, from,
+    /// until, tokens). Arrivals ask all servers; most fall in the same step.
+    kv_seen: std::cell::Cell<(u32, f64, f64, u64)>,
 }
 
 impl Server {
@@ -223,6 +229,7 @@ impl Server {
             phase: Phase::Idle,
             end_s: 0.0,
             epoch: 0,
+            kv_seen: std::cell::Cell::new((u32::MAX, 0.0, -1.0, 0)),
             paged: match cfg.kv_allocation {
                 KvAllocation::ReserveWholeContext => None,
                 KvAllocation::Paged { block_tokens } => Some(Box::new(PagedKv::new(
@@ -413,13 +420,28 @@ impl BatchingFleet {
             return sv.kv_reserved;
         }
         match (&sv.paged, sv.phase) {
-            (Some(p), Phase::Decode { start_s, steps }) => {
-                let done = self
-                    .cfg
-                    .step
-                    .steps_within(sv.batch, sv.context, steps, t - start_s)
-                    .min(steps - 1);
-                p.demand(sv.steps_done + done) * p.block
+            (
+                Some(p),
+                Phase::Decode {
+                    start_s,
+                    steps,
+                    run,
+                },
+            ) => {
+                let (epoch, from, until, tokens) = sv.kv_seen.get();
+                if epoch == sv.epoch && t >= from && t < until {
+                    return tokens;
+                }
+                let done = run.steps_within(steps, t - start_s).min(steps - 1);
+                let tokens = p.demand(sv.steps_done + done) * p.block;
+                let from = start_s + run.time_s(done);
+                let until = if done + 1 < steps {
+                    start_s + run.time_s(done + 1)
+                } else {
+                    f64::INFINITY
+                };
+                sv.kv_seen.set((sv.epoch, from, until, tokens));
+                tokens
             }
             _ => sv.kv_in_use(),
         }
@@ -549,16 +571,20 @@ impl BatchingFleet {
         match server.phase {
             Phase::Idle => self.boundary(s, t, rec),
             Phase::Prefill { .. } | Phase::Mixed { .. } => {}
-            Phase::Decode { start_s, steps } => {
-                let step = &self.cfg.step;
-                let done = step.steps_within(server.batch, server.context, steps, t - start_s);
+            Phase::Decode {
+                start_s,
+                steps,
+                run,
+            } => {
+                let done = run.steps_within(steps, t - start_s);
                 if done < steps {
                     let new_steps = done + 1;
-                    let end = start_s + step.decode_run_s(server.batch, server.context, new_steps);
+                    let end = start_s + run.time_s(new_steps);
                     let server = &mut self.servers[s];
                     server.phase = Phase::Decode {
                         start_s,
                         steps: new_steps,
+                        run,
                     };
                     server.end_s = end;
                     server.epoch = server.epoch.wrapping_add(1);

@@ -65,7 +65,7 @@ impl BatchingFleet {
                 ids.truncate(kept);
                 self.servers[s].prefilling = ids;
             }
-            Phase::Decode { start_s, steps } => {
+            Phase::Decode { start_s, steps, .. } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
                 let sv = &self.servers[s];
@@ -224,7 +224,7 @@ impl BatchingFleet {
         let (start_s, last) = match server.phase {
             Phase::Idle => return,
             Phase::Prefill { start_s, .. } | Phase::Mixed { start_s, .. } => (start_s, 0),
-            Phase::Decode { start_s, steps } => (start_s, steps - 1),
+            Phase::Decode { start_s, steps, .. } => (start_s, steps - 1),
         };
         let first = p.demand(server.steps_done) * p.block;
         let last = p.demand(server.steps_done + last) * p.block;
@@ -281,8 +281,13 @@ impl BatchingFleet {
             if let Some(p) = &server.paged {
                 steps = p.steps_that_fit(server.steps_done, steps);
             }
-            server.phase = Phase::Decode { start_s: t, steps };
-            server.end_s = t + step.decode_run_s(server.batch, server.context, steps);
+            let run = step.decode_run(server.batch, server.context);
+            server.phase = Phase::Decode {
+                start_s: t,
+                steps,
+                run,
+            };
+            server.end_s = t + run.time_s(steps);
         } else {
             server.phase = Phase::Idle;
             return;

@@ -9,7 +9,7 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 11] = [
+const LLM_PLACEMENT_KEYS: [&str; 12] = [
     "device",
     "tensor_parallel",
     "engine",
@@ -21,10 +21,11 @@ const LLM_PLACEMENT_KEYS: [&str; 11] = [
     "network_rtt",
     "kv_precision",
     "pue",
+    "kv_allocation",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 11] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 12] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
@@ -37,6 +38,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 11] {
         p.network_rtt.is_some(),
         p.kv_precision.is_some(),
         p.pue.is_some(),
+        p.kv_allocation.is_some(),
     ]
 }
 
@@ -44,7 +46,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 11] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 11],
+    given: &[bool; 12],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -69,13 +71,14 @@ pub(super) fn check_generic(
 pub(super) fn check_dedicated(
     c: &Check,
     i: usize,
-    given: &[bool; 11],
+    given: &[bool; 12],
 ) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),
         (3, "max_batch"),
         (5, "fast_forward"),
         (7, "chunked_prefill_tokens"),
+        (11, "kv_allocation"),
     ] {
         if given[n] {
             return Err(c.err(

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::llm::engines::KvPolicy;
 use crate::llm::roofline::{KvPrecision, ServingCost, ServingOptions};
 
 /// Power usage effectiveness of a datacenter when a placement gives none
@@ -71,41 +72,7 @@ fn build_server(
             format!("must be between 1 and 64 (got {tp})"),
         ));
     }
-    if p.tp_efficiency.is_some() {
-        return Err(c.err(
-            key("tp_efficiency"),
-            "was removed: tensor parallelism now costs time per step (two all-reduces per layer, \
-             from the engine profile's allreduce_latency_s and the device's link_gb_s); remove it",
-        ));
-    }
-    let engine_name = p.engine.as_deref();
-    let mut options = ServingOptions::from_catalog(
-        &catalog,
-        &device,
-        &l.model,
-        &l.quantisation,
-        tp,
-        engine_name,
-    )
-    .map_err(|e| {
-        c.err_because(
-            key(if engine_name.is_some() {
-                "engine"
-            } else {
-                "device"
-            }),
-            e.to_string(),
-            e,
-        )
-    })?;
-    if let Some(k) = &p.kv_precision {
-        options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
-            c.err(
-                key("kv_precision"),
-                format!("must be \"bf16\" or \"fp8\" (got \"{k}\")"),
-            )
-        })?;
-    }
+    let options = serving_options(c, i, p, &catalog, &device, l, tp)?;
     let engine_max_batch = options
         .profile
         .max_batch
@@ -181,4 +148,69 @@ fn build_server(
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
         device,
     })
+}
+
+/// The engine, its profile on the device and the KV options of placement
+/// `p` (resolved as number `i`).
+fn serving_options(
+    c: &Check,
+    i: usize,
+    p: &RawPlacement,
+    catalog: &crate::llm::catalog::Catalog,
+    device: &crate::llm::catalog::Device,
+    l: &LlmWorkload,
+    tp: u32,
+) -> Result<ServingOptions, ScenarioError> {
+    let key = |k: &str| c.placement_key(i, k);
+    if p.tp_efficiency.is_some() {
+        return Err(c.err(
+            key("tp_efficiency"),
+            "was removed: tensor parallelism now costs time per step (two all-reduces per layer, \
+             from the engine profile's allreduce_latency_s and the device's link_gb_s); remove it",
+        ));
+    }
+    let engine_name = p.engine.as_deref();
+    let mut options = ServingOptions::from_catalog(
+        &catalog,
+        &device,
+        &l.model,
+        &l.quantisation,
+        tp,
+        engine_name,
+    )
+    .map_err(|e| {
+        c.err_because(
+            key(if engine_name.is_some() {
+                "engine"
+            } else {
+                "device"
+            }),
+            e.to_string(),
+            e,
+        )
+    })?;
+    if let Some(k) = &p.kv_precision {
+        options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
+            c.err(
+                key("kv_precision"),
+                format!("must be \"bf16\" or \"fp8\" (got \"{k}\")"),
+            )
+        })?;
+    }
+    match p.kv_allocation.as_deref() {
+        None => {}
+        Some("reserved") => options.engine.kv = KvPolicy::Reserved,
+        Some("paged") => {
+            if options.engine.kv == KvPolicy::Reserved {
+                options.engine.kv = KvPolicy::Paged { block_tokens: 16 };
+            }
+        }
+        Some(other) => {
+            return Err(c.err(
+                key("kv_allocation"),
+                format!("must be \"paged\" or \"reserved\" (got \"{other}\")"),
+            ))
+        }
+    }
+    Ok(options)
 }
