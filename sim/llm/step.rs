@@ -104,7 +104,7 @@ impl DecodeRun {
     /// `elapsed_s` (steps completed by then): the inverse of the closed form
     /// (a line, then a quadratic), corrected to the exact integer.
     pub fn steps_within(&self, max_steps: u64, elapsed_s: f64) -> u64 {
-        if max_steps == 0 || !(elapsed_s >= 0.0) {
+        if max_steps == 0 || elapsed_s.is_nan() || elapsed_s < 0.0 {
             return 0;
         }
         let guess = self.inverse(elapsed_s);

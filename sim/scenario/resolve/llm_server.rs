@@ -170,25 +170,19 @@ fn serving_options(
         ));
     }
     let engine_name = p.engine.as_deref();
-    let mut options = ServingOptions::from_catalog(
-        &catalog,
-        &device,
-        &l.model,
-        &l.quantisation,
-        tp,
-        engine_name,
-    )
-    .map_err(|e| {
-        c.err_because(
-            key(if engine_name.is_some() {
-                "engine"
-            } else {
-                "device"
-            }),
-            e.to_string(),
-            e,
-        )
-    })?;
+    let mut options =
+        ServingOptions::from_catalog(catalog, device, &l.model, &l.quantisation, tp, engine_name)
+            .map_err(|e| {
+            c.err_because(
+                key(if engine_name.is_some() {
+                    "engine"
+                } else {
+                    "device"
+                }),
+                e.to_string(),
+                e,
+            )
+        })?;
     if let Some(k) = &p.kv_precision {
         options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
             c.err(
@@ -200,11 +194,10 @@ fn serving_options(
     match p.kv_allocation.as_deref() {
         None => {}
         Some("reserved") => options.engine.kv = KvPolicy::Reserved,
-        Some("paged") => {
-            if options.engine.kv == KvPolicy::Reserved {
-                options.engine.kv = KvPolicy::Paged { block_tokens: 16 };
-            }
+        Some("paged") if options.engine.kv == KvPolicy::Reserved => {
+            options.engine.kv = KvPolicy::Paged { block_tokens: 16 };
         }
+        Some("paged") => {}
         Some(other) => {
             return Err(c.err(
                 key("kv_allocation"),
