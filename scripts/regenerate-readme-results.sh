@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
-bin=target/release/sharesim
+bin="${CARGO_TARGET_DIR:-target}/release/sharesim"
 for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent; do
     "$bin" sweep "scenarios/$s.toml" --quiet
 done
