@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
 bin="${CARGO_TARGET_DIR:-target}/release/sharesim"
+# Fresh folders: a folder keeps one scenario's results, and an edited
+# scenario is another scenario (its fingerprint differs).
+for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
+    small-models household-office-region azure-trace bench-1m-users; do
+    rm -rf "notebooks-output/$s"
+done
 for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent; do
     "$bin" sweep "scenarios/$s.toml" --quiet
 done
