@@ -47,7 +47,7 @@ device = "framework_desktop"
 name = "pool"
 kind = "pooled"
 device = "h100_sxm"
-servers = 100
+servers = 300
 max_batch = 256
 EOF
     else

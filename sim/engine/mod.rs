@@ -8,5 +8,7 @@ pub(crate) mod batching;
 pub(crate) mod events;
 pub(crate) mod fcfs;
 
-pub use batching::{BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource};
+pub use batching::{
+    BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource, SEQUENCE_BYTES,
+};
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

@@ -49,10 +49,11 @@ const SPREAD_USER_BYTES: f64 = 28.0;
 /// A user of a rate spread during sizing: the sorted multipliers and the
 /// rate bands' own tables.
 const SPREAD_SIZING_USER_BYTES: f64 = 24.0;
-/// One request beyond a batching fleet's capacity (its 40-byte sequence
-/// and its id in a queue; measured ~32 bytes a request beyond the
-/// estimated capacity, as the capacity estimate errs low).
-const QUEUED_LLM_BYTES: f64 = 32.0;
+/// One request beyond a batching fleet's capacity: its sequence record and
+/// its id in a queue, times 0.8 because the capacity estimate errs low
+/// (measured: ~32 bytes a request beyond the estimated capacity when the
+/// record was 40 bytes; `scripts/memory-check.sh` checks the estimate).
+const QUEUED_LLM_BYTES: f64 = 0.8 * crate::engine::SEQUENCE_BYTES as f64;
 /// One request queued at a per-server FCFS queue (a departure time).
 const QUEUED_FCFS_BYTES: f64 = 12.0;
 /// One server's state: a batching server, a per-server FCFS queue, a

@@ -31,8 +31,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use rand::RngExt;
-
 use crate::core::rng::SimRng;
 use crate::engine::events::EventQueue;
 use crate::engine::fcfs::Dispatch;
@@ -136,6 +134,10 @@ impl<I: Iterator<Item = LlmRequest>> LlmSource for IterSource<I> {
     }
     fn completed(&mut self, _user: u32, _end_s: f64) {}
 }
+
+/// Bytes of one request's state in a batching fleet (its sequence record),
+/// for memory estimates.
+pub const SEQUENCE_BYTES: usize = std::mem::size_of::<Seq>();
 
 #[derive(Debug, Clone, Copy)]
 struct Seq {
@@ -530,20 +532,8 @@ impl BatchingFleet {
                         .min_by_key(|&s| (self.kv_now(s, t) + self.servers[s].queued_kv, s))
                         .expect("servers"),
                     Dispatch::PowerOfTwoChoices => {
-                        if n == 1 {
-                            0
-                        } else {
-                            let a = self.rng.random_range(0..n);
-                            let mut b = self.rng.random_range(0..n - 1);
-                            if b >= a {
-                                b += 1;
-                            }
-                            if self.servers[b].load() < self.servers[a].load() {
-                                b
-                            } else {
-                                a
-                            }
-                        }
+                        let servers = &self.servers;
+                        crate::engine::fcfs::two_choices(&mut self.rng, n, |s| servers[s].load())
                     }
                     Dispatch::CentralQueue => unreachable!(),
                 };
