@@ -260,6 +260,28 @@ impl PooledFleet {
     }
 }
 
+/// Power-of-two-choices dispatch over `n` servers: two distinct servers
+/// drawn at random, the one with the smaller `load` (ties to the first).
+pub(crate) fn two_choices(
+    rng: &mut SimRng,
+    n: usize,
+    mut load: impl FnMut(usize) -> usize,
+) -> usize {
+    if n == 1 {
+        return 0;
+    }
+    let a = rng.random_range(0..n);
+    let mut b = rng.random_range(0..n - 1);
+    if b >= a {
+        b += 1;
+    }
+    if load(b) < load(a) {
+        b
+    } else {
+        a
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,27 +334,5 @@ mod tests {
         assert_eq!(s.start_s, 10.0);
         let s = f.serve(2.0, 1.0); // server 1 empty again
         assert_eq!(s.start_s, 2.0);
-    }
-}
-
-/// Power-of-two-choices dispatch over `n` servers: two distinct servers
-/// drawn at random, the one with the smaller `load` (ties to the first).
-pub(crate) fn two_choices(
-    rng: &mut SimRng,
-    n: usize,
-    mut load: impl FnMut(usize) -> usize,
-) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let a = rng.random_range(0..n);
-    let mut b = rng.random_range(0..n - 1);
-    if b >= a {
-        b += 1;
-    }
-    if load(b) < load(a) {
-        b
-    } else {
-        a
     }
 }
