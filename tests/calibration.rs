@@ -165,3 +165,20 @@ fn a_row_the_engine_cannot_run_is_an_error_naming_it() {
         "{e}"
     );
 }
+
+#[test]
+fn the_shipped_profiles_predict_the_shipped_rows_without_refitting() {
+    // `calibrate --predict`: the fitted catalogue, no refit, gives the same
+    // predictions as the fit's own report (the values are rounded alike).
+    let rows = shipped_measurements().unwrap();
+    let got = sharesim::calibration::predict_rows(&rows, &Catalog::builtin().unwrap()).unwrap();
+    for (g, r) in got.iter().zip(&shipped().rows) {
+        assert!(
+            (g.predicted - r.predicted).abs() <= 1e-9 * r.predicted,
+            "{}: {} vs {}",
+            g.m.id,
+            g.predicted,
+            r.predicted
+        );
+    }
+}

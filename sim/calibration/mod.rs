@@ -23,8 +23,8 @@ pub(crate) mod table;
 
 pub use fit::{Field, Owner, Param, PRIOR_WEIGHT};
 pub use report::{
-    calibrate, calibrated_toml, markdown, Calibration, LooResult, RowResult, LOO_TOLERANCE,
-    POWER_TOLERANCE, TOLERANCE,
+    calibrate, calibrated_toml, markdown, predict_rows, rows_markdown, Calibration, LooResult,
+    RowResult, LOO_TOLERANCE, POWER_TOLERANCE, TOLERANCE,
 };
 pub use simulate::{figure, run_setup, RunFigures, REQUESTS_PER_CLIENT};
 pub use table::{

@@ -127,6 +127,59 @@ pub fn calibrate(
     })
 }
 
+/// Predicts `rows` with the fitted values already in `catalog` (no refit):
+/// how the shipped profiles do on measurements they were not fitted to.
+pub fn predict_rows(
+    rows: &[Measurement],
+    catalog: &Catalog,
+) -> Result<Vec<RowResult>, CalibrationError> {
+    let problem = Problem::new(rows, catalog, catalog.engines())?;
+    let x = problem.values();
+    rows.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let predicted = problem.predict(i, &x)?;
+            let error = predicted / m.value - 1.0;
+            let tolerance = if m.metric.is_power() || m.reference_point {
+                POWER_TOLERANCE
+            } else {
+                TOLERANCE
+            };
+            Ok(RowResult {
+                m: m.clone(),
+                predicted,
+                error,
+                tolerance,
+                within: error.abs() <= tolerance,
+                fitted: false,
+            })
+        })
+        .collect()
+}
+
+/// A Markdown table of predicted rows ([`predict_rows`]).
+pub fn rows_markdown(rows: &[RowResult]) -> String {
+    let mut s = String::from("| id | device.engine | model | set-up | metric | measured | predicted | error | within |\n|---|---|---|---|---|---:|---:|---:|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {}.{} | {} {} | {} | {} | {} | {} | {:+.1} % | {} |",
+            r.m.id,
+            r.m.device,
+            r.m.engine,
+            r.m.model,
+            r.m.quantisation,
+            r.m.setup_label(),
+            r.m.metric.name(),
+            unit_value(&r.m, r.m.value),
+            unit_value(&r.m, r.predicted),
+            r.error * 100.0,
+            if r.within { "yes" } else { "NO" }
+        );
+    }
+    s
+}
+
 fn leave_one_out(problem: &Problem<'_>, x: &[f64]) -> Result<Vec<LooResult>, CalibrationError> {
     let rows = problem.rows();
     let mut out = Vec::new();

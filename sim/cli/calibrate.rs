@@ -9,7 +9,8 @@ use anyhow::Context;
 use clap::Args;
 
 use sharesim::calibration::{
-    calibrate, calibrated_toml, markdown, read_measurements, shipped_measurements,
+    calibrate, calibrated_toml, markdown, predict_rows, read_measurements, rows_markdown,
+    shipped_measurements,
 };
 use sharesim::llm::{Catalog, EngineCatalog};
 
@@ -28,11 +29,18 @@ pub struct CalibrateArgs {
     /// from the repository root).
     #[arg(long)]
     write: bool,
+    /// Do not fit: predict the rows of this table (same format) with the
+    /// shipped fitted profiles and print each row's error.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["measurements", "write"])]
+    predict: Option<PathBuf>,
 }
 
 /// Fit, print; [`Outcome::ChecksFailed`] if a row or an asserted
 /// leave-one-out prediction is outside its tolerance.
 pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
+    if let Some(p) = &args.predict {
+        return predict(p);
+    }
     let rows = match &args.measurements {
         None => shipped_measurements(),
         Some(p) => {
@@ -72,6 +80,22 @@ pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
     let missed = c.rows.iter().filter(|r| !r.within).count()
         + c.loo.iter().filter(|l| l.asserted && !l.within).count();
     Ok(if missed == 0 {
+        Outcome::Done
+    } else {
+        Outcome::ChecksFailed
+    })
+}
+
+/// `--predict FILE`: the shipped profiles on other measurements.
+fn predict(path: &Path) -> Result<Outcome, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the measurement table", path.display()))
+        .map_err(Failure::Input)?;
+    let rows = read_measurements(&text, path).map_err(|e| Failure::Input(e.into()))?;
+    let catalog = Catalog::builtin().map_err(|e| Failure::Internal(e.into()))?;
+    let results = predict_rows(&rows, &catalog).map_err(|e| Failure::Input(e.into()))?;
+    print!("{}", rows_markdown(&results));
+    Ok(if results.iter().all(|r| r.within) {
         Outcome::Done
     } else {
         Outcome::ChecksFailed
