@@ -36,6 +36,45 @@ pub struct RowResult {
     pub fitted: bool,
 }
 
+impl RowResult {
+    /// `m` next to its prediction; `fitted` false for out-of-sample rows.
+    fn new(m: &Measurement, predicted: f64, fitted: bool) -> RowResult {
+        let error = predicted / m.value - 1.0;
+        // Power rows and the former reference points are held to 25 %.
+        let tolerance = if m.metric.is_power() || m.reference_point {
+            POWER_TOLERANCE
+        } else {
+            TOLERANCE
+        };
+        RowResult {
+            m: m.clone(),
+            predicted,
+            error,
+            tolerance,
+            within: error.abs() <= tolerance,
+            fitted,
+        }
+    }
+
+    /// The row as a Markdown table line ending in `status`.
+    fn markdown_line(&self, status: &str) -> String {
+        let m = &self.m;
+        format!(
+            "| {} | {}.{} | {} {} | {} | {} | {} | {} | {:+.1} % | {status} |",
+            m.id,
+            m.device,
+            m.engine,
+            m.model,
+            m.quantisation,
+            m.setup_label(),
+            m.metric.name(),
+            unit_value(m, m.value),
+            unit_value(m, self.predicted),
+            self.error * 100.0,
+        )
+    }
+}
+
 /// A left-out set-up's row predicted from the other set-ups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LooResult {
@@ -92,21 +131,11 @@ pub fn calibrate(
         .collect();
     let mut out = Vec::new();
     for (i, m) in rows.iter().enumerate() {
-        let predicted = problem.predict(i, &x)?;
-        let error = predicted / m.value - 1.0;
-        let tolerance = if m.metric.is_power() || m.reference_point {
-            POWER_TOLERANCE
-        } else {
-            TOLERANCE
-        };
-        out.push(RowResult {
-            m: m.clone(),
-            predicted,
-            error,
-            tolerance,
-            within: error.abs() <= tolerance,
-            fitted: problem.fitted[i],
-        });
+        out.push(RowResult::new(
+            m,
+            problem.predict(i, &x)?,
+            problem.fitted[i],
+        ));
     }
     let loo = leave_one_out(&problem, &x)?;
     let params = problem
@@ -137,23 +166,7 @@ pub fn predict_rows(
     let x = problem.values();
     rows.iter()
         .enumerate()
-        .map(|(i, m)| {
-            let predicted = problem.predict(i, &x)?;
-            let error = predicted / m.value - 1.0;
-            let tolerance = if m.metric.is_power() || m.reference_point {
-                POWER_TOLERANCE
-            } else {
-                TOLERANCE
-            };
-            Ok(RowResult {
-                m: m.clone(),
-                predicted,
-                error,
-                tolerance,
-                within: error.abs() <= tolerance,
-                fitted: false,
-            })
-        })
+        .map(|(i, m)| Ok(RowResult::new(m, problem.predict(i, &x)?, false)))
         .collect()
 }
 
@@ -163,18 +176,8 @@ pub fn rows_markdown(rows: &[RowResult]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {}.{} | {} {} | {} | {} | {} | {} | {:+.1} % | {} |",
-            r.m.id,
-            r.m.device,
-            r.m.engine,
-            r.m.model,
-            r.m.quantisation,
-            r.m.setup_label(),
-            r.m.metric.name(),
-            unit_value(&r.m, r.m.value),
-            unit_value(&r.m, r.predicted),
-            r.error * 100.0,
-            if r.within { "yes" } else { "NO" }
+            "{}",
+            r.markdown_line(if r.within { "yes" } else { "NO" })
         );
     }
     s
@@ -273,21 +276,7 @@ pub fn markdown(c: &Calibration) -> String {
             (false, true) => "out of sample, ok",
             (false, false) => "out of sample, OUTSIDE",
         };
-        let _ = writeln!(
-            s,
-            "| {} | {}.{} | {} {} | {} | {} | {} | {} | {:+.1} % | {} |",
-            r.m.id,
-            r.m.device,
-            r.m.engine,
-            r.m.model,
-            r.m.quantisation,
-            r.m.setup_label(),
-            r.m.metric.name(),
-            unit_value(&r.m, r.m.value),
-            unit_value(&r.m, r.predicted),
-            r.error * 100.0,
-            status
-        );
+        let _ = writeln!(s, "{}", r.markdown_line(status));
     }
     s.push_str("\n## Leave one set-up out\n\nFor every (device, engine) pair with three or more set-ups: every row of one set-up removed, that\npair's parameters (and the pool shares of its rows) refitted on the rest, the set-up predicted.\nThroughput and TPOT rows must be within ");
     let _ = writeln!(

@@ -17,8 +17,8 @@ use std::collections::BinaryHeap;
 
 use crate::core::rng::stream_rng;
 use crate::core::rng::StreamKind;
-use crate::engine::{BatchConfig, BatchingFleet, Dispatch, KvAllocation, LlmRequest, LlmSource};
-use crate::llm::{Device, KvPolicy, Model, ServingCost, ServingOptions};
+use crate::engine::{BatchConfig, BatchingFleet, Dispatch, LlmRequest, LlmSource};
+use crate::llm::{Device, Model, ServingCost, ServingOptions};
 use crate::metrics::{LlmRecorder, Window};
 
 use super::table::{Measurement, Metric, Setup};
@@ -128,18 +128,9 @@ pub fn run_setup(
             id: m.id.clone(),
             message: e.to_string(),
         })?;
-    let engine_batch = options
-        .profile
-        .max_batch
-        .unwrap_or(options.engine.max_batch);
+    let engine_batch = options.max_batch();
     let (max_batch, chunk) = match m.setup {
-        Setup::ClosedLoop | Setup::Offline => (
-            engine_batch,
-            options
-                .profile
-                .chunked_prefill_tokens
-                .or(options.engine.chunked_prefill_tokens),
-        ),
+        Setup::ClosedLoop | Setup::Offline => (engine_batch, options.chunked_prefill_tokens()),
         _ => (m.concurrency.max(1), None),
     };
     let step = cost.step_model();
@@ -152,10 +143,7 @@ pub fn run_setup(
         dispatch: Dispatch::CentralQueue,
         fast_forward: true,
         chunked_prefill_tokens: chunk,
-        kv_allocation: match options.engine.kv {
-            KvPolicy::Paged { block_tokens } => KvAllocation::Paged { block_tokens },
-            KvPolicy::Reserved => KvAllocation::ReserveWholeContext,
-        },
+        kv_allocation: options.engine.kv.into(),
         kv_fixed_tokens_per_seq: cost.kv_fixed_tokens_per_sequence(),
     };
     let window = Window {

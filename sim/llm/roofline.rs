@@ -77,6 +77,18 @@ pub struct ServingOptions {
 }
 
 impl ServingOptions {
+    /// Most sequences in one step: the profile's override, else the engine's.
+    pub fn max_batch(&self) -> u32 {
+        self.profile.max_batch.unwrap_or(self.engine.max_batch)
+    }
+
+    /// Chunked prefill budget: the profile's override, else the engine's.
+    pub fn chunked_prefill_tokens(&self) -> Option<u32> {
+        self.profile
+            .chunked_prefill_tokens
+            .or(self.engine.chunked_prefill_tokens)
+    }
+
     /// The options of `engine` (or the device's default engine) from the
     /// catalogue.
     pub fn from_catalog(

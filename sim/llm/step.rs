@@ -216,11 +216,6 @@ impl StepModel {
     /// The run of decode steps of `batch` sequences from `context_tokens`.
     #[inline]
     pub fn decode_run(&self, batch: u32, context_tokens: u64) -> DecodeRun {
-        self.run(batch, context_tokens)
-    }
-
-    #[inline]
-    fn run(&self, batch: u32, context_tokens: u64) -> DecodeRun {
         let b = f64::from(batch);
         DecodeRun {
             fixed: self.fixed_s(b, b),
@@ -235,7 +230,7 @@ impl StepModel {
     /// One decode step of `batch` sequences holding `context_tokens` in total.
     #[inline]
     pub fn decode_step_s(&self, batch: u32, context_tokens: u64) -> f64 {
-        let r = self.run(batch, context_tokens);
+        let r = self.decode_run(batch, context_tokens);
         r.fixed + r.compute.max(r.mem0)
     }
 
@@ -272,7 +267,7 @@ impl StepModel {
     /// Time of `steps` consecutive decode steps of `batch` sequences starting
     /// with `context_tokens` in total (growing by `batch` per step).
     pub fn decode_run_s(&self, batch: u32, context_tokens: u64, steps: u64) -> f64 {
-        self.run(batch, context_tokens).time_s(steps)
+        self.decode_run(batch, context_tokens).time_s(steps)
     }
 
     /// The largest `m <= max_steps` whose run of `m` steps takes at most
@@ -284,7 +279,7 @@ impl StepModel {
         max_steps: u64,
         elapsed_s: f64,
     ) -> u64 {
-        self.run(batch, context_tokens)
+        self.decode_run(batch, context_tokens)
             .steps_within(max_steps, elapsed_s)
     }
 
@@ -301,7 +296,7 @@ impl StepModel {
         if steps == 0 {
             return 0.0;
         }
-        let r = self.run(batch, context_tokens);
+        let r = self.decode_run(batch, context_tokens);
         let k = steps as f64;
         let mem = k * r.mem0 + r.slope * k * (k - 1.0) / 2.0;
         self.active_j(

@@ -6,11 +6,8 @@
 
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
-use crate::engine::batching::{
-    BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource,
-};
+use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
-use crate::llm::engines::KvPolicy;
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
@@ -266,12 +263,7 @@ fn run_in_window(
                         dispatch: *dispatch,
                         fast_forward: server.fast_forward,
                         chunked_prefill_tokens: server.chunked_prefill_tokens,
-                        kv_allocation: match server.kv_policy {
-                            KvPolicy::Paged { block_tokens } => {
-                                KvAllocation::Paged { block_tokens }
-                            }
-                            KvPolicy::Reserved => KvAllocation::ReserveWholeContext,
-                        },
+                        kv_allocation: server.kv_policy.into(),
                         kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
                     };
                     let fleet = BatchingFleet::new(cfg, window, placement_rng());

@@ -34,6 +34,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use crate::core::rng::SimRng;
 use crate::engine::events::EventQueue;
 use crate::engine::fcfs::Dispatch;
+use crate::llm::engines::KvPolicy;
 use crate::llm::step::{DecodeRun, StepModel};
 use crate::metrics::{LlmRecorder, RejectReason, Window};
 
@@ -72,6 +73,16 @@ pub enum KvAllocation {
         /// Tokens per block (vLLM's `block_size`, 16 by default there).
         block_tokens: u32,
     },
+}
+
+impl From<KvPolicy> for KvAllocation {
+    /// The allocation an engine's KV policy asks for.
+    fn from(p: KvPolicy) -> Self {
+        match p {
+            KvPolicy::Paged { block_tokens } => KvAllocation::Paged { block_tokens },
+            KvPolicy::Reserved => KvAllocation::ReserveWholeContext,
+        }
+    }
 }
 
 /// Fixed properties of a batching fleet.

@@ -73,10 +73,7 @@ fn build_server(
         ));
     }
     let options = serving_options(c, i, p, &catalog, &device, l, tp)?;
-    let engine_max_batch = options
-        .profile
-        .max_batch
-        .unwrap_or(options.engine.max_batch);
+    let engine_max_batch = options.max_batch();
     let max_batch = if dedicated {
         1
     } else {
@@ -137,10 +134,7 @@ fn build_server(
         fast_forward: p.fast_forward.unwrap_or(true),
         chunked_prefill_tokens: match p.chunked_prefill_tokens {
             None if dedicated => None,
-            None => options
-                .profile
-                .chunked_prefill_tokens
-                .or(options.engine.chunked_prefill_tokens),
+            None => options.chunked_prefill_tokens(),
             // 0 turns the engine's chunked prefill off: separate prefill steps.
             Some(0) => None,
             Some(n) => Some(n),
