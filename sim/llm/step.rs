@@ -216,11 +216,19 @@ impl StepModel {
     /// The run of decode steps of `batch` sequences from `context_tokens`.
     #[inline]
     pub fn decode_run(&self, batch: u32, context_tokens: u64) -> DecodeRun {
+        self.decode_run_reading(batch, context_tokens, self.weights_s(f64::from(batch)))
+    }
+
+    /// [`StepModel::decode_run`] given its weight-read seconds
+    /// `weights_s(batch)`, for callers that keep a table of them (the
+    /// expert-coverage term costs two transcendental functions).
+    #[inline]
+    pub fn decode_run_reading(&self, batch: u32, context_tokens: u64, weights_s: f64) -> DecodeRun {
         let b = f64::from(batch);
         DecodeRun {
             fixed: self.fixed_s(b, b),
             compute: self.compute_s_per_token * b,
-            mem0: self.weights_s(b)
+            mem0: weights_s
                 + self.window_s_per_seq * b
                 + self.kv_s_per_token * context_tokens as f64,
             slope: self.kv_s_per_token * b,
@@ -252,12 +260,25 @@ impl StepModel {
 
     /// (time, memory-term seconds) of a mixed step.
     fn mixed_parts(&self, batch: u32, context_tokens: u64, chunk: u64) -> (f64, f64) {
+        let tokens = f64::from(batch) + chunk as f64;
+        self.mixed_parts_reading(batch, context_tokens, chunk, self.weights_s(tokens))
+    }
+
+    /// (time, memory-term seconds) of a mixed step, given its weight-read
+    /// seconds `weights_s(batch + chunk)` (see [`StepModel::decode_run_reading`]).
+    #[inline]
+    pub fn mixed_parts_reading(
+        &self,
+        batch: u32,
+        context_tokens: u64,
+        chunk: u64,
+        weights_s: f64,
+    ) -> (f64, f64) {
         let b = f64::from(batch);
         let tokens = b + chunk as f64;
         let sequences = b + if chunk > 0 { 1.0 } else { 0.0 };
-        let mem = self.weights_s(tokens)
-            + self.window_s_per_seq * b
-            + self.kv_s_per_token * context_tokens as f64;
+        let mem =
+            weights_s + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64;
         (
             self.fixed_s(sequences, tokens) + (self.compute_s_per_token * tokens).max(mem),
             mem,
@@ -296,14 +317,17 @@ impl StepModel {
         if steps == 0 {
             return 0.0;
         }
-        let r = self.decode_run(batch, context_tokens);
+        self.run_active_j(&self.decode_run(batch, context_tokens), steps)
+    }
+
+    /// Energy above idle of the first `steps` steps of `run`.
+    pub fn run_active_j(&self, run: &DecodeRun, steps: u64) -> f64 {
+        if steps == 0 {
+            return 0.0;
+        }
         let k = steps as f64;
-        let mem = k * r.mem0 + r.slope * k * (k - 1.0) / 2.0;
-        self.active_j(
-            self.decode_run_s(batch, context_tokens, steps),
-            mem,
-            k * r.compute,
-        )
+        let mem = k * run.mem0 + run.slope * k * (k - 1.0) / 2.0;
+        self.active_j(run.time_s(steps), mem, k * run.compute)
     }
 
     /// Energy above idle of a prefill ([`StepModel::prefill_s`]).
@@ -318,7 +342,20 @@ impl StepModel {
 
     /// Energy above idle of a mixed step ([`StepModel::mixed_step_s`]).
     pub fn mixed_active_j(&self, batch: u32, context_tokens: u64, chunk: u64) -> f64 {
-        let (t, mem) = self.mixed_parts(batch, context_tokens, chunk);
+        let tokens = f64::from(batch) + chunk as f64;
+        self.mixed_active_j_reading(batch, context_tokens, chunk, self.weights_s(tokens))
+    }
+
+    /// [`StepModel::mixed_active_j`] given the step's weight-read seconds.
+    #[inline]
+    pub fn mixed_active_j_reading(
+        &self,
+        batch: u32,
+        context_tokens: u64,
+        chunk: u64,
+        weights_s: f64,
+    ) -> f64 {
+        let (t, mem) = self.mixed_parts_reading(batch, context_tokens, chunk, weights_s);
         let tokens = f64::from(batch) + chunk as f64;
         self.active_j(t, mem, self.compute_s_per_token * tokens)
     }

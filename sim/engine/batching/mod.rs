@@ -226,6 +226,10 @@ struct Server {
     /// plan `epoch` from the start of a step until its end: (epoch, from,
     /// until, tokens). Arrivals ask all servers; most fall in the same step.
     kv_seen: std::cell::Cell<(u32, f64, f64, u64)>,
+    /// KV tokens in use anywhere in the current plan: (at its start, at its
+    /// last step); equal unless paged and decoding (demand only grows within
+    /// a decode run). Lets dispatch skip servers without asking `kv_now`.
+    kv_range: (u64, u64),
 }
 
 impl Server {
@@ -243,6 +247,7 @@ impl Server {
             end_s: 0.0,
             epoch: 0,
             kv_seen: std::cell::Cell::new((u32::MAX, 0.0, -1.0, 0)),
+            kv_range: (0, 0),
             paged: match cfg.kv_allocation {
                 KvAllocation::ReserveWholeContext => None,
                 KvAllocation::Paged { block_tokens } => Some(Box::new(PagedKv::new(
@@ -272,12 +277,25 @@ impl Server {
         self.batch + (self.prefilling.len() as u32) < cfg.max_batch && self.kv_in_use() + kv <= cap
     }
 
-    /// Whether a request needing `kv` tokens would still fit after every
-    /// request already waiting here is admitted, with `in_use` tokens in use.
+    /// Whether a batch slot would be left after every request already
+    /// waiting here is admitted.
     #[inline]
-    fn has_room_after_queue(&self, in_use: u64, kv: u64, cfg: &BatchConfig, cap: u64) -> bool {
+    fn has_slot_after_queue(&self, cfg: &BatchConfig) -> bool {
         self.batch + self.prefilling.len() as u32 + (self.queue.len() as u32) < cfg.max_batch
-            && in_use + self.queued_kv + kv <= cap
+    }
+
+    /// The KV range of the plan just made ([`Server::kv_range`]).
+    fn note_kv_range(&mut self) {
+        self.kv_range = match (&self.paged, self.phase) {
+            (Some(p), Phase::Decode { steps, .. }) => (
+                p.demand(self.steps_done) * p.block,
+                p.demand(self.steps_done + steps - 1) * p.block,
+            ),
+            _ => {
+                let now = self.kv_in_use();
+                (now, now)
+            }
+        };
     }
 
     /// Requests waiting or running here.
@@ -338,6 +356,39 @@ pub struct BatchingFleet {
     stamps: u64,
     /// Completions (user, time) not yet reported to the source.
     done: Vec<(u32, f64)>,
+    /// Weight-read seconds of a step, by tokens in it.
+    weights: WeightReads,
+}
+
+/// Weight-read seconds of a step by its token count, remembered for the
+/// counts a fleet's steps can have (decode batches and mixed steps), since
+/// the expert-coverage term costs two transcendental functions per step.
+#[derive(Debug, Clone)]
+struct WeightReads {
+    /// `weights_s(n)` at index `n`; NaN until first asked.
+    table: Vec<f64>,
+}
+
+impl WeightReads {
+    fn new(cfg: &BatchConfig) -> Self {
+        let most = cfg.max_batch as usize + cfg.chunked_prefill_tokens.unwrap_or(0) as usize;
+        WeightReads {
+            table: vec![f64::NAN; most + 1],
+        }
+    }
+
+    /// `step.weights_s(tokens)`, the same number computed at most once.
+    #[inline]
+    fn get(&mut self, step: &StepModel, tokens: u64) -> f64 {
+        match self.table.get_mut(tokens as usize) {
+            Some(w) if !w.is_nan() => *w,
+            Some(w) => {
+                *w = step.weights_s(tokens as f64);
+                *w
+            }
+            None => step.weights_s(tokens as f64),
+        }
+    }
 }
 
 impl BatchingFleet {
@@ -351,8 +402,9 @@ impl BatchingFleet {
         };
         BatchingFleet {
             kv_cap,
+            weights: WeightReads::new(&cfg),
             stamps: 0,
-            events: EventQueue::with_capacity(cfg.servers * 2 + 16),
+            events: EventQueue::for_servers(cfg.servers),
             cfg,
             window,
             servers,
@@ -407,6 +459,9 @@ impl BatchingFleet {
                 source.completed(user, t);
             }
         }
+        // A superseded event counts as handled, as when it was popped and
+        // skipped.
+        self.usage.events += self.events.superseded();
         self.usage
     }
 
@@ -513,16 +568,7 @@ impl BatchingFleet {
                 // room frees (at a completion, a step boundary in every mode).
                 let mut best: Option<(u64, usize)> = None;
                 if self.central.is_empty() {
-                    for s in 0..n {
-                        let in_use = self.kv_now(s, t);
-                        let sv = &self.servers[s];
-                        if sv.has_room_after_queue(in_use, need, &self.cfg, self.kv_cap) {
-                            let load = in_use + sv.queued_kv;
-                            if best.is_none_or(|(l, _)| load < l) {
-                                best = Some((load, s));
-                            }
-                        }
-                    }
+                    best = self.least_loaded_with_room(need, t);
                 }
                 match best {
                     Some((_, s)) => self.enqueue(s, id, need, t, rec),
@@ -551,6 +597,41 @@ impl BatchingFleet {
                 self.enqueue(s, id, need, t, rec);
             }
         }
+    }
+
+    /// The server with room for `need` more KV tokens (after its queue) and
+    /// the least KV in use plus queued at `t`, first by index on ties.
+    ///
+    /// Exact like asking every server, but cheaper: a server's use lies in
+    /// its plan's [`Server::kv_range`], so the lowest upper end among servers
+    /// that surely have room bounds the answer, and only servers whose lower
+    /// end is within it (and could have room) are asked exactly.
+    fn least_loaded_with_room(&self, need: u64, t: f64) -> Option<(u64, usize)> {
+        let cap = self.kv_cap;
+        let mut bound = u64::MAX;
+        for sv in &self.servers {
+            let hi = sv.kv_range.1 + sv.queued_kv;
+            if hi + need <= cap && sv.has_slot_after_queue(&self.cfg) {
+                bound = bound.min(hi);
+            }
+        }
+        let mut best: Option<(u64, usize)> = None;
+        for (s, sv) in self.servers.iter().enumerate() {
+            let (lo, hi) = sv.kv_range;
+            if lo + sv.queued_kv > bound
+                || lo + sv.queued_kv + need > cap
+                || !sv.has_slot_after_queue(&self.cfg)
+            {
+                continue;
+            }
+            let in_use = if lo == hi { lo } else { self.kv_now(s, t) };
+            debug_assert!(lo <= in_use && in_use <= hi);
+            let load = in_use + sv.queued_kv;
+            if load + need <= cap && best.is_none_or(|(l, _)| load < l) {
+                best = Some((load, s));
+            }
+        }
+        best
     }
 
     /// Put request `id` in server `s`'s queue; if it is the head and fits,
@@ -588,6 +669,9 @@ impl BatchingFleet {
                         run,
                     };
                     server.end_s = end;
+                    if let Some(p) = &server.paged {
+                        server.kv_range.1 = p.demand(server.steps_done + new_steps - 1) * p.block;
+                    }
                     server.epoch = server.epoch.wrapping_add(1);
                     self.events.push(end, s as u32, server.epoch);
                 }

@@ -33,8 +33,12 @@ impl BatchingFleet {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
                 let sv = &self.servers[s];
+                let weights_s = self.weights.get(&self.cfg.step, sv.batch as u64 + chunk);
                 self.usage.active_energy_j += super::share(overlap, start_s, t)
-                    * self.cfg.step.mixed_active_j(sv.batch, sv.context, chunk);
+                    * self
+                        .cfg
+                        .step
+                        .mixed_active_j_reading(sv.batch, sv.context, chunk, weights_s);
                 rec.timeline.busy(start_s, t);
                 if self.servers[s].batch > 0 {
                     self.usage.decode_s += overlap;
@@ -65,15 +69,15 @@ impl BatchingFleet {
                 ids.truncate(kept);
                 self.servers[s].prefilling = ids;
             }
-            Phase::Decode { start_s, steps, .. } => {
+            Phase::Decode {
+                start_s,
+                steps,
+                run,
+            } => {
                 let overlap = w.overlap_s(start_s, t);
                 self.usage.busy_s += overlap;
-                let sv = &self.servers[s];
-                self.usage.active_energy_j += super::share(overlap, start_s, t)
-                    * self
-                        .cfg
-                        .step
-                        .decode_run_active_j(sv.batch, sv.context, steps);
+                self.usage.active_energy_j +=
+                    super::share(overlap, start_s, t) * self.cfg.step.run_active_j(&run, steps);
                 rec.timeline.busy(start_s, t);
                 self.usage.decode_s += overlap;
                 self.usage.batch_decode_area += self.servers[s].batch as f64 * overlap;
@@ -226,8 +230,11 @@ impl BatchingFleet {
             Phase::Prefill { start_s, .. } | Phase::Mixed { start_s, .. } => (start_s, 0),
             Phase::Decode { start_s, steps, .. } => (start_s, steps - 1),
         };
-        let first = p.demand(server.steps_done) * p.block;
-        let last = p.demand(server.steps_done + last) * p.block;
+        // The plan's range (kept exact when a run is cut short in `poke`).
+        let (first, last_tokens) = server.kv_range;
+        debug_assert_eq!(first, p.demand(server.steps_done) * p.block);
+        debug_assert_eq!(last_tokens, p.demand(server.steps_done + last) * p.block);
+        let last = last_tokens;
         debug_assert!(last <= self.kv_cap);
         let mean = (first + last) as f64 / 2.0;
         self.usage.kv_area += mean * self.window.overlap_s(start_s, t);
@@ -259,7 +266,10 @@ impl BatchingFleet {
                 .sum();
             let chunk = pending.min(budget as u64);
             server.phase = Phase::Mixed { start_s: t, chunk };
-            server.end_s = t + step.mixed_step_s(server.batch, server.context, chunk);
+            let weights_s = self.weights.get(&step, server.batch as u64 + chunk);
+            let (time_s, _) =
+                step.mixed_parts_reading(server.batch, server.context, chunk, weights_s);
+            server.end_s = t + time_s;
         } else if !server.prefilling.is_empty() {
             server.phase = Phase::Prefill {
                 start_s: t,
@@ -281,7 +291,8 @@ impl BatchingFleet {
             if let Some(p) = &server.paged {
                 steps = p.steps_that_fit(server.steps_done, steps);
             }
-            let run = step.decode_run(server.batch, server.context);
+            let weights_s = self.weights.get(&step, server.batch as u64);
+            let run = step.decode_run_reading(server.batch, server.context, weights_s);
             server.phase = Phase::Decode {
                 start_s: t,
                 steps,
@@ -290,8 +301,10 @@ impl BatchingFleet {
             server.end_s = t + run.time_s(steps);
         } else {
             server.phase = Phase::Idle;
+            server.note_kv_range();
             return;
         }
+        server.note_kv_range();
         server.epoch = server.epoch.wrapping_add(1);
         self.events.push(server.end_s, s as u32, server.epoch);
     }
