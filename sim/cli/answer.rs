@@ -97,6 +97,15 @@ pub fn column(name: &str) -> Column {
         "rejected" => known("rejected", Unit::Count),
         "unstable" => known("unstable", Unit::Flag),
         "p_wait" => known("waited", Unit::Share),
+        // `sharesim validate`.
+        "check" => known("check", Unit::Text),
+        "pass" => known("pass", Unit::Flag),
+        "simulated" => known("simulated", Unit::Number),
+        "exact" => known("exact", Unit::Number),
+        "std_err" => known("std. error", Unit::Number),
+        "z" => known("z", Unit::Number),
+        "z_limit" => known("z limit", Unit::Number),
+        "customers" => known("customers", Unit::Count),
         columns::BENCHMARK_SETUP => known("set-up", Unit::Text),
         columns::CONCURRENCY => known("concurrency", Unit::Count),
         columns::MAKESPAN_S => known("makespan", Unit::Seconds),
@@ -113,7 +122,8 @@ pub fn column(name: &str) -> Column {
 }
 
 /// The header of a latency percentile column, saying how it was formed: a
-/// summary's `ttft_p99_s` is the mean of the replications' p99s, its
+/// summary's `ttft_p99_s` is the mean of the replications' p99s ("TTFT
+/// mean p99"), its
 /// `_ci95` the half-width of that mean's 95 % interval (the verdict compares
 /// the interval's upper end; latency_cdf.parquet pools the replications).
 fn latency_header(name: &str) -> Option<String> {
@@ -139,7 +149,7 @@ fn latency_header(name: &str) -> Option<String> {
     Some(if ci {
         format!("{metric} p{p} ±95% CI")
     } else {
-        format!("{metric} p{p}, mean of reps")
+        format!("{metric} mean p{p}")
     })
 }
 

@@ -314,6 +314,43 @@ mod tests {
     }
 
     #[test]
+    fn a_count_missing_from_some_rows_stays_a_nullable_count() {
+        // A hybrid row has no `pool_types`: the column stays UInt64, null
+        // there, whatever the order of the rows.
+        let with = vec![cell("a", Value::Str("x".into())), cell("n", Value::U64(2))];
+        let without = vec![cell("a", Value::Str("y".into()))];
+        for rows in [
+            vec![with.clone(), without.clone()],
+            vec![without.clone(), with.clone()],
+        ] {
+            let df = rows_to_dataframe(&rows).unwrap();
+            let n = df.column("n").unwrap();
+            assert_eq!(n.dtype(), &DataType::UInt64);
+            assert_eq!(n.null_count(), 1);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_parquet(&p, &[without, with]).unwrap();
+        let back = read_rows(&p).unwrap();
+        assert_eq!(get_value(&back[0], "n"), Some(&Value::F64(None)));
+        assert_eq!(get_value(&back[1], "n"), Some(&Value::U64(2)));
+    }
+
+    #[test]
+    fn a_column_mixing_counts_and_measurements_is_refused() {
+        let rows = vec![
+            vec![cell("n", Value::U64(2))],
+            vec![cell("n", Value::F64(Some(2.5)))],
+        ];
+        let e = rows_to_dataframe(&rows).unwrap_err().to_string();
+        assert!(e.contains("column `n`"), "{e}");
+    }
+
+    fn get_value<'a>(r: &'a Row, n: &str) -> Option<&'a Value> {
+        crate::results::table::get(r, n)
+    }
+
+    #[test]
     fn rows_become_typed_columns_with_nulls() {
         let rows: Vec<Row> = vec![
             vec![
