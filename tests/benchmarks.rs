@@ -256,12 +256,12 @@ fn board_power_comes_from_the_rows_energy() {
         "setup = \"closed_loop\"\nconcurrency = 8\nrequests = 32\ninput_tokens = 256\noutput_tokens = 64",
         &POOLED.replace("servers = 1", "servers = 2"),
     ));
-    let gpus = num(&row, "devices");
+    let gpus = num(&row, "devices_total");
     assert_eq!(gpus, 2.0);
     let watts = f64_of(&row, "board_power_w_per_gpu").unwrap();
     // energy_kwh_per_day is the window's wall energy scaled to a day: the
     // board energy plus the host share, times the site's PUE.
-    let kwh_per_day = f64_of(&row, "energy_kwh_per_day").unwrap();
+    let kwh_per_day = f64_of(&row, "energy_kwh_per_day_total").unwrap();
     let server = s.placements[0].llm().unwrap();
     let d = &server.device;
     close(

@@ -297,7 +297,7 @@ pub(crate) fn latency_cdf() -> Vec<Row> {
                     cell("latency", s(latency)),
                     cell("quantile", f(q)),
                     cell("value_s", f(value)),
-                    cell("slo_percentile", opt(slo.map(|_| 99.0))),
+                    cell("slo_quantile", opt(slo.map(|_| 0.99))),
                     cell("slo_max_s", opt(slo)),
                 ]);
             }

@@ -248,11 +248,11 @@ fn speech_times_come_from_the_catalogue_real_time_factors() {
     assert!(close(num(npu, "response_p99_s"), 1.0));
     // Priced from the catalogue: a laptop per user.
     assert_eq!(text(npu, "device"), "copilot_laptop_npu");
-    assert_eq!(num(npu, "devices"), 200.0);
+    assert_eq!(num(npu, "devices_total"), 200.0);
     assert_eq!(num(npu, "capex_usd_per_user"), 1250.0);
     assert_eq!(num(npu, "mem_gb_per_user"), 32.0);
     let gpu = row_of(&r.summary, "gpu-stt");
-    assert_eq!(num(gpu, "devices"), 2.0);
+    assert_eq!(num(gpu, "devices_total"), 2.0);
     assert_eq!(num(gpu, "capex_usd_per_user"), 2.0 * 30000.0 / 100.0);
 }
 

@@ -248,3 +248,30 @@ fn validate_command_passes() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("0 failed"), "{stdout}");
 }
+
+/// `validate` prints through the same printer as `run`, `size` and
+/// `sweep`: `--format csv` gives raw columns on stdout, the verdict on stderr.
+#[test]
+fn validate_prints_csv_with_format() {
+    let out = sharesim()
+        .args(["validate", "--replications", "5", "--customers", "20000"])
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("check,pass,simulated,exact,std_err,z,z_limit,customers")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() >= 10, "{stdout}");
+    assert!(rows.iter().all(|r| r.contains(",true,")), "{stdout}");
+    assert!(!stdout.contains("passed"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0 failed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

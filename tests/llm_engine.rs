@@ -707,7 +707,7 @@ fn an_idle_pool_draws_idle_power_only() {
             sharesim::results::get(row, "placement").map(|v| v.display()) == Some("pool".into())
         })
         .expect("pooled row");
-    let kwh = match sharesim::results::get(row, "energy_kwh_per_day") {
+    let kwh = match sharesim::results::get(row, "energy_kwh_per_day_total") {
         Some(sharesim::results::Value::F64(Some(v))) => *v,
         other => panic!("{other:?}"),
     };

@@ -24,6 +24,7 @@ mod expected;
 mod fault_matrix;
 mod fuzz_regressions;
 mod llm_engine;
+mod parquet_joins;
 mod properties;
 mod python_readers;
 mod shape;

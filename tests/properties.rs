@@ -333,12 +333,17 @@ proptest! {
         assert_utilisation(&r.replications);
         assert_all_finite(&r);
         for row in &r.replications {
-            if let Some(kv) = f64_of(row, "kv_occupancy") {
-                prop_assert!((0.0..=1.0).contains(&kv), "kv_occupancy {} in {:?}", kv, row);
+            if let Some(kv) = f64_of(row, "kv_occupancy_share") {
+                prop_assert!((0.0..=1.0).contains(&kv), "kv_occupancy_share {} in {:?}", kv, row);
             }
             let max_batch = u64_of(row, "max_batch") as f64;
             if let Some(b) = f64_of(row, "mean_batch") {
                 prop_assert!(b > 0.0 && b <= max_batch + 1e-9, "mean_batch {} above max_batch {}", b, max_batch);
+                let fill = f64_of(row, "batch_fill_share");
+                prop_assert!(fill.is_some_and(|f| (f - b / max_batch).abs() < 1e-12), "batch_fill_share {:?} is not mean_batch / max_batch in {:?}", fill, row);
+            }
+            if let Some(sat) = f64_of(row, "saturation_share") {
+                prop_assert!(sat >= 0.0, "saturation_share {} in {:?}", sat, row);
             }
         }
         // The fleet's own high-water marks, from one replication.

@@ -56,7 +56,7 @@ pub fn run_and_check(s: &mut Scenario) {
     for row in &results.replications {
         assert_counts_add_up(row);
         assert_share_if_set(row, "utilization");
-        assert_share_if_set(row, "kv_occupancy");
+        assert_share_if_set(row, "kv_occupancy_share");
     }
     assert_all_finite(&results);
 }

@@ -51,7 +51,13 @@ pub(crate) fn build_cdf(f: &Frame) -> Result<Figure, String> {
         q: f.num(columns::QUANTILE),
         v: f.num(columns::VALUE_S),
         pmax: f.num(columns::SLO_MAX_S),
-        ppct: f.num(columns::SLO_PERCENTILE),
+        // The file's quantile (0-1) as the percentile the verdicts name
+        // (rounded: 0.999 x 100 is not 99.9 in binary).
+        ppct: f
+            .num(columns::SLO_QUANTILE)
+            .into_iter()
+            .map(|q| q.map(|q| (q * 100.0 * 1e9).round() / 1e9))
+            .collect(),
         verdicts: verdicts(f),
     };
     let wanted = wanted_latencies(&c);
@@ -195,7 +201,7 @@ fn latency_panel(
         return None;
     }
     // Every target on this latency (from the verdict text), else the one
-    // the file's slo_max_s / slo_percentile columns give.
+    // the file's slo_max_s / slo_quantile columns give.
     if targets.is_empty() {
         targets.extend(slo.map(|(m, p)| (m, p, None)));
     }

@@ -25,7 +25,7 @@ pub(crate) fn build_cost(f: &Frame) -> Result<Figure, String> {
         return Err(format!("no {X} column; needs {need}"));
     }
     let x = f.num(X);
-    let capex_col = f.pick(&[columns::CAPEX_USD_TOTAL, columns::CAPEX_USD]);
+    let capex_col = columns::CAPEX_USD_TOTAL;
     let y = f.num(capex_col);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(X));

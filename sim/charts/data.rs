@@ -46,12 +46,6 @@ impl Frame<'_> {
         self.num(name).iter().any(Option::is_some)
     }
 
-    /// The first of `names` that holds a value (sized and run-mode
-    /// sweeps name some totals differently), else the first name.
-    pub(crate) fn pick<'n>(&self, names: &[&'n str]) -> &'n str {
-        names.iter().find(|n| self.has_num(n)).unwrap_or(&names[0])
-    }
-
     pub(crate) fn text(&self, name: &str) -> Vec<Option<String>> {
         let none = vec![None; self.rows()];
         let Ok(col) = self.df.column(name) else {

@@ -22,7 +22,7 @@ pub(crate) fn build_hardware(f: &Frame) -> Result<Figure, String> {
     let x = f.num(X);
     let all: Vec<usize> = (0..f.rows()).collect();
     let g = group_rows(f, &all, Some(X));
-    let dev_col = f.pick(&[columns::DEVICES_TOTAL, "devices"]);
+    let dev_col = columns::DEVICES_TOTAL;
     let (panels, legend) = hardware_panels(f, &g, &x, dev_col);
     if panels.is_empty() {
         return Err(format!(

@@ -199,14 +199,13 @@ impl Chart {
             }
             Chart::HardwareVsUsers => {
                 f.has("sweep_users_count")
-                    && [columns::DEVICES_TOTAL, "devices", columns::MEM_GB_TOTAL]
+                    && [columns::DEVICES_TOTAL, columns::MEM_GB_TOTAL]
                         .iter()
                         .any(|c| f.has(c))
             }
             Chart::PoolSizeCurve => f.has(columns::POOL_USERS),
             Chart::CostVsMemoryPrice => {
-                f.has("sweep_costs_memory_price_multiplier")
-                    && (f.has(columns::CAPEX_USD_TOTAL) || f.has(columns::CAPEX_USD))
+                f.has("sweep_costs_memory_price_multiplier") && f.has(columns::CAPEX_USD_TOTAL)
             }
             Chart::P99LatencyVsAxis => {
                 first_axis(f).is_some() && LATENCY_PAIRS.iter().flatten().any(|(c, _, _)| f.has(c))

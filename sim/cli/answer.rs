@@ -88,13 +88,24 @@ pub fn column(name: &str) -> Column {
         "utilization" => known("utilization", Unit::Share),
         "users_meeting_slo_share" => known("users meeting it", Unit::Share),
         "mean_batch" => known("mean batch", Unit::Number),
+        "batch_fill_share" => known("batch fill", Unit::Share),
+        "kv_occupancy_share" => known("KV occupancy", Unit::Share),
+        "saturation_share" => known("load / saturation", Unit::Share),
         "device" => known("device", Unit::Text),
-        "devices" => known("devices", Unit::Count),
         "servers" => known("servers", Unit::Count),
         "probes" => known("probes", Unit::Count),
         "rejected" => known("rejected", Unit::Count),
         "unstable" => known("unstable", Unit::Flag),
         "p_wait" => known("waited", Unit::Share),
+        // `sharesim validate`.
+        "check" => known("check", Unit::Text),
+        "pass" => known("pass", Unit::Flag),
+        "simulated" => known("simulated", Unit::Number),
+        "exact" => known("exact", Unit::Number),
+        "std_err" => known("std. error", Unit::Number),
+        "z" => known("z", Unit::Number),
+        "z_limit" => known("z limit", Unit::Number),
+        "customers" => known("customers", Unit::Count),
         columns::BENCHMARK_SETUP => known("set-up", Unit::Text),
         columns::CONCURRENCY => known("concurrency", Unit::Count),
         columns::MAKESPAN_S => known("makespan", Unit::Seconds),
@@ -110,8 +121,43 @@ pub fn column(name: &str) -> Column {
     }
 }
 
+/// The header of a latency percentile column, saying how it was formed: a
+/// summary's `ttft_p99_s` is the mean of the replications' p99s ("TTFT
+/// mean p99"), its
+/// `_ci95` the half-width of that mean's 95 % interval (the verdict compares
+/// the interval's upper end; latency_cdf.parquet pools the replications).
+fn latency_header(name: &str) -> Option<String> {
+    let (stem, ci) = match name.strip_suffix("_ci95") {
+        Some(s) => (s, true),
+        None => (name, false),
+    };
+    let (metric, p) = stem.strip_suffix("_s")?.rsplit_once("_p")?;
+    if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let metric = match metric {
+        "ttft" | "tpot" | "e2e" => metric.to_uppercase(),
+        "wait" | "response" => metric.to_string(),
+        _ => return None,
+    };
+    // p999 is the 99.9th percentile.
+    let p = if p.len() > 2 {
+        format!("{}.{}", &p[..2], &p[2..])
+    } else {
+        p.to_string()
+    };
+    Some(if ci {
+        format!("{metric} p{p} ±95% CI")
+    } else {
+        format!("{metric} mean p{p}")
+    })
+}
+
 fn by_suffix(name: &str) -> Column {
     let words = |s: &str| s.trim_start_matches("sweep_").replace('_', " ");
+    if let Some(h) = latency_header(name) {
+        return Column::new(name, h, Unit::Seconds);
+    }
     let (stem, unit) = if let Some(s) = name.strip_suffix("_ci95") {
         (
             format!("{} ±95%", words(s.trim_end_matches("_s"))),
@@ -147,7 +193,7 @@ pub fn benchmark_columns(rows: &[Row]) -> Vec<&'static str> {
         columns::TTFT_MEAN_S,
         columns::TTFT_P99_S,
         columns::BOARD_POWER_W_PER_GPU,
-        "devices",
+        columns::DEVICES_TOTAL,
         columns::CONCURRENCY,
         "device",
     ];
@@ -210,7 +256,7 @@ pub fn sweep_columns(rows: &[Row]) -> Vec<String> {
         columns::SHARING_FACTOR_DEVICES,
         "sharing_factor_energy",
         columns::SERVERS_PER_POOL,
-        "devices",
+        columns::DEVICES_TOTAL,
     ] {
         names.push(n.into());
     }

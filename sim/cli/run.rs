@@ -118,7 +118,7 @@ fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
     } else if any_llm {
         vec![
             columns::PLACEMENT,
-            "devices",
+            columns::DEVICES_TOTAL,
             columns::TTFT_P99_S,
             columns::TPOT_P99_S,
             columns::MEM_GB_PER_USER,
@@ -126,6 +126,8 @@ fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
             "energy_kwh_per_user_per_day",
             "mean_batch",
             "utilization",
+            "batch_fill_share",
+            "saturation_share",
             columns::E2E_P99_S,
             "ttft_p99_s_ci95",
             "device",
@@ -135,7 +137,7 @@ fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
     } else if s.placements.iter().any(|p| p.priced_device().is_some()) {
         vec![
             columns::PLACEMENT,
-            "devices",
+            columns::DEVICES_TOTAL,
             columns::RESPONSE_P99_S,
             columns::MEM_GB_PER_USER,
             columns::CAPEX_USD_PER_USER,

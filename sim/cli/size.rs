@@ -125,9 +125,12 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         columns::SHARING_FACTOR_CAPEX,
         columns::SERVERS_PER_POOL,
         columns::DEVICES_PER_USER,
+        "utilization",
+        "batch_fill_share",
+        "kv_occupancy_share",
+        "saturation_share",
         "energy_kwh_per_user_per_day",
         "users_meeting_slo_share",
-        "utilization",
         "probes",
     ];
     print.print(rows, &cols);

@@ -3,9 +3,10 @@
 
 use clap::Args;
 
-use sharesim::results::{render, Row};
+use sharesim::results::Row;
 use sharesim::selfcheck::{run_checks, ValidateOptions};
 
+use super::answer::PrintArgs;
 use super::shared::ThreadArgs;
 use super::{Failure, Outcome};
 
@@ -22,6 +23,8 @@ pub struct ValidateArgs {
     pub customers: f64,
     #[command(flatten)]
     pub threads: ThreadArgs,
+    #[command(flatten)]
+    pub print: PrintArgs,
 }
 
 /// Run the checks; [`Outcome::ChecksFailed`] if any fails.
@@ -45,29 +48,33 @@ pub fn run(args: &ValidateArgs) -> Result<Outcome, Failure> {
     let started = std::time::Instant::now();
     let results = pool.install(|| run_checks(&opts));
     let rows: Vec<Row> = results.iter().map(|r| r.row()).collect();
-    println!(
-        "{}",
-        render(
-            &rows,
-            &[
-                "check",
-                "simulated",
-                "exact",
-                "std_err",
-                "z",
-                "z_limit",
-                "customers",
-                "pass"
-            ]
-        )
+    args.print.print(
+        &rows,
+        &[
+            "check",
+            "pass",
+            "simulated",
+            "exact",
+            "std_err",
+            "z",
+            "z_limit",
+            "customers",
+        ],
     );
     let failed = results.iter().filter(|r| !r.pass).count();
-    println!(
+    let verdict = format!(
         "{} passed, {} failed ({:.1} s)",
         results.len() - failed,
         failed,
         started.elapsed().as_secs_f64()
     );
+    // After a table for people; beside CSV or JSON, on stderr, so that
+    // standard output stays data.
+    if args.print.is_table() {
+        println!("{verdict}");
+    } else {
+        eprintln!("{verdict}");
+    }
     Ok(if failed == 0 {
         Outcome::Done
     } else {

@@ -40,6 +40,29 @@ pub fn prepare_output_dir(dir: &Path) -> Result<PathBuf, OutputError> {
     Ok(dir.to_path_buf())
 }
 
+/// The type of a column: that of its first value other than a missing
+/// measurement (`F64(None)`, what [`align_rows`] fills in). A column's type
+/// never depends on the data: a count stays a (nullable) `UInt64` when some
+/// rows lack it, and a column mixing counts with measurements is an error
+/// of the code that built the rows, not something to paper over by casting.
+fn column_kind<'a>(rows: &'a [Row], i: usize, name: &str) -> PolarsResult<&'a Value> {
+    let is_missing = |v: &Value| matches!(v, Value::F64(None));
+    let proto = rows
+        .iter()
+        .map(|r| &r[i].1)
+        .find(|v| !is_missing(v))
+        .unwrap_or(&rows[0][i].1);
+    let same = |a: &Value, b: &Value| std::mem::discriminant(a) == std::mem::discriminant(b);
+    if let Some(other) = rows
+        .iter()
+        .map(|r| &r[i].1)
+        .find(|v| !is_missing(v) && !same(v, proto))
+    {
+        polars_bail!(ComputeError: "column `{name}` holds both {proto:?} and {other:?}: one type per column");
+    }
+    Ok(proto)
+}
+
 /// Build a polars DataFrame from rows that share one column layout (the
 /// first row's). Strings become `String`, counts `UInt64`, measurements
 /// `Float64` and flags `Boolean`; missing values become nulls.
@@ -54,7 +77,8 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
         return rows_to_dataframe(&align_rows(rows));
     }
     let mut columns: Vec<Column> = Vec::with_capacity(first.len());
-    for (i, (name, proto)) in first.iter().enumerate() {
+    for (i, (name, _)) in first.iter().enumerate() {
+        let proto = column_kind(rows, i, name)?;
         let name = PlSmallStr::from(name.as_str());
         fn value_at(r: &Row, i: usize) -> &Value {
             &r[i].1
@@ -66,7 +90,7 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
                 rows.iter()
                     .map(|r| match at(r) {
                         Value::Str(s) => s.clone(),
-                        v => v.display(),
+                        _ => String::new(),
                     })
                     .collect::<Vec<String>>(),
             ),
@@ -74,10 +98,10 @@ pub fn rows_to_dataframe(rows: &[Row]) -> PolarsResult<DataFrame> {
                 name,
                 rows.iter()
                     .map(|r| match at(r) {
-                        Value::U64(v) => *v,
-                        _ => 0,
+                        Value::U64(v) => Some(*v),
+                        _ => None,
                     })
-                    .collect::<Vec<u64>>(),
+                    .collect::<Vec<Option<u64>>>(),
             ),
             Value::F64(_) => Column::new(
                 name,
@@ -128,7 +152,8 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, OutputError> {
                 .u64()
                 .map_err(parquet_error)?
                 .iter()
-                .map(|v| Value::U64(v.unwrap_or(0)))
+                // A null count reads back as a missing value.
+                .map(|v| v.map_or(Value::F64(None), Value::U64))
                 .collect(),
             DataType::Boolean => series
                 .bool()
@@ -154,7 +179,8 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, OutputError> {
 
 /// Rows with different columns (e.g. an LLM placement beside a speech one)
 /// on one layout: the union of columns in first-seen order; a missing value
-/// is null (an empty string for text; counts missing somewhere become floats).
+/// is null (an empty string for text; a missing count or measurement is
+/// `F64(None)`, which [`rows_to_dataframe`] writes as a null of the column's type).
 fn align_rows(rows: &[Row]) -> Vec<Row> {
     let mut names: Vec<&str> = Vec::new();
     for r in rows {
@@ -165,21 +191,15 @@ fn align_rows(rows: &[Row]) -> Vec<Row> {
         }
     }
     let lookup = |r: &Row, n: &str| r.iter().find(|(m, _)| m == n).map(|(_, v)| v.clone());
-    let complete: Vec<bool> = names
-        .iter()
-        .map(|n| rows.iter().all(|r| r.iter().any(|(m, _)| m == n)))
-        .collect();
     rows.iter()
         .map(|r| {
             names
                 .iter()
-                .zip(&complete)
-                .map(|(n, full)| {
+                .map(|n| {
                     let proto = rows.iter().find_map(|r| lookup(r, n)).expect("seen");
-                    let v = match (lookup(r, n), *full) {
-                        (Some(Value::U64(x)), false) => Value::F64(Some(x as f64)),
-                        (Some(v), _) => v,
-                        (None, _) => match proto {
+                    let v = match lookup(r, n) {
+                        Some(v) => v,
+                        None => match proto {
                             Value::Str(_) => Value::Str(String::new()),
                             Value::Bool(_) => Value::Bool(None),
                             _ => Value::F64(None),
@@ -291,6 +311,43 @@ mod tests {
         let path = dir.path().join("t.parquet");
         write_parquet(&path, &rows).unwrap();
         assert_eq!(read_rows(&path).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_count_missing_from_some_rows_stays_a_nullable_count() {
+        // A hybrid row has no `pool_types`: the column stays UInt64, null
+        // there, whatever the order of the rows.
+        let with = vec![cell("a", Value::Str("x".into())), cell("n", Value::U64(2))];
+        let without = vec![cell("a", Value::Str("y".into()))];
+        for rows in [
+            vec![with.clone(), without.clone()],
+            vec![without.clone(), with.clone()],
+        ] {
+            let df = rows_to_dataframe(&rows).unwrap();
+            let n = df.column("n").unwrap();
+            assert_eq!(n.dtype(), &DataType::UInt64);
+            assert_eq!(n.null_count(), 1);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_parquet(&p, &[without, with]).unwrap();
+        let back = read_rows(&p).unwrap();
+        assert_eq!(get_value(&back[0], "n"), Some(&Value::F64(None)));
+        assert_eq!(get_value(&back[1], "n"), Some(&Value::U64(2)));
+    }
+
+    #[test]
+    fn a_column_mixing_counts_and_measurements_is_refused() {
+        let rows = vec![
+            vec![cell("n", Value::U64(2))],
+            vec![cell("n", Value::F64(Some(2.5)))],
+        ];
+        let e = rows_to_dataframe(&rows).unwrap_err().to_string();
+        assert!(e.contains("column `n`"), "{e}");
+    }
+
+    fn get_value<'a>(r: &'a Row, n: &str) -> Option<&'a Value> {
+        crate::results::table::get(r, n)
     }
 
     #[test]

@@ -31,8 +31,6 @@ pub const CI95_SUFFIX: &str = "_ci95";
 pub const ARRIVALS_PER_MIN: &str = "arrivals_per_min";
 /// Column `busy_servers` (docs/results-schema.md).
 pub const BUSY_SERVERS: &str = "busy_servers";
-/// Column `capex_usd` (docs/results-schema.md).
-pub const CAPEX_USD: &str = "capex_usd";
 /// Column `capex_usd_per_user` (docs/results-schema.md).
 pub const CAPEX_USD_PER_USER: &str = "capex_usd_per_user";
 /// Column `capex_usd_total` (docs/results-schema.md).
@@ -41,6 +39,8 @@ pub const CAPEX_USD_TOTAL: &str = "capex_usd_total";
 pub const DEVICES_PER_USER: &str = "devices_per_user";
 /// Column `devices_total` (docs/results-schema.md).
 pub const DEVICES_TOTAL: &str = "devices_total";
+/// Column `energy_kwh_per_day_total` (docs/results-schema.md).
+pub const ENERGY_KWH_PER_DAY_TOTAL: &str = "energy_kwh_per_day_total";
 /// Column `e2e_p99_s` (docs/results-schema.md).
 pub const E2E_P99_S: &str = "e2e_p99_s";
 /// Column `hour_of_day` (docs/results-schema.md).
@@ -69,8 +69,8 @@ pub const SHARING_FACTOR_DEVICES: &str = "sharing_factor_devices";
 pub const SHARING_FACTOR_MEMORY: &str = "sharing_factor_memory";
 /// Column `slo_max_s` (docs/results-schema.md).
 pub const SLO_MAX_S: &str = "slo_max_s";
-/// Column `slo_percentile` (docs/results-schema.md).
-pub const SLO_PERCENTILE: &str = "slo_percentile";
+/// Column `slo_quantile` (docs/results-schema.md): in [0, 1], like `quantile`.
+pub const SLO_QUANTILE: &str = "slo_quantile";
 /// Column `tpot_p99_s` (docs/results-schema.md).
 pub const TPOT_P99_S: &str = "tpot_p99_s";
 /// Column `ttft_p99_s` (docs/results-schema.md).

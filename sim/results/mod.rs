@@ -8,6 +8,4 @@ pub(crate) mod table;
 
 pub use measures::{Measure, Replications};
 
-pub use table::{
-    cell, format_number, get, join_column, render, rows_of_class, sum_column, Row, Value,
-};
+pub use table::{cell, format_number, get, join_column, rows_of_class, sum_column, Row, Value};

@@ -85,58 +85,6 @@ pub fn join_column(rows: &[&Row], name: &str, sep: &str) -> String {
         .join(sep)
 }
 
-/// Render rows as an aligned text table with the given columns.
-pub fn render(rows: &[Row], columns: &[&str]) -> String {
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            columns
-                .iter()
-                .map(|c| {
-                    r.iter()
-                        .find(|(n, _)| n == c)
-                        .map(|(_, v)| v.display())
-                        .unwrap_or_else(|| "-".into())
-                })
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            cells
-                .iter()
-                .map(|r| r[i].len())
-                .max()
-                .unwrap_or(0)
-                .max(c.len())
-        })
-        .collect();
-    let mut out = String::new();
-    let line = |out: &mut String, vals: Vec<&str>| {
-        let parts: Vec<String> = vals
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (v, w))| {
-                if i == 0 {
-                    format!("{v:<w$}")
-                } else {
-                    format!("{v:>w$}")
-                }
-            })
-            .collect();
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    line(&mut out, columns.to_vec());
-    for r in &cells {
-        line(&mut out, r.iter().map(String::as_str).collect());
-    }
-    out
-}
-
 /// The rows of `class` among per-class rows (empty when the class
 /// had no user in the run).
 pub fn rows_of_class<'a>(class_rows: &'a [Row], class: &str) -> Vec<&'a Row> {

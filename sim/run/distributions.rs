@@ -89,8 +89,8 @@ pub(crate) fn cdf_and_timeline(
                     cell(columns::QUANTILE, Value::F64(Some(q))),
                     cell(columns::VALUE_S, Value::F64(Some(v))),
                     cell(
-                        columns::SLO_PERCENTILE,
-                        Value::F64(target.map(|t| t.percentile)),
+                        columns::SLO_QUANTILE,
+                        Value::F64(target.map(|t| t.percentile / 100.0)),
                     ),
                     cell(columns::SLO_MAX_S, Value::F64(target.map(|t| t.max_s))),
                 ]);

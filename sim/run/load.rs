@@ -54,6 +54,24 @@ pub(crate) fn offered_utilization(s: &Scenario, placement: usize) -> (Option<f64
     }
 }
 
+/// Capacity of one batching LLM server in requests per second at the mean
+/// request size, with the largest batch the KV budget allows (its
+/// saturated throughput; sizing's first guess and the `saturation_share`
+/// column divide by it).
+pub fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
+    let server = s.placements[placement].llm()?;
+    let (mean_in, mean_out) = s.mean_tokens(placement)?;
+    let per_req_kv = mean_in + mean_out;
+    let b = (server.max_batch as f64)
+        .min((server.kv_budget_tokens as f64 / per_req_kv).floor())
+        .max(1.0);
+    let ctx = b * (mean_in + mean_out / 2.0);
+    let step = server.step.decode_step_s(b as u32, ctx as u64);
+    let prefill = server.step.prefill_s(mean_in as u64);
+    // Per request: its share of decode steps plus its own prefill.
+    Some(1.0 / (mean_out * step / b + prefill))
+}
+
 /// Rate multiplier of class `class`'s heaviest user (1 when its users are alike).
 fn busiest_user_multiplier(s: &Scenario, class: usize) -> f64 {
     s.arrivals.groups()[s.classes[class].groups.clone()]

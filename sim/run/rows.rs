@@ -14,6 +14,14 @@ use crate::results::columns;
 use crate::results::table::{cell, Row, Value};
 use crate::scenario::Scenario;
 
+/// A count measured in one replication: a measurement (`f64`) like every
+/// other measured column, so that it has the type of its mean across
+/// replications in summary.parquet (`u64` columns are identifiers and
+/// inputs, copied unchanged into summaries).
+fn count(n: u64) -> Value {
+    Value::F64(Some(n as f64))
+}
+
 /// Percentiles reported for every latency (plus any a service level bounds).
 pub const PERCENTILES: [f64; 4] = [50.0, 90.0, 99.0, 99.9];
 
@@ -102,11 +110,11 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
     let throughput = r.measured as f64 / w.len_s();
     let mut row = common_cells(s, o, unstable, w);
     row.extend([
-        cell("arrived", Value::U64(r.arrived)),
-        cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
-        cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
-        cell("rejected", Value::U64(0)),
-        cell("measured", Value::U64(r.measured)),
+        cell("arrived", count(r.arrived)),
+        cell("completed_by_horizon", count(r.completed_by_horizon)),
+        cell("in_flight_at_horizon", count(r.in_flight_at_horizon)),
+        cell("rejected", count(0)),
+        cell("measured", count(r.measured)),
         cell(
             "utilization",
             Value::F64(Some(r.busy_s / (o.servers as f64 * w.len_s()))),
@@ -180,19 +188,22 @@ fn device_cost_cells(
     let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
     let users = s.users as f64;
     let cells = vec![
-        cell("devices", Value::U64(devices as u64)),
+        cell(columns::DEVICES_TOTAL, Value::F64(Some(devices))),
         cell(columns::MEM_GB_TOTAL, Value::F64(Some(mem_total))),
         cell(
             columns::MEM_GB_PER_USER,
             Value::F64(Some(mem_total / users)),
         ),
-        cell(columns::CAPEX_USD, Value::F64(Some(capex))),
+        cell(columns::CAPEX_USD_TOTAL, Value::F64(Some(capex))),
         cell(columns::CAPEX_USD_PER_USER, Value::F64(Some(capex / users))),
         cell(
             "rental_usd_per_day",
             Value::F64(dev.rental_usd_per_h.map(|h| h * 24.0 * devices)),
         ),
-        cell("energy_kwh_per_day", Value::F64(Some(energy_kwh_day))),
+        cell(
+            columns::ENERGY_KWH_PER_DAY_TOTAL,
+            Value::F64(Some(energy_kwh_day)),
+        ),
         cell(
             "energy_kwh_per_user_per_day",
             Value::F64(Some(energy_kwh_day / users)),
@@ -251,6 +262,7 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let (cost, energy_j) =
         device_cost_cells(s, dev, devices, server.capex_per_device_usd, energy, win);
     let out_tok_s = r.output_tokens as f64 / win;
+    let mean_batch = (u.decode_s > 0.0).then(|| u.batch_decode_area / u.decode_s);
     let mut row = common_cells(s, o, unstable, w);
     if let Some(b) = &s.benchmark {
         row.extend(super::benchmark::benchmark_cells(
@@ -267,21 +279,21 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         cell("tensor_parallel", Value::U64(server.tensor_parallel as u64)),
         cell("engine", Value::Str(server.engine.clone())),
         cell("pue", Value::F64(Some(server.pue))),
-        cell("preemptions", Value::U64(u.preemptions)),
+        cell("preemptions", count(u.preemptions)),
         cell("max_batch", Value::U64(server.max_batch as u64)),
         cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
         cell(
             "memory_price_multiplier",
             Value::F64(Some(l.memory_price_multiplier)),
         ),
-        cell("arrived", Value::U64(r.arrived)),
-        cell("completed_by_horizon", Value::U64(r.completed_by_horizon)),
-        cell("in_flight_at_horizon", Value::U64(r.in_flight_at_horizon)),
-        cell("rejected", Value::U64(r.rejected())),
-        cell("rejected_context_limit", Value::U64(r.rejected_context)),
-        cell("rejected_kv_budget", Value::U64(r.rejected_kv)),
-        cell("queued_at_horizon", Value::U64(r.queued_at_horizon())),
-        cell("measured", Value::U64(r.measured)),
+        cell("arrived", count(r.arrived)),
+        cell("completed_by_horizon", count(r.completed_by_horizon)),
+        cell("in_flight_at_horizon", count(r.in_flight_at_horizon)),
+        cell("rejected", count(r.rejected())),
+        cell("rejected_context_limit", count(r.rejected_context)),
+        cell("rejected_kv_budget", count(r.rejected_kv)),
+        cell("queued_at_horizon", count(r.queued_at_horizon())),
+        cell("measured", count(r.measured)),
     ]);
     row.extend(cost);
     row.extend([
@@ -302,17 +314,29 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
             "tokens_per_joule",
             Value::F64((energy_j > 0.0).then(|| r.output_tokens as f64 / energy_j)),
         ),
+        cell("mean_batch", Value::F64(mean_batch)),
+        // Headroom beside `utilization` (a batching server is busy with a
+        // batch of any size): how full its batches, its KV cache and its
+        // request capacity are.
         cell(
-            "mean_batch",
-            Value::F64((u.decode_s > 0.0).then(|| u.batch_decode_area / u.decode_s)),
+            "batch_fill_share",
+            Value::F64(mean_batch.map(|b| b / server.max_batch.max(1) as f64)),
         ),
         cell(
-            "kv_occupancy",
+            "kv_occupancy_share",
             Value::F64(Some(
                 u.kv_area / (o.servers as f64 * server.kv_budget_tokens.max(1) as f64 * win),
             )),
         ),
-        cell("events", Value::U64(u.events)),
+        cell(
+            "saturation_share",
+            Value::F64(
+                super::load::llm_server_capacity_per_s(s, o.placement)
+                    .filter(|c| *c > 0.0)
+                    .map(|c| r.measured as f64 / win / (o.servers as f64 * c)),
+            ),
+        ),
+        cell("events", count(u.events)),
         cell(
             "p_wait",
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
@@ -360,7 +384,7 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
                 cell("class", Value::Str(s.classes[c].name.clone())),
                 cell("replication", Value::U64(o.replication as u64)),
                 cell("users", Value::U64(s.class_users(c).1 as u64)),
-                cell("measured", Value::U64(k.measured)),
+                cell("measured", count(k.measured)),
                 cell(
                     "p_wait",
                     Value::F64((k.measured > 0).then(|| k.waited as f64 / k.measured as f64)),

@@ -34,10 +34,10 @@ const ID_COLUMNS: [&str; 34] = [
     "max_batch",
     "network_rtt_s",
     "memory_price_multiplier",
-    "devices",
+    columns::DEVICES_TOTAL,
     columns::MEM_GB_TOTAL,
     columns::MEM_GB_PER_USER,
-    columns::CAPEX_USD,
+    columns::CAPEX_USD_TOTAL,
     columns::CAPEX_USD_PER_USER,
     "rental_usd_per_day",
     columns::BENCHMARK_SETUP,
@@ -120,7 +120,10 @@ pub(crate) fn hybrid_summary_row(
         cell("device", Value::Str(join_column(&parts, "device", "+"))),
         cell("unstable", Value::Bool(Some(unstable))),
         cell("users", Value::U64(s.users as u64)),
-        cell("devices", Value::F64(sum("devices"))),
+        cell(
+            columns::DEVICES_TOTAL,
+            Value::F64(sum(columns::DEVICES_TOTAL)),
+        ),
         cell(
             columns::MEM_GB_TOTAL,
             Value::F64(sum(columns::MEM_GB_TOTAL)),
@@ -129,15 +132,21 @@ pub(crate) fn hybrid_summary_row(
             columns::MEM_GB_PER_USER,
             Value::F64(sum(columns::MEM_GB_TOTAL).map(|m| m / users)),
         ),
-        cell(columns::CAPEX_USD, Value::F64(sum(columns::CAPEX_USD))),
+        cell(
+            columns::CAPEX_USD_TOTAL,
+            Value::F64(sum(columns::CAPEX_USD_TOTAL)),
+        ),
         cell(
             columns::CAPEX_USD_PER_USER,
-            Value::F64(sum(columns::CAPEX_USD).map(|m| m / users)),
+            Value::F64(sum(columns::CAPEX_USD_TOTAL).map(|m| m / users)),
         ),
-        cell("energy_kwh_per_day", Value::F64(sum("energy_kwh_per_day"))),
+        cell(
+            columns::ENERGY_KWH_PER_DAY_TOTAL,
+            Value::F64(sum(columns::ENERGY_KWH_PER_DAY_TOTAL)),
+        ),
         cell(
             "energy_kwh_per_user_per_day",
-            Value::F64(sum("energy_kwh_per_day").map(|m| m / users)),
+            Value::F64(sum(columns::ENERGY_KWH_PER_DAY_TOTAL).map(|m| m / users)),
         ),
         cell(
             columns::SLO_DETAIL,

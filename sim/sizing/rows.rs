@@ -18,10 +18,13 @@ const PER_USER: [(&str, &str); 4] = [
 ];
 
 /// Latency and load columns copied from the answer's summary.
-const COPIED: [&str; 20] = [
+const COPIED: [&str; 23] = [
     "device",
     "utilization",
     "mean_batch",
+    "batch_fill_share",
+    "kv_occupancy_share",
+    "saturation_share",
     "p_wait",
     "p_wait_above",
     columns::WAIT_P99_S,
@@ -47,7 +50,7 @@ const SUMMED: [&str; 5] = [
     columns::DEVICES_TOTAL,
     columns::MEM_GB_TOTAL,
     columns::CAPEX_USD_TOTAL,
-    "energy_kwh_per_day_total",
+    columns::ENERGY_KWH_PER_DAY_TOTAL,
 ];
 
 /// The row of one placement (on its view `v`) at one pool size: `pool_size`
@@ -99,7 +102,7 @@ pub(crate) fn sizing_row(
     };
     let devices_per_pool = weighted(&|z| {
         let r = &z.answer()?.summary;
-        get(r, "devices")
+        get(r, columns::DEVICES_TOTAL)
             .and_then(Value::as_f64)
             .or(z.servers.map(|n| n as f64))
     })
@@ -162,7 +165,7 @@ pub(crate) fn sizing_row(
             Value::F64(total(columns::CAPEX_USD_PER_USER).map(|t| t / all_users)),
         ),
         cell(
-            "energy_kwh_per_day_total",
+            columns::ENERGY_KWH_PER_DAY_TOTAL,
             Value::F64(total("energy_kwh_per_user_per_day")),
         ),
         cell(
@@ -249,7 +252,7 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
     ));
     row.push(cell(
         "energy_kwh_per_user_per_day",
-        per_user("energy_kwh_per_day_total"),
+        per_user(columns::ENERGY_KWH_PER_DAY_TOTAL),
     ));
     row.push(cell("users_meeting_slo_share", Value::F64(None)));
     row.push(cell(

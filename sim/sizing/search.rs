@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::probe::{run_probe, Probe};
 use crate::core::analytic::min_servers_for_wait_tail;
+use crate::run::llm_server_capacity_per_s;
 use crate::scenario::{LatencyMetric, Scenario, Workload};
 
 /// The answer for one placement at one pool size.
@@ -34,22 +35,6 @@ impl PoolSizing {
         let n = self.servers?;
         self.probes.iter().rev().find(|p| p.servers == n && p.meets)
     }
-}
-
-/// Capacity of one batching LLM server in requests per second at the mean
-/// request size, with the largest batch the KV budget allows.
-fn llm_server_capacity_per_s(s: &Scenario, placement: usize) -> Option<f64> {
-    let server = s.placements[placement].llm()?;
-    let (mean_in, mean_out) = s.mean_tokens(placement)?;
-    let per_req_kv = mean_in + mean_out;
-    let b = (server.max_batch as f64)
-        .min((server.kv_budget_tokens as f64 / per_req_kv).floor())
-        .max(1.0);
-    let ctx = b * (mean_in + mean_out / 2.0);
-    let step = server.step.decode_step_s(b as u32, ctx as u64);
-    let prefill = server.step.prefill_s(mean_in as u64);
-    // Per request: its share of decode steps plus its own prefill.
-    Some(1.0 / (mean_out * step / b + prefill))
 }
 
 /// The analytic first guess of servers for a pool of `users`.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::parts::{move_stale_parts, SweepPaths};
+use super::parts::{move_stale_parts, SweepPaths, POINT_ID};
 use crate::output::{verify_checked, write_atomically, Checked, OutputError};
 
 /// What [`merge`] wrote.
@@ -81,6 +81,7 @@ fn merge_parts(dir: &Path, allow_missing: bool) -> Result<Merged, MergeError> {
             Ok(f) => frames.push(
                 ParquetReader::new(f)
                     .finish()
+                    .and_then(|df| with_point_id(df, id))
                     .map_err(|e| MergeError::Part(part.clone(), e.to_string()))?,
             ),
             Err(_) => {
@@ -156,6 +157,24 @@ fn merge_parts(dir: &Path, allow_missing: bool) -> Result<Merged, MergeError> {
         path: paths.combined(),
         stale,
     })
+}
+
+/// A part's rows with their point id back (the part's folder name carries
+/// it, the file does not: see [`POINT_ID`]), after the `point` column as
+/// in the rows the sweep computed.
+fn with_point_id(mut df: DataFrame, id: &str) -> PolarsResult<DataFrame> {
+    if df.column(POINT_ID).is_ok() {
+        // A part written before the id moved to the folder name only.
+        return Ok(df);
+    }
+    let at = df
+        .get_column_names()
+        .iter()
+        .position(|n| n.as_str() == "point")
+        .map_or(0, |i| i + 1);
+    let h = df.height();
+    df.insert_column(at, Column::new(POINT_ID.into(), vec![id.to_string(); h]))?;
+    Ok(df)
 }
 
 /// Stack frames whose columns may differ: the union of columns in first-seen

@@ -41,7 +41,7 @@ pub fn run_point(sweep: &Sweep, p: &Point) -> Vec<Row> {
         .map(|r| {
             let mut row: Row = vec![
                 cell("point", Value::U64(p.index as u64)),
-                cell("point_id", Value::Str(p.id.clone())),
+                cell(POINT_ID, Value::Str(p.id.clone())),
                 cell("point_seed", Value::U64(p.scenario.seed)),
             ];
             for (k, v) in &p.assignments {
@@ -74,7 +74,7 @@ impl SweepPaths {
     pub fn part(&self, id: &str) -> PathBuf {
         self.dir
             .join("parts")
-            .join(format!("point_id={id}"))
+            .join(format!("{POINT_ID}={id}"))
             .join("part.parquet")
     }
     /// The check sidecar of a point's part (size, checksum, fingerprint):
@@ -82,7 +82,7 @@ impl SweepPaths {
     pub fn check(&self, id: &str) -> PathBuf {
         self.dir
             .join("part-checks")
-            .join(format!("point_id={id}.toml"))
+            .join(format!("{POINT_ID}={id}.toml"))
     }
     /// Where parts of points no longer in the grid are moved.
     pub fn stale(&self) -> PathBuf {
@@ -197,7 +197,15 @@ pub fn run_points(
     Ok(done.load(Ordering::SeqCst))
 }
 
-/// Write a point's part, then its check sidecar.
+/// Column of the point id: in sweep.parquet, and the hive key of the part
+/// folders (`parts/point_id=<id>/`), which part files therefore do not
+/// carry: a reader of `parts/` (pandas, pyarrow datasets, polars, DuckDB)
+/// takes it from the folder name, and a column of the same name in the
+/// file would clash with it.
+pub const POINT_ID: &str = "point_id";
+
+/// Write a point's part (its rows without [`POINT_ID`]), then its check
+/// sidecar.
 fn write_part(
     sweep: &Sweep,
     paths: &SweepPaths,
@@ -205,7 +213,11 @@ fn write_part(
     rows: &[Row],
 ) -> Result<(), OutputError> {
     let part = paths.part(&p.id);
-    let bytes = encode_parquet(&part, rows)?;
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| r.iter().filter(|(n, _)| n != POINT_ID).cloned().collect())
+        .collect();
+    let bytes = encode_parquet(&part, &rows)?;
     let folder = part.parent().expect("part has a folder");
     std::fs::create_dir_all(folder).map_err(|source| OutputError::Io {
         path: folder.to_path_buf(),
@@ -214,7 +226,7 @@ fn write_part(
     })?;
     let mut t = toml::Table::new();
     t.insert("point".into(), (p.index as i64).into());
-    t.insert("point_id".into(), p.id.clone().into());
+    t.insert(POINT_ID.into(), p.id.clone().into());
     t.insert("fingerprint".into(), p.fingerprint.hex().into());
     t.insert(
         "base_fingerprint".into(),
@@ -317,7 +329,10 @@ pub fn move_stale_parts(
     let mut moved = Vec::new();
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(id) = name.strip_prefix("point_id=") else {
+        let Some(id) = name
+            .strip_prefix(POINT_ID)
+            .and_then(|n| n.strip_prefix('='))
+        else {
             continue;
         };
         if ids.contains(id) || !e.path().is_dir() {

@@ -7,12 +7,16 @@
 use sharesim::results::{get, Row, Value};
 use sharesim::run::RunResults;
 
-/// The count in column `c` of `row` (a `U64` cell; anything else panics,
-/// naming the column).
+/// The count in column `c` of `row`: a `U64` cell (an identifier or input)
+/// or a whole, non-negative `F64` (a count measured in a replication, f64
+/// like every measured column); anything else panics, naming the column.
 pub fn u64_of(row: &Row, c: &str) -> u64 {
     match get(row, c) {
         Some(Value::U64(v)) => *v,
-        other => panic!("column {c} is {other:?}"),
+        Some(Value::F64(Some(x))) if *x >= 0.0 && x.fract() == 0.0 && *x < 2f64.powi(53) => {
+            *x as u64
+        }
+        other => panic!("column {c} is not a count: {other:?}"),
     }
 }
 
