@@ -22,10 +22,19 @@ pub mod size;
 pub mod sweep;
 pub mod validate;
 
+/// The version `--version` prints: the package version and the commit the
+/// binary was built from (`unknown` without git; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SHARESIM_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "sharesim",
-    version,
+    version = VERSION,
     about = "Dedicated vs pooled AI inference hardware at the same service level"
 )]
 pub struct Cli {
