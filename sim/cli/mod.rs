@@ -13,6 +13,9 @@ use sharesim::scenario::ScenarioError;
 
 pub mod answer;
 pub mod calibrate;
+pub mod catalog;
+pub mod completions;
+pub mod explain;
 pub mod fit_trace;
 pub mod merge;
 pub mod plot;
@@ -54,6 +57,9 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     Validate(validate::ValidateArgs),
     FitTrace(fit_trace::FitTraceArgs),
+    Explain(explain::ExplainArgs),
+    Catalog(catalog::CatalogArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a command that ran to its end came out.
