@@ -264,7 +264,7 @@ fn devices(catalog: &Catalog) -> Listing {
         "fitted",
     ]
     .iter()
-    .map(|n| c(*n, *n, Unit::Text))
+    .map(|n| c(n, n, Unit::Text))
     .collect();
     Listing {
         table_rows: Vec::new(),
@@ -339,7 +339,7 @@ fn models(catalog: &Catalog) -> Listing {
         "experts",
     ]
     .iter()
-    .map(|n| c(*n, *n, Unit::Text))
+    .map(|n| c(n, n, Unit::Text))
     .collect();
     let mut quants: Vec<String> = catalog
         .models()
@@ -490,7 +490,7 @@ fn engines(catalog: &Catalog) -> Listing {
         "source",
     ]
     .iter()
-    .map(|n| c(*n, *n, Unit::Text))
+    .map(|n| c(n, n, Unit::Text))
     .collect();
     Listing {
         table_rows: Vec::new(),

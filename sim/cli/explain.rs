@@ -25,24 +25,36 @@ use super::answer::{terminal_width, PrintArgs};
 use super::shared::{MemoryArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
-/// Seconds of one worker thread per simulated request served by a
-/// batching LLM fleet (continuous batching, KV cache: several events per
-/// request). Measured: `/usr/bin/time sharesim run` of
-/// scenarios/llm-chat.toml on the project's 2-core machine (see
-/// docs/commands.md for the figures).
-const LLM_POOLED_S_PER_REQUEST: f64 = 4.0e-6;
-/// Seconds per simulated request on dedicated LLM devices (one device per
-/// user: Lindley's recursion with the step model). Measured as above.
-const LLM_DEDICATED_S_PER_REQUEST: f64 = 1.0e-6;
-/// Seconds per simulated request of a generic (non-LLM) placement
-/// (Kiefer-Wolfowitz or per-server queues). Measured: `/usr/bin/time
-/// sharesim run scenarios/mmc-erlang-check.toml`.
-const GENERIC_S_PER_REQUEST: f64 = 0.3e-6;
-/// Probes a sizing search runs per pool size (guess, gallop, bisection),
-/// the mean over the shipped scenarios' probes.parquet.
-const PROBES_PER_SEARCH: f64 = 5.0;
+// The costs below are CPU seconds per simulated request (user time from
+// `/usr/bin/time -f "%U"` of a release build, divided by the requests the
+// run reports), measured on this project's 2-core machine:
+// - batching LLM fleet: `run` of scenarios/llm-chat.toml with only its
+//   h100-pool placement and a 12 h horizon: 800,893 requests, 1.27 s;
+// - dedicated LLM devices: the same with only desktop-per-user: 0.28 s;
+// - generic: `run scenarios/mmc-erlang-check.toml --replications 2`:
+//   12,794,336 requests, 2.24 s (scenarios/generic-queue.toml: 2,997,780
+//   requests, 0.53 s).
+// Probes per search: `size` of scenarios/llm-chat.toml and
+// household-office-region.toml ran 1 probe where the first guess was 1
+// server (11 searches), 2 for a guess of 2 and 4 for a guess of 7: about
+// 1 + log2(guess). Checked against those `size` runs: household-office-region
+// took 27.0 s of CPU, llm-chat 0.74 s.
+
+/// CPU seconds per simulated request served by a batching LLM fleet
+/// (continuous batching, KV cache: several events per request).
+const LLM_POOLED_S_PER_REQUEST: f64 = 1.6e-6;
+/// CPU seconds per simulated request on dedicated LLM devices.
+const LLM_DEDICATED_S_PER_REQUEST: f64 = 0.35e-6;
+/// CPU seconds per simulated request of a generic (non-LLM) placement.
+const GENERIC_S_PER_REQUEST: f64 = 0.18e-6;
 /// Start-up, writing the tables and charts, seconds.
-const FIXED_S: f64 = 0.5;
+const FIXED_S: f64 = 0.2;
+
+/// Probes a sizing search runs from a first guess of `guess` servers
+/// (the guess, a gallop and a bisection): measured as 1 + log2(guess).
+fn probes_per_search(guess: usize) -> f64 {
+    1.0 + (guess.max(1) as f64).log2().ceil()
+}
 
 /// Print what `run`, `size` or `sweep` would do with a scenario, without
 /// simulating: users, offered load per class (requests/s and tokens/s,
@@ -177,7 +189,7 @@ fn plan(s: &Scenario, threads: usize) -> Plan {
 }
 
 /// Simulated requests of `size`: every pooled search runs about
-/// [`PROBES_PER_SEARCH`] probes of a probe's horizon, every dedicated
+/// [`probes_per_search`] probes of a probe's horizon, every dedicated
 /// placement one probe of all its users.
 fn size_estimate(s: &Scenario, starts: &[SearchStart]) -> Estimate {
     let mut e = Estimate::default();
@@ -185,7 +197,7 @@ fn size_estimate(s: &Scenario, starts: &[SearchStart]) -> Estimate {
     let reps = s.replications as f64;
     for st in starts {
         let probes = match st.start {
-            Ok(_) => PROBES_PER_SEARCH,
+            Ok((guess, _)) => probes_per_search(guess),
             Err(_) => 0.0,
         };
         let view = s.view(st.placement);
@@ -395,7 +407,7 @@ fn duration(s: f64) -> String {
 /// How an estimate was formed, in words.
 fn formed(e: &Estimate, threads: usize, what: &str) -> String {
     format!(
-        "about {} on {threads} free cores: {} simulated requests ({what}) x the CPU time one request costs, measured on shipped scenarios ({} µs on a batching LLM fleet, {} µs on dedicated LLM devices, {} µs generic), shared over the threads, + {} s start-up",
+        "about {} on {threads} free cores: {} simulated requests ({what}) x the CPU time of one, measured on shipped scenarios ({} µs on a batching LLM fleet, {} µs on dedicated LLM devices, {} µs generic), shared over the threads, + {} s start-up",
         duration(e.wall_s(threads)),
         format_significant(e.requests, 3),
         format_significant(LLM_POOLED_S_PER_REQUEST * 1e6, 2),
@@ -534,7 +546,7 @@ fn print_plan(args: &ExplainArgs, s: &Scenario, p: &Plan, threads: usize, width:
         say(
             &format!(
                 "expected time of size: {}",
-                formed(e, threads, &format!("about {PROBES_PER_SEARCH} probes per pooled search, each of a probe's horizon x replications; the real number depends on how far the guess is from the answer"))
+                formed(e, threads, "about 1 + log2(first guess) probes per pooled search, as measured, each of a probe's horizon x replications; more when the guess is far from the answer")
             ),
             width,
         );
