@@ -201,6 +201,7 @@ fn explain_prints_the_first_guess_sizing_starts_from() {
         assert_eq!(p["pool_size"].as_u64(), Some(st.pool_size as u64));
         assert_eq!(p["first_guess_servers"].as_f64(), Some(guess as f64));
         assert_eq!(p["max_servers"].as_f64(), Some(max as f64));
+        assert_eq!(p["method"], st.method);
     }
     assert_eq!(v["users"].as_u64(), Some(s.users as u64));
     assert!(v["run"]["simulated_requests"].as_f64().unwrap() > 0.0);
@@ -217,7 +218,7 @@ fn explain_prints_the_first_guess_sizing_starts_from() {
     for needle in [
         "h100-pool",
         "framework_desktop",
-        "square-root staffing",
+        "first guess",
         "peak memory of run",
         "expected time of run",
         "simulated requests",

@@ -365,12 +365,10 @@ fn start_columns(any_composition: bool) -> Vec<Column> {
         c("pool_size", "pool of", Unit::Count),
         c("first_guess_servers", "first guess (servers)", Unit::Count),
         c("max_servers", "searched up to", Unit::Count),
-        c("method", "method", Unit::Text),
-        c("infeasible_reason", "no fleet can meet it", Unit::Text),
     ];
     if any_composition {
-        cols.insert(2, c("composition", "composition", Unit::Text));
-        cols.insert(3, c("composition_share", "of pools", Unit::Share));
+        cols.push(c("composition", "composition", Unit::Text));
+        cols.push(c("composition_share", "of pools", Unit::Share));
     }
     cols
 }
@@ -516,12 +514,20 @@ fn print_plan(args: &ExplainArgs, s: &Scenario, p: &Plan, threads: usize, width:
     );
     if !p.starts.is_empty() {
         println!();
-        say("`size` starts each pooled search at an analytic first guess on the peak offered load (Erlang-C for a wait-tail target, else square-root staffing a + sqrt(a), where a batching LLM server's capacity is its saturated request rate), then gallops and bisects:", width);
+        say("`size` starts each pooled search at an analytic first guess on the peak offered load (Erlang-C for a wait-tail target of a generic fleet, else square-root staffing a + sqrt(a), where a batching LLM server's capacity is its saturated request rate), then gallops and bisects:", width);
         let any = s.classes.len() > 1;
         print!(
             "{}",
             args.print.render(&p.starts, &start_columns(any), width)
         );
+        for r in &p.starts {
+            let get = |c: &str| sharesim::results::get(r, c).map(Value::display);
+            if let Some(reason) = get("infeasible_reason").filter(|t| !t.is_empty()) {
+                let who = get("placement").unwrap_or_default();
+                let k = get("pool_size").unwrap_or_default();
+                say(&format!("{who}, pools of {k}: no search: {reason}"), width);
+            }
+        }
     }
     println!();
     say(
@@ -629,12 +635,12 @@ fn explain_sweep(args: &ExplainArgs, sweep: &Sweep, threads: usize) {
             cols.extend([
                 c("users", "users", Unit::Count),
                 c("requests_per_s_peak", "requests/s peak", Unit::Number),
+                c("expected_s", "expected on 1 thread", Unit::Seconds),
                 c(
                     "first_guess",
                     "first guess (servers, whole population)",
                     Unit::Text,
                 ),
-                c("expected_s", "expected on 1 thread", Unit::Seconds),
             ]);
             print!("{}", args.print.render(&rows, &cols, width));
             let users = points.iter().map(|s| s.users).max().unwrap_or(0);
