@@ -483,3 +483,34 @@ fn fit_trace_messages_offer_what_exists() {
         "{text}"
     );
 }
+
+#[test]
+fn other_files_a_command_reads_are_not_echoed_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let utf16: Vec<u8> = "1.5\n2\nabc\x1b[2J\n"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    write(dir.path(), "values.txt", &utf16);
+    // An empirical service-time file (named by the scenario).
+    let text = crate::support::scenarios::generic!("horizon_s = 2000").replace(
+        "distribution = \"exponential\"\nmean_s = 20.0",
+        "distribution = \"empirical\"\nfile = \"values.txt\"",
+    );
+    let path = write(dir.path(), "x.toml", text);
+    let o = sharesim().arg("explain").arg(&path).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_printable(&o.stderr);
+    assert!(stderr(&o).contains("service.file"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("NUL"), "{}", stderr(&o));
+    // A measurement table for `calibrate --predict`.
+    let table = write(dir.path(), "m.csv", &utf16);
+    let o = sharesim()
+        .args(["calibrate", "--predict"])
+        .arg(&table)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_printable(&o.stderr);
+    assert!(stderr(&o).contains("m.csv"), "{}", stderr(&o));
+}
