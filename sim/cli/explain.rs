@@ -61,8 +61,11 @@ fn probes_per_search(guess: usize) -> f64 {
 /// mean and peak), placements with their devices and engines, the
 /// analytic first guess the sizing search starts from, the peak memory
 /// estimate and the expected run time. A bad scenario exits 2 as `run`.
+/// `--format csv` prints the placements (for a sweep, its points), `json`
+/// everything.
 #[derive(Args)]
 #[command(mut_arg("threads", |a| a.help("Worker threads the run would have (default: all cores)")))]
+#[command(mut_arg("max_memory", |a| a.help("The memory limit the estimate is compared with, e.g. 8GB (default: the memory available, MemAvailable)")))]
 pub struct ExplainArgs {
     /// Scenario file (TOML), with or without a [sweep] table.
     pub scenario: std::path::PathBuf,
