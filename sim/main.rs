@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => cli::calibrate::run(&args),
         Command::Validate(args) => cli::validate::run(&args),
         Command::FitTrace(args) => cli::fit_trace::run(&args),
+        Command::Explain(args) => cli::explain::run(&args),
+        Command::Catalog(args) => cli::catalog::run(&args),
+        Command::Completions(args) => cli::completions::run(&args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
@@ -44,11 +47,11 @@ fn main() -> ExitCode {
             // Each cause once: one whose text the message already holds
             // (an OS error embedded in it) is not repeated.
             let mut shown = e.to_string();
-            eprintln!("error: {shown}");
+            eprintln!("error: {}", printable(&shown));
             for cause in e.chain().skip(1) {
                 let text = cause.to_string();
                 if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
+                    eprintln!("  caused by: {}", printable(&text));
                     shown.push_str(&text);
                 }
             }
@@ -68,4 +71,19 @@ fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
         }
         eprintln!("\nstopping: abandoning the points in progress, saving the finished ones (Ctrl-C again to quit at once)");
     });
+}
+
+/// `text` with control characters escaped (`\u{1b}`): a message that
+/// quotes a file name or a file's content writes no raw control bytes to
+/// the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -17,6 +17,7 @@ mod charts;
 mod classes;
 mod cli;
 mod closed_forms;
+mod commands;
 mod crash_safety;
 mod end_to_end;
 mod errors;

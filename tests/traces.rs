@@ -850,8 +850,11 @@ fn cli_fit_trace_prints_and_writes_the_snippet() {
     assert!(stdout.contains(&written));
     assert!(stdout.contains("sessions: 3990"));
     assert!(written.contains("profile = ["));
-    assert!(written.contains("# sessions: mean 1.78 requests"));
+    assert!(written.contains("# Sessions, from the trace's session column: mean 1.78 requests"));
     assert!(written.contains("think p50 40 s"));
+    // Sessions are scenario keys: the snippet sets them.
+    assert!(written.contains("arrivals = \"sessions\"\nsession_requests_mean = 1.781\n"));
+    assert!(written.contains("median_s = 40.0, p90_s = 302.0"));
     // Written atomically: no temporary file left beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     // A folder that does not exist is bad input.

@@ -35,12 +35,21 @@ impl PrintArgs {
             .filter(|n| rows.iter().any(|r| sharesim::results::get(r, n).is_some()))
             .map(|n| column(n))
             .collect();
-        let format = match self.format {
+        print!("{}", self.render(rows, &present, terminal_width()));
+    }
+
+    /// The output format asked for.
+    pub fn format(&self) -> Format {
+        match self.format {
             FormatArg::Table => Format::Table,
             FormatArg::Csv => Format::Csv,
             FormatArg::Json => Format::Json,
-        };
-        print!("{}", render(rows, &present, format, terminal_width()));
+        }
+    }
+
+    /// `rows` with the given printed columns, in the format asked for.
+    pub fn render(&self, rows: &[Row], columns: &[Column], width: usize) -> String {
+        render(rows, columns, self.format(), width)
     }
 
     /// Whether the output is for people (informational notes may follow).

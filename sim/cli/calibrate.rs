@@ -44,9 +44,7 @@ pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
     let rows = match &args.measurements {
         None => shipped_measurements(),
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("{}: cannot read the measurement table", p.display()))
-                .map_err(Failure::Input)?;
+            let text = read_table(p)?;
             read_measurements(&text, p)
         }
     }
@@ -88,9 +86,7 @@ pub fn run(args: &CalibrateArgs) -> Result<Outcome, Failure> {
 
 /// `--predict FILE`: the shipped profiles on other measurements.
 fn predict(path: &Path) -> Result<Outcome, Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the measurement table", path.display()))
-        .map_err(Failure::Input)?;
+    let text = read_table(path)?;
     let rows = read_measurements(&text, path).map_err(|e| Failure::Input(e.into()))?;
     let catalog = Catalog::builtin().map_err(|e| Failure::Internal(e.into()))?;
     let results = predict_rows(&rows, &catalog).map_err(|e| Failure::Input(e.into()))?;
@@ -100,4 +96,25 @@ fn predict(path: &Path) -> Result<Outcome, Failure> {
     } else {
         Outcome::ChecksFailed
     })
+}
+
+/// A measurement table's text; refused (bad input) when it cannot be read,
+/// is not UTF-8 or holds NUL bytes (binary or UTF-16), before any of it is
+/// quoted in an error.
+fn read_table(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| {
+            format!(
+                "{}: cannot read the measurement table (a CSV text file in UTF-8)",
+                path.display()
+            )
+        })
+        .map_err(Failure::Input)?;
+    if text.contains('\0') {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{}: not a CSV text file: it holds NUL bytes (binary or UTF-16); give the measurement table as UTF-8 CSV",
+            path.display()
+        )));
+    }
+    Ok(text)
 }

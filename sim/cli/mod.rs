@@ -13,6 +13,9 @@ use sharesim::scenario::ScenarioError;
 
 pub mod answer;
 pub mod calibrate;
+pub mod catalog;
+pub mod completions;
+pub mod explain;
 pub mod fit_trace;
 pub mod merge;
 pub mod plot;
@@ -22,10 +25,19 @@ pub mod size;
 pub mod sweep;
 pub mod validate;
 
+/// The version `--version` prints: the package version and the commit the
+/// binary was built from (`unknown` without git; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SHARESIM_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "sharesim",
-    version,
+    version = VERSION,
     about = "Dedicated vs pooled AI inference hardware at the same service level"
 )]
 pub struct Cli {
@@ -45,6 +57,9 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     Validate(validate::ValidateArgs),
     FitTrace(fit_trace::FitTraceArgs),
+    Explain(explain::ExplainArgs),
+    Catalog(catalog::CatalogArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a command that ran to its end came out.

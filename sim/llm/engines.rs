@@ -326,6 +326,12 @@ impl EngineCatalog {
     pub fn engines(&self) -> impl Iterator<Item = &Engine> {
         self.engines.values()
     }
+
+    /// The power values of `device` fitted by calibration (calibrated.toml
+    /// `[power.<device>]`), which replace those of devices.toml.
+    pub fn fitted_power(&self, device: &str) -> Option<&PowerOverride> {
+        self.power.get(device)
+    }
 }
 
 fn join<'a>(keys: impl Iterator<Item = &'a String>) -> String {

@@ -7,7 +7,8 @@
 //! docs/model.md section 5 ([`roofline`]: prefill time, decode step time,
 //! memory budget of one model on one device or tensor-parallel group under
 //! one engine), and the per-step cost and energy model the batching engine
-//! evaluates and fast-forwards ([`step`]).
+//! evaluates and fast-forwards ([`step`]), and where the catalogue's
+//! figures come from ([`sources`], the files' `# source:` comments).
 //!
 //! It never prints and never simulates: the engine asks [`roofline::ServingCost`]
 //! for step times and memory budgets.
@@ -15,11 +16,16 @@
 pub(crate) mod catalog;
 pub(crate) mod engines;
 pub(crate) mod roofline;
+pub mod sources;
 pub(crate) mod step;
 
-pub use catalog::{Catalog, CatalogError, Device, Model, ModelKind, Moe, SlidingWindow};
+pub use catalog::{
+    Catalog, CatalogError, Device, Model, ModelKind, Moe, SlidingWindow, BUILTIN_DEVICES_TOML,
+    BUILTIN_MODELS_TOML,
+};
 pub use engines::{
     Efficiency, Engine, EngineCatalog, KvPolicy, PowerOverride, Profile, WeightsFormat,
+    BUILTIN_CALIBRATED_TOML,
 };
 pub use roofline::{KvPrecision, RooflineError, ServingCost, ServingOptions};
 pub use step::{DecodeRun, StepModel};

@@ -37,10 +37,7 @@ pub use views::mean_single_request_s;
 impl Scenario {
     /// Read, parse and validate a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_scenario_text(path)?;
         Self::from_toml_str(&text, path)
     }
 
@@ -61,4 +58,32 @@ impl Scenario {
         })?;
         Self::from_toml_str(&text, path)
     }
+}
+
+/// The text of a scenario file, refused (naming the file, never quoting
+/// its bytes) when it is not UTF-8 text or holds NUL bytes: a binary file
+/// or UTF-16 text given where TOML is expected.
+pub fn read_scenario_text(path: &Path) -> Result<String, ScenarioError> {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let not_text = |what: String| {
+        ScenarioError::Parse {
+        file: path.to_path_buf(),
+        key: ".".into(),
+        message: format!("not a TOML text file: {what}; a scenario is TOML text in UTF-8 (copy one from scenarios/)"),
+    }
+    };
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_text(format!(
+            "it holds NUL bytes (the first at byte {at}), so it is binary or UTF-16"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        not_text(format!(
+            "it is not UTF-8 (byte {} is not), so it is binary or in another encoding",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }

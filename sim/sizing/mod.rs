@@ -42,7 +42,7 @@ mod search;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
 pub use pools::{part_pool_users, pool_types};
 pub use probe::{probe_horizon_s, Probe};
-pub use search::{analytic_guess, size_pool, PoolSizing};
+pub use search::{analytic_guess, guess_method, search_start, size_pool, PoolSizing};
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
 use pools::composition_label;
@@ -109,6 +109,59 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         user_groups,
         device_choices,
     }
+}
+
+/// Where the sizing of one pooled placement at one pool size (and pool
+/// composition) starts: what [`size_scenario`] would probe first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchStart {
+    /// Index of the placement.
+    pub placement: usize,
+    /// Users per pool over all classes (the `pool_size` column).
+    pub pool_size: usize,
+    /// Of them, users this placement serves.
+    pub pool_users: usize,
+    /// Users of each class in the pool, e.g. `agents 1 + chat 3` (empty
+    /// with one class).
+    pub composition: String,
+    /// Share of the pools with this composition.
+    pub share: f64,
+    /// The first fleet probed and the largest searched, or why no fleet
+    /// can meet the service level (see [`search_start`]).
+    pub start: Result<(usize, usize), String>,
+    /// How the first guess is made ([`guess_method`]).
+    pub method: &'static str,
+}
+
+/// Where the sizing search of every pooled placement, pool size and pool
+/// composition of `s` starts, without simulating: the same tasks, views
+/// and [`search_start`] that [`size_scenario`] runs. Dedicated placements
+/// have no search (one device per user) and are left out.
+pub fn search_starts(s: &Scenario) -> Vec<SearchStart> {
+    let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
+    let tasks = sizing_tasks(s, &views);
+    let mut out = Vec::new();
+    for (t, share, counts) in pool_subtasks(s, &views, &tasks) {
+        let (i, k, users) = tasks[t];
+        let Some(counts) = counts else { continue };
+        let (start, composition) = if views[i].classes.len() > 1 {
+            let typed = views[i].with_class_users(&counts);
+            let label = composition_label(&typed, &counts);
+            (search_start(&typed, 0, users), label)
+        } else {
+            (search_start(&views[i], 0, users), String::new())
+        };
+        out.push(SearchStart {
+            placement: i,
+            pool_size: k,
+            pool_users: users,
+            composition,
+            share,
+            start,
+            method: guess_method(&views[i], 0),
+        });
+    }
+    out
 }
 
 /// The tasks: a dedicated placement once (at the whole population), a

@@ -37,6 +37,37 @@ impl PoolSizing {
     }
 }
 
+/// How [`analytic_guess`] guesses for `placement`: Erlang-C for a
+/// wait-tail target of a generic (non-batching) fleet, else square-root
+/// staffing `a + sqrt(a)` on the peak offered load `a`.
+pub fn guess_method(s: &Scenario, placement: usize) -> &'static str {
+    match (s.workload_of(placement), s.service_level.wait_tail) {
+        (Workload::Generic { .. }, Some(_)) => "Erlang-C",
+        _ => "square-root staffing",
+    }
+}
+
+/// Where the search for one pool of `users` starts: the first fleet it
+/// probes (the analytic guess, at most the largest fleet searched) and that
+/// largest fleet; or why no fleet can meet the service level (no probe
+/// runs). [`size_pool`] starts here, and `sharesim explain` prints it.
+pub fn search_start(
+    s: &Scenario,
+    placement: usize,
+    users: usize,
+) -> Result<(usize, usize), String> {
+    if let Some(reason) = hopeless(s, placement) {
+        return Err(reason);
+    }
+    let guess = analytic_guess(s, placement, users);
+    let max_servers = s
+        .sizing
+        .max_servers
+        .unwrap_or((guess * 16).max(guess + 64))
+        .max(1);
+    Ok((guess.min(max_servers), max_servers))
+}
+
 /// The analytic first guess of servers for a pool of `users`.
 pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     // Mean request rate of the pool (sessions and agents included: the
@@ -134,18 +165,14 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         probes: Vec::new(),
         composition: String::new(),
     };
-    if let Some(reason) = hopeless(s, placement) {
-        out.reason = reason;
-        return out;
-    }
+    let (guess, max_servers) = match search_start(s, placement, users) {
+        Ok(start) => start,
+        Err(reason) => {
+            out.reason = reason;
+            return out;
+        }
+    };
     let min_measured = s.sizing.min_measured_requests;
-    let guess = analytic_guess(s, placement, users);
-    let max_servers = s
-        .sizing
-        .max_servers
-        .unwrap_or((guess * 16).max(guess + 64))
-        .max(1);
-    let guess = guess.min(max_servers);
     let mut cache: BTreeMap<usize, bool> = BTreeMap::new();
     let mut probe = |n: usize, out: &mut PoolSizing| -> bool {
         if let Some(m) = cache.get(&n) {

@@ -246,10 +246,7 @@ type Axis = (String, Vec<toml::Value>);
 impl Sweep {
     /// Read a scenario file with a `[sweep]` table and validate every point.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::scenario::read_scenario_text(path)?;
         // Validate the base file as a whole first (unknown keys, types).
         let base = Scenario::from_toml_str(&text, path)?;
         let mut table: toml::Table = text

@@ -445,9 +445,11 @@ impl FitReport {
     }
 
     /// A TOML snippet for a scenario: `[users]` with the hourly `profile`
-    /// (when fitted) and `[requests]` with lognormal token distributions.
-    /// User count and load, and the session parameters (which scenarios do
-    /// not support yet), are comments.
+    /// (when fitted) and the sessions (`arrivals = "sessions"`,
+    /// `session_requests_mean`, `think_time`, when the trace has a session
+    /// column), and `[requests]` with lognormal token distributions. User
+    /// count and load are comments: a trace does not say how many users
+    /// sent it.
     pub fn to_scenario_snippet(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -497,6 +499,7 @@ impl FitReport {
                 );
             }
         }
+        self.session_keys(&mut s);
         s.push_str("\n[requests]\n");
         let _ = writeln!(
             s,
@@ -505,11 +508,33 @@ impl FitReport {
         );
         let _ = writeln!(s, "input_tokens = {}", self.input_tokens.toml());
         let _ = writeln!(s, "output_tokens = {}", self.output_tokens.toml());
-        if let Some(summary) = self.session_summary() {
-            let _ = writeln!(s, "\n# sessions: {summary}");
-            s.push_str("# (sessions are not a scenario key yet)\n");
-        }
         s
+    }
+
+    /// The `[users]` keys of the trace's sessions (`arrivals = "sessions"`,
+    /// `session_requests_mean`, `think_time`), with comments on what they
+    /// are fitted from.
+    fn session_keys(&self, s: &mut String) {
+        let (Some(f), Some(summary)) = (&self.sessions, self.session_summary()) else {
+            return;
+        };
+        let _ = writeln!(s, "# Sessions, from the trace's session column: {summary}.");
+        s.push_str("arrivals = \"sessions\"\n");
+        let _ = writeln!(
+            s,
+            "session_requests_mean = {:.3}",
+            f.requests_per_session_mean.clamp(1.0, 10_000.0)
+        );
+        match (f.think_lognormal, f.think_p50_s, f.think_p90_s) {
+            (Some(_), Some(p50), Some(p90)) => {
+                s.push_str("# Think time: the trace's gap from a request's arrival to the next in its session,\n# which includes the first one's response time (the scenario adds that itself).\n");
+                let _ = writeln!(
+                    s,
+                    "think_time = {{ distribution = \"lognormal\", median_s = {p50:.1}, p90_s = {p90:.1} }}"
+                );
+            }
+            _ => s.push_str("# No think time fitted (no session has two requests, or p90 is not above p50):\n# the scenario default is lognormal with median 40 s and p90 300 s.\n"),
+        }
     }
 }
 

@@ -81,6 +81,17 @@ pub fn read_values(path: &Path, column: Option<&str>) -> Result<Vec<f64>, Values
         path: file(),
         source,
     })?;
+    // UTF-16 or binary content that happens to be valid UTF-8: refused
+    // before a line of it is quoted in an error.
+    if text.contains('\0') {
+        return Err(ValuesError::Read {
+            path: file(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it holds NUL bytes (binary or UTF-16): give a UTF-8 text file of numbers",
+            ),
+        });
+    }
     let mut lines = text
         .lines()
         .enumerate()

@@ -9,11 +9,54 @@ use super::error::{TraceError, UNCLOSED_QUOTE};
 use super::format::{clean_name, column_indices};
 use super::ColumnMapping;
 
+/// The bytes of a CSV trace, refused when they are not CSV text (see
+/// [`not_text`]).
 pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, TraceError> {
-    std::fs::read(path).map_err(|source| TraceError::Read {
+    let data = std::fs::read(path).map_err(|source| TraceError::Read {
         file: path.to_path_buf(),
         source,
-    })
+    })?;
+    match not_text(&data) {
+        Some(what) => Err(TraceError::NotText {
+            file: path.to_path_buf(),
+            what,
+        }),
+        None => Ok(data),
+    }
+}
+
+/// What binary content looks like, when `data` is not CSV text: a known
+/// file signature (Parquet, PNG, JPEG, gzip, zip, PDF), a NUL byte
+/// anywhere (no text file has one; UTF-16 text has many), or a first line
+/// that is not UTF-8. A bad byte in a later cell is left to the cell's own
+/// error, which names its line and column.
+pub(crate) fn not_text(data: &[u8]) -> Option<String> {
+    const SIGNATURES: [(&[u8], &str); 7] = [
+        (
+            b"PAR1",
+            "it is a Parquet file: give it the `.parquet` extension",
+        ),
+        (b"\x89PNG", "it is a PNG image"),
+        (b"\xff\xd8\xff", "it is a JPEG image"),
+        (b"\x1f\x8b", "it is gzip-compressed: decompress it first"),
+        (b"PK\x03\x04", "it is a zip archive: extract the CSV first"),
+        (b"%PDF", "it is a PDF document"),
+        (b"\xff\xfe", "it is UTF-16 text: save it as UTF-8"),
+    ];
+    if let Some((_, what)) = SIGNATURES.iter().find(|(sig, _)| data.starts_with(sig)) {
+        return Some((*what).to_string());
+    }
+    if let Some(at) = data.iter().position(|&b| b == 0) {
+        return Some(format!("it holds NUL bytes (the first at byte {at}), so it is binary or UTF-16, not UTF-8 text"));
+    }
+    let first_line = data.split(|&b| b == b'\n').next().unwrap_or(data);
+    if let Err(e) = std::str::from_utf8(first_line) {
+        return Some(format!(
+            "its first line is not UTF-8 text (byte {}): a binary file, or text in another encoding (save it as UTF-8)",
+            e.valid_up_to()
+        ));
+    }
+    None
 }
 
 pub(crate) fn header_names(fields: &[Cow<[u8]>]) -> Vec<String> {

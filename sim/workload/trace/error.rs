@@ -24,6 +24,16 @@ pub enum TraceError {
         /// What is wrong.
         message: String,
     },
+    /// Not a CSV text file (binary content where CSV is expected: NUL
+    /// bytes, a header that is not UTF-8, a Parquet or image file). The
+    /// content is described, never quoted.
+    #[error("{}: not a CSV trace: {what}; a trace is CSV text (UTF-8, a header line, then one request per line) or a Parquet file named `.parquet`", file.display())]
+    NotText {
+        /// The trace file.
+        file: PathBuf,
+        /// What the content looks like instead.
+        what: String,
+    },
     /// No header, or a header and no data rows.
     #[error("{}: line {line}: no data rows; a trace needs a header line naming {columns}, then at least one data row", file.display())]
     Empty {
@@ -35,7 +45,7 @@ pub enum TraceError {
         columns: String,
     },
     /// The header matches no preset (format `auto`).
-    #[error("{}: line 1: the header ({}) matches no preset format: azure needs TIMESTAMP, ContextTokens, GeneratedTokens; ragpulse needs timestamp_s, input_length, output_length, session_id; choose a format or a custom column mapping", file.display(), quoted_list(header))]
+    #[error("{}: line 1: the header ({}) matches no preset format: azure needs TIMESTAMP, ContextTokens, GeneratedTokens; ragpulse needs timestamp_s, input_length, output_length, session_id; rename the columns to a preset's, or convert the file to one of these layouts (docs/traces.md)", file.display(), quoted_list(header))]
     UnknownFormat {
         /// The trace file.
         file: PathBuf,
@@ -43,7 +53,7 @@ pub enum TraceError {
         header: Vec<String>,
     },
     /// A mapped column is not in the header.
-    #[error("{}: line 1, column `{column}`: no such column for the {role}; the header has {}; choose the matching format or column mapping", file.display(), quoted_list(header))]
+    #[error("{}: line 1, column `{column}`: no such column for the {role}; the header has {}; choose the format whose columns the file has (`--format`, or `format` in [trace]; `auto` detects it), or rename the column", file.display(), quoted_list(header))]
     MissingColumn {
         /// The trace file.
         file: PathBuf,
@@ -69,7 +79,7 @@ pub enum TraceError {
         expected: usize,
     },
     /// A cell that is not a number (or not a date-time).
-    #[error("{}: line {line}, column `{column}`: {cell:?} is not {expected}; fix the cell or the column mapping", file.display())]
+    #[error("{}: line {line}, column `{column}`: {cell:?} is not {expected}; fix the cell (or choose the format whose `{column}` column holds this: `--format`, or `format` in [trace])", file.display())]
     NotANumber {
         /// The trace file.
         file: PathBuf,
@@ -127,6 +137,7 @@ impl TraceError {
         match self {
             TraceError::Read { file, .. }
             | TraceError::Parquet { file, .. }
+            | TraceError::NotText { file, .. }
             | TraceError::Empty { file, .. }
             | TraceError::UnknownFormat { file, .. }
             | TraceError::MissingColumn { file, .. }
@@ -170,10 +181,24 @@ pub(crate) fn quoted_list(names: &[String]) -> String {
     }
     names
         .iter()
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", printable(n)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 pub(crate) const UNCLOSED_QUOTE: &str =
     "a quoted field that starts here is never closed; add the closing `\"` (write `\"\"` for a quote inside a quoted field)";
+
+/// `text` with control characters escaped (`\u{1b}`), so that a name read
+/// from a file cannot write raw bytes to the terminal.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
