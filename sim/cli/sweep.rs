@@ -42,6 +42,11 @@ pub struct SweepArgs {
     /// JOB_COMPLETION_INDEX with SHARESIM_SHARD_COUNT (Kubernetes Indexed Job).
     #[arg(long)]
     pub shard: Option<String>,
+    /// Print the number of points of the grid and exit, without running
+    /// anything: the size of a cluster array with one task per point
+    /// (e.g. `sbatch --array=1-$(sharesim sweep --points FILE) ...`).
+    #[arg(long)]
+    pub points: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -55,6 +60,14 @@ pub struct SweepArgs {
 /// with the flag that Ctrl-C must raise to stop the sweep after the points in
 /// progress.
 pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, Failure> {
+    if args.points {
+        let pool = args.threads.pool()?;
+        let sweep = pool
+            .install(|| Sweep::load(&args.input.scenario))
+            .map_err(anyhow::Error::from)?;
+        println!("{}", sweep.points.len());
+        return Ok(Outcome::Done);
+    }
     let (outcome, combined) = sweep(args, on_ctrl_c)?;
     if let Some(p) = combined {
         print_answer(&p, &args.print)?;
