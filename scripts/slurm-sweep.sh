@@ -1,18 +1,10 @@
 #!/bin/bash
-# One task of a Slurm job array running a sharesim sweep: each task runs the
-# shard its SLURM_ARRAY_TASK_ID names (sharesim reads the array variables
-# itself, 0- or 1-based) and writes its part files into OUT/<scenario name>/,
-# a folder every node sees. Submit one task per point, from the repository:
-#
-#   points=$(target/release/sharesim sweep --points scenarios/seed-one-percent.toml)
-#   sbatch --array=1-"$points" --cpus-per-task=2 scripts/slurm-sweep.sh scenarios/seed-one-percent.toml /shared/results
-#   # once the array is done:
-#   target/release/sharesim merge /shared/results/seed-one-percent
-#
-# SHARESIM_BIN names the binary (default target/release/sharesim, relative
-# to the folder sbatch was run from). scripts/slurm-check.sh runs this on a
-# one-node cluster and checks the merged sweep.parquet is byte-identical to a
-# single-machine run.
+# One task of a Slurm job array running a sharesim sweep (README, "Sweeps
+# across many machines"): sharesim reads the array variables itself and runs
+# that task's shard, writing its parts into OUT/<scenario name>/ on a folder
+# every node sees. Usage, from the repository, one task per point:
+#   sbatch --array=1-$(sharesim sweep --points SCENARIO) scripts/slurm-sweep.sh SCENARIO OUT
+# SHARESIM_BIN: the binary (default target/release/sharesim).
 #SBATCH --job-name=sharesim-sweep
 #SBATCH --time=02:00:00
 set -euo pipefail

@@ -26,6 +26,7 @@ mod fuzz_regressions;
 mod llm_engine;
 mod properties;
 mod python_readers;
+mod readme;
 mod shape;
 mod sizing;
 mod sweep;
