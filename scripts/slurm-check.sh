@@ -18,6 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# The daemons install in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/sbin:/sbin"
 scenario=${1:-scenarios/latency-and-availability.toml}
 cpus_per_task=${SLURM_CHECK_CPUS_PER_TASK:-1}
 started=$SECONDS

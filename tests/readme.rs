@@ -286,20 +286,25 @@ fn commands_are_found_in_blocks_and_inline_code_and_synopses_left_out() {
         arguments("cargo run --release -- sweep a.toml"),
         ["sweep", "a.toml"]
     );
+    // Quick overrides for a slow scenario's simulation, none for the fast.
     assert_eq!(
         quick(arguments(
-            "target/release/sharesim size scenarios/azure-trace.toml"
+            "target/release/sharesim sweep scenarios/seed-one-percent.toml"
         )),
         [
-            "size",
-            "scenarios/azure-trace.toml",
+            "sweep",
+            "scenarios/seed-one-percent.toml",
             "--set",
-            "horizon_s=600",
+            "replications=1",
             "--set",
-            "warmup_s=60",
+            "horizon_h=0.25",
             "--set",
-            "sizing.min_measured_requests=1000"
+            "warmup_h=0.05"
         ]
+    );
+    assert_eq!(
+        quick(arguments("sharesim size scenarios/azure-trace.toml")),
+        ["size", "scenarios/azure-trace.toml"]
     );
 }
 
