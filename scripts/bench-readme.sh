@@ -6,7 +6,8 @@
 #   docs/run-times.md   one row per command: wall and CPU seconds, peak memory,
 #                       with the machine, its load and the commit
 #   README.md           the text between <!-- run-time: COMMAND --> and
-#                       <!-- /run-time --> becomes that command's wall time
+#                       <!-- /run-time --> becomes that command's wall and CPU
+#                       time and the load average it ran at
 #
 #   bash scripts/bench-readme.sh                 # every command (the slow ones take many minutes)
 #   bash scripts/bench-readme.sh default azure-trace   # only these scenarios; other rows are kept
@@ -57,7 +58,8 @@ for c in "${commands[@]}"; do
     row[$c]="| \`$c\` | $wall | $cpu | $mb | $load | $(date -u +%Y-%m-%d) |"
     echo "bench-readme: $c: $wall s wall, $cpu s CPU, $mb MB" >&2
     # The README's quote of this command, if it has one.
-    C="$c" W="$wall" perl -0pi -e 's/(<!-- run-time: \Q$ENV{C}\E -->).*?(<!-- \/run-time -->)/$1$ENV{W} s$2/gs' README.md
+    quote="$wall s wall and $cpu s of CPU time (load average $load)"
+    C="$c" Q="$quote" perl -0pi -e 's/(<!-- run-time: \Q$ENV{C}\E -->).*?(<!-- \/run-time -->)/$1$ENV{Q}$2/gs' README.md
 done
 
 {

@@ -398,3 +398,37 @@ fn a_clone_runs_the_azure_trace_scenario() {
         );
     }
 }
+
+/// Each run time the README quotes (`<!-- run-time: COMMAND -->...`) is the
+/// one scripts/bench-readme.sh measured for that command and wrote in
+/// docs/run-times.md.
+#[test]
+fn readme_run_times_are_the_benchmarks() {
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let table = std::fs::read_to_string(repo_file("docs/run-times.md")).unwrap();
+    let mut quoted = 0;
+    for piece in readme.split("<!-- run-time: ").skip(1) {
+        let (command, rest) = piece.split_once(" -->").unwrap();
+        let (text, _) = rest
+            .split_once("<!-- /run-time -->")
+            .unwrap_or_else(|| panic!("run-time of {command}: no closing <!-- /run-time -->"));
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{command}` |")))
+            .unwrap_or_else(|| panic!("{command}: no row in docs/run-times.md"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let expected = format!(
+            "{} s wall and {} s of CPU time (load average {})",
+            cells[2], cells[3], cells[5]
+        );
+        assert_eq!(
+            text, expected,
+            "README's run time of {command}: run bash scripts/bench-readme.sh"
+        );
+        quoted += 1;
+    }
+    assert!(
+        quoted >= 1,
+        "the README quotes the default sweep's run time"
+    );
+}
