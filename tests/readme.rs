@@ -379,12 +379,15 @@ fn a_clone_runs_the_azure_trace_scenario() {
         .output()
         .expect("git is needed to clone the repository");
     assert_success(&o);
-    let args: Vec<String> = ["run", "scenarios/azure-trace.toml", "--no-charts"]
-        .map(String::from)
-        .to_vec();
-    let o = sharesim_in(&clone, &args).output().unwrap();
-    assert_success(&o);
+    // As its header says (`size`), and `run` for the latency tables.
+    for command in ["size", "run"] {
+        let args: Vec<String> = [command, "scenarios/azure-trace.toml", "--no-charts"]
+            .map(String::from)
+            .to_vec();
+        assert_success(&sharesim_in(&clone, &args).output().unwrap());
+    }
     for table in [
+        "sizing.parquet",
         "results.parquet",
         "summary.parquet",
         "latency_cdf.parquet",
