@@ -275,3 +275,78 @@ fn validate_prints_csv_with_format() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--set KEY=VALUE` changes the scenario before it runs (here the number
+/// of replications: one results row per placement and replication); a sweep
+/// with `--set` is another scenario for its folder, so its parts never mix
+/// with the unchanged file's; a bad `--set` exits 2 naming the file, the
+/// option and the fix.
+#[test]
+fn set_changes_a_key_and_a_bad_set_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "base.toml", BASE);
+    let rows = |sets: &[&str], out: &str| {
+        let mut c = sharesim();
+        c.arg("run")
+            .arg(&file)
+            .args(["--no-charts", "--out"])
+            .arg(dir.path().join(out));
+        for s in sets {
+            c.args(["--set", s]);
+        }
+        let o = c.output().unwrap();
+        assert_success(&o);
+        read_parquet(&dir.path().join(out).join("base/results.parquet")).height()
+    };
+    let three = rows(&[], "a");
+    let one = rows(&["replications=1", "horizon_s=5000"], "b");
+    assert_eq!(three, 3 * one, "3 replications vs --set replications=1");
+
+    let s = crate::support::repo_file("scenarios/latency-and-availability.toml");
+    let out = dir.path().join("sw");
+    let sweep_with = |sets: &[&str]| {
+        let mut c = sharesim();
+        c.arg("sweep")
+            .arg(&s)
+            .args(["--quiet", "--no-charts", "--out"])
+            .arg(&out);
+        for x in sets {
+            c.args(["--set", x]);
+        }
+        c.output().unwrap()
+    };
+    assert_success(&sweep_with(&["replications=1"]));
+    let o = sweep_with(&[]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the unchanged file into the --set sweep's folder"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("another scenario"), "{err}");
+
+    for (set, needles) in [
+        (
+            "replications",
+            &["base.toml", "--set \"replications\"", "KEY=VALUE"][..],
+        ),
+        (
+            "nosuch.key=1",
+            &["base.toml", "nosuch.key", "the file has no \"nosuch\""][..],
+        ),
+        ("replications=0", &["base.toml", "replications"][..]),
+    ] {
+        let o = sharesim()
+            .arg("run")
+            .arg(&file)
+            .args(["--set", set, "--out"])
+            .arg(dir.path().join("bad"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "--set {set}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        for n in needles {
+            assert!(err.contains(n), "--set {set}: {n:?} not in {err}");
+        }
+    }
+}

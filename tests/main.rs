@@ -28,6 +28,7 @@ mod llm_engine;
 mod parquet_joins;
 mod properties;
 mod python_readers;
+mod readme;
 mod shape;
 mod sizing;
 mod sweep;

@@ -209,3 +209,110 @@ fn bad_axis_is_refused_before_running() {
     assert!(err.contains("cuont"), "{err}");
     assert!(!dir.path().join("sw/parts").exists());
 }
+
+/// The point ids of the parts a sweep wrote into `dir` (its scenario's
+/// output folder).
+fn part_ids(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("parts")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Runs one task of a cluster array: `sweep` with the scheduler's variables
+/// `env` (and no others), into its own folder; returns the points it ran.
+fn array_task(scen: &Path, out: &Path, env: &[(&str, String)]) -> Vec<String> {
+    let mut c = sharesim();
+    c.args([
+        "sweep",
+        scen.to_str().unwrap(),
+        "--quiet",
+        "--no-charts",
+        "--out",
+    ])
+    .arg(out);
+    for k in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "JOB_COMPLETION_INDEX",
+        "SHARESIM_SHARD_COUNT",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert_success(&o);
+    part_ids(&out.join("sw"))
+}
+
+/// `sweep --points` gives the array size, and an array of that many tasks
+/// (or fewer) runs every point exactly once whether its task ids start at 0
+/// (`--array=0-8`, Kubernetes' JOB_COMPLETION_INDEX) or at 1
+/// (`--array=1-9`): each task writes into a folder of its own, so a point
+/// run twice would show in two folders.
+#[test]
+fn array_task_ids_from_0_or_1_cover_every_point_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Which task runs which point does not depend on the mode: `run` is
+    // quicker than `size`.
+    let quick = SWEEP.replace("mode = \"size\"", "mode = \"run\"");
+    assert_ne!(quick, SWEEP);
+    let scen = write(dir.path(), "sw.toml", quick);
+    let o = sharesim()
+        .args(["sweep", "--points"])
+        .arg(&scen)
+        .output()
+        .unwrap();
+    assert_success(&o);
+    let points: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert_eq!(points, 9, "3 duty cycles x 3 user counts");
+    sweep(&scen, &dir.path().join("all"), &["--no-charts"]);
+    let mut every = part_ids(&dir.path().join("all/sw"));
+    every.sort();
+    assert_eq!(every.len(), points);
+    // (scheduler, tasks, first task id): one task per point as the README
+    // submits it, and fewer tasks than points.
+    let layouts = [
+        ("slurm", points, 0),
+        ("slurm", points, 1),
+        ("slurm", 4, 1),
+        ("kubernetes", 4, 0),
+    ];
+    for (scheduler, tasks, first) in layouts {
+        let mut seen = Vec::new();
+        for id in first..first + tasks {
+            let env: Vec<(&str, String)> = if scheduler == "slurm" {
+                vec![
+                    ("SLURM_ARRAY_TASK_ID", id.to_string()),
+                    ("SLURM_ARRAY_TASK_COUNT", tasks.to_string()),
+                    ("SLURM_ARRAY_TASK_MIN", first.to_string()),
+                    ("SLURM_ARRAY_TASK_MAX", (first + tasks - 1).to_string()),
+                ]
+            } else {
+                vec![
+                    ("JOB_COMPLETION_INDEX", id.to_string()),
+                    ("SHARESIM_SHARD_COUNT", tasks.to_string()),
+                ]
+            };
+            let out = dir.path().join(format!("{scheduler}-{tasks}-{first}-{id}"));
+            let ran = array_task(&scen, &out, &env);
+            assert!(
+                !ran.is_empty() && ran.len() <= points.div_ceil(tasks),
+                "{scheduler} task {id} of {first}..{}: ran {ran:?}",
+                first + tasks - 1
+            );
+            seen.extend(ran);
+        }
+        seen.sort();
+        assert_eq!(
+            seen, every,
+            "{scheduler}, {tasks} tasks numbered from {first}: every point once"
+        );
+    }
+}

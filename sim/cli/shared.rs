@@ -25,9 +25,59 @@ pub struct ScenarioArgs {
     pub out: PathBuf,
 }
 
-/// Overrides of the scenario's seed and number of replications.
+/// Scenario keys set on the command line.
+#[derive(Args)]
+pub struct SetArgs {
+    /// Set a scenario key before anything runs (repeatable), by the path
+    /// the error messages and sweep axes use; the value is TOML. E.g. a
+    /// quick look: `--set replications=1 --set horizon_h=0.25 --set
+    /// warmup_h=0.05`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl SetArgs {
+    /// The text of the scenario file at `path` with the `--set` keys
+    /// changed; the file's own text when there are none.
+    pub fn text(&self, path: &Path) -> Result<String, Failure> {
+        let text = sharesim::scenario::read_scenario_text(path)
+            .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+        if self.set.is_empty() {
+            return Ok(text);
+        }
+        let bad = |m: String| Failure::Input(anyhow::anyhow!("{}: {m}", path.display()));
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| bad(e.to_string()))?;
+        for kv in &self.set {
+            let (key, value) = kv.split_once('=').ok_or_else(|| {
+                bad(format!(
+                    "--set {kv:?}: write KEY=VALUE, e.g. replications=1"
+                ))
+            })?;
+            let value = parse_value(value.trim());
+            sharesim::sweep::set_path(&mut table, key.trim(), value)
+                .map_err(|m| bad(format!("--set {kv:?}: {m}")))?;
+        }
+        toml::to_string(&table).map_err(|e| Failure::Internal(anyhow::Error::from(e)))
+    }
+}
+
+/// A `--set` value as TOML (`3`, `0.5`, `true`, `[1, 2]`, `"text"`), or
+/// as a string when it is not TOML (`--set placements[1].device=b200`).
+fn parse_value(text: &str) -> toml::Value {
+    format!("v = {text}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()))
+}
+
+/// Overrides of the scenario's keys, seed and number of replications.
 #[derive(Args)]
 pub struct OverrideArgs {
+    #[command(flatten)]
+    pub set: SetArgs,
     /// Override the scenario seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -123,7 +173,8 @@ pub struct ChartArgs {
 impl OverrideArgs {
     /// Load the scenario at `path` and apply the overrides.
     pub fn load(&self, path: &Path) -> Result<Scenario, Failure> {
-        let mut scenario = Scenario::load(path).map_err(anyhow::Error::from)?;
+        let text = self.set.text(path)?;
+        let mut scenario = Scenario::from_toml_str(&text, path).map_err(anyhow::Error::from)?;
         if let Some(seed) = self.seed {
             scenario.seed = seed;
         }

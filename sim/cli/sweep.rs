@@ -16,7 +16,7 @@ use sharesim::run::{estimate_sweep_memory, Work};
 use sharesim::sweep::{MergeError, PointDone, ResumePlan, Sweep, SweepMode, SweepPaths};
 
 use super::answer::{sweep_columns, PrintArgs};
-use super::shared::{ChartArgs, MemoryArgs, ScenarioArgs, ThreadArgs};
+use super::shared::{ChartArgs, MemoryArgs, ScenarioArgs, SetArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
 /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
@@ -28,6 +28,8 @@ use super::{Failure, Outcome};
 pub struct SweepArgs {
     #[command(flatten)]
     pub input: ScenarioArgs,
+    #[command(flatten)]
+    pub set: SetArgs,
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]
@@ -42,6 +44,11 @@ pub struct SweepArgs {
     /// JOB_COMPLETION_INDEX with SHARESIM_SHARD_COUNT (Kubernetes Indexed Job).
     #[arg(long)]
     pub shard: Option<String>,
+    /// Print the number of points of the grid and exit, without running
+    /// anything: the size of a cluster array with one task per point
+    /// (e.g. `sbatch --array=1-$(sharesim sweep --points FILE) ...`).
+    #[arg(long)]
+    pub points: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -55,6 +62,15 @@ pub struct SweepArgs {
 /// with the flag that Ctrl-C must raise to stop the sweep after the points in
 /// progress.
 pub fn run(args: &SweepArgs, on_ctrl_c: fn(Arc<AtomicBool>)) -> Result<Outcome, Failure> {
+    if args.points {
+        let pool = args.threads.pool()?;
+        let text = args.set.text(&args.input.scenario)?;
+        let sweep = pool
+            .install(|| Sweep::from_text(&text, &args.input.scenario))
+            .map_err(anyhow::Error::from)?;
+        println!("{}", sweep.points.len());
+        return Ok(Outcome::Done);
+    }
     let (outcome, combined) = sweep(args, on_ctrl_c)?;
     if let Some(p) = combined {
         print_answer(&p, &args.print)?;
@@ -71,8 +87,9 @@ fn sweep(
 ) -> Result<(Outcome, Option<PathBuf>), Failure> {
     let (shard_i, shard_n) = shard_spec(args.shard.as_deref())?;
     let pool = args.threads.pool()?;
+    let text = args.set.text(&args.input.scenario)?;
     let sweep = pool
-        .install(|| Sweep::load(&args.input.scenario))
+        .install(|| Sweep::from_text(&text, &args.input.scenario))
         .map_err(anyhow::Error::from)?;
     let indices = sweep.shard(shard_i, shard_n);
     check_memory(args, &sweep, &indices, pool.current_num_threads())?;

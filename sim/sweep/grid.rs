@@ -247,8 +247,15 @@ impl Sweep {
     /// Read a scenario file with a `[sweep]` table and validate every point.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         let text = crate::scenario::read_scenario_text(path)?;
+        Self::from_text(&text, path)
+    }
+
+    /// A sweep from the text of a scenario file (e.g. with keys set on the
+    /// command line); `path` names it in errors and anchors relative file
+    /// references.
+    pub fn from_text(text: &str, path: &Path) -> Result<Sweep, ScenarioError> {
         // Validate the base file as a whole first (unknown keys, types).
-        let base = Scenario::from_toml_str(&text, path)?;
+        let base = Scenario::from_toml_str(text, path)?;
         let mut table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| err(path, ".", e.to_string()))?;
