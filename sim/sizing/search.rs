@@ -2,12 +2,16 @@
 //! end the search at once; otherwise an analytic first guess
 //! ([`analytic_guess`]: Erlang-C for a wait-tail target, else square-root
 //! staffing on the peak offered load), galloping away from it to a bracket
-//! and bisection to the least fleet that meets the service level.
+//! and bisection to the least fleet that meets the service level. No fleet
+//! size is simulated twice; a probe far from its targets (every interval
+//! end within half its bound, or beyond twice it) lets the gallop skip
+//! ahead ([`far_from_targets`]).
 
 use std::collections::BTreeMap;
 
-use super::probe::{run_probe, Probe};
+use super::probe::{run_probe, Decision, Probe};
 use crate::core::analytic::min_servers_for_wait_tail;
+use crate::results::columns;
 use crate::scenario::{LatencyMetric, Scenario, Workload};
 
 /// The answer for one placement at one pool size.
@@ -33,6 +37,48 @@ impl PoolSizing {
     pub fn answer(&self) -> Option<&Probe> {
         let n = self.servers?;
         self.probes.iter().rev().find(|p| p.servers == n && p.meets)
+    }
+}
+
+/// Whether a decided probe is far from its targets: it meets with every
+/// interval's unfavourable end within half its bound (attainment: half way
+/// from the bound to 1), or it misses with some interval wholly beyond
+/// twice its bound (attainment: below half of it).
+pub(crate) fn far_from_targets(p: &Probe) -> bool {
+    let Some(v) = &p.verdict else {
+        return false;
+    };
+    let at_least = |c: &str| c.starts_with(columns::SLO_ATTAINMENT);
+    match p.decision {
+        Decision::Meets => v.targets.iter().all(|t| match t.compared {
+            Some(x) if at_least(&t.column) => x >= 0.5 * (1.0 + t.bound),
+            Some(x) => x <= 0.5 * t.bound,
+            None => false,
+        }),
+        Decision::Misses => v.targets.iter().any(|t| {
+            // The favourable end: the other end of a symmetric interval.
+            let (Some(m), Some(x)) = (t.mean, t.compared) else {
+                return false;
+            };
+            let other = 2.0 * m - x;
+            t.surely_missed
+                && if at_least(&t.column) {
+                    other < 0.5 * t.bound
+                } else {
+                    other > 2.0 * t.bound
+                }
+        }),
+        Decision::Undecided => false,
+    }
+}
+
+/// The next gallop step after probe `p` at a step of `step` servers: twice
+/// as far, four times when `p` was far from its targets.
+fn next_step(step: usize, p: Option<&Probe>) -> usize {
+    if p.is_some_and(far_from_targets) {
+        step * 4
+    } else {
+        step * 2
     }
 }
 
@@ -177,12 +223,12 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
     if probe(guess, &mut out) {
         hi = guess;
         lo = 0;
-        let mut step = 1;
+        let mut step = next_step(1, out.probes.last()) / 2;
         while hi > 1 {
             let n = hi.saturating_sub(step).max(1);
             if probe(n, &mut out) {
                 hi = n;
-                step *= 2;
+                step = next_step(step, out.probes.last());
             } else {
                 lo = n;
                 break;
@@ -190,7 +236,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         }
     } else {
         lo = guess;
-        let mut step = 1;
+        let mut step = next_step(1, out.probes.last()) / 2;
         loop {
             let n = (lo + step).min(max_servers);
             if n == lo {
@@ -208,7 +254,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
                 break;
             }
             lo = n;
-            step *= 2;
+            step = next_step(step, out.probes.last());
         }
     }
     while hi - lo > 1 {
