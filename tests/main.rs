@@ -28,6 +28,7 @@ mod properties;
 mod python_readers;
 mod shape;
 mod sizing;
+mod stopping;
 mod sweep;
 mod traces;
 mod workloads;

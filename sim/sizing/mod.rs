@@ -55,7 +55,7 @@ mod search;
 
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
 pub use pools::{part_pool_users, pool_types};
-pub use probe::{probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
+pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
 pub use profile::PlacementProfile;
 pub use search::{analytic_guess, size_pool, PoolSizing};
 

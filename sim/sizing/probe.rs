@@ -363,6 +363,18 @@ fn final_decision(r: &Round) -> Decision {
     }
 }
 
+/// One probe of `servers` servers for pools of `users` users of
+/// `placement`, as a search runs it.
+pub fn probe_fleet(s: &Scenario, placement: usize, users: usize, servers: usize) -> Probe {
+    run_probe(
+        s,
+        placement,
+        users,
+        Some(servers),
+        s.sizing.min_measured_requests,
+    )
+}
+
 /// Run one fleet size (`servers`; `None`: a dedicated placement) for a pool
 /// of `users`, in rounds (see the module doc).
 pub(crate) fn run_probe(
