@@ -62,7 +62,10 @@ fn false_meets_rate_at_the_boundary_is_within_the_stated_level() {
     );
     // The rule is not vacuous: most boundary probes stay undecided, and the
     // early looks do stop some (those that surely miss or meet).
-    assert!(undecided as f64 > 0.5 * trials as f64, "{undecided} undecided");
+    assert!(
+        undecided as f64 > 0.5 * trials as f64,
+        "{undecided} undecided"
+    );
 }
 
 #[test]

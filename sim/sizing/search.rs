@@ -72,13 +72,15 @@ pub(crate) fn far_from_targets(p: &Probe) -> bool {
     }
 }
 
-/// The next gallop step after probe `p` at a step of `step` servers: twice
-/// as far, four times when `p` was far from its targets.
-fn next_step(step: usize, p: Option<&Probe>) -> usize {
+/// The gallop step after probe `p` when the plain gallop would step `base`
+/// servers (1, 2, 4, ...): twice that when `p` was far from its targets.
+/// The skip does not compound: the next probe's step starts again from
+/// the plain gallop's.
+fn step_after(base: usize, p: Option<&Probe>) -> usize {
     if p.is_some_and(far_from_targets) {
-        step * 4
+        base * 2
     } else {
-        step * 2
+        base
     }
 }
 
@@ -223,12 +225,14 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
     if probe(guess, &mut out) {
         hi = guess;
         lo = 0;
-        let mut step = next_step(1, out.probes.last()) / 2;
+        let mut base = 1;
+        let mut step = step_after(base, out.probes.last());
         while hi > 1 {
             let n = hi.saturating_sub(step).max(1);
             if probe(n, &mut out) {
                 hi = n;
-                step = next_step(step, out.probes.last());
+                base *= 2;
+                step = step_after(base, out.probes.last());
             } else {
                 lo = n;
                 break;
@@ -236,7 +240,8 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         }
     } else {
         lo = guess;
-        let mut step = next_step(1, out.probes.last()) / 2;
+        let mut base = 1;
+        let mut step = step_after(base, out.probes.last());
         loop {
             let n = (lo + step).min(max_servers);
             if n == lo {
@@ -254,7 +259,8 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
                 break;
             }
             lo = n;
-            step = next_step(step, out.probes.last());
+            base *= 2;
+            step = step_after(base, out.probes.last());
         }
     }
     while hi - lo > 1 {
