@@ -31,6 +31,7 @@ mod python_readers;
 mod readme;
 mod shape;
 mod sizing;
+mod stopping;
 mod sweep;
 mod traces;
 mod workloads;

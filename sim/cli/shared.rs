@@ -94,6 +94,30 @@ pub struct ThreadArgs {
     pub threads: Option<usize>,
 }
 
+/// What sizing cost.
+#[derive(Args)]
+pub struct ProfileArgs {
+    /// Print, per placement, the probes sizing ran (decided early,
+    /// undecided), their rounds, replications, simulated requests and time
+    /// (the total line is printed without it too).
+    #[arg(long)]
+    pub profile: bool,
+}
+
+impl ProfileArgs {
+    /// Print what sizing cost since the last call (nothing if nothing was
+    /// sized): per placement with `--profile`, and the total.
+    pub fn report(&self) {
+        let tally = sharesim::sizing::profile::take();
+        if tally.is_empty() {
+            return;
+        }
+        for line in sharesim::sizing::profile::describe(&tally, self.profile) {
+            eprintln!("{line}");
+        }
+    }
+}
+
 /// The most memory a command may use.
 #[derive(Args)]
 pub struct MemoryArgs {

@@ -12,7 +12,8 @@ use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ProfileArgs, ScenarioArgs,
+    ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -36,6 +37,8 @@ pub struct SizeArgs {
     pub charts: ChartArgs,
     #[command(flatten)]
     pub print: PrintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
@@ -108,6 +111,7 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
         sizing_path.display(),
         probes_path.display()
     );
+    args.profile.report();
     Ok(dir)
 }
 

@@ -16,7 +16,7 @@ use sharesim::run::{estimate_sweep_memory, Work};
 use sharesim::sweep::{MergeError, PointDone, ResumePlan, Sweep, SweepMode, SweepPaths};
 
 use super::answer::{sweep_columns, PrintArgs};
-use super::shared::{ChartArgs, MemoryArgs, ScenarioArgs, SetArgs, ThreadArgs};
+use super::shared::{ChartArgs, MemoryArgs, ProfileArgs, ScenarioArgs, SetArgs, ThreadArgs};
 use super::{Failure, Outcome};
 
 /// Run `run` or `size` at every point of the scenario's [sweep] grid, in
@@ -56,6 +56,8 @@ pub struct SweepArgs {
     pub charts: ChartArgs,
     #[command(flatten)]
     pub print: PrintArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// Run the sweep. `on_ctrl_c` is called once, just before the points start,
@@ -155,6 +157,7 @@ fn sweep(
     };
     bar.finish_and_clear();
     eprintln!("{done} points in {:.1} s", started.elapsed().as_secs_f64());
+    args.profile.report();
     match sharesim::sweep::merge(&dir) {
         Ok(m) => {
             report_stale(&m.stale);

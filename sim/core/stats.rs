@@ -105,6 +105,27 @@ pub fn t_975(df: usize) -> f64 {
     }
 }
 
+/// 99.5 % quantile of Student's t with `df` degrees of freedom (two-sided
+/// 99 %): the interval sizing's early looks compare (see `sizing`).
+pub fn t_995(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055, 3.012,
+        2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779,
+        2.771, 2.763, 2.756, 2.750,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        _ => {
+            // Cornish-Fisher expansion around the normal quantile.
+            let z: f64 = 2.575_829_303_548_901;
+            let n = df as f64;
+            z + (z.powi(3) + z) / (4.0 * n)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)
+        }
+    }
+}
+
 /// Mean and 95 % confidence half-width of independent replications' values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
@@ -173,6 +194,10 @@ mod tests {
     #[test]
     fn t_quantiles() {
         assert!((t_975(9) - 2.262).abs() < 1e-9);
+        assert!((t_995(2) - 9.925).abs() < 1e-9);
+        // The expansion beyond the table: t(0.995, 40) = 2.7045, t(0.995, 100) = 2.6259.
+        assert!((t_995(40) - 2.7045).abs() < 1e-3);
+        assert!((t_995(100) - 2.6259).abs() < 1e-3);
         assert!((t_975(60) - 2.0003).abs() < 1e-3);
         assert!((t_975(10_000) - 1.96).abs() < 1e-3);
     }

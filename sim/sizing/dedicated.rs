@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::probe::{run_probe, Probe};
+use super::probe::{run_probe, Probe, ProbeCost};
 use super::rows::sizing_row;
 use super::search::hopeless;
 use super::PoolSizing;
@@ -37,6 +37,10 @@ pub struct UserGroupCheck {
 pub struct DedicatedCheck {
     /// Groups checked.
     pub groups: Vec<UserGroupCheck>,
+    /// Groups run on their own (not the whole population's probe).
+    pub probes: u64,
+    /// What those probes cost.
+    pub cost: ProbeCost,
 }
 
 impl DedicatedCheck {
@@ -85,11 +89,15 @@ const RATE_BANDS: usize = 5;
 /// Check a dedicated placement (view `v`) user group by user group: each
 /// class, and within a class with a rate spread each fifth of its users by
 /// request rate, runs on its own devices (dedicated devices share nothing,
-/// so a group alone sees what it sees in the population).
-fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
+/// so a group alone sees what it sees in the population). The groups run
+/// in parallel; each group's probe is its own, so the answer does not
+/// depend on the thread count. `whole` is the whole population's probe,
+/// needed only when it is the one group (one class, users alike).
+fn check_dedicated_users(v: &Scenario, whole: Option<&Probe>) -> DedicatedCheck {
     let min_measured = v.sizing.min_measured_requests;
-    let mut groups = Vec::new();
-    for (c, class) in v.classes.iter().enumerate() {
+    // (class, band label, lowest and highest rate multiplier, users alike)
+    let mut specs: Vec<(usize, String, f64, f64, bool)> = Vec::new();
+    for (c, _) in v.classes.iter().enumerate() {
         let mut m = v.class_rate_multipliers(c);
         m.sort_by(f64::total_cmp);
         let alike = m.first() == m.last();
@@ -112,10 +120,15 @@ fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
                 })
                 .collect()
         };
-        for (label, lo, hi) in bands {
-            let Some(sub) = v.restrict_users(c, |w| w >= lo && w < hi) else {
-                continue;
-            };
+        specs.extend(bands.into_iter().map(|(l, lo, hi)| (c, l, lo, hi, alike)));
+    }
+    let checked: Vec<Option<(UserGroupCheck, Option<Probe>)>> = specs
+        .into_par_iter()
+        .map(|(c, label, lo, hi, alike)| {
+            let class = &v.classes[c];
+            let mut m = v.class_rate_multipliers(c);
+            m.sort_by(f64::total_cmp);
+            let sub = v.restrict_users(c, |w| w >= lo && w < hi)?;
             let ws = sub.class_rate_multipliers(0);
             let rate = class.requests_per_user_per_day;
             let mean_all = m.iter().sum::<f64>() / m.len() as f64;
@@ -124,11 +137,14 @@ fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
                 .iter()
                 .fold((f64::INFINITY, 0.0f64), |(a, b), &w| (a.min(w), b.max(w)));
             // One class sending alike: the whole-population probe is this group.
-            let probe = if alike && v.classes.len() == 1 {
-                whole.clone()
-            } else {
-                run_probe(&sub, 0, sub.users, None, min_measured)
+            let own = match whole {
+                Some(_) if alike && v.classes.len() == 1 => None,
+                _ => Some(run_probe(&sub, 0, sub.users, None, min_measured)),
             };
+            let probe = own
+                .as_ref()
+                .or(whole)
+                .expect("the whole population's probe is passed for its one group");
             let detail = if !probe.trusted {
                 probe.untrusted_reason.clone()
             } else {
@@ -137,7 +153,7 @@ fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
                     .as_ref()
                     .map_or(String::new(), |v| v.describe())
             };
-            groups.push(UserGroupCheck {
+            let group = UserGroupCheck {
                 class: class.name.clone(),
                 band: label,
                 users: sub.users,
@@ -145,10 +161,27 @@ fn check_dedicated_users(v: &Scenario, whole: &Probe) -> DedicatedCheck {
                 requests_per_day_max: per_day(wmax),
                 meets: probe.meets,
                 detail,
-            });
+            };
+            Some((group, own))
+        })
+        .collect();
+    let mut check = DedicatedCheck::default();
+    for (g, p) in checked.into_iter().flatten() {
+        check.groups.push(g);
+        if let Some(p) = p {
+            check.probes += 1;
+            check.cost.add(&p.cost);
         }
     }
-    DedicatedCheck { groups }
+    check
+}
+
+/// Whether the whole population is a dedicated placement's one user group
+/// (one class whose users send alike).
+fn whole_is_the_group(v: &Scenario) -> bool {
+    let mut m = v.class_rate_multipliers(0);
+    m.sort_by(f64::total_cmp);
+    v.classes.len() == 1 && m.first() == m.last()
 }
 
 /// Size a dedicated placement (on its view `v`): one device per user; the
@@ -166,6 +199,8 @@ pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
     if let Some(r) = hopeless(v, 0) {
         out.reason = r;
         let check = DedicatedCheck {
+            probes: 0,
+            cost: ProbeCost::default(),
             groups: v
                 .classes
                 .iter()
@@ -183,7 +218,15 @@ pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
         };
         return (out, check);
     }
-    let p = run_probe(v, 0, users, None, v.sizing.min_measured_requests);
+    let whole = || run_probe(v, 0, users, None, v.sizing.min_measured_requests);
+    // The groups' own probes run beside the whole population's.
+    let (p, check) = if whole_is_the_group(v) {
+        let p = whole();
+        let check = check_dedicated_users(v, Some(&p));
+        (p, check)
+    } else {
+        rayon::join(whole, || check_dedicated_users(v, None))
+    };
     if p.meets {
         out.servers = Some(users);
     } else if !p.trusted {
@@ -194,7 +237,6 @@ pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
             p.verdict.as_ref().map_or(String::new(), |v| v.describe())
         );
     }
-    let check = check_dedicated_users(v, &p);
     out.probes.push(p);
     (out, check)
 }

@@ -7,11 +7,15 @@
 //! galloping away from the guess and bisection between the last failing and
 //! the first passing fleet. Every probe runs the scenario's replications with
 //! the same seeds (common random numbers), so probes differ only by the fleet.
-//! A probe meets the service level only if every target holds at the
-//! unfavourable end of its 95 % interval ([`crate::slo`]) and the probe is
-//! trusted: no replication unstable, enough measured requests (a short run
-//! is lengthened, doubling its measured window up to 16x), and a warm-up of
-//! at least ten mean response times. Bounds that no fleet can beat (TPOT
+//! A probe runs in rounds: early looks on a sixteenth and a quarter of its
+//! window stop it once every target's 99 % interval lies on one side of its
+//! bound; otherwise the full round judges the 95 % intervals
+//! ([`crate::slo`]). A probe meets the service level only if every target
+//! holds at the unfavourable end of its interval and the probe is trusted:
+//! no replication unstable, enough measured requests (a short run is
+//! lengthened, doubling its measured window up to 16x), and a warm-up of at
+//! least ten mean response times; an interval still across a bound at the
+//! end is "undecided", never met. Bounds that no fleet can beat (TPOT
 //! below the device's batch-1 step, TTFT below network + prefill) end the
 //! search at once with "infeasible"; otherwise the search stops at
 //! `max_servers` with "infeasible".
@@ -22,11 +26,20 @@
 //!
 //! Dedicated placements are judged as they are: one device per user.
 //!
+//! Pool sizes, pool compositions and dedicated user groups are sized in
+//! parallel; every probe's answer depends only on its own inputs, so the
+//! results are the same for any thread count. Pool compositions that are
+//! the same pool (same placement, users and class counts: users are
+//! renumbered from 0) are sized once and share their probes.
+//!
 //! Layout: `probe` (one fleet size run and judged), `search` (the analytic
 //! guess and the galloping/bisection search of [`size_pool`]), `pools`
 //! (pool compositions), `dedicated` (dedicated users and devices), `rows`
-//! (sizing, hybrid, probe and user-group rows); [`size_scenario`] here
-//! puts them together. The public names are re-exported here.
+//! (sizing, hybrid, probe and user-group rows), `profile` (what each
+//! placement's probes cost); [`size_scenario`] here puts them together. The
+//! public names are re-exported here.
+
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -36,12 +49,14 @@ use crate::scenario::{PlacementKind, Scenario};
 mod dedicated;
 mod pools;
 mod probe;
+pub mod profile;
 mod rows;
 mod search;
 
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
 pub use pools::{part_pool_users, pool_types};
-pub use probe::{probe_horizon_s, Probe};
+pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
+pub use profile::PlacementProfile;
 pub use search::{analytic_guess, guess_method, search_start, size_pool, PoolSizing};
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
@@ -63,6 +78,9 @@ pub struct SizingResults {
     /// Dedicated placements with `[sizing] dedicated_devices`: one row per
     /// placement and catalogue device tried (dedicated_devices.parquet).
     pub device_choices: Vec<Row>,
+    /// What each placement's probes cost (also added to
+    /// [`profile::take`]'s tally).
+    pub profile: Vec<PlacementProfile>,
 }
 
 /// One sizing task: (placement, pool size over all classes, users per pool
@@ -84,7 +102,8 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks = sizing_tasks(s, &views);
     let subtasks = pool_subtasks(s, &views, &tasks);
-    let sized = size_subtasks(&views, &tasks, &subtasks);
+    let (sized, profile) = size_subtasks(s, &views, &tasks, &subtasks);
+    profile::record(&profile);
     let mut rows: Vec<Row> = sized
         .iter()
         .zip(&tasks)
@@ -108,6 +127,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         probes,
         user_groups,
         device_choices,
+        profile,
     }
 }
 
@@ -199,10 +219,31 @@ fn pool_subtasks(s: &Scenario, views: &[Scenario], tasks: &[Task]) -> Vec<Subtas
 }
 
 /// Size every subtask in parallel, then regroup: per task, its (share of
-/// pools, answer) list and its dedicated check.
-fn size_subtasks(views: &[Scenario], tasks: &[Task], subtasks: &[Subtask]) -> Vec<TaskAnswer> {
-    let done: Vec<(PoolSizing, Option<DedicatedCheck>)> = subtasks
+/// pools, answer) list and its dedicated check; and what each placement's
+/// probes cost. Subtasks that are the same pool (placement, users per pool
+/// and class counts) are sized once.
+fn size_subtasks(
+    s: &Scenario,
+    views: &[Scenario],
+    tasks: &[Task],
+    subtasks: &[Subtask],
+) -> (Vec<TaskAnswer>, Vec<PlacementProfile>) {
+    let mut first: BTreeMap<(usize, usize, Option<Vec<u32>>), usize> = BTreeMap::new();
+    let mut unique: Vec<usize> = Vec::new();
+    let slot: Vec<usize> = subtasks
+        .iter()
+        .enumerate()
+        .map(|(j, (t, _, counts))| {
+            let (i, _, k) = tasks[*t];
+            *first.entry((i, k, counts.clone())).or_insert_with(|| {
+                unique.push(j);
+                unique.len() - 1
+            })
+        })
+        .collect();
+    let done: Vec<(PoolSizing, Option<DedicatedCheck>)> = unique
         .par_iter()
+        .map(|&j| &subtasks[j])
         .map(|(t, _, counts)| {
             let (i, _, k) = tasks[*t];
             match counts {
@@ -220,12 +261,47 @@ fn size_subtasks(views: &[Scenario], tasks: &[Task], subtasks: &[Subtask]) -> Ve
             }
         })
         .collect();
+    let profile = placement_profiles(s, tasks, subtasks, &unique, &done);
     let mut sized: Vec<TaskAnswer> = tasks.iter().map(|_| (Vec::new(), None)).collect();
-    for ((t, w, _), (z, check)) in subtasks.iter().zip(done) {
-        sized[*t].0.push((*w, z));
+    for ((t, w, _), j) in subtasks.iter().zip(slot) {
+        let (z, check) = &done[j];
+        sized[*t].0.push((*w, z.clone()));
         if check.is_some() {
-            sized[*t].1 = check;
+            sized[*t].1 = check.clone();
         }
     }
-    sized
+    (sized, profile)
+}
+
+/// What each placement's probes cost, over the subtasks actually sized
+/// (`unique`, answered by `done`), in placement order.
+fn placement_profiles(
+    s: &Scenario,
+    tasks: &[Task],
+    subtasks: &[Subtask],
+    unique: &[usize],
+    done: &[(PoolSizing, Option<DedicatedCheck>)],
+) -> Vec<PlacementProfile> {
+    let mut out: Vec<PlacementProfile> = s
+        .placements
+        .iter()
+        .map(|p| PlacementProfile {
+            placement: p.name.clone(),
+            ..PlacementProfile::default()
+        })
+        .collect();
+    for (&j, (z, check)) in unique.iter().zip(done) {
+        let o = &mut out[tasks[subtasks[j].0].0];
+        for p in &z.probes {
+            o.probes += 1;
+            o.early += u64::from(p.early);
+            o.undecided += u64::from(p.decision == Decision::Undecided);
+            o.cost.add(&p.cost);
+        }
+        if let Some(c) = check {
+            o.probes += c.probes;
+            o.cost.add(&c.cost);
+        }
+    }
+    out
 }

@@ -412,6 +412,11 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
                 cell("servers", Value::U64(p.servers as u64)),
                 cell("horizon_s", Value::F64(Some(p.horizon_s))),
                 cell("meets", Value::Bool(Some(p.meets))),
+                cell("decision", Value::Str(p.decision.label().into())),
+                cell("early_look", Value::Bool(Some(p.early))),
+                cell("rounds", Value::U64(p.cost.rounds.into())),
+                cell("replications_run", Value::U64(p.cost.replications)),
+                cell("simulated_requests", Value::U64(p.cost.simulated_requests)),
                 cell("trusted", Value::Bool(Some(p.trusted))),
                 cell("untrusted_reason", Value::Str(p.untrusted_reason.clone())),
                 cell(

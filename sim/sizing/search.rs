@@ -2,12 +2,16 @@
 //! end the search at once; otherwise an analytic first guess
 //! ([`analytic_guess`]: Erlang-C for a wait-tail target, else square-root
 //! staffing on the peak offered load), galloping away from it to a bracket
-//! and bisection to the least fleet that meets the service level.
+//! and bisection to the least fleet that meets the service level. No fleet
+//! size is simulated twice; a probe far from its targets (every interval
+//! end within half its bound, or beyond twice it) lets the gallop skip
+//! ahead ([`far_from_targets`]).
 
 use std::collections::BTreeMap;
 
-use super::probe::{run_probe, Probe};
+use super::probe::{run_probe, Decision, Probe};
 use crate::core::analytic::min_servers_for_wait_tail;
+use crate::results::columns;
 use crate::run::llm_server_capacity_per_s;
 use crate::scenario::{LatencyMetric, Scenario, Workload};
 
@@ -66,6 +70,50 @@ pub fn search_start(
         .unwrap_or((guess * 16).max(guess + 64))
         .max(1);
     Ok((guess.min(max_servers), max_servers))
+}
+
+/// Whether a decided probe is far from its targets: it meets with every
+/// interval's unfavourable end within half its bound (attainment: half way
+/// from the bound to 1), or it misses with some interval wholly beyond
+/// twice its bound (attainment: below half of it).
+pub(crate) fn far_from_targets(p: &Probe) -> bool {
+    let Some(v) = &p.verdict else {
+        return false;
+    };
+    let at_least = |c: &str| c.starts_with(columns::SLO_ATTAINMENT);
+    match p.decision {
+        Decision::Meets => v.targets.iter().all(|t| match t.compared {
+            Some(x) if at_least(&t.column) => x >= 0.5 * (1.0 + t.bound),
+            Some(x) => x <= 0.5 * t.bound,
+            None => false,
+        }),
+        Decision::Misses => v.targets.iter().any(|t| {
+            // The favourable end: the other end of a symmetric interval.
+            let (Some(m), Some(x)) = (t.mean, t.compared) else {
+                return false;
+            };
+            let other = 2.0 * m - x;
+            t.surely_missed
+                && if at_least(&t.column) {
+                    other < 0.5 * t.bound
+                } else {
+                    other > 2.0 * t.bound
+                }
+        }),
+        Decision::Undecided => false,
+    }
+}
+
+/// The gallop step after probe `p` when the plain gallop would step `base`
+/// servers (1, 2, 4, ...): twice that when `p` was far from its targets.
+/// The skip does not compound: the next probe's step starts again from
+/// the plain gallop's.
+fn step_after(base: usize, p: Option<&Probe>) -> usize {
+    if p.is_some_and(far_from_targets) {
+        base * 2
+    } else {
+        base
+    }
 }
 
 /// The analytic first guess of servers for a pool of `users`.
@@ -189,12 +237,14 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
     if probe(guess, &mut out) {
         hi = guess;
         lo = 0;
-        let mut step = 1;
+        let mut base = 1;
+        let mut step = step_after(base, out.probes.last());
         while hi > 1 {
             let n = hi.saturating_sub(step).max(1);
             if probe(n, &mut out) {
                 hi = n;
-                step *= 2;
+                base *= 2;
+                step = step_after(base, out.probes.last());
             } else {
                 lo = n;
                 break;
@@ -202,7 +252,8 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         }
     } else {
         lo = guess;
-        let mut step = 1;
+        let mut base = 1;
+        let mut step = step_after(base, out.probes.last());
         loop {
             let n = (lo + step).min(max_servers);
             if n == lo {
@@ -220,7 +271,8 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
                 break;
             }
             lo = n;
-            step *= 2;
+            base *= 2;
+            step = step_after(base, out.probes.last());
         }
     }
     while hi - lo > 1 {
