@@ -106,15 +106,20 @@ impl EventQueue {
     pub fn push(&mut self, time_s: f64, server: u32, epoch: u32) {
         let seq = self.take_seq();
         let j = server as usize;
-        self.superseded += (self.keys[j] != EMPTY) as u64;
-        self.keys[j] = order_key(time_s, seq);
+        let (old, key) = (self.keys[j], order_key(time_s, seq));
+        self.superseded += (old != EMPTY) as u64;
+        self.keys[j] = key;
         self.slots[j] = Event {
             time_s,
             seq,
             server,
             epoch,
         };
-        self.replay(j);
+        if key < old {
+            self.sift_earlier(j);
+        } else {
+            self.replay(j);
+        }
     }
 
     /// The earliest event, if any.
@@ -139,6 +144,26 @@ impl EventQueue {
     /// Events dropped because their server scheduled a newer one.
     pub fn superseded(&self) -> u64 {
         self.superseded
+    }
+
+    /// Slot `j`'s key became earlier: it takes over the nodes on its path
+    /// where it now wins, and stops at the first it loses (no node above
+    /// had it as winner, and nothing else changed).
+    #[inline]
+    fn sift_earlier(&mut self, j: usize) {
+        let key = self.keys[j];
+        let mut i = (self.leaves + j) / 2;
+        while i >= 1 {
+            let w = self.winners[i] as usize;
+            if w != j {
+                if key < self.keys[w] {
+                    self.winners[i] = j as u32;
+                } else {
+                    return;
+                }
+            }
+            i /= 2;
+        }
     }
 
     /// Recompute the winners on the path from slot `j` to the root.

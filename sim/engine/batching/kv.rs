@@ -137,10 +137,12 @@ impl PagedKv {
     }
 
     /// Of `steps` decode steps from server step `s` (the first of which
-    /// fits), how many fit before one would need more blocks than the cache.
-    pub fn steps_that_fit(&self, s: u64, steps: u64) -> u64 {
-        if steps <= 1 || self.demand(s + steps - 1) <= self.total {
-            return steps;
+    /// fits), how many fit before one would need more blocks than the
+    /// cache, and the blocks the last of them uses.
+    pub fn steps_that_fit(&self, s: u64, steps: u64) -> (u64, u64) {
+        let last = self.demand(s + steps.max(1) - 1);
+        if steps <= 1 || last <= self.total {
+            return (steps, last);
         }
         // The first j in [1, steps - 1] whose demand overflows.
         let (mut lo, mut hi) = (1u64, steps - 1);
@@ -152,7 +154,7 @@ impl PagedKv {
                 lo = mid + 1;
             }
         }
-        lo
+        (lo, self.demand(s + lo - 1))
     }
 }
 
@@ -198,8 +200,8 @@ mod tests {
         assert_eq!(kv.demand(0), 9);
         assert_eq!(kv.demand(12), 9);
         assert_eq!(kv.demand(13), 11);
-        assert_eq!(kv.steps_that_fit(0, 50), 13);
-        assert_eq!(kv.steps_that_fit(0, 13), 13);
-        assert_eq!(kv.steps_that_fit(5, 1), 1);
+        assert_eq!(kv.steps_that_fit(0, 50), (13, 9));
+        assert_eq!(kv.steps_that_fit(0, 13), (13, 9));
+        assert_eq!(kv.steps_that_fit(5, 1), (1, 9));
     }
 }

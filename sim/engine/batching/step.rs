@@ -289,7 +289,9 @@ impl BatchingFleet {
                 steps = 1;
             }
             if let Some(p) = &server.paged {
-                steps = p.steps_that_fit(server.steps_done, steps);
+                let (fit, last_blocks) = p.steps_that_fit(server.steps_done, steps);
+                steps = fit;
+                server.kv_range = (p.demand(server.steps_done) * p.block, last_blocks * p.block);
             }
             let weights_s = self.weights.get(&step, server.batch as u64);
             let run = step.decode_run_reading(server.batch, server.context, weights_s);
@@ -304,7 +306,12 @@ impl BatchingFleet {
             server.note_kv_range();
             return;
         }
-        server.note_kv_range();
+        if !matches!(
+            (&server.paged, server.phase),
+            (Some(_), super::Phase::Decode { .. })
+        ) {
+            server.note_kv_range(); // a paged decode run set it above
+        }
         server.epoch = server.epoch.wrapping_add(1);
         self.events.push(server.end_s, s as u32, server.epoch);
     }
