@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
+use sharesim::core::printable;
 
 mod cli;
 
@@ -71,19 +72,4 @@ fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
         }
         eprintln!("\nstopping: abandoning the points in progress, saving the finished ones (Ctrl-C again to quit at once)");
     });
-}
-
-/// `text` with control characters escaped (`\u{1b}`): a message that
-/// quotes a file name or a file's content writes no raw control bytes to
-/// the terminal.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }

@@ -13,7 +13,8 @@ use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ScenarioArgs, ThreadArgs,
+    counted, prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ScenarioArgs,
+    ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -60,20 +61,20 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     )?;
     match &scenario.benchmark {
         Some(b) => eprintln!(
-            "running {} (benchmark {}: {} requests from {} clients, {} placements x {} replications, each until its last request completes)",
+            "running {} (benchmark {}: {} requests from {} clients, {} x {}, each until its last request completes)",
             scenario.name,
             b.setup.name(),
             b.requests,
             b.concurrency,
-            scenario.placements.len(),
-            scenario.replications,
+            counted(scenario.placements.len(), "placement"),
+            counted(scenario.replications, "replication"),
         ),
         None => eprintln!(
-            "running {} ({} users, {} placements x {} replications, {:.0} s simulated each)",
+            "running {} ({} users, {} x {}, {:.0} s simulated each)",
             scenario.name,
             scenario.users,
-            scenario.placements.len(),
-            scenario.replications,
+            counted(scenario.placements.len(), "placement"),
+            counted(scenario.replications, "replication"),
             scenario.horizon_s
         ),
     }

@@ -357,3 +357,12 @@ pub fn prepare(
     let guard = claim(&dir, &input.scenario)?;
     Ok((pool, dir, guard))
 }
+
+/// `n` and a noun, singular for one: "1 replication", "3 replications".
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

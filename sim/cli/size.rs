@@ -12,8 +12,8 @@ use sharesim::scenario::Scenario;
 
 use super::answer::PrintArgs;
 use super::shared::{
-    prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ProfileArgs, ScenarioArgs,
-    ThreadArgs,
+    counted, prepare, print_service_level, ChartArgs, MemoryArgs, OverrideArgs, ProfileArgs,
+    ScenarioArgs, ThreadArgs,
 };
 use super::{Failure, Outcome};
 use sharesim::results::columns;
@@ -77,12 +77,12 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
         "size",
     )?;
     eprintln!(
-        "sizing {} ({} users, {} placements, pool sizes {:?}, {} replications per probe)",
+        "sizing {} ({} users, {}, pool sizes {:?}, {} per probe)",
         scenario.name,
         scenario.users,
-        scenario.placements.len(),
+        counted(scenario.placements.len(), "placement"),
         scenario.sizing.pool_sizes,
-        scenario.replications
+        counted(scenario.replications, "replication")
     );
     let started = std::time::Instant::now();
     let results = pool.install(|| sharesim::sizing::size_scenario(&scenario));

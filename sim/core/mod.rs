@@ -7,7 +7,8 @@
 //! - [`stats`]: streaming latency histograms and replication estimates.
 //! - [`analytic`]: closed forms from queueing theory (Erlang-C,
 //!   Pollaczek-Khinchine, square-root staffing) the engine is checked against.
-//! - [`units`]: time constants and the one spelling of a percentile.
+//! - [`units`]: time constants, the one spelling of a percentile, and
+//!   terminal-safe text.
 //! - [`classes`]: the contiguous user-id ranges of a population's classes.
 //! - [`error`]: TOML deserialisation that names the key and line of a mistake.
 
@@ -26,4 +27,4 @@ pub use analytic::{
 pub use dist::{draw_tokens, Dist, Z_P90, Z_P99};
 pub use rng::{derive_seed, stream_rng, SimRng, StreamKind};
 pub use stats::{Estimate, LatencyHistogram};
-pub use units::{percentile_label, DAY_S};
+pub use units::{percentile_label, printable, DAY_S};

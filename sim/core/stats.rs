@@ -92,17 +92,7 @@ pub fn t_975(df: usize) -> f64 {
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042,
     ];
-    match df {
-        0 => f64::INFINITY,
-        1..=30 => TABLE[df - 1],
-        _ => {
-            // Cornish-Fisher expansion around the normal quantile.
-            let z: f64 = 1.959_963_984_540_054;
-            let n = df as f64;
-            z + (z.powi(3) + z) / (4.0 * n)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)
-        }
-    }
+    student_t(df, &TABLE, 1.959_963_984_540_054)
 }
 
 /// 99.5 % quantile of Student's t with `df` degrees of freedom (two-sided
@@ -113,12 +103,16 @@ pub fn t_995(df: usize) -> f64 {
         2.977, 2.947, 2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779,
         2.771, 2.763, 2.756, 2.750,
     ];
+    student_t(df, &TABLE, 2.575_829_303_548_901)
+}
+
+/// A quantile of Student's t: tabulated for 1 to 30 degrees of freedom,
+/// beyond that the Cornish-Fisher expansion around the normal quantile `z`.
+fn student_t(df: usize, table: &[f64; 30], z: f64) -> f64 {
     match df {
         0 => f64::INFINITY,
-        1..=30 => TABLE[df - 1],
+        1..=30 => table[df - 1],
         _ => {
-            // Cornish-Fisher expansion around the normal quantile.
-            let z: f64 = 2.575_829_303_548_901;
             let n = df as f64;
             z + (z.powi(3) + z) / (4.0 * n)
                 + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)

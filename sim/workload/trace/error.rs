@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::core::printable;
+
 /// A trace that cannot be used. Every variant names the file; cell-level
 /// errors also name the line (header = line 1) and the column.
 #[derive(Debug, thiserror::Error)]
@@ -188,17 +190,3 @@ pub(crate) fn quoted_list(names: &[String]) -> String {
 
 pub(crate) const UNCLOSED_QUOTE: &str =
     "a quoted field that starts here is never closed; add the closing `\"` (write `\"\"` for a quote inside a quoted field)";
-
-/// `text` with control characters escaped (`\u{1b}`), so that a name read
-/// from a file cannot write raw bytes to the terminal.
-pub(crate) fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
