@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::support::scenarios::{desktop_and_h100_pool, generic, local_and_pool};
-use crate::support::{assert_success, sharesim, sharesim_on, try_read_parquet, write, BIN};
+use crate::support::{
+    assert_success, sharesim, sharesim_on, try_read_parquet, write, BIN, SHARD_ENV,
+};
 
 const GENERIC: &str = generic!("horizon_s = 2000\nwarmup_s = 100\nreplications = 2");
 
@@ -653,13 +655,7 @@ fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     // Shard variables of the machine running the tests must not leak in.
-    for k in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "SLURM_ARRAY_TASK_MIN",
-        "JOB_COMPLETION_INDEX",
-        "SHARESIM_SHARD_COUNT",
-    ] {
+    for k in SHARD_ENV {
         if !env.iter().any(|(e, _)| *e == k) {
             c.env_remove(k);
         }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::support::{assert_success, files_under, repo_file, BIN};
+use crate::support::{assert_success, files_under, repo_file, BIN, SHARD_ENV};
 
 /// Overrides that shorten the scenarios that take minutes, appended to a
 /// `run`, `size` or `sweep` of that file (shorter horizon, one replication,
@@ -200,13 +200,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn sharesim_in(dir: &Path, args: &[String]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args).current_dir(dir);
-    for k in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "SLURM_ARRAY_TASK_MIN",
-        "JOB_COMPLETION_INDEX",
-        "SHARESIM_SHARD_COUNT",
-    ] {
+    for k in SHARD_ENV {
         c.env_remove(k);
     }
     c

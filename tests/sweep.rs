@@ -7,7 +7,7 @@ use std::path::Path;
 use polars::prelude::DataFrame;
 
 use crate::support::scenarios::local_and_pool;
-use crate::support::{assert_success, read_parquet, sharesim, sharesim_on, write};
+use crate::support::{assert_success, read_parquet, sharesim, sharesim_on, write, SHARD_ENV};
 
 const SWEEP: &str = concat!(
     r#"
@@ -233,14 +233,7 @@ fn array_task(scen: &Path, out: &Path, env: &[(&str, String)]) -> Vec<String> {
         "--out",
     ])
     .arg(out);
-    for k in [
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_MAX",
-        "JOB_COMPLETION_INDEX",
-        "SHARESIM_SHARD_COUNT",
-    ] {
+    for k in SHARD_ENV {
         c.env_remove(k);
     }
     for (k, v) in env {

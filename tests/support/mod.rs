@@ -22,6 +22,18 @@ pub use invariants::u64_of;
 /// The `sharesim` binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_sharesim");
 
+/// The variables sharesim reads its shard from (Slurm arrays, Kubernetes
+/// indexed jobs): tests remove them so the machine running the tests does
+/// not leak its own into a run.
+pub const SHARD_ENV: [&str; 6] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "JOB_COMPLETION_INDEX",
+    "SHARESIM_SHARD_COUNT",
+];
+
 /// A command running the `sharesim` binary.
 pub fn sharesim() -> assert_cmd::Command {
     assert_cmd::Command::new(BIN)
