@@ -17,7 +17,7 @@
 //! skipped. [`EventQueue::superseded`] counts them.
 
 /// A scheduled server event: the end of a step (or run of steps) on `server`.
-/// `epoch` lets a rescheduled server ignore its superseded events.
+/// It is always the server's latest plan (a newer one replaces it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
     /// When, seconds.
@@ -26,8 +26,6 @@ pub struct Event {
     pub seq: u64,
     /// Which server.
     pub server: u32,
-    /// Server epoch at scheduling time.
-    pub epoch: u32,
 }
 
 /// Min-queue of events by (time, insertion sequence), one pending event per
@@ -79,7 +77,6 @@ impl EventQueue {
             time_s: f64::INFINITY,
             seq: u64::MAX,
             server: 0,
-            epoch: 0,
         };
         EventQueue {
             slots: vec![none; leaves],
@@ -103,7 +100,7 @@ impl EventQueue {
     /// Schedule an event for `server` at `time_s`, superseding the one it
     /// has pending, if any.
     #[inline]
-    pub fn push(&mut self, time_s: f64, server: u32, epoch: u32) {
+    pub fn push(&mut self, time_s: f64, server: u32) {
         let seq = self.take_seq();
         let j = server as usize;
         let (old, key) = (self.keys[j], order_key(time_s, seq));
@@ -113,7 +110,6 @@ impl EventQueue {
             time_s,
             seq,
             server,
-            epoch,
         };
         if key < old {
             self.sift_earlier(j);
@@ -186,10 +182,10 @@ mod tests {
     #[test]
     fn equal_times_pop_in_insertion_order() {
         let mut q = EventQueue::for_servers(4);
-        q.push(2.0, 0, 0);
-        q.push(1.0, 1, 0);
-        q.push(1.0, 2, 0);
-        q.push(1.0, 3, 0);
+        q.push(2.0, 0);
+        q.push(1.0, 1);
+        q.push(1.0, 2);
+        q.push(1.0, 3);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.server).collect();
         assert_eq!(order, vec![1, 2, 3, 0]);
         assert!(q.peek().is_none());
@@ -200,9 +196,9 @@ mod tests {
     #[test]
     fn popping_one_server_leaves_the_others_visible() {
         let mut q = EventQueue::for_servers(4);
-        q.push(1.0, 0, 1);
-        q.push(2.0, 3, 1);
-        q.push(3.0, 2, 1);
+        q.push(1.0, 0);
+        q.push(2.0, 3);
+        q.push(3.0, 2);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.server).collect();
         assert_eq!(order, vec![0, 3, 2]);
     }
@@ -227,7 +223,7 @@ mod tests {
                 if next() % 3 != 0 {
                     let s = (next() % n as u64) as usize;
                     let t = (next() % 50) as f64; // many equal times
-                    q.push(t, s as u32, 0);
+                    q.push(t, s as u32);
                     pending[s] = Some((t, seq));
                     seq += 1;
                 } else {
@@ -264,15 +260,15 @@ mod tests {
     #[test]
     fn a_server_keeps_only_its_newest_event() {
         let mut q = EventQueue::for_servers(3);
-        q.push(5.0, 0, 1);
-        q.push(3.0, 1, 1);
-        q.push(1.0, 0, 2); // supersedes 5.0
-        q.push(9.0, 1, 2); // supersedes 3.0
-        q.push(4.0, 2, 1);
+        q.push(5.0, 0);
+        q.push(3.0, 1);
+        q.push(1.0, 0); // supersedes 5.0
+        q.push(9.0, 1); // supersedes 3.0
+        q.push(4.0, 2);
         assert_eq!(q.superseded(), 2);
-        let order: Vec<(u32, u32)> = std::iter::from_fn(|| q.pop())
-            .map(|e| (e.server, e.epoch))
+        let order: Vec<(u32, f64)> = std::iter::from_fn(|| q.pop())
+            .map(|e| (e.server, e.time_s))
             .collect();
-        assert_eq!(order, vec![(0, 2), (2, 1), (1, 2)]);
+        assert_eq!(order, vec![(0, 1.0), (2, 4.0), (1, 9.0)]);
     }
 }

@@ -216,6 +216,7 @@ struct Server {
     queued_kv: u64,
     phase: Phase,
     end_s: f64,
+    /// Plans made so far (wrapping): tells `kv_seen` which plan it belongs to.
     epoch: u32,
     /// Paged cache accounting (`None`: whole-context reservation).
     paged: Option<Box<PagedKv>>,
@@ -284,18 +285,12 @@ impl Server {
         self.batch + self.prefilling.len() as u32 + (self.queue.len() as u32) < cfg.max_batch
     }
 
-    /// The KV range of the plan just made ([`Server::kv_range`]).
-    fn note_kv_range(&mut self) {
-        self.kv_range = match (&self.paged, self.phase) {
-            (Some(p), Phase::Decode { steps, .. }) => (
-                p.demand(self.steps_done) * p.block,
-                p.demand(self.steps_done + steps - 1) * p.block,
-            ),
-            _ => {
-                let now = self.kv_in_use();
-                (now, now)
-            }
-        };
+    /// The KV range ([`Server::kv_range`]) of a plan whose use does not
+    /// change while it lasts (idle, prefill, mixed step, or a decode run with
+    /// whole contexts reserved).
+    fn note_constant_kv_range(&mut self) {
+        let now = self.kv_in_use();
+        self.kv_range = (now, now);
     }
 
     /// Requests waiting or running here.
@@ -449,11 +444,7 @@ impl BatchingFleet {
             } else {
                 let e = self.events.pop().expect("peeked");
                 self.usage.events += 1;
-                let s = e.server as usize;
-                if e.epoch != self.servers[s].epoch {
-                    continue; // superseded by a shorter plan
-                }
-                self.boundary(s, e.time_s, rec);
+                self.boundary(e.server as usize, e.time_s, rec);
             }
             for (user, t) in self.done.drain(..) {
                 source.completed(user, t);
@@ -673,7 +664,7 @@ impl BatchingFleet {
                         server.kv_range.1 = p.demand(server.steps_done + new_steps - 1) * p.block;
                     }
                     server.epoch = server.epoch.wrapping_add(1);
-                    self.events.push(end, s as u32, server.epoch);
+                    self.events.push(end, s as u32);
                 }
             }
         }

@@ -270,12 +270,14 @@ impl BatchingFleet {
             let (time_s, _) =
                 step.mixed_parts_reading(server.batch, server.context, chunk, weights_s);
             server.end_s = t + time_s;
+            server.note_constant_kv_range();
         } else if !server.prefilling.is_empty() {
             server.phase = Phase::Prefill {
                 start_s: t,
                 tokens: prompt_tokens,
             };
             server.end_s = t + step.prefill_s(prompt_tokens);
+            server.note_constant_kv_range();
         } else if server.batch > 0 {
             let next_finish = loop {
                 let Reverse((finish, id, stamp)) = *server.running.peek().expect("batch > 0");
@@ -288,10 +290,14 @@ impl BatchingFleet {
             if !self.cfg.fast_forward {
                 steps = 1;
             }
-            if let Some(p) = &server.paged {
-                let (fit, last_blocks) = p.steps_that_fit(server.steps_done, steps);
-                steps = fit;
-                server.kv_range = (p.demand(server.steps_done) * p.block, last_blocks * p.block);
+            match &server.paged {
+                Some(p) => {
+                    let (fit, last_blocks) = p.steps_that_fit(server.steps_done, steps);
+                    steps = fit;
+                    server.kv_range =
+                        (p.demand(server.steps_done) * p.block, last_blocks * p.block);
+                }
+                None => server.note_constant_kv_range(),
             }
             let weights_s = self.weights.get(&step, server.batch as u64);
             let run = step.decode_run_reading(server.batch, server.context, weights_s);
@@ -303,17 +309,11 @@ impl BatchingFleet {
             server.end_s = t + run.time_s(steps);
         } else {
             server.phase = Phase::Idle;
-            server.note_kv_range();
+            server.note_constant_kv_range();
             return;
         }
-        if !matches!(
-            (&server.paged, server.phase),
-            (Some(_), super::Phase::Decode { .. })
-        ) {
-            server.note_kv_range(); // a paged decode run set it above
-        }
         server.epoch = server.epoch.wrapping_add(1);
-        self.events.push(server.end_s, s as u32, server.epoch);
+        self.events.push(server.end_s, s as u32);
     }
 
     /// Complete every running sequence whose last step is done.
