@@ -94,7 +94,7 @@ pub fn column(name: &str) -> Column {
         "energy_kwh_per_user_per_day" => known("energy per user per day", Unit::Kwh),
         "feasible" => known("meets target", Unit::Flag),
         columns::SLO_MET => known("meets target", Unit::Flag),
-        "utilization" => known("utilization", Unit::Share),
+        columns::UTILIZATION_SHARE => known("utilization", Unit::Share),
         "users_meeting_slo_share" => known("users meeting it", Unit::Share),
         "mean_batch" => known("mean batch", Unit::Number),
         "batch_fill_share" => known("batch fill", Unit::Share),
@@ -105,7 +105,7 @@ pub fn column(name: &str) -> Column {
         "probes" => known("probes", Unit::Count),
         "rejected" => known("rejected", Unit::Count),
         "unstable" => known("unstable", Unit::Flag),
-        "p_wait" => known("waited", Unit::Share),
+        columns::P_WAIT_SHARE => known("waited", Unit::Share),
         // `sharesim validate`.
         "check" => known("check", Unit::Text),
         "pass" => known("pass", Unit::Flag),
