@@ -225,6 +225,47 @@ $rule{'azure-capex-factor'} = [['azure-trace'], sub { num(col($az->('h100-pool')
 
 
 
+# always-on-agent (slow: only the full regeneration runs it): agents alone,
+# then mixed with chat users.
+my $aoa = sub {
+    my ($share, $placement, $k) = @_;
+    one('always-on-agent', sweep_classes_0_share => $share, placement => $placement, pool_size => $k);
+};
+my $aoa_all = sub { col(one('always-on-agent', sweep_classes_0_share => 1, placement => 'desktop-per-user'), 'pool_size') };
+$rule{'agents-h100s'} = [['always-on-agent'], sub { whole(col($aoa->(1, 'h100-pool', $aoa_all->()), 'devices_total')) }];
+$rule{'agents-memory-factor'} = [['always-on-agent'], sub { num(col($aoa->(1, 'h100-pool', $aoa_all->()), 'sharing_factor_memory')) }];
+$rule{'agents-capex-factor'} = [['always-on-agent'], sub { num(col($aoa->(1, 'h100-pool', $aoa_all->()), 'sharing_factor_capex')) }];
+$rule{'agents-energy'} = [['always-on-agent'], sub {
+    num(col(one('always-on-agent', sweep_classes_0_share => 1, placement => 'desktop-per-user'), 'energy_kwh_per_user_per_day'))
+        . ' vs ' . num(col($aoa->(1, 'h100-pool', $aoa_all->()), 'energy_kwh_per_user_per_day')) . ' kWh';
+}];
+$rule{'agents-shared-desktops-4'} = [['always-on-agent'], sub { num(col($aoa->(1, 'shared-desktops', 4), 'sharing_factor_devices')) . 'x' }];
+$rule{'agents-shared-desktops-all'} = [['always-on-agent'], sub {
+    my $r = $aoa->(1, 'shared-desktops', $aoa_all->());
+    num(col($r, 'sharing_factor_devices')) . 'x for ' . whole($aoa_all->()) . ' agents on ' . whole(col($r, 'devices_total')) . ' desktops';
+}];
+$rule{'agents-h100-of-4'} = [['always-on-agent'], sub {
+    my $r = $aoa->(1, 'h100-pool', 4);
+    usd(col($r, 'capex_usd_per_user')) . ' per agent, ' . num(1 / col($r, 'sharing_factor_capex')) . 'x a desktop';
+}];
+$rule{'agents-table'} = [['always-on-agent'], sub {
+    my %seen;
+    my @share = sort { $b <=> $a } grep { !$seen{$_}++ } map { $_->{sweep_classes_0_share} } @{$answers{'always-on-agent'}};
+    my @out = (
+        '| agents / chat users | H100s for ' . whole($aoa_all->()) . ' users | memory / capex / energy factor | desktops if they batch locally (factor) |',
+        '|---|---|---|---|',
+    );
+    for my $a (@share) {
+        my $p = $aoa->($a, 'h100-pool', $aoa_all->());
+        my $d = $aoa->($a, 'shared-desktops', $aoa_all->());
+        push @out, sprintf('| %s / %s | %s | %s | %s (%s) |', pct($a), pct(1 - $a),
+            whole(col($p, 'devices_total')),
+            join(' / ', map { num(col($p, "sharing_factor_$_")) } qw(memory capex energy)),
+            whole(col($d, 'devices_total')), num(col($d, 'sharing_factor_devices')));
+    }
+    return "\n" . join("\n", @out) . "\n";
+}];
+
 # ------------------------------------------------------------------ the README
 open my $in, '<', $readme or die "readme-results: cannot read $readme: $!\n";
 my $text = do { local $/; <$in> };
