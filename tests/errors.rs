@@ -265,7 +265,10 @@ bad! {
         ["placements[1].servers", "needs `servers`"];
     wait_tail_without_share: "run", GENERIC,
         [("wait_p99_s = 5.0", "p_wait_above_s = 1.0")], [],
-        ["service_level.p_wait_above_max", "needs `p_wait_above_max`"];
+        ["service_level.p_wait_above_share_max", "needs `p_wait_above_share_max`"];
+    wait_tail_share_under_its_old_name: "run", GENERIC,
+        [("wait_p99_s = 5.0", "p_wait_above_s = 1.0\np_wait_above_max = 0.01")], [],
+        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.01`"];
     same_percentile_twice: "run", GENERIC,
         [("wait_p99_s = 5.0", "wait_p99_s = 5.0\nwait_p990_s = 4.0")], [],
         ["bounds the same percentile"];
@@ -345,7 +348,13 @@ bad! {
         ["service_level.response_p99_s", "use e2e instead of response"];
     attainment_bound_without_share: "run", LLM,
         [("tpot_p99_s = 0.1", "attainment_ttft_s = 1")], [],
-        ["service_level.attainment", "need `attainment`"];
+        ["service_level.attainment_share", "need `attainment_share`"];
+    attainment_share_under_its_old_name: "run", LLM,
+        [("tpot_p99_s = 0.1", "attainment = 0.9\nattainment_ttft_s = 1")], [],
+        ["service_level.attainment", "renamed to `attainment_share`", "write `attainment_share = 0.9`"];
+    fraction_swept_under_its_old_name: "sweep", LLM,
+        [("[service_level]", "[sweep]\naxes = [ { key = \"service_level.p_wait_above_max\", values = [0.01, 0.05] } ]\n\n[service_level]\np_wait_above_s = 0\np_wait_above_share_max = 0.05")], [],
+        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.0"]; // 0.01 or 0.05: the point checked first fails
     least_kv_load_in_a_generic_scenario: "run", GENERIC,
         [("servers = 4", "servers = 4\ndispatch = \"least_kv_load\"")], [],
         ["placements[1].dispatch", "least_kv_load needs an LLM scenario"];

@@ -129,7 +129,7 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         columns::SHARING_FACTOR_CAPEX,
         columns::SERVERS_PER_POOL,
         columns::DEVICES_PER_USER,
-        "utilization",
+        columns::UTILIZATION_SHARE,
         "batch_fill_share",
         "kv_occupancy_share",
         "saturation_share",

@@ -50,7 +50,7 @@ fn wait_tail_cell(
     } else {
         wait.share_above(w.above_s)
     };
-    Some(cell("p_wait_above", Value::F64(share)))
+    Some(cell(columns::P_WAIT_ABOVE_SHARE, Value::F64(share)))
 }
 
 fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &[f64]) {
@@ -116,12 +116,12 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
         cell("rejected", count(0)),
         cell("measured", count(r.measured)),
         cell(
-            "utilization",
+            columns::UTILIZATION_SHARE,
             Value::F64(Some(r.busy_s / (o.servers as f64 * w.len_s()))),
         ),
         cell("throughput_per_s", Value::F64(Some(throughput))),
         cell(
-            "p_wait",
+            columns::P_WAIT_SHARE,
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
@@ -298,7 +298,7 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     row.extend(cost);
     row.extend([
         cell(
-            "utilization",
+            columns::UTILIZATION_SHARE,
             Value::F64(Some(u.busy_s / (o.servers as f64 * win))),
         ),
         cell(
@@ -338,11 +338,11 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         ),
         cell("events", count(u.events)),
         cell(
-            "p_wait",
+            columns::P_WAIT_SHARE,
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
         cell(
-            "slo_attainment",
+            columns::SLO_ATTAINMENT_SHARE,
             Value::F64((r.measured > 0).then(|| r.attained as f64 / r.measured as f64)),
         ),
     ]);
@@ -386,7 +386,7 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
                 cell("users", Value::U64(s.class_users(c).1 as u64)),
                 cell("measured", count(k.measured)),
                 cell(
-                    "p_wait",
+                    columns::P_WAIT_SHARE,
                     Value::F64((k.measured > 0).then(|| k.waited as f64 / k.measured as f64)),
                 ),
             ];
@@ -398,7 +398,7 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
                 }
                 Measured::Llm(..) => {
                     row.push(cell(
-                        "slo_attainment",
+                        columns::SLO_ATTAINMENT_SHARE,
                         Value::F64((k.measured > 0).then(|| k.attained as f64 / k.measured as f64)),
                     ));
                     for (name, h) in [

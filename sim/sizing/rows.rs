@@ -20,13 +20,13 @@ const PER_USER: [(&str, &str); 4] = [
 /// Latency and load columns copied from the answer's summary.
 const COPIED: [&str; 23] = [
     "device",
-    "utilization",
+    columns::UTILIZATION_SHARE,
     "mean_batch",
     "batch_fill_share",
     "kv_occupancy_share",
     "saturation_share",
-    "p_wait",
-    "p_wait_above",
+    columns::P_WAIT_SHARE,
+    columns::P_WAIT_ABOVE_SHARE,
     columns::WAIT_P99_S,
     columns::RESPONSE_P99_S,
     "response_p99_s_ci95",
@@ -37,7 +37,7 @@ const COPIED: [&str; 23] = [
     columns::TPOT_P99_S,
     "tpot_p99_s_ci95",
     columns::E2E_P99_S,
-    "slo_attainment",
+    columns::SLO_ATTAINMENT_SHARE,
     "rental_usd_per_day",
     "network_rtt_s",
     "tensor_parallel",
@@ -423,7 +423,7 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
                     columns::SLO_DETAIL,
                     Value::Str(p.verdict.as_ref().map_or(String::new(), |v| v.describe())),
                 ),
-                cell("utilization", num("utilization")),
+                cell(columns::UTILIZATION_SHARE, num(columns::UTILIZATION_SHARE)),
                 cell("measured", num("measured")),
             ]
         })
