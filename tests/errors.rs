@@ -354,7 +354,7 @@ bad! {
         ["service_level.attainment", "renamed to `attainment_share`", "write `attainment_share = 0.9`"];
     fraction_swept_under_its_old_name: "sweep", LLM,
         [("[service_level]", "[sweep]\naxes = [ { key = \"service_level.p_wait_above_max\", values = [0.01, 0.05] } ]\n\n[service_level]\np_wait_above_s = 0\np_wait_above_share_max = 0.05")], [],
-        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.0"]; // 0.01 or 0.05: the point checked first fails
+        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.01`"]; // the first point in grid order
     least_kv_load_in_a_generic_scenario: "run", GENERIC,
         [("servers = 4", "servers = 4\ndispatch = \"least_kv_load\"")], [],
         ["placements[1].dispatch", "least_kv_load needs an LLM scenario"];
