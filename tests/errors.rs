@@ -404,6 +404,11 @@ default_engine = "llama.cpp"
 host_w = 0.0
 memory_power_w = 20.0
 compute_power_w = 40.0
+lifetime_years = 4
+host_usd = 0
+network_usd = 0
+memory_kind = "dram"
+embodied_kg_co2e_rest = 100
 "#;
 
 bad! {
