@@ -181,9 +181,9 @@ fn print_world(world: &[Row]) {
     let num = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
     let f = |x: Option<f64>| x.map_or_else(|| "-".to_string(), sharesim::results::format_number);
     println!(
-        "world: {} users; {}",
+        "world: {} users: each answer's per-user figures x {} (linear in users: the world is many regions like the simulated one; world.parquet, `extrapolation`)",
         f(num(first, "world_users")),
-        text_of(first, "extrapolation").unwrap_or_default()
+        f(num(first, "world_users"))
     );
     for r in world {
         println!(

@@ -209,10 +209,20 @@ pub(crate) fn summed_bill_cells(parts: &[&Row], users: f64) -> Row {
         (!v.is_empty()).then(|| v.iter().sum())
     };
     for (tot, per_user) in BILL_PAIRS {
-        let v = if tot == "output_mtokens_per_year_total" {
-            some_sum(tot)
-        } else {
-            sum_column(parts, tot)
+        let v = match tot {
+            "output_mtokens_per_year_total" => some_sum(tot),
+            // Parts without a baseline (pooled ones) add their whole TCO.
+            "tco_marginal_usd_per_year_total" => some_sum(tot).and_then(|_| {
+                parts
+                    .iter()
+                    .map(|r| {
+                        get(r, tot)
+                            .and_then(Value::as_f64)
+                            .or_else(|| get(r, "tco_usd_per_year_total").and_then(Value::as_f64))
+                    })
+                    .sum()
+            }),
+            _ => sum_column(parts, tot),
         };
         row.push(cell(tot, Value::F64(v)));
         row.push(cell(per_user, Value::F64(v.map(|x| x / users))));
