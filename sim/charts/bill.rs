@@ -121,7 +121,7 @@ pub(crate) fn build_carbon(f: &Frame) -> Result<Figure, String> {
         subtitle: vec![format!(
             "{}kg CO2e per user per year of each sized answer: operational carbon is the energy \
              drawn at the site's grid intensity, embodied carbon the devices' manufacture (memory \
-             per GB plus the rest) spread over their lifetime (docs/model.md section 16)",
+             per GB plus the rest) spread over their lifetime (docs/model.md section 19)",
             scenario_prefix(f)
         )],
         legend,

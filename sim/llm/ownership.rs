@@ -2,7 +2,7 @@
 //! catalogue states it: its service life, its share of the host server and
 //! of the datacenter network (zero for a computer that is its own host),
 //! which memory it carries and the embodied carbon of everything but that
-//! memory (docs/model.md section 16). The scenario's `[costs]` prices
+//! memory (docs/model.md section 19). The scenario's `[costs]` prices
 //! these (electricity, facility, carbon per GB of memory).
 
 use serde::Deserialize;

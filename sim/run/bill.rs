@@ -1,7 +1,7 @@
 //! The whole bill of one placement's devices as result cells: total cost of
 //! ownership per year by part, per user and per million output tokens,
 //! operational and embodied carbon, HBM and the memory replaced each year
-//! (docs/model.md section 16, columns in docs/results-schema.md). The
+//! (docs/model.md section 19, columns in docs/results-schema.md). The
 //! arithmetic is [`crate::scenario::cost`]'s; this only lays it out, and
 //! sums the same columns over a hybrid's parts ([`summed_bill_cells`]).
 

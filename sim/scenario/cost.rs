@@ -1,4 +1,4 @@
-//! The whole bill of a fleet (docs/model.md section 16): total cost of
+//! The whole bill of a fleet (docs/model.md section 19): total cost of
 //! ownership per year ([`tco`]) and carbon per year ([`carbon`]) from the
 //! devices a placement holds, the energy they drew and the site's prices
 //! (`[costs]`, resolved into [`Costs`]; each placement's [`Billing`]), and
