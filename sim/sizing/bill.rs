@@ -6,6 +6,7 @@
 //! memory beside the world's yearly DRAM output ([`world_rows`]).
 
 use crate::results::columns;
+use crate::run::bill::BILL_PAIRS;
 use crate::results::table::{cell, get, Row, Value};
 use crate::scenario::cost::{breakeven_multiplier, LinearTco};
 use crate::scenario::Scenario;
@@ -27,6 +28,36 @@ fn is_dedicated(r: &Row) -> bool {
 
 fn feasible(r: &Row) -> bool {
     matches!(get(r, "feasible"), Some(Value::Bool(Some(true))))
+}
+
+/// The bill columns of a sizing row of view `v`: each [`BILL_PAIRS`] total
+/// over all pools (`total` of its per-user column), per user over
+/// `all_users`, and the cost per million output tokens from the two totals
+/// (null when infeasible).
+pub(crate) fn sizing_bill_cells(
+    v: &Scenario,
+    feasible: bool,
+    all_users: f64,
+    total: &dyn Fn(&str) -> Option<f64>,
+) -> Row {
+    let mut bill: Row = vec![cell(
+        "respects_local_only",
+        Value::Bool(Some(v.respects_local_only(0))),
+    )];
+    for (tot, per_user) in BILL_PAIRS {
+        let t = total(per_user).filter(|_| feasible);
+        bill.push(cell(tot, Value::F64(t)));
+        bill.push(cell(per_user, Value::F64(t.map(|x| x / all_users))));
+    }
+    let per_m = match (
+        num(&bill, "tco_usd_per_year_total"),
+        num(&bill, "output_mtokens_per_year_total"),
+    ) {
+        (Some(t), Some(m)) if m > 0.0 => Some(t / m),
+        _ => None,
+    };
+    bill.push(cell("tco_usd_per_million_output_tokens", Value::F64(per_m)));
+    bill
 }
 
 /// TCO per user-year as a function of the memory price multiplier.

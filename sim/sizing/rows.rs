@@ -7,7 +7,7 @@
 use super::{DedicatedCheck, PoolSizing, Task, TaskAnswer, UserGroupCheck};
 use crate::results::columns;
 use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
-use crate::run::bill::{summed_bill_cells, BILL_PAIRS};
+use crate::run::bill::summed_bill_cells;
 use crate::scenario::{PlacementKind, Scenario};
 
 /// Per-user figures of a summary row that sharing factors compare.
@@ -199,23 +199,7 @@ pub(crate) fn sizing_row(
         };
         row.push(cell(c, v));
     }
-    let mut bill: Row = vec![cell(
-        "respects_local_only",
-        Value::Bool(Some(v.respects_local_only(0))),
-    )];
-    for (tot, per_user) in BILL_PAIRS {
-        let t = total(per_user).filter(|_| feasible);
-        bill.push(cell(tot, Value::F64(t)));
-        bill.push(cell(per_user, Value::F64(t.map(|x| x / all_users))));
-    }
-    let per_m = match (
-        get(&bill, "tco_usd_per_year_total").and_then(Value::as_f64),
-        get(&bill, "output_mtokens_per_year_total").and_then(Value::as_f64),
-    ) {
-        (Some(t), Some(m)) if m > 0.0 => Some(t / m),
-        _ => None,
-    };
-    bill.push(cell("tco_usd_per_million_output_tokens", Value::F64(per_m)));
+    let bill = super::bill::sizing_bill_cells(v, feasible, all_users, &total);
     row.extend(bill);
     row
 }
