@@ -18,6 +18,10 @@ const EMBODIED: &str = "carbon_embodied_kg_per_user_year";
 const BREAKEVEN: &str = "breakeven_memory_price_multiplier";
 const DUTY: &str = "sweep_users_duty_cycle";
 
+/// A shared answer that crosses: its label, its (duty cycle, break-even
+/// multiplier) points, and whether a device per user is cheaper today.
+type Crossed = (String, Vec<(f64, f64)>, bool);
+
 /// Rows to show: feasible ones (when the file says), at the first sweep
 /// point (when it is a sweep).
 fn shown_rows(f: &Frame) -> Vec<usize> {
@@ -262,7 +266,7 @@ pub(crate) fn build_breakeven(f: &Frame) -> Result<Figure, String> {
 
 /// The headline of the break-even chart: for the first answer that
 /// crosses, which side is cheaper today and up to (or down to) what price.
-fn breakeven_title(crossed: &[(String, Vec<(f64, f64)>, bool)]) -> String {
+fn breakeven_title(crossed: &[Crossed]) -> String {
     let (label, pts, local_cheaper) = &crossed[0];
     let lo = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let hi = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);

@@ -6,8 +6,8 @@
 //! memory beside the world's yearly DRAM output ([`world_rows`]).
 
 use crate::results::columns;
-use crate::run::bill::BILL_PAIRS;
 use crate::results::table::{cell, get, Row, Value};
+use crate::run::bill::BILL_PAIRS;
 use crate::scenario::cost::{breakeven_multiplier, LinearTco};
 use crate::scenario::Scenario;
 
