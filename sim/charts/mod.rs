@@ -4,7 +4,8 @@
 //! [`charts_for_file`] draws every chart a file supports; one public function
 //! per chart draws it from a DataFrame ([`sharing_factor_vs_duty_cycle`],
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
-//! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`]).
+//! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
+//! [`carbon_by_placement`], [`breakeven_memory_price`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -35,6 +36,7 @@
 //! and font of `style`.
 
 mod axis;
+mod bill;
 mod cdf;
 mod cost;
 mod data;
@@ -117,11 +119,15 @@ pub enum Chart {
     LatencyCdf,
     /// `load-over-the-day.png`.
     LoadOverTheDay,
+    /// `carbon-by-placement.png`.
+    CarbonByPlacement,
+    /// `breakeven-memory-price.png`.
+    BreakevenMemoryPrice,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 7] = [
+    pub const ALL: [Chart; 9] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -129,6 +135,8 @@ impl Chart {
         Chart::P99LatencyVsAxis,
         Chart::LatencyCdf,
         Chart::LoadOverTheDay,
+        Chart::CarbonByPlacement,
+        Chart::BreakevenMemoryPrice,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -147,6 +155,8 @@ impl Chart {
             }
             Chart::LatencyCdf => "latency-cdf.png".into(),
             Chart::LoadOverTheDay => "load-over-the-day.png".into(),
+            Chart::CarbonByPlacement => "carbon-by-placement.png".into(),
+            Chart::BreakevenMemoryPrice => "breakeven-memory-price.png".into(),
         }
     }
 
@@ -185,6 +195,16 @@ impl Chart {
                 "hour_of_day or minute_of_day, kind, placement, arrivals_per_min and busy_servers \
                  for a pooled placement (timeline.parquet of `sharesim run`)"
             }
+            Chart::CarbonByPlacement => {
+                "placement, carbon_operational_kg_per_user_year and \
+                 carbon_embodied_kg_per_user_year (sizing.parquet of `sharesim size`, or \
+                 sweep.parquet in size mode: its first point)"
+            }
+            Chart::BreakevenMemoryPrice => {
+                "sweep_users_duty_cycle, kind, placement and breakeven_memory_price_multiplier \
+                 (sweep.parquet of `sharesim sweep` in size mode with a users.duty_cycle axis, \
+                 e.g. `sharesim sweep scenarios/memory-breakeven.toml`)"
+            }
         }
     }
 
@@ -217,6 +237,14 @@ impl Chart {
                 f.has(columns::ARRIVALS_PER_MIN)
                     && (f.has(columns::HOUR_OF_DAY) || f.has(columns::MINUTE_OF_DAY))
             }
+            Chart::CarbonByPlacement => {
+                f.has("carbon_operational_kg_per_user_year")
+                    && f.has("carbon_embodied_kg_per_user_year")
+                    && f.has("feasible")
+            }
+            Chart::BreakevenMemoryPrice => {
+                f.has("sweep_users_duty_cycle") && f.has("breakeven_memory_price_multiplier")
+            }
         }
     }
 
@@ -242,6 +270,8 @@ impl Chart {
             Chart::P99LatencyVsAxis => p99::build_p99(f),
             Chart::LatencyCdf => cdf::build_cdf(f),
             Chart::LoadOverTheDay => load::build_load(f),
+            Chart::CarbonByPlacement => bill::build_carbon(f),
+            Chart::BreakevenMemoryPrice => bill::build_breakeven(f),
         }
     }
 }
@@ -432,4 +462,15 @@ pub fn latency_cdf(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
 /// Arrivals per minute and busy servers over the day per pooled placement.
 pub fn load_over_the_day(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
     draw_chart(Chart::LoadOverTheDay, df, out)
+}
+
+/// Operational and embodied carbon per user-year of every sized answer.
+pub fn carbon_by_placement(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::CarbonByPlacement, df, out)
+}
+
+/// The memory price multiplier at which sharing and one device per user
+/// cost the same, vs duty cycle.
+pub fn breakeven_memory_price(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::BreakevenMemoryPrice, df, out)
 }

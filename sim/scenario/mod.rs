@@ -11,6 +11,7 @@
 //! `views`.
 
 mod check;
+pub mod cost;
 mod error;
 mod model;
 mod placement;
@@ -21,6 +22,7 @@ mod views;
 
 use std::path::Path;
 
+pub use cost::{Billing, Costs, Ownership};
 pub use error::ScenarioError;
 pub use model::{
     Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass,

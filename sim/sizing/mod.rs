@@ -46,6 +46,7 @@ use rayon::prelude::*;
 use crate::results::table::Row;
 use crate::scenario::{PlacementKind, Scenario};
 
+pub mod bill;
 mod dedicated;
 mod pools;
 mod probe;
@@ -81,6 +82,9 @@ pub struct SizingResults {
     /// What each placement's probes cost (also added to
     /// [`profile::take`]'s tally).
     pub profile: Vec<PlacementProfile>,
+    /// With `[world]`: every feasible answer extrapolated to the whole user
+    /// base (world.parquet).
+    pub world: Vec<Row>,
 }
 
 /// One sizing task: (placement, pool size over all classes, users per pool
@@ -121,6 +125,9 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     // Sharing factors against the first dedicated placement serving the
     // same classes.
     add_sharing_factors(&mut rows);
+    bill::add_breakeven(s, &mut rows);
+    bill::add_cost_of_privacy(s, &mut rows);
+    let world = bill::world_rows(s, &rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,
@@ -128,6 +135,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         user_groups,
         device_choices,
         profile,
+        world,
     }
 }
 
