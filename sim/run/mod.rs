@@ -24,6 +24,7 @@ mod benchmark;
 mod distributions;
 mod load;
 mod memory;
+mod outages;
 mod replication;
 mod rows;
 mod summary;
@@ -32,6 +33,7 @@ pub use load::llm_server_capacity_per_s;
 pub use memory::{
     estimate_memory, estimate_sweep_memory, format_bytes, memory_available, MemoryEstimate, Work,
 };
+pub use outages::OutageCounts;
 pub use replication::{run_replication, LlmRequests, Measured, ReplicationOutcome, Request};
 pub use rows::{class_rows, replication_row, PERCENTILES};
 pub use summary::summary_row;

@@ -187,5 +187,6 @@ pub(super) fn resolve_placement(
         servers,
         stream_id: i as u64,
         device_alternatives: Vec::new(),
+        outage: Default::default(),
     })
 }
