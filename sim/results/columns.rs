@@ -24,6 +24,15 @@ pub const SLO_ATTAINMENT: &str = "slo_attainment";
 pub const SLO_MET: &str = "slo_met";
 /// One line per target: value compared, bound, verdict.
 pub const SLO_DETAIL: &str = "slo_detail";
+/// What a placement's requests do during its outages (`fail`, `wait`,
+/// `fallback`, or `fallback of <placement>`).
+pub const ON_OUTAGE: &str = "on_outage";
+/// The placement serving a placement's requests during its outages.
+pub const FALLBACK: &str = "fallback";
+/// Requests a placement sent to its fallback.
+pub const OUTAGE_FALLBACK: &str = "outage_fallback";
+/// Share of measured requests within the service level, outages counted.
+pub const SLO_ATTAINMENT_WITH_OUTAGES: &str = "slo_attainment_with_outages";
 /// Suffix of a summary column's 95 % confidence half-width.
 pub const CI95_SUFFIX: &str = "_ci95";
 

@@ -23,8 +23,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::engine::batching::{LlmRequest, LlmSource};
 use crate::metrics::{DeferredArrivals, LlmRecorder, RejectReason, Window};
+use crate::results::columns;
+use crate::results::table::{cell, Value};
 use crate::scenario::{OutageRule, Scenario};
 use crate::workload::outages::{down_seconds, OutageClock, OutageSpec};
+
+use super::{Measured, ReplicationOutcome};
 
 /// The clocks of some outage processes, for every user: fleet processes
 /// have one clock, per-user processes one per user (made when first asked).
@@ -288,4 +292,59 @@ fn unavailable_share(s: &Scenario, replication: usize, window: Window) -> f64 {
         total += down_seconds(&mut clocks, window.warmup_s, window.horizon_s, &mut buf) / len;
     }
     total / users as f64
+}
+
+/// Share of measured requests within the service level, outages counted:
+/// a failed request misses, a waited one is judged on its latency from
+/// arrival, and a request sent to the fallback is judged where it was
+/// served (`fallback`: the fallback placement's outcome in the same
+/// replication).
+pub(super) fn attainment_with_outages(
+    own: &ReplicationOutcome,
+    fallback: Option<&ReplicationOutcome>,
+) -> Option<f64> {
+    let counts = |o: &ReplicationOutcome| match &o.measured {
+        Measured::Llm(r, _) => (r.attained, r.measured),
+        Measured::Fcfs(_) => (0, 0),
+    };
+    let (mut attained, mut measured) = counts(own);
+    if let Some(f) = fallback {
+        let (a, m) = counts(f);
+        attained += a;
+        measured += m;
+    }
+    (measured > 0).then(|| attained as f64 / measured as f64)
+}
+
+/// The outage columns of a replication row (scenarios with `[outages]`):
+/// the rule, the fallback, what the outages did and the attainment with
+/// them counted (the fallback's part is added by [`super::run_scenario`]).
+pub(super) fn outage_cells(s: &Scenario, o: &ReplicationOutcome) -> Vec<(String, Value)> {
+    if s.outages.is_none() {
+        return Vec::new();
+    }
+    let p = &s.placements[o.placement];
+    let c = o.outage.unwrap_or_default();
+    let role = match &p.outage.backs {
+        Some((primary, _)) => format!("fallback of {primary}"),
+        None => p.outage.rule.name().to_string(),
+    };
+    vec![
+        cell(columns::ON_OUTAGE, Value::Str(role)),
+        cell(
+            columns::FALLBACK,
+            Value::Str(p.outage.fallback.clone().unwrap_or_default()),
+        ),
+        cell("outage_failed", Value::F64(Some(c.failed as f64))),
+        cell("outage_deferred", Value::F64(Some(c.deferred as f64))),
+        cell(
+            columns::OUTAGE_FALLBACK,
+            Value::F64(Some(c.fallback as f64)),
+        ),
+        cell("unavailable_share", Value::F64(Some(c.unavailable_share))),
+        cell(
+            columns::SLO_ATTAINMENT_WITH_OUTAGES,
+            Value::F64(attainment_with_outages(o, None)),
+        ),
+    ]
 }

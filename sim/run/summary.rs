@@ -9,7 +9,7 @@ use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::scenario::Scenario;
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 34] = [
+const ID_COLUMNS: [&str; 36] = [
     "scenario",
     columns::PLACEMENT,
     columns::KIND,
@@ -44,6 +44,8 @@ const ID_COLUMNS: [&str; 34] = [
     columns::CONCURRENCY,
     columns::INPUT_TOKENS,
     columns::OUTPUT_TOKENS,
+    columns::ON_OUTAGE,
+    columns::FALLBACK,
 ];
 
 /// Summarise replication rows of one placement: identifiers from the first
