@@ -33,6 +33,15 @@ pub const FALLBACK: &str = "fallback";
 pub const OUTAGE_FALLBACK: &str = "outage_fallback";
 /// Share of measured requests within the service level, outages counted.
 pub const SLO_ATTAINMENT_WITH_OUTAGES: &str = "slo_attainment_with_outages";
+/// Expected share of a year's requests within the service level, outages
+/// counted (sizing).
+pub const AVAILABILITY_SHARE: &str = "availability_share";
+/// Capital per user of a placement and its fallback (sizing).
+pub const CAPEX_WITH_FALLBACK: &str = "capex_usd_per_user_with_fallback";
+/// The availability target is met (sizing).
+pub const MEETS_AVAILABILITY: &str = "meets_availability_target";
+/// The cheapest option meeting the availability target (sizing).
+pub const AVAILABILITY_CHOICE: &str = "availability_choice";
 /// Suffix of a summary column's 95 % confidence half-width.
 pub const CI95_SUFFIX: &str = "_ci95";
 

@@ -46,6 +46,7 @@ use rayon::prelude::*;
 use crate::results::table::Row;
 use crate::scenario::{PlacementKind, Scenario};
 
+mod availability;
 mod dedicated;
 mod pools;
 mod probe;
@@ -53,6 +54,7 @@ pub mod profile;
 mod rows;
 mod search;
 
+pub use availability::down_shares;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
 pub use pools::{part_pool_users, pool_types};
 pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
@@ -98,7 +100,16 @@ pub(crate) type TaskAnswer = (Vec<(f64, PoolSizing)>, Option<DedicatedCheck>);
 /// Size every placement of the scenario at every pool size, each on its
 /// view (the classes it serves), then add every hybrid's rows. Placements
 /// and pool sizes run in parallel; each probe's replications too.
-pub fn size_scenario(s: &Scenario) -> SizingResults {
+pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
+    // Fleets are sized without outages (docs/model.md section 19); the
+    // availability columns add them back analytically.
+    let stripped;
+    let s = if with_outages.outages.is_some() {
+        stripped = with_outages.without_outages();
+        &stripped
+    } else {
+        with_outages
+    };
     let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks = sizing_tasks(s, &views);
     let subtasks = pool_subtasks(s, &views, &tasks);
@@ -121,6 +132,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     // Sharing factors against the first dedicated placement serving the
     // same classes.
     add_sharing_factors(&mut rows);
+    availability::add_availability(with_outages, &mut rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,
