@@ -46,13 +46,13 @@ else
     # Fresh folders: a folder keeps one scenario's results, and an edited
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
-        small-models household-office-region azure-trace bench-1m-users; do
+        small-models household-office-region azure-trace bench-1m-users always-available-assistant; do
         rm -rf "$out/$s"
     done
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent; do
         "$bin" sweep "scenarios/$s.toml" --quiet
     done
-    for s in small-models household-office-region azure-trace; do
+    for s in small-models household-office-region azure-trace always-available-assistant; do
         "$bin" size "scenarios/$s.toml"
     done
     "$bin" run scenarios/azure-trace.toml

@@ -184,13 +184,11 @@ fn mark_choices(rows: &mut [Row]) {
         }
     }
     for (i, r) in rows.iter_mut().enumerate() {
-        if get(r, columns::MEETS_AVAILABILITY).is_none() {
-            continue;
-        }
-        let chosen = best.iter().any(|b| b.1 == i);
-        r.push(cell(
-            columns::AVAILABILITY_CHOICE,
-            Value::Bool(Some(chosen)),
-        ));
+        let chosen = match get(r, columns::MEETS_AVAILABILITY) {
+            None => continue,
+            Some(Value::Bool(None)) => None,
+            Some(_) => Some(best.iter().any(|b| b.1 == i)),
+        };
+        r.push(cell(columns::AVAILABILITY_CHOICE, Value::Bool(chosen)));
     }
 }
