@@ -44,10 +44,11 @@ charts=(
 fast_answers=(
     "sweep default" "sweep seed-one-percent" "sweep memory-price-shock"
     "sweep latency-and-availability" "size small-models" "size household-office-region"
-    "size azure-trace"
+    "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
+    "sweep memory-breakeven"
 )
 slow_answers=("sweep always-on-agent")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then
@@ -60,7 +61,8 @@ else
     # Fresh folders: a folder keeps one scenario's results, and an edited
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
-        small-models household-office-region azure-trace bench-1m-users; do
+        small-models household-office-region azure-trace bench-1m-users always-available-assistant \
+        privacy world-scale memory-breakeven; do
         rm -rf "$out/$s"
     done
     todo=("${fast_answers[@]}" "${slow_answers[@]}")

@@ -26,6 +26,7 @@ mod expected;
 mod fault_matrix;
 mod fuzz_regressions;
 mod llm_engine;
+mod outages;
 mod parquet_joins;
 mod properties;
 mod python_readers;

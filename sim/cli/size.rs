@@ -170,6 +170,62 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
             say(format!("{}: users missing the service level: {d}", name()));
         }
     }
+    print_availability(scenario, rows);
+}
+
+/// With `[outages]`: each option's share of a year's requests within the
+/// service level, and the cheapest meeting the availability target.
+fn print_availability(scenario: &Scenario, rows: &[Row]) {
+    let number = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
+    let mut parts = Vec::new();
+    let mut chosen = None;
+    for r in rows {
+        let (Some(a), Some(down)) = (
+            number(r, columns::AVAILABILITY_SHARE),
+            number(r, "unavailable_share_year"),
+        ) else {
+            continue;
+        };
+        let name = text_of(r, columns::PLACEMENT).unwrap_or_default();
+        let via = text_of(r, columns::FALLBACK)
+            .map(|f| format!(", falling back to {f}"))
+            .unwrap_or_default();
+        parts.push(format!(
+            "{name} {:.3} % (down {:.3} % of the year{via})",
+            100.0 * a,
+            100.0 * down
+        ));
+        if matches!(
+            sharesim::results::get(r, columns::AVAILABILITY_CHOICE),
+            Some(Value::Bool(Some(true)))
+        ) {
+            chosen = Some((name.to_string(), number(r, columns::CAPEX_WITH_FALLBACK)));
+        }
+    }
+    if parts.is_empty() {
+        return;
+    }
+    let width = super::answer::terminal_width().max(20);
+    let mut text = format!(
+        "availability (share of a year's requests within the service level, outages counted; more servers in one place do not change it): {}",
+        parts.join("; ")
+    );
+    if let Some(t) = scenario.sizing.availability_target {
+        match chosen {
+            Some((name, capex)) => text.push_str(&format!(
+                ". Target {:.3} %: cheapest option meeting it: {name} ({} per user with its fallback)",
+                100.0 * t,
+                capex.map_or("-".into(), |c| format!("${c:.0}"))
+            )),
+            None => text.push_str(&format!(
+                ". Target {:.3} %: no option meets it",
+                100.0 * t
+            )),
+        }
+    }
+    for line in sharesim::output::terminal::wrap_words(&text, width) {
+        println!("{line}");
+    }
 }
 
 /// One line per world answer: devices, memory and its share of the world's

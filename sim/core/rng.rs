@@ -41,11 +41,27 @@ pub enum StreamKind {
     User = 3,
     /// Network round-trip draws.
     Network = 4,
+    /// Outage processes (a region, a user's network, a device): their own
+    /// streams, so that turning outages off leaves every other draw as it was.
+    Outage = 5,
 }
 
 /// The generator for one stream of one replication.
 pub fn stream_rng(seed: u64, replication: u64, kind: StreamKind, index: u64) -> SimRng {
     SimRng::seed_from_u64(derive_seed(&[seed, replication, kind as u64, index]))
+}
+
+/// The generator of outage process `process` for `entity` (a user id, or
+/// [`u64::MAX`] for a process that takes a whole fleet down) in one
+/// replication.
+pub fn outage_rng(seed: u64, replication: u64, process: u64, entity: u64) -> SimRng {
+    SimRng::seed_from_u64(derive_seed(&[
+        seed,
+        replication,
+        StreamKind::Outage as u64,
+        process,
+        entity,
+    ]))
 }
 
 /// 64-bit FNV-1a: stable across platforms and Rust versions.

@@ -284,7 +284,16 @@ pub enum RejectReason {
     ContextLimit,
     /// Prompt + output exceed the KV cache an empty server can hold.
     KvBudget,
+    /// The request arrived during an outage of its placement and failed.
+    Outage,
 }
+
+/// Requests released at the end of an outage they waited for: (user,
+/// release time's bits) -> original arrival, so that their latencies count
+/// from when they were sent. Shared by the request stream that defers them
+/// and the recorder that records them.
+pub type DeferredArrivals =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(u32, u64), f64>>>;
 
 /// Streaming recorder for LLM requests: TTFT, TPOT and end-to-end latency.
 ///
@@ -306,6 +315,8 @@ pub struct LlmRecorder {
     pub rejected_context: u64,
     /// Refused: larger than an empty server's KV budget.
     pub rejected_kv: u64,
+    /// Failed: arrived during an outage of the placement.
+    pub rejected_outage: u64,
     /// Requests arriving inside the window and completed (latencies recorded).
     pub measured: u64,
     /// Measured requests that queued a positive time before their prefill.
@@ -335,6 +346,8 @@ pub struct LlmRecorder {
     pub timeline: Box<DayTimeline>,
     /// Latencies per class (several classes only).
     pub by_class: ByClass,
+    /// Requests that waited for an outage's end (outages only).
+    deferred: Option<DeferredArrivals>,
 }
 
 impl LlmRecorder {
@@ -349,6 +362,7 @@ impl LlmRecorder {
             in_flight_at_horizon: 0,
             rejected_context: 0,
             rejected_kv: 0,
+            rejected_outage: 0,
             measured: 0,
             waited: 0,
             wait: LatencyHistogram::new(),
@@ -363,6 +377,28 @@ impl LlmRecorder {
             queued_at_horizon: 0,
             timeline: Box::new(DayTimeline::new(window)),
             by_class: ByClass::default(),
+            deferred: None,
+        }
+    }
+
+    /// Count the latencies of requests released at the end of an outage
+    /// (listed in `deferred`) from their original arrival.
+    pub fn with_deferrals(mut self, deferred: DeferredArrivals) -> Self {
+        self.deferred = Some(deferred);
+        self
+    }
+
+    /// The arrival a request of `user` given to the servers at `t` was
+    /// sent at: `t`, or its original arrival if it waited for an outage.
+    #[inline]
+    fn sent_at(&self, t: f64, user: u32) -> f64 {
+        match &self.deferred {
+            None => t,
+            Some(d) => d
+                .lock()
+                .expect("the deferral map is never poisoned")
+                .remove(&(user, t.to_bits()))
+                .unwrap_or(t),
         }
     }
 
@@ -408,13 +444,14 @@ impl LlmRecorder {
 
     /// Requests refused, all reasons.
     pub fn rejected(&self) -> u64 {
-        self.rejected_context + self.rejected_kv
+        self.rejected_context + self.rejected_kv + self.rejected_outage
     }
 
     /// A refused request of `user` arriving at `arrival_s`. Inside the
     /// window it counts as measured and never as attained (it has no latency
     /// to record).
     pub fn reject(&mut self, arrival_s: f64, reason: RejectReason, user: u32) {
+        let arrival_s = self.sent_at(arrival_s, user);
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
         if self.window.measures(arrival_s) {
@@ -426,6 +463,7 @@ impl LlmRecorder {
         match reason {
             RejectReason::ContextLimit => self.rejected_context += 1,
             RejectReason::KvBudget => self.rejected_kv += 1,
+            RejectReason::Outage => self.rejected_outage += 1,
         }
     }
 
@@ -441,6 +479,7 @@ impl LlmRecorder {
         output_tokens: u32,
         user: u32,
     ) {
+        let arrival_s = self.sent_at(arrival_s, user);
         self.timeline.arrival(arrival_s);
         self.arrived += 1;
         self.last_first_token_s = self.last_first_token_s.max(first_token_s);

@@ -28,6 +28,24 @@ pub const SLO_ATTAINMENT_SHARE: &str = "slo_attainment_share";
 pub const SLO_MET: &str = "slo_met";
 /// One line per target: value compared, bound, verdict.
 pub const SLO_DETAIL: &str = "slo_detail";
+/// What a placement's requests do during its outages (`fail`, `wait`,
+/// `fallback`, or `fallback of <placement>`).
+pub const ON_OUTAGE: &str = "on_outage";
+/// The placement serving a placement's requests during its outages.
+pub const FALLBACK: &str = "fallback";
+/// Requests a placement sent to its fallback.
+pub const OUTAGE_FALLBACK: &str = "outage_fallback";
+/// Share of measured requests within the service level, outages counted.
+pub const SLO_ATTAINMENT_SHARE_WITH_OUTAGES: &str = "slo_attainment_share_with_outages";
+/// Expected share of a year's requests within the service level, outages
+/// counted (sizing).
+pub const AVAILABILITY_SHARE: &str = "availability_share";
+/// Capital per user of a placement and its fallback (sizing).
+pub const CAPEX_WITH_FALLBACK: &str = "capex_usd_per_user_with_fallback";
+/// The availability target is met (sizing).
+pub const MEETS_AVAILABILITY: &str = "meets_availability_target";
+/// The cheapest option meeting the availability target (sizing).
+pub const AVAILABILITY_CHOICE: &str = "availability_choice";
 /// Suffix of a summary column's 95 % confidence half-width.
 pub const CI95_SUFFIX: &str = "_ci95";
 

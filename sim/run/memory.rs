@@ -204,6 +204,23 @@ fn held_bytes(s: &Scenario, work: Work) -> f64 {
 
 /// One simulation of placement `p` in progress: its users' state, its
 /// servers, its queue when overloaded, its recorder.
+/// The outage clocks a run of placement `p` keeps per user: one per
+/// per-user process that takes it (or the placement it backs) down
+/// (docs/model.md section 20; sizing runs without outages).
+fn outage_bytes_per_user(s: &Scenario, p: usize) -> f64 {
+    let Some(processes) = s.outages.as_deref() else {
+        return 0.0;
+    };
+    let o = &s.placements[p].outage;
+    let per_user = o
+        .processes
+        .iter()
+        .chain(o.backs.iter().flat_map(|(_, ids)| ids))
+        .filter(|&&i| processes[i].spec.per_user)
+        .count();
+    (per_user * std::mem::size_of::<Option<crate::workload::OutageClock>>()) as f64
+}
+
 fn simulation_bytes(s: &Scenario, p: usize, work: Work) -> f64 {
     let placement = &s.placements[p];
     let users = match (work, &placement.kind) {
@@ -219,6 +236,9 @@ fn simulation_bytes(s: &Scenario, p: usize, work: Work) -> f64 {
     } as f64;
     let share = users / s.users.max(1) as f64;
     let mut per_user = source_bytes_per_user(s);
+    if matches!(work, Work::Run) {
+        per_user += outage_bytes_per_user(s, p);
+    }
     let servers = match &placement.kind {
         PlacementKind::Dedicated => {
             per_user += DEDICATED_DEVICE_BYTES;

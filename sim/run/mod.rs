@@ -25,6 +25,7 @@ pub mod bill;
 mod distributions;
 mod load;
 mod memory;
+mod outages;
 mod replication;
 mod rows;
 mod summary;
@@ -33,6 +34,7 @@ pub use load::llm_server_capacity_per_s;
 pub use memory::{
     estimate_memory, estimate_sweep_memory, format_bytes, memory_available, MemoryEstimate, Work,
 };
+pub use outages::OutageCounts;
 pub use replication::{run_replication, LlmRequests, Measured, ReplicationOutcome, Request};
 pub use rows::{class_rows, replication_row, PERCENTILES};
 pub use summary::summary_row;
@@ -58,6 +60,34 @@ pub struct RunResults {
     pub classes: Vec<Row>,
 }
 
+/// A placement with a fallback: its attainment with outages counts the
+/// requests it sent there as the fallback's run judged them (same
+/// replication).
+fn add_fallback_attainment(s: &Scenario, outcomes: &[ReplicationOutcome], rows: &mut [Row]) {
+    let reps = s.replications;
+    for (p, placement) in s.placements.iter().enumerate() {
+        let Some(name) = &placement.outage.fallback else {
+            continue;
+        };
+        let f = s
+            .placements
+            .iter()
+            .position(|q| &q.name == name)
+            .expect("a fallback names a placement (resolved)");
+        for r in 0..reps {
+            let v = outages::attainment_with_outages(
+                &outcomes[p * reps + r],
+                Some(&outcomes[f * reps + r]),
+            );
+            for c in rows[p * reps + r].iter_mut() {
+                if c.0 == columns::SLO_ATTAINMENT_SHARE_WITH_OUTAGES {
+                    c.1 = Value::F64(v);
+                }
+            }
+        }
+    }
+}
+
 /// Run every placement x replication on the current rayon pool. Each
 /// placement runs on its view (the classes it serves).
 pub fn run_scenario(s: &Scenario) -> RunResults {
@@ -69,11 +99,12 @@ pub fn run_scenario(s: &Scenario) -> RunResults {
         .par_iter()
         .map(|&(p, r)| run_replication(&views[p], 0, r))
         .collect();
-    let replications: Vec<Row> = outcomes
+    let mut replications: Vec<Row> = outcomes
         .iter()
         .zip(&tasks)
         .map(|(o, &(p, _))| replication_row(&views[p], o))
         .collect();
+    add_fallback_attainment(s, &outcomes, &mut replications);
     let mut summary = Vec::with_capacity(s.placements.len());
     let mut latency_cdf = Vec::new();
     let mut timeline = Vec::new();

@@ -12,6 +12,8 @@ use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
+use super::outages::{OutageCounts, OutageGate};
+
 /// One generic request as generated: who sent it, when, and how much work it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Request {
@@ -113,6 +115,9 @@ pub struct ReplicationOutcome {
     pub servers: usize,
     /// The measurements.
     pub measured: Measured,
+    /// What outages did to its requests (scenarios with `[outages]` whose
+    /// processes hit this placement, or a fallback-only placement).
+    pub outage: Option<OutageCounts>,
 }
 
 impl ReplicationOutcome {
@@ -211,6 +216,7 @@ fn run_in_window(
             Workload::Llm(_) => None,
         })
         .collect();
+    let mut outage = None;
     let (servers, measured) = match (s.workload_of(placement), &p.kind) {
         (Workload::Generic { .. }, PlacementKind::Dedicated) => {
             let mut rec = FcfsRecorder::new(window).with_classes(class_ends.clone());
@@ -242,33 +248,25 @@ fn run_in_window(
                 let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
                 rec = rec.with_rtt_distribution(d.clone(), rng);
             }
-            match kind {
-                PlacementKind::Dedicated => {
-                    let usage = serve_dedicated_llm(
-                        s.users,
-                        l.model.context_limit_tokens,
-                        server,
-                        &mut LlmRequests::new(&mut source, s),
-                        &mut rec,
-                    );
-                    (s.users, Measured::Llm(Box::new(rec), usage))
+            let llm = LlmRun {
+                s,
+                workload: l,
+                server,
+                kind,
+                window,
+                rng: placement_rng(),
+            };
+            let mut requests = LlmRequests::new(&mut source, s);
+            match OutageGate::new(s, replication, &mut requests) {
+                None => {
+                    let (servers, usage) = llm.serve(&mut requests, &mut rec);
+                    (servers, Measured::Llm(Box::new(rec), usage))
                 }
-                PlacementKind::Pooled { servers, dispatch } => {
-                    let cfg = BatchConfig {
-                        servers: *servers,
-                        max_batch: server.max_batch,
-                        kv_budget_tokens: server.kv_budget_tokens,
-                        context_limit_tokens: l.model.context_limit_tokens,
-                        step: server.step,
-                        dispatch: *dispatch,
-                        fast_forward: server.fast_forward,
-                        chunked_prefill_tokens: server.chunked_prefill_tokens,
-                        kv_allocation: server.kv_policy.into(),
-                        kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
-                    };
-                    let fleet = BatchingFleet::new(cfg, window, placement_rng());
-                    let usage = fleet.run_source(&mut LlmRequests::new(&mut source, s), &mut rec);
-                    (*servers, Measured::Llm(Box::new(rec), usage))
+                Some(mut gate) => {
+                    rec = rec.with_deferrals(gate.deferrals());
+                    let (servers, usage) = llm.serve(&mut gate, &mut rec);
+                    outage = Some(gate.finish(s, replication, &mut rec));
+                    (servers, Measured::Llm(Box::new(rec), usage))
                 }
             }
         }
@@ -278,6 +276,53 @@ fn run_in_window(
         replication,
         servers,
         measured,
+        outage,
+    }
+}
+
+/// What serving one LLM placement needs besides its requests.
+struct LlmRun<'a> {
+    s: &'a Scenario,
+    workload: &'a LlmWorkload,
+    server: &'a LlmServer,
+    kind: &'a PlacementKind,
+    window: Window,
+    rng: crate::core::rng::SimRng,
+}
+
+impl LlmRun<'_> {
+    /// Serve every request of `requests`: servers (or devices) and usage.
+    fn serve(self, requests: &mut impl LlmSource, rec: &mut LlmRecorder) -> (usize, FleetUsage) {
+        let l = self.workload;
+        match self.kind {
+            PlacementKind::Dedicated => {
+                let usage = serve_dedicated_llm(
+                    self.s.users,
+                    l.model.context_limit_tokens,
+                    self.server,
+                    requests,
+                    rec,
+                );
+                (self.s.users, usage)
+            }
+            PlacementKind::Pooled { servers, dispatch } => {
+                let server = self.server;
+                let cfg = BatchConfig {
+                    servers: *servers,
+                    max_batch: server.max_batch,
+                    kv_budget_tokens: server.kv_budget_tokens,
+                    context_limit_tokens: l.model.context_limit_tokens,
+                    step: server.step,
+                    dispatch: *dispatch,
+                    fast_forward: server.fast_forward,
+                    chunked_prefill_tokens: server.chunked_prefill_tokens,
+                    kv_allocation: server.kv_policy.into(),
+                    kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
+                };
+                let fleet = BatchingFleet::new(cfg, self.window, self.rng);
+                (*servers, fleet.run_source(requests, rec))
+            }
+        }
     }
 }
 
@@ -287,13 +332,13 @@ fn serve_dedicated_llm(
     users: usize,
     context_limit_tokens: u64,
     server: &LlmServer,
-    requests: &mut LlmRequests<'_, '_>,
+    requests: &mut impl LlmSource,
     rec: &mut LlmRecorder,
 ) -> FleetUsage {
     let w = rec.window();
     let mut devices = DedicatedDevices::new(users);
     let mut usage = FleetUsage::default();
-    while let Some(r) = requests.next_llm() {
+    while let Some(r) = requests.next_request() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > context_limit_tokens {
             rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);

@@ -95,10 +95,12 @@ fn common_cells(s: &Scenario, o: &ReplicationOutcome, unstable: bool, w: Window)
 /// The flat row of one placement x replication (columns listed in
 /// docs/results-schema.md).
 pub fn replication_row(s: &Scenario, o: &ReplicationOutcome) -> Row {
-    match &o.measured {
+    let mut row = match &o.measured {
         Measured::Fcfs(r) => fcfs_row(s, o, r),
         Measured::Llm(r, usage) => llm_row(s, o, r, usage),
-    }
+    };
+    row.extend(super::outages::outage_cells(s, o));
+    row
 }
 
 fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {

@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use super::bill::{summed_bill_cells, BILL_ID_COLUMNS};
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 34] = [
+const ID_COLUMNS: [&str; 36] = [
     "scenario",
     columns::PLACEMENT,
     columns::KIND,
@@ -46,6 +46,8 @@ const ID_COLUMNS: [&str; 34] = [
     columns::CONCURRENCY,
     columns::INPUT_TOKENS,
     columns::OUTPUT_TOKENS,
+    columns::ON_OUTAGE,
+    columns::FALLBACK,
 ];
 
 /// Summarise replication rows of one placement: identifiers from the first

@@ -25,11 +25,12 @@ use std::path::Path;
 pub use cost::{Billing, Costs, Ownership};
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass,
-    Workload,
+    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, OutageProcess, Scenario, SizingConfig,
+    SpeechTask, UserClass, Workload,
 };
 pub use placement::{
-    LlmServer, Placement, PlacementKind, PricedDevice, Servers, MAX_SERVICE_SCALE,
+    LlmServer, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice, Servers,
+    MAX_SERVICE_SCALE,
 };
 pub use service_level::{
     AttainmentTarget, LatencyMetric, PercentileTarget, ServiceLevel, WaitTailTarget,

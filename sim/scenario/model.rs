@@ -219,6 +219,17 @@ pub struct Scenario {
     pub benchmark: Option<Benchmark>,
     /// Prices and carbon factors (`[costs]`, `[world]`).
     pub costs: super::cost::Costs,
+    /// Outage processes (`[outages]`, enabled); None: nothing is ever down.
+    pub outages: Option<Arc<Vec<OutageProcess>>>,
+}
+
+/// One `[[outages.processes]]` entry, resolved.
+#[derive(Debug, Clone)]
+pub struct OutageProcess {
+    /// Its name.
+    pub name: String,
+    /// Rate, durations, scope and stream.
+    pub spec: crate::workload::outages::OutageSpec,
 }
 
 /// Resolved `[sizing]`.
@@ -230,6 +241,9 @@ pub struct SizingConfig {
     pub max_servers: Option<usize>,
     /// Fewest measured requests per probe.
     pub min_measured_requests: u64,
+    /// Share of a year's requests that must meet the service level with
+    /// outages counted (`availability_target`).
+    pub availability_target: Option<f64>,
 }
 
 impl Scenario {

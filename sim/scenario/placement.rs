@@ -108,6 +108,48 @@ pub struct Placement {
     pub device_alternatives: Vec<(String, Result<Placement, String>)>,
     /// Who owns its devices, its site's electricity price and carbon.
     pub billing: Billing,
+    /// The outages that take it down and what its requests do then
+    /// (`[outages]`; empty without it).
+    pub outage: PlacementOutage,
+}
+
+/// What a request arriving during an outage of its placement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutageRule {
+    /// Fails: counted (`outage_failed`), never within the service level.
+    #[default]
+    Fail,
+    /// Waits for the outage's end; its latencies count from its arrival.
+    Wait,
+    /// Served by the placement's `fallback` instead.
+    Fallback,
+}
+
+impl OutageRule {
+    /// The rule's name in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OutageRule::Fail => "fail",
+            OutageRule::Wait => "wait",
+            OutageRule::Fallback => "fallback",
+        }
+    }
+}
+
+/// A placement's outages (`[outages]` processes that hit it) and its rule.
+#[derive(Debug, Clone, Default)]
+pub struct PlacementOutage {
+    /// Indices of the processes in [`super::Scenario::outages`] that take
+    /// it down.
+    pub processes: Vec<usize>,
+    /// What its requests do while it is down.
+    pub rule: OutageRule,
+    /// With [`OutageRule::Fallback`]: the placement serving them then.
+    pub fallback: Option<String>,
+    /// A `fallback_only` placement: the placement it backs and that
+    /// placement's processes; it serves only the requests arriving while
+    /// those take it down.
+    pub backs: Option<(String, Vec<usize>)>,
 }
 
 impl Placement {

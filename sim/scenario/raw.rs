@@ -66,6 +66,9 @@ pub struct RawScenario {
     /// Placements combined into one answer (e.g. speech on the local
     /// device, the chat model pooled): their `serves` lists split the classes.
     pub hybrids: Option<Vec<RawHybrid>>,
+    /// Outage processes (a cloud region, a user's network, a local device)
+    /// and which placements they take down (LLM scenarios).
+    pub outages: Option<RawOutages>,
 }
 
 impl RawScenario {
@@ -153,6 +156,44 @@ pub struct RawHybrid {
     pub parts: Vec<String>,
 }
 
+/// `[outages]`: outage processes; placements say what happens to a request
+/// that arrives while they are down (`on_outage`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutages {
+    /// false: no outage is drawn (results as without the table). Default true.
+    pub enabled: Option<bool>,
+    /// The processes.
+    #[serde(default)]
+    pub processes: Vec<RawOutageProcess>,
+}
+
+/// `[[outages.processes]]`: one outage process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutageProcess {
+    /// Label in messages.
+    pub name: String,
+    /// `fleet` (one process takes the whole placement down: a region or
+    /// service outage) or `user` (one process per user: a home network, a
+    /// user's own device).
+    pub scope: String,
+    /// Names of the placements it takes down.
+    pub hits: Vec<String>,
+    /// Outages start at this rate per hour of uptime.
+    pub rate_per_h: Option<f64>,
+    /// ... or per year of uptime.
+    pub rate_per_year: Option<f64>,
+    /// ... or as a device's annual failure rate (failures per device-year).
+    pub annual_failure_rate: Option<f64>,
+    /// Mean length of an outage, hours (exponential).
+    pub duration_h: Option<f64>,
+    /// ... or days (exponential; e.g. days to repair or replace a device).
+    pub duration_days: Option<f64>,
+    /// ... or a distribution of seconds.
+    pub duration: Option<RawDist>,
+}
+
 /// `[trace]`: replay a real request trace (LLM scenarios).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +224,10 @@ pub struct RawSizing {
     /// devices (a list of names, or "catalog" for all) and report the
     /// cheapest that meets the service level for every user.
     pub dedicated_devices: Option<toml::Value>,
+    /// Share of a year's requests that must meet the service level with
+    /// outages counted, in (0, 1] (e.g. 0.999); sizing then reports which
+    /// redundancy option (placement with its fallback) reaches it.
+    pub availability_target: Option<f64>,
 }
 
 /// `[users]`.
@@ -424,6 +469,16 @@ pub struct RawPlacement {
     /// Let this placement serve `local_only` classes, as a priced
     /// counterfactual (what the service would cost without the constraint).
     pub ignore_local_only: Option<bool>,
+    /// What a request arriving while the placement is down does: `fail`
+    /// (default), `wait` (until the outage ends) or `fallback` (served by
+    /// the placement named in `fallback`).
+    pub on_outage: Option<String>,
+    /// With `on_outage = "fallback"`: the placement that serves requests
+    /// during this one's outages (a `fallback_only` placement).
+    pub fallback: Option<String>,
+    /// Serves only the requests another placement sends it during its
+    /// outages (a standby region, a local fallback device).
+    pub fallback_only: Option<bool>,
 }
 
 /// Parse scenario text into its raw form; `path` names the file in errors.

@@ -55,6 +55,14 @@ impl Scenario {
         s
     }
 
+    /// A copy without outages (every placement always up), as sizing
+    /// probes run.
+    pub fn without_outages(&self) -> Scenario {
+        let mut s = self.clone();
+        s.outages = None;
+        s
+    }
+
     /// Rate multipliers of class `class`'s users (1 for users without a
     /// rate spread), in user id order.
     pub fn class_rate_multipliers(&self, class: usize) -> Vec<f64> {

@@ -46,6 +46,7 @@ use rayon::prelude::*;
 use crate::results::table::Row;
 use crate::scenario::{PlacementKind, Scenario};
 
+mod availability;
 pub mod bill;
 mod dedicated;
 mod pools;
@@ -54,6 +55,7 @@ pub mod profile;
 mod rows;
 mod search;
 
+pub use availability::down_shares;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
 pub use pools::{part_pool_users, pool_types};
 pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
@@ -102,7 +104,16 @@ pub(crate) type TaskAnswer = (Vec<(f64, PoolSizing)>, Option<DedicatedCheck>);
 /// Size every placement of the scenario at every pool size, each on its
 /// view (the classes it serves), then add every hybrid's rows. Placements
 /// and pool sizes run in parallel; each probe's replications too.
-pub fn size_scenario(s: &Scenario) -> SizingResults {
+pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
+    // Fleets are sized without outages (docs/model.md section 20); the
+    // availability columns add them back analytically.
+    let stripped;
+    let s = if with_outages.outages.is_some() {
+        stripped = with_outages.without_outages();
+        &stripped
+    } else {
+        with_outages
+    };
     let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks = sizing_tasks(s, &views);
     let subtasks = pool_subtasks(s, &views, &tasks);
@@ -128,6 +139,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     bill::add_breakeven(s, &mut rows);
     bill::add_cost_of_privacy(s, &mut rows);
     let world = bill::world_rows(s, &rows);
+    availability::add_availability(with_outages, &mut rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,

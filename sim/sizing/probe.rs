@@ -75,6 +75,9 @@ pub struct ProbeCost {
     pub replications: u64,
     /// Requests generated over all rounds and replications.
     pub simulated_requests: u64,
+    /// Lengthening steps passed without simulating them, because their
+    /// round would surely have been short ([`surely_short`]).
+    pub skipped_rounds: u32,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -85,6 +88,7 @@ impl ProbeCost {
         self.rounds += o.rounds;
         self.replications += o.replications;
         self.simulated_requests += o.simulated_requests;
+        self.skipped_rounds += o.skipped_rounds;
         self.seconds += o.seconds;
     }
 }
@@ -171,6 +175,55 @@ pub fn probe_horizon_s(s: &Scenario, placement: usize, users: usize, min_measure
 /// Requests a probe must measure: `min_measured`, and 50 per server.
 fn needed_measured(min_measured: u64, servers: Option<usize>) -> f64 {
     (min_measured as f64).max(servers.map_or(0.0, |n| 50.0 * n as f64))
+}
+
+/// Expected measured requests must fall below this share of those needed
+/// for a lengthening step to be skipped unsimulated ([`surely_short`]).
+const SURELY_SHORT_SHARE: f64 = 0.25;
+
+/// Whether a round at `horizon` would surely be short of measured requests
+/// (so that the lengthening ladder can step past it without simulating
+/// it): some class with an exogenous rate (Poisson or sessions; agents'
+/// rates depend on the service, so they are never used) is expected, from
+/// its daily profile integrated over the window, to send under a quarter
+/// of what it needs. Counts that far below their mean have a negligible
+/// chance (hundreds of standard deviations for the thousand requests a
+/// class needs), so the skipped round would have been short and the
+/// ladder reaches the same horizon as running every step.
+fn surely_short(
+    s: &Scenario,
+    placement: usize,
+    users: usize,
+    servers: Option<usize>,
+    horizon: f64,
+    min_measured: u64,
+) -> bool {
+    use crate::workload::source::Behaviour;
+    let ps = s.probe(placement, users, servers, horizon);
+    let reps = ps.replications as f64;
+    let needed = if ps.classes.len() > 1 {
+        class_min_measured(min_measured)
+    } else {
+        needed_measured(min_measured, servers)
+    };
+    ps.classes.iter().any(|class| {
+        if matches!(class.behaviour, Behaviour::Agent { .. }) || class.groups.is_empty() {
+            return false;
+        }
+        let groups: Vec<_> = ps.arrivals.groups()[class.groups.clone()]
+            .iter()
+            .map(|g| {
+                let mut g = g.clone();
+                g.rate_per_user_per_s = class.requests_per_user_per_day / DAY_S;
+                g
+            })
+            .collect();
+        if groups.iter().all(|g| g.users == 0) {
+            return false;
+        }
+        let process = crate::workload::arrivals::PoissonArrivals::new(groups);
+        process.expected_count(ps.warmup_s, horizon) * reps < SURELY_SHORT_SHARE * needed
+    })
 }
 
 /// Horizons of the early looks before the full round at `full_h`: windows of
@@ -415,6 +468,16 @@ pub(crate) fn run_probe(
         let mut horizon = full;
         let mut doublings = 0;
         loop {
+            let room = horizon - s.warmup_s < MAX_PROBE_WINDOW_S;
+            if doublings < MAX_DOUBLINGS
+                && room
+                && surely_short(s, placement, users, servers, horizon, min_measured)
+            {
+                doublings += 1;
+                cost.skipped_rounds += 1;
+                horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);
+                continue;
+            }
             let r = run_round(
                 s,
                 placement,
@@ -425,7 +488,6 @@ pub(crate) fn run_probe(
                 Level::Ci95,
                 &mut cost,
             );
-            let room = horizon - s.warmup_s < MAX_PROBE_WINDOW_S;
             if !r.unstable && r.short && doublings < MAX_DOUBLINGS && room {
                 doublings += 1;
                 horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);

@@ -62,11 +62,12 @@ pub fn take() -> Vec<PlacementProfile> {
 pub fn describe(profiles: &[PlacementProfile], detailed: bool) -> Vec<String> {
     let line = |name: &str, p: &PlacementProfile| {
         format!(
-            "{name}: {} probes ({} decided early, {} undecided), {} rounds, {} replications, {} simulated requests, {:.1} s in probes",
+            "{name}: {} probes ({} decided early, {} undecided), {} rounds ({} surely-short lengthenings skipped), {} replications, {} simulated requests, {:.1} s in probes",
             p.probes,
             p.early,
             p.undecided,
             p.cost.rounds,
+            p.cost.skipped_rounds,
             p.cost.replications,
             p.cost.simulated_requests,
             p.cost.seconds

@@ -295,6 +295,35 @@ impl PoissonArrivals {
         self.peak_rate_per_s
     }
 
+    /// Expected arrivals in `[from_s, to_s)`: the rate over the day
+    /// (time zones and profiles included), integrated.
+    pub fn expected_count(&self, from_s: f64, to_s: f64) -> f64 {
+        if !(to_s > from_s) || !from_s.is_finite() || !to_s.is_finite() {
+            return 0.0;
+        }
+        let first_day = (from_s / DAY_S).floor();
+        let last_day = (to_s / DAY_S).ceil();
+        let whole_days = (last_day - first_day - 2.0).max(0.0);
+        // Days strictly inside contribute a whole day each; the first and
+        // last are clipped segment by segment.
+        let mut count = whole_days * self.mean_rate_per_s * DAY_S;
+        let mut edge_days = vec![first_day];
+        if last_day - first_day >= 2.0 {
+            edge_days.push(last_day - 1.0);
+        }
+        for day in edge_days {
+            let day_start = day * DAY_S;
+            let mut start = day_start;
+            for seg in &self.segments {
+                let end = day_start + seg.end_s;
+                let overlap = (end.min(to_s) - start.max(from_s)).max(0.0);
+                count += seg.rate_per_s * overlap;
+                start = end;
+            }
+        }
+        count
+    }
+
     /// The user groups, in id order.
     pub fn groups(&self) -> &[UserGroup] {
         &self.groups
@@ -399,6 +428,34 @@ mod tests {
             profile,
             spread: None,
         }
+    }
+
+    /// The integral of the rate: a whole day is the daily mean times a
+    /// day, an evening-peak day's halves add up, a flat rate is rate x time.
+    #[test]
+    fn expected_count_integrates_the_rate() {
+        let g = group(
+            0,
+            1000,
+            24.0,
+            0.0,
+            DiurnalProfile::preset("evening_peak").unwrap(),
+        );
+        let a = PoissonArrivals::new(vec![g]);
+        let day = a.expected_count(0.0, DAY_S);
+        assert!((day - 24_000.0).abs() < 1e-6 * 24_000.0, "{day}");
+        let halves = a.expected_count(0.0, 40_000.0) + a.expected_count(40_000.0, DAY_S);
+        assert!((halves - day).abs() < 1e-6 * day);
+        let three = a.expected_count(3_000.0, 3_000.0 + 3.0 * DAY_S);
+        assert!((three - 3.0 * day).abs() < 1e-6 * day, "{three}");
+        let night = a.expected_count(0.0, 3_600.0);
+        assert!(
+            night < day / 24.0,
+            "the evening peak sends less at midnight: {night}"
+        );
+        let flat = PoissonArrivals::new(vec![group(0, 10, 8.64, 0.0, DiurnalProfile::flat())]);
+        assert!((flat.expected_count(100.0, 1_100.0) - 1.0).abs() < 1e-9);
+        assert_eq!(flat.expected_count(5.0, 5.0), 0.0);
     }
 
     #[test]

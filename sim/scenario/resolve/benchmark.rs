@@ -117,6 +117,7 @@ pub(super) fn resolve_benchmark(
         hybrids: Vec::new(),
         service_level,
         sizing,
+        outages: None,
         benchmark: Some(bench),
         costs,
     })

@@ -68,6 +68,7 @@ pub(super) fn join_classes(
         hybrids,
         service_level: first_sub.service_level.clone(),
         sizing: resolve_sizing(c, raw.sizing.as_ref(), raw.users().count as usize)?,
+        outages: None,
         benchmark: None,
         costs: first_sub.costs.clone(),
     };

@@ -22,6 +22,7 @@ mod join;
 mod llm_keys;
 mod llm_server;
 mod names;
+mod outages;
 mod placements;
 mod privacy;
 mod service_level;
@@ -44,9 +45,33 @@ use super::{Scenario, ScenarioError, SpeechTask, UserClass, Workload};
 /// Resolve a parsed scenario file.
 pub(crate) fn resolve(mut raw: RawScenario, path: &Path) -> Result<Scenario, ScenarioError> {
     let c = Check::new(path);
+    let raw_outages = raw.outages.take();
+    let outage_keys: Vec<outages::OutageKeys> =
+        raw.placements.iter().map(outages::OutageKeys::of).collect();
     if raw.benchmark.is_some() {
+        if raw_outages.is_some() {
+            return Err(c.err(
+                "outages",
+                "a [benchmark] reproduces a measurement and has no outages: remove [outages]",
+            ));
+        }
+        outages::check_keys_without_outages(&c, None, &outage_keys)?;
         return benchmark::resolve_benchmark(&c, raw, path);
     }
+    outages::check_keys_without_outages(&c, raw_outages.as_ref(), &outage_keys)?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let mut s = resolve_population(&c, raw, path)?;
+    outages::apply_outages(&c, raw_outages.as_ref(), &outage_keys, &mut s, base_dir)?;
+    Ok(s)
+}
+
+/// Resolve everything but `[outages]`.
+fn resolve_population(
+    c: &Check,
+    mut raw: RawScenario,
+    path: &Path,
+) -> Result<Scenario, ScenarioError> {
+    let c = c.clone();
     if raw.users.is_none() {
         return Err(c.err(
             "users",
@@ -163,6 +188,7 @@ fn resolve_one(
         hybrids: Vec::new(),
         service_level,
         sizing,
+        outages: None,
         benchmark: None,
         costs,
     })

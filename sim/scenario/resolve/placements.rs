@@ -195,5 +195,6 @@ pub(super) fn resolve_placement(
         stream_id: i as u64,
         device_alternatives: Vec::new(),
         billing,
+        outage: Default::default(),
     })
 }

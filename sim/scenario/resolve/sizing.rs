@@ -50,10 +50,20 @@ pub(super) fn resolve_sizing(
     if min_measured_requests == 0 {
         return Err(c.err("sizing.min_measured_requests", "must be at least 1"));
     }
+    let availability_target = match raw.and_then(|r| r.availability_target) {
+        Some(a) if !(a.is_finite() && a > 0.0 && a <= 1.0) => {
+            return Err(c.err(
+                "sizing.availability_target",
+                format!("must be a share between 0 (excluded) and 1, e.g. 0.999 for 99.9 % of a year's requests within the service level (got {a})"),
+            ))
+        }
+        a => a,
+    };
     Ok(SizingConfig {
         pool_sizes,
         max_servers,
         min_measured_requests,
+        availability_target,
     })
 }
 
