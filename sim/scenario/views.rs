@@ -46,7 +46,7 @@ impl Scenario {
             .collect();
         q.serves = (0..classes.len()).collect();
         s.service_level = classes[0].service_level.clone();
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.classes = classes;
         s.placements = vec![q];
@@ -123,7 +123,7 @@ impl Scenario {
         }
         s.service_level = k.service_level.clone();
         s.classes = vec![k];
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.placements = vec![p];
         s.hybrids = Vec::new();
@@ -149,7 +149,7 @@ impl Scenario {
             }
             s.classes[c].groups = start..groups.len();
         }
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.refresh_means();
         s

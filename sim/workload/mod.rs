@@ -1,6 +1,7 @@
 //! Where requests come from: arrival processes with daily profiles and time
 //! zones ([`arrivals`]), the per-replication request source with sessions and
-//! always-on agents ([`source`]), replayed traces ([`trace`]) and workload
+//! always-on agents ([`source`]), bursty arrivals ([`bursts`]), replayed
+//! traces ([`trace`]) and workload
 //! parameters fitted to a trace ([`fit`]), and observed values for
 //! empirical distributions ([`values`]).
 //!
@@ -8,16 +9,21 @@
 //! [`source::Population`], never itself.
 
 pub(crate) mod arrivals;
+pub(crate) mod bursts;
 pub(crate) mod fit;
 pub(crate) mod source;
 pub(crate) mod trace;
 pub(crate) mod values;
 
 pub use arrivals::{DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
+pub use bursts::{
+    fit_bursts, gamma_dispersion, BurstCandidate, BurstFit, Bursts, DISPERSION_WINDOWS_S,
+};
 pub use fit::{fit_trace, FitReport, LogNormalFit, SessionFit, TokenFit};
 pub use source::{Behaviour, Population, RequestBudget, Source};
 pub use trace::{
-    ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceError, TraceFormat,
-    TraceRequest,
+    dispersion_of_arrivals, CacheHits, ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceBlocks,
+    TraceClock, TraceError, TraceFormat, TraceRequest, TraceStats, MAPPING_KEYS,
+    MOONCAKE_BLOCK_TOKENS,
 };
 pub use values::{read_values, ValuesError};
