@@ -10,6 +10,7 @@ mod support;
 
 mod answers;
 mod benchmarks;
+mod bursts;
 
 mod calibration;
 mod chart_truth;

@@ -267,19 +267,20 @@ impl ColumnMapping {
                 ))
             }
         };
-        let block_tokens =
-            match get.get("block_tokens") {
-                None => MOONCAKE_BLOCK_TOKENS,
-                Some(v) => match v.parse::<u32>() {
-                    Ok(n) if n >= 1 => n,
-                    _ => return Err((
+        let block_tokens = match get.get("block_tokens") {
+            None => MOONCAKE_BLOCK_TOKENS,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err((
                         "block_tokens".into(),
                         format!(
                             "must be a whole number of tokens of at least 1, e.g. 512 (got {v:?})"
                         ),
-                    )),
-                },
-            };
+                    ))
+                }
+            },
+        };
         let opt = |k: &str| get.get(k).filter(|v| !v.is_empty()).cloned();
         if get.contains_key("block_tokens") && opt("block_hashes").is_none() {
             return Err((
