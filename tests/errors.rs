@@ -286,6 +286,12 @@ bad! {
 // ------------------------------------------------------------------ LLM
 
 bad! {
+    elastic_unknown_policy: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nelastic = \"reactive\"\n")], [],
+        ["sizing.elastic", "unknown policy \"reactive\"", "\"hourly\""];
+    billing_unknown: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nbilling = \"spot\"\n")], [],
+        ["sizing.billing", "unknown billing \"spot\"", "\"rental\""];
     bursts_with_an_unknown_process: "run", LLM,
         [("requests_per_day = 20", "requests_per_day = 20\nbursts = { process = \"hawkes\" }")], [],
         ["users.bursts.process", "unknown process \"hawkes\"", "\"mmpp\" or \"gamma\""];

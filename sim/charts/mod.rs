@@ -4,7 +4,8 @@
 //! [`charts_for_file`] draws every chart a file supports; one public function
 //! per chart draws it from a DataFrame ([`sharing_factor_vs_duty_cycle`],
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
-//! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`]).
+//! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
+//! [`elastic_fleet`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -28,7 +29,7 @@
 //! This file is the public face (the chart list, errors, entry points). Each
 //! chart is built as a `Figure` description (`figure`) from the data in its
 //! own file (`sharing`, `hardware`, `pool_size`, `cost`, `p99`, `cdf`,
-//! `load`), from columns read through a `Frame` (`data`) with
+//! `load`, `elastic`), from columns read through a `Frame` (`data`) with
 //! numbers worded by `format` and shared subtitle phrases from `notes`; the
 //! description is then laid out and drawn by `paint` (titles, legend, PNG
 //! writing), `panel` (one plot) and `axis` (ranges and ticks), in the palette
@@ -38,6 +39,7 @@ mod axis;
 mod cdf;
 mod cost;
 mod data;
+mod elastic;
 mod figure;
 mod format;
 mod hardware;
@@ -117,11 +119,13 @@ pub enum Chart {
     LatencyCdf,
     /// `load-over-the-day.png`.
     LoadOverTheDay,
+    /// `elastic-fleet.png`.
+    ElasticFleet,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 7] = [
+    pub const ALL: [Chart; 8] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -129,6 +133,7 @@ impl Chart {
         Chart::P99LatencyVsAxis,
         Chart::LatencyCdf,
         Chart::LoadOverTheDay,
+        Chart::ElasticFleet,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -147,6 +152,7 @@ impl Chart {
             }
             Chart::LatencyCdf => "latency-cdf.png".into(),
             Chart::LoadOverTheDay => "load-over-the-day.png".into(),
+            Chart::ElasticFleet => "elastic-fleet.png".into(),
         }
     }
 
@@ -185,6 +191,11 @@ impl Chart {
                 "hour_of_day or minute_of_day, kind, placement, arrivals_per_min and busy_servers \
                  for a pooled placement (timeline.parquet of `sharesim run`)"
             }
+            Chart::ElasticFleet => {
+                "hour_of_day, placement, servers_held, servers_static and request_rate_per_s \
+                 (elastic.parquet of `sharesim size` with [sizing] elastic = \"hourly\", e.g. \
+                 scenarios/elastic-region.toml)"
+            }
         }
     }
 
@@ -217,6 +228,7 @@ impl Chart {
                 f.has(columns::ARRIVALS_PER_MIN)
                     && (f.has(columns::HOUR_OF_DAY) || f.has(columns::MINUTE_OF_DAY))
             }
+            Chart::ElasticFleet => f.has("servers_held") && f.has(columns::HOUR_OF_DAY),
         }
     }
 
@@ -242,6 +254,7 @@ impl Chart {
             Chart::P99LatencyVsAxis => p99::build_p99(f),
             Chart::LatencyCdf => cdf::build_cdf(f),
             Chart::LoadOverTheDay => load::build_load(f),
+            Chart::ElasticFleet => elastic::build_elastic(f),
         }
     }
 }
@@ -311,8 +324,8 @@ fn no_chart_reason(df: &DataFrame) -> String {
         names.join(", ")
     };
     format!(
-        "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet or \
-         timeline.parquet, and this file has none of the columns they need ({} rows; \
+        "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet, \
+         timeline.parquet or elastic.parquet, and this file has none of the columns they need ({} rows; \
          columns: {shown}). {}",
         df.height(),
         needs.join("; ")
@@ -432,4 +445,10 @@ pub fn latency_cdf(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
 /// Arrivals per minute and busy servers over the day per pooled placement.
 pub fn load_over_the_day(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
     draw_chart(Chart::LoadOverTheDay, df, out)
+}
+
+/// Servers an hourly schedule holds and the load of each hour
+/// (elastic.parquet).
+pub fn elastic_fleet(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::ElasticFleet, df, out)
 }

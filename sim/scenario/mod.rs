@@ -23,8 +23,8 @@ use std::path::Path;
 
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask, UserClass,
-    Workload,
+    Benchmark, BenchmarkSetup, Billing, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask,
+    UserClass, Workload,
 };
 pub use placement::{
     LlmServer, Placement, PlacementKind, PricedDevice, Servers, MAX_SERVICE_SCALE,

@@ -226,6 +226,31 @@ pub struct SizingConfig {
     pub max_servers: Option<usize>,
     /// Fewest measured requests per probe.
     pub min_measured_requests: u64,
+    /// Also size every pooled placement hour by hour (`[sizing] elastic =
+    /// "hourly"`) at the largest pool size, and report the cheaper of the
+    /// static fleet and the hourly schedule.
+    pub elastic: bool,
+    /// How a fleet is paid for when static and hourly are compared.
+    pub billing: Billing,
+}
+
+/// How a fleet is paid for (`[sizing] billing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    /// Bought: a schedule owns its peak; it saves energy only.
+    Owned,
+    /// Rented by the GPU-hour held.
+    Rental,
+}
+
+impl Billing {
+    /// `owned` or `rental`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Billing::Owned => "owned",
+            Billing::Rental => "rental",
+        }
+    }
 }
 
 impl Scenario {

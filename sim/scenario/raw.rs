@@ -186,6 +186,12 @@ pub struct RawSizing {
     /// devices (a list of names, or "catalog" for all) and report the
     /// cheapest that meets the service level for every user.
     pub dedicated_devices: Option<toml::Value>,
+    /// `"static"` (default) or `"hourly"`: also size every pooled
+    /// placement hour by hour over the day (an elastic fleet).
+    pub elastic: Option<String>,
+    /// `"owned"` (default: the fleet is bought, a schedule owns its peak)
+    /// or `"rental"` (paid per GPU-hour held).
+    pub billing: Option<String>,
 }
 
 /// `[users]`.
