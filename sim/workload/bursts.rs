@@ -146,7 +146,7 @@ const GAMMA_SIM_WINDOWS: f64 = 4000.0;
 /// Index of dispersion of a gamma renewal stream (gaps of mean
 /// `1 / rate_per_s`, coefficient of variation `cv`) at each window, from
 /// one fixed simulated stream of `4000` of the largest windows (the same
-/// stream for every call: seed 0x6761_6d6d_61).
+/// stream for every call: seed 0x0067_616d_6d61).
 pub fn gamma_dispersion(cv: f64, rate_per_s: f64, windows_s: &[f64]) -> Vec<f64> {
     let longest = windows_s.iter().cloned().fold(0.0, f64::max);
     let horizon = longest * GAMMA_SIM_WINDOWS;
@@ -154,7 +154,7 @@ pub fn gamma_dispersion(cv: f64, rate_per_s: f64, windows_s: &[f64]) -> Vec<f64>
     let Ok(g) = Gamma::new(shape, 1.0 / (shape * rate_per_s)) else {
         return vec![f64::NAN; windows_s.len()];
     };
-    let mut rng = SimRng::seed_from_u64(0x6761_6d6d_61);
+    let mut rng = SimRng::seed_from_u64(0x0067_616d_6d61);
     let mut t = 0.0;
     let mut arrivals = Vec::new();
     while t < horizon && arrivals.len() < 20_000_000 {
@@ -227,7 +227,8 @@ fn max_rel_error(got: &[f64], target: &[f64]) -> f64 {
 /// `None` unless the rate is positive and every target is finite and at
 /// least 1 (a stream less variable than Poisson is not bursty).
 pub fn fit_bursts(rate_per_s: f64, windows_s: &[f64], target: &[f64]) -> Option<BurstFit> {
-    if !(rate_per_s > 0.0)
+    if rate_per_s.is_nan()
+        || rate_per_s <= 0.0
         || windows_s.len() != target.len()
         || target.is_empty()
         || target.iter().any(|t| !t.is_finite() || *t < 1.0)

@@ -154,7 +154,7 @@ pub fn dispersion_of_arrivals(arrivals: &[f64], window_s: f64) -> Option<f64> {
     let first = *arrivals.first()?;
     let last = *arrivals.last()?;
     let n = ((last - first) / window_s).floor();
-    if !(n >= 2.0) || n > 1e8 {
+    if !(2.0..=1e8).contains(&n) {
         return None;
     }
     let n = n as usize;
