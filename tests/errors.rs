@@ -326,6 +326,21 @@ bad! {
 // ------------------------------------------------------------------ LLM
 
 bad! {
+    elastic_unknown_policy: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nelastic = \"reactive\"\n")], [],
+        ["sizing.elastic", "unknown policy \"reactive\"", "\"hourly\""];
+    billing_unknown: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nbilling = \"spot\"\n")], [],
+        ["sizing.billing", "unknown billing \"spot\"", "\"rental\""];
+    bursts_with_an_unknown_process: "run", LLM,
+        [("requests_per_day = 20", "requests_per_day = 20\nbursts = { process = \"hawkes\" }")], [],
+        ["users.bursts.process", "unknown process \"hawkes\"", "\"mmpp\" or \"gamma\""];
+    bursts_mmpp_with_one_state: "run", LLM,
+        [("requests_per_day = 20", "requests_per_day = 20\nbursts = { process = \"mmpp\", rate_multipliers = [2.0], mean_sojourn_s = [5.0, 5.0] }")], [],
+        ["users.bursts.rate_multipliers", "needs exactly two"];
+    bursts_gamma_without_cv: "run", LLM,
+        [("requests_per_day = 20", "requests_per_day = 20\nbursts = { process = \"gamma\" }")], [],
+        ["users.bursts.cv", "missing"];
     engine_without_profile: "run", LLM,
         [("servers = 1", "servers = 1\nengine = \"mlx\"")], [],
         ["placements[1].engine", "engine `mlx` has no profile for device `h100_sxm`", "h100_sxm.vllm"];
@@ -606,6 +621,56 @@ fn trace_file_missing() {
 }
 
 #[test]
+fn trace_columns_without_input() {
+    bad_scenario(
+        "run",
+        "trace_columns_without_input",
+        &llm_with_trace(
+            "[trace]\nfile = \"trace.csv\"\ncolumns = { time = \"ts\", output = \"out\" }",
+        ),
+        &[],
+        &[("trace.csv", "ts,in,out\n0,10,5\n")],
+        &[
+            "trace.columns.input",
+            "missing: name the column holding the prompt (input) token count",
+        ],
+    );
+}
+
+#[test]
+fn trace_columns_with_a_bad_time_unit() {
+    bad_scenario(
+        "run",
+        "trace_columns_with_a_bad_time_unit",
+        &llm_with_trace(
+            "[trace]\nfile = \"trace.csv\"\ncolumns = { time = \"ts\", time_unit = \"hours\", input = \"in\", output = \"out\" }",
+        ),
+        &[],
+        &[("trace.csv", "ts,in,out\n0,10,5\n")],
+        &["trace.columns.time_unit", "unknown unit \"hours\": use s, ms or datetime"],
+    );
+}
+
+#[test]
+fn trace_jsonl_without_a_mapped_key() {
+    bad_scenario(
+        "run",
+        "trace_jsonl_without_a_mapped_key",
+        &llm_with_trace("[trace]\nfile = \"trace.jsonl\"\nformat = \"mooncake\""),
+        &[],
+        &[(
+            "trace.jsonl",
+            "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 2, \"hash_ids\": [1]}\n{\"timestamp\": 5, \"input_length\": 10, \"output_length\": 2}\n",
+        )],
+        &[
+            "trace.file",
+            "line 2, column `hash_ids`",
+            "no key `hash_ids` for the block hashes",
+        ],
+    );
+}
+
+#[test]
 fn trace_with_a_bad_cell() {
     let body = format!("{RAG_HEADER}0,a,10,5\n3,a,ten,5\n");
     bad_scenario(
@@ -635,7 +700,7 @@ fn trace_with_an_unknown_format() {
         &[
             "trace.format",
             "unknown format \"splitwise\"",
-            "azure, ragpulse or auto",
+            "azure, ragpulse, mooncake, auto",
         ],
     );
 }

@@ -11,6 +11,7 @@ mod support;
 mod answers;
 mod benchmarks;
 mod bill;
+mod bursts;
 
 mod calibration;
 mod chart_truth;

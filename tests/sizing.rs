@@ -7,8 +7,8 @@ use sharesim::results::{get, Row, Value};
 use sharesim::scenario::Scenario;
 use sharesim::sizing::{size_pool, size_scenario};
 
-use crate::support::scenario;
 use crate::support::scenarios::desktop_and_h100_pool;
+use crate::support::{num, scenario};
 
 fn mmc(
     users: u64,
@@ -216,4 +216,93 @@ tpot_p99_s = 0.001
         assert_eq!(get(r, "probes"), Some(&Value::U64(0)));
     }
     assert!(started.elapsed().as_secs() < 10);
+}
+
+/// A pooled generic fleet of 2,000 users with `profile`, sized statically
+/// and hour by hour.
+fn elastic_scenario(profile: &str) -> String {
+    format!(
+        r#"
+seed = 5
+horizon_h = 24
+warmup_h = 0.5
+replications = 2
+[users]
+count = 2000
+requests_per_day = 216
+profile = "{profile}"
+[service]
+distribution = "exponential"
+mean_s = 1.0
+[[placements]]
+name = "pool"
+kind = "pooled"
+servers = 1
+[service_level]
+wait_p99_s = 0.5
+[sizing]
+elastic = "hourly"
+billing = "rental"
+min_measured_requests = 5000
+"#
+    )
+}
+
+fn elastic_of(profile: &str) -> (Row, Vec<Row>) {
+    let s = scenario(&elastic_scenario(profile));
+    let r = size_scenario(&s);
+    assert_eq!(r.elastic.len(), 24, "one row per hour");
+    (r.rows[0].clone(), r.elastic)
+}
+
+#[test]
+fn elastic_flat_profile_holds_the_static_fleet_every_hour() {
+    let (row, hours) = elastic_of("flat");
+    let fixed = num(&row, "servers_total");
+    for h in &hours {
+        assert_eq!(
+            num(h, "servers_held"),
+            fixed,
+            "hour {}",
+            num(h, "hour_of_day")
+        );
+    }
+    assert_eq!(num(&row, "servers_peak"), fixed);
+    assert_eq!(num(&row, "servers_mean"), fixed);
+    assert_eq!(
+        num(&row, "gpu_hours_per_day_hourly"),
+        num(&row, "gpu_hours_per_day_static")
+    );
+    // A tie goes to the static fleet.
+    assert_eq!(crate::support::text(&row, "elastic_policy"), "static");
+}
+
+#[test]
+fn elastic_evening_peak_holds_fewer_servers_on_average_than_at_peak() {
+    let (row, hours) = elastic_of("evening_peak");
+    let held: Vec<f64> = hours.iter().map(|h| num(h, "servers_held")).collect();
+    let peak = held.iter().cloned().fold(0.0, f64::max);
+    let mean = held.iter().sum::<f64>() / 24.0;
+    println!(
+        "held by hour {held:?}; static {}",
+        num(&row, "servers_total")
+    );
+    assert_eq!(num(&row, "servers_peak"), peak);
+    assert!((num(&row, "servers_mean") - mean).abs() < 1e-9);
+    assert!(mean < peak, "mean {mean} vs peak {peak}");
+    // The busiest hour (20:00 UTC, weight 2.3) holds more than the quietest
+    // (03:00, weight 0.1).
+    assert!(held[20] > held[3], "{held:?}");
+    // Servers follow the load: never fewer in a busier hour.
+    let rate: Vec<f64> = hours.iter().map(|h| num(h, "request_rate_per_s")).collect();
+    for a in 0..24 {
+        for b in 0..24 {
+            if rate[a] > rate[b] {
+                assert!(held[a] >= held[b], "hours {a}, {b}: {held:?}");
+            }
+        }
+    }
+    // GPU-hours: the schedule's sum against 24 x the static fleet.
+    assert!((num(&row, "gpu_hours_per_day_hourly") - held.iter().sum::<f64>()).abs() < 1e-9);
+    assert!(num(&row, "gpu_hours_per_day_hourly") < num(&row, "gpu_hours_per_day_static"));
 }

@@ -597,6 +597,8 @@ fn custom_mapping_with_users_and_quoted_fields() {
         output_tokens: "out".into(),
         user: Some("who".into()),
         session: None,
+        block_hashes: None,
+        block_tokens: 512,
     });
     assert_eq!(TraceFormat::detect(&["ms", "who"]), None);
     let opts = ReplayOptions {

@@ -5,7 +5,7 @@
 //! per chart draws it from a DataFrame ([`sharing_factor_vs_duty_cycle`],
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
 //! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
-//! [`carbon_by_placement`], [`breakeven_memory_price`]).
+//! [`carbon_by_placement`], [`breakeven_memory_price`], [`elastic_fleet`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -29,7 +29,7 @@
 //! This file is the public face (the chart list, errors, entry points). Each
 //! chart is built as a `Figure` description (`figure`) from the data in its
 //! own file (`sharing`, `hardware`, `pool_size`, `cost`, `p99`, `cdf`,
-//! `load`), from columns read through a `Frame` (`data`) with
+//! `load`, `elastic`), from columns read through a `Frame` (`data`) with
 //! numbers worded by `format` and shared subtitle phrases from `notes`; the
 //! description is then laid out and drawn by `paint` (titles, legend, PNG
 //! writing), `panel` (one plot) and `axis` (ranges and ticks), in the palette
@@ -40,6 +40,7 @@ mod bill;
 mod cdf;
 mod cost;
 mod data;
+mod elastic;
 mod figure;
 mod format;
 mod hardware;
@@ -123,11 +124,13 @@ pub enum Chart {
     CarbonByPlacement,
     /// `breakeven-memory-price.png`.
     BreakevenMemoryPrice,
+    /// `elastic-fleet.png`.
+    ElasticFleet,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 9] = [
+    pub const ALL: [Chart; 10] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -137,6 +140,7 @@ impl Chart {
         Chart::LoadOverTheDay,
         Chart::CarbonByPlacement,
         Chart::BreakevenMemoryPrice,
+        Chart::ElasticFleet,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -157,6 +161,7 @@ impl Chart {
             Chart::LoadOverTheDay => "load-over-the-day.png".into(),
             Chart::CarbonByPlacement => "carbon-by-placement.png".into(),
             Chart::BreakevenMemoryPrice => "breakeven-memory-price.png".into(),
+            Chart::ElasticFleet => "elastic-fleet.png".into(),
         }
     }
 
@@ -205,6 +210,11 @@ impl Chart {
                  (sweep.parquet of `sharesim sweep` in size mode with a users.duty_cycle axis, \
                  e.g. `sharesim sweep scenarios/memory-breakeven.toml`)"
             }
+            Chart::ElasticFleet => {
+                "hour_of_day, placement, servers_held, servers_static and request_rate_per_s \
+                 (elastic.parquet of `sharesim size` with [sizing] elastic = \"hourly\", e.g. \
+                 scenarios/elastic-region.toml)"
+            }
         }
     }
 
@@ -245,6 +255,7 @@ impl Chart {
             Chart::BreakevenMemoryPrice => {
                 f.has("sweep_users_duty_cycle") && f.has("breakeven_memory_price_multiplier")
             }
+            Chart::ElasticFleet => f.has("servers_held") && f.has(columns::HOUR_OF_DAY),
         }
     }
 
@@ -272,6 +283,7 @@ impl Chart {
             Chart::LoadOverTheDay => load::build_load(f),
             Chart::CarbonByPlacement => bill::build_carbon(f),
             Chart::BreakevenMemoryPrice => bill::build_breakeven(f),
+            Chart::ElasticFleet => elastic::build_elastic(f),
         }
     }
 }
@@ -341,8 +353,8 @@ fn no_chart_reason(df: &DataFrame) -> String {
         names.join(", ")
     };
     format!(
-        "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet or \
-         timeline.parquet, and this file has none of the columns they need ({} rows; \
+        "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet, \
+         timeline.parquet or elastic.parquet, and this file has none of the columns they need ({} rows; \
          columns: {shown}). {}",
         df.height(),
         needs.join("; ")
@@ -473,4 +485,10 @@ pub fn carbon_by_placement(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartE
 /// cost the same, vs duty cycle.
 pub fn breakeven_memory_price(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
     draw_chart(Chart::BreakevenMemoryPrice, df, out)
+}
+
+/// Servers an hourly schedule holds and the load of each hour
+/// (elastic.parquet).
+pub fn elastic_fleet(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::ElasticFleet, df, out)
 }

@@ -43,7 +43,12 @@ pub struct SizeArgs {
 
 pub fn run(args: &SizeArgs) -> Result<Outcome, Failure> {
     let dir = size(args)?;
-    args.charts.draw(&[dir.join("sizing.parquet")])?;
+    let mut files = vec![dir.join("sizing.parquet")];
+    let elastic = dir.join("elastic.parquet");
+    if elastic.exists() {
+        files.push(elastic);
+    }
+    args.charts.draw(&files)?;
     Ok(Outcome::Done)
 }
 
@@ -95,6 +100,12 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
         let _ = std::fs::remove_file(&devices_path);
     } else {
         write_parquet(&devices_path, &results.device_choices).map_err(anyhow::Error::from)?;
+    }
+    let elastic_path = dir.join("elastic.parquet");
+    if results.elastic.is_empty() {
+        let _ = std::fs::remove_file(&elastic_path);
+    } else {
+        write_parquet(&elastic_path, &results.elastic).map_err(anyhow::Error::from)?;
     }
     let users_path = dir.join("dedicated_users.parquet");
     if results.user_groups.is_empty() {
@@ -168,6 +179,9 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         }
         if let Some(d) = text_of(r, "users_missing_slo_detail") {
             say(format!("{}: users missing the service level: {d}", name()));
+        }
+        if let Some(policy) = text_of(r, "elastic_policy") {
+            say(elastic_line(&name(), policy, r));
         }
     }
     print_availability(scenario, rows);
@@ -264,4 +278,35 @@ fn text_of<'a>(row: &'a Row, col: &str) -> Option<&'a str> {
         Some(Value::Str(s)) if !s.is_empty() => Some(s),
         _ => None,
     }
+}
+
+/// One line on a placement's elastic schedule against its static fleet.
+fn elastic_line(name: &str, policy: &str, r: &Row) -> String {
+    let n = |c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
+    let f =
+        |x: Option<f64>, digits: usize| x.map_or("n/a".to_string(), |v| format!("{v:.digits$}"));
+    let billing = text_of(r, "billing").unwrap_or("owned");
+    let cost = if billing == "rental" {
+        format!(
+            "rental ${} vs ${} per day",
+            f(n("rental_usd_per_day_hourly"), 0),
+            f(n("rental_usd_per_day_static"), 0)
+        )
+    } else {
+        format!(
+            "owned: capex ${} vs ${}, energy {} vs {} kWh per day",
+            f(n("capex_usd_total_hourly"), 0),
+            f(n(columns::CAPEX_USD_TOTAL), 0),
+            f(n("energy_kwh_per_day_hourly"), 1),
+            f(n(columns::ENERGY_KWH_PER_DAY_TOTAL), 1)
+        )
+    };
+    format!(
+        "{name}: hourly schedule peak {} / mean {} servers, {} GPU-hours per day vs {} static ({} servers); {cost}: {policy} is cheaper",
+        f(n("servers_peak"), 0),
+        f(n("servers_mean"), 2),
+        f(n("gpu_hours_per_day_hourly"), 0),
+        f(n("gpu_hours_per_day_static"), 0),
+        f(n("servers_total"), 0),
+    )
 }

@@ -25,8 +25,8 @@ use std::path::Path;
 pub use cost::{Billing, Costs, Ownership};
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, OutageProcess, Scenario, SizingConfig,
-    SpeechTask, UserClass, Workload,
+    Benchmark, BenchmarkSetup, ElasticBilling, Hybrid, LlmWorkload, OutageProcess, Scenario,
+    SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{
     LlmServer, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice, Servers,

@@ -244,6 +244,31 @@ pub struct SizingConfig {
     /// Share of a year's requests that must meet the service level with
     /// outages counted (`availability_target`).
     pub availability_target: Option<f64>,
+    /// Also size every pooled placement hour by hour (`[sizing] elastic =
+    /// "hourly"`) at the largest pool size, and report the cheaper of the
+    /// static fleet and the hourly schedule.
+    pub elastic: bool,
+    /// How a fleet is paid for when static and hourly are compared.
+    pub billing: ElasticBilling,
+}
+
+/// How a fleet is paid for (`[sizing] billing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElasticBilling {
+    /// Bought: a schedule owns its peak; it saves energy only.
+    Owned,
+    /// Rented by the GPU-hour held.
+    Rental,
+}
+
+impl ElasticBilling {
+    /// `owned` or `rental`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ElasticBilling::Owned => "owned",
+            ElasticBilling::Rental => "rental",
+        }
+    }
 }
 
 impl Scenario {

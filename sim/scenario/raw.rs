@@ -198,10 +198,18 @@ pub struct RawOutageProcess {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTrace {
-    /// CSV or Parquet file, relative to the scenario file.
+    /// CSV, Parquet or JSONL file, relative to the scenario file.
     pub file: String,
-    /// `azure`, `ragpulse` or `auto` (from the header). Default auto.
+    /// `azure`, `ragpulse`, `mooncake`, `auto` (from the header) or
+    /// `custom` (with `columns`). Default auto, or custom with `columns`.
     pub format: Option<String>,
+    /// Your own column mapping: `time`, `time_unit` (`s`, `ms`,
+    /// `datetime`), `input`, `output`, and optionally `user`, `session`,
+    /// `block_hashes`, `block_tokens`.
+    pub columns: Option<toml::Table>,
+    /// Local clock hour at trace time 0, for a trace whose time is a
+    /// number of seconds or milliseconds (hour-of-day figures).
+    pub start_hour_of_day: Option<f64>,
     /// Arrival times are multiplied by it (0.5 replays twice as fast). Default 1.
     pub time_scale: Option<f64>,
     /// Seconds added to every arrival after scaling. Default 0.
@@ -228,6 +236,12 @@ pub struct RawSizing {
     /// outages counted, in (0, 1] (e.g. 0.999); sizing then reports which
     /// redundancy option (placement with its fallback) reaches it.
     pub availability_target: Option<f64>,
+    /// `"static"` (default) or `"hourly"`: also size every pooled
+    /// placement hour by hour over the day (an elastic fleet).
+    pub elastic: Option<String>,
+    /// `"owned"` (default: the fleet is bought, a schedule owns its peak)
+    /// or `"rental"` (paid per GPU-hour held).
+    pub billing: Option<String>,
 }
 
 /// `[users]`.
@@ -262,6 +276,24 @@ pub struct RawUsers {
     /// lognormal multiplier with mean 1 and this coefficient of variation
     /// (e.g. 2: the top 10 % of users send about half the requests). Default 0.
     pub requests_per_day_cv: Option<f64>,
+    /// Bursty open-loop arrivals (same mean rate): `{ process = "mmpp",
+    /// rate_multipliers = [a, b], mean_sojourn_s = [s1, s2] }` or `{
+    /// process = "gamma", cv = c }`. Default Poisson.
+    pub bursts: Option<RawBursts>,
+}
+
+/// `[users] bursts`: how open-loop arrivals cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBursts {
+    /// `poisson`, `mmpp` or `gamma`.
+    pub process: String,
+    /// MMPP: the two states' rate multipliers (scaled to a time-weighted mean of 1).
+    pub rate_multipliers: Option<Vec<f64>>,
+    /// MMPP: mean sojourn in each state, seconds.
+    pub mean_sojourn_s: Option<Vec<f64>>,
+    /// Gamma renewal: coefficient of variation of the gaps.
+    pub cv: Option<f64>,
 }
 
 /// A named profile or 24 weights.

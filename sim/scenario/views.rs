@@ -1,7 +1,8 @@
 //! Derived copies of a scenario and estimates read from it: the view of one
-//! placement, a class's users filtered by rate, other class sizes, sizing
-//! probes, and the service-time quantiles and token means computed from
-//! fixed samples (so they do not change with the run's seed).
+//! placement, a class's users filtered by rate, other class sizes, one hour
+//! of the day held steady (elastic sizing), sizing probes, and the
+//! service-time quantiles and token means computed from fixed samples (so
+//! they do not change with the run's seed).
 
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ impl Scenario {
             .collect();
         q.serves = (0..classes.len()).collect();
         s.service_level = classes[0].service_level.clone();
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.classes = classes;
         s.placements = vec![q];
@@ -131,7 +132,7 @@ impl Scenario {
         }
         s.service_level = k.service_level.clone();
         s.classes = vec![k];
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.placements = vec![p];
         s.hybrids = Vec::new();
@@ -157,9 +158,67 @@ impl Scenario {
             }
             s.classes[c].groups = start..groups.len();
         }
-        s.arrivals = PoissonArrivals::new(groups);
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
         s.refresh_means();
+        s
+    }
+
+    /// The profile weight of each user group in UTC hour `hour` (0-23): its
+    /// local hour's weight (groups with a flat profile: 1).
+    pub fn hour_weights(&self, hour: usize) -> Vec<f64> {
+        self.arrivals
+            .groups()
+            .iter()
+            .map(|g| {
+                let local = (hour as f64 + 0.5 + g.tz_offset_h).rem_euclid(24.0);
+                g.profile.weight((local.floor() as usize).min(23))
+            })
+            .collect()
+    }
+
+    /// A copy in which UTC hour `hour` lasts all day: every user group
+    /// sends at its rate of that hour (its profile's weight there times its
+    /// daily mean) with a flat profile, and every class's requests per user
+    /// per day (follow-ups included) scales with its open-loop rate. Sizing
+    /// this copy gives the fleet that hour needs in steady state; with a
+    /// flat profile it is the scenario itself.
+    pub fn at_hour(&self, hour: usize) -> Scenario {
+        let weights = self.hour_weights(hour);
+        let mut s = self.clone();
+        let groups: Vec<_> = self
+            .arrivals
+            .groups()
+            .iter()
+            .zip(&weights)
+            .map(|(g, w)| {
+                let mut g = g.clone();
+                g.rate_per_user_per_s *= w;
+                g.profile = crate::workload::DiurnalProfile::flat();
+                g
+            })
+            .collect();
+        for (c, class) in s.classes.iter_mut().enumerate() {
+            let range = self.classes[c].groups.clone();
+            let rate = |scale: bool| -> f64 {
+                self.arrivals.groups()[range.clone()]
+                    .iter()
+                    .zip(&weights[range.clone()])
+                    .map(|(g, w)| {
+                        let m = g.spread.as_ref().map_or(1.0, |sp| sp.mean());
+                        g.users as f64 * m * g.rate_per_user_per_s * if scale { *w } else { 1.0 }
+                    })
+                    .sum()
+            };
+            let (at, mean) = (rate(true), rate(false));
+            if mean > 0.0 && at != mean {
+                class.requests_per_user_per_day *= at / mean;
+            }
+        }
+        s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
+        if weights.iter().any(|w| *w != 1.0) {
+            s.refresh_means();
+        }
         s
     }
 

@@ -26,6 +26,12 @@
 //!
 //! Dedicated placements are judged as they are: one device per user.
 //!
+//! Elastic fleets (`[sizing] elastic = "hourly"`): every pooled placement
+//! is also sized hour by hour at its largest pool size ([`elastic`]); its
+//! row gains the schedule's peak and mean servers, GPU-hours, rental,
+//! capex and energy, and the cheaper policy, and elastic.parquet one row
+//! per hour.
+//!
 //! Pool sizes, pool compositions and dedicated user groups are sized in
 //! parallel; every probe's answer depends only on its own inputs, so the
 //! results are the same for any thread count. Pool compositions that are
@@ -36,7 +42,8 @@
 //! guess and the galloping/bisection search of [`size_pool`]), `pools`
 //! (pool compositions), `dedicated` (dedicated users and devices), `rows`
 //! (sizing, hybrid, probe and user-group rows), `profile` (what each
-//! placement's probes cost); [`size_scenario`] here puts them together. The
+//! placement's probes cost), `elastic` (hourly schedules);
+//! [`size_scenario`] here puts them together. The
 //! public names are re-exported here.
 
 use std::collections::BTreeMap;
@@ -49,6 +56,7 @@ use crate::scenario::{PlacementKind, Scenario};
 mod availability;
 pub mod bill;
 mod dedicated;
+pub mod elastic;
 mod pools;
 mod probe;
 pub mod profile;
@@ -87,6 +95,9 @@ pub struct SizingResults {
     /// With `[world]`: every feasible answer extrapolated to the whole user
     /// base (world.parquet).
     pub world: Vec<Row>,
+    /// Elastic schedules: one row per pooled placement and UTC hour
+    /// (elastic.parquet); empty unless `[sizing] elastic = "hourly"`.
+    pub elastic: Vec<Row>,
 }
 
 /// One sizing task: (placement, pool size over all classes, users per pool
@@ -140,6 +151,7 @@ pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
     bill::add_cost_of_privacy(s, &mut rows);
     let world = bill::world_rows(s, &rows);
     availability::add_availability(with_outages, &mut rows);
+    let elastic_rows = add_elastic(s, &views, &tasks, &mut rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,
@@ -148,7 +160,46 @@ pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
         device_choices,
         profile,
         world,
+        elastic: elastic_rows,
     }
+}
+
+/// With `[sizing] elastic = "hourly"`, size every pooled placement hour by
+/// hour at the largest pool size and add the schedule's columns to its row
+/// (every other row gets them empty); the elastic.parquet rows. Without
+/// it, rows are left as they are.
+fn add_elastic(s: &Scenario, views: &[Scenario], tasks: &[Task], rows: &mut [Row]) -> Vec<Row> {
+    if !s.sizing.elastic {
+        return Vec::new();
+    }
+    let largest = s.sizing.pool_sizes.last().copied().unwrap_or(s.users);
+    let chosen: Vec<usize> = (0..tasks.len())
+        .filter(|&t| {
+            let (i, k, _) = tasks[t];
+            k == largest && matches!(s.placements[i].kind, PlacementKind::Pooled { .. })
+        })
+        .collect();
+    let schedules: Vec<Vec<elastic::HourSizing>> = chosen
+        .par_iter()
+        .map(|&t| {
+            let (i, _, users) = tasks[t];
+            elastic::size_hours(&views[i], users)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut cells: Vec<Option<Vec<(&'static str, crate::results::table::Value)>>> =
+        vec![None; rows.len()];
+    for (&t, hours) in chosen.iter().zip(&schedules) {
+        let (c, r) = elastic::elastic_cells(s, &rows[t], hours);
+        cells[t] = Some(c);
+        out.extend(r);
+    }
+    for (row, c) in rows.iter_mut().zip(cells) {
+        for (name, v) in c.unwrap_or_else(elastic::no_elastic_cells) {
+            row.push(crate::results::table::cell(name, v));
+        }
+    }
+    out
 }
 
 /// Where the sizing of one pooled placement at one pool size (and pool

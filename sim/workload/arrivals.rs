@@ -14,9 +14,11 @@
 use std::sync::Arc;
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Gamma};
 
+use crate::core::rng::{stream_rng, SimRng, StreamKind};
 pub use crate::core::units::DAY_S;
+pub use crate::workload::bursts::Bursts;
 
 /// 24 hourly weights in local time with mean 1 (a user with `r` requests per
 /// day sends `r * w[h] / 24` of them in local hour `h`).
@@ -174,13 +176,15 @@ struct Segment {
     cum_share: Vec<f64>,
 }
 
-/// The merged Poisson stream of a set of user groups.
+/// The merged Poisson stream of a set of user groups (or, with
+/// [`PoissonArrivals::with_bursts`], a bursty stream of the same rate).
 #[derive(Debug, Clone)]
 pub struct PoissonArrivals {
     groups: Vec<UserGroup>,
     segments: Vec<Segment>,
     mean_rate_per_s: f64,
     peak_rate_per_s: f64,
+    bursts: Bursts,
 }
 
 fn local_hour(t_s: f64, tz_offset_h: f64) -> usize {
@@ -246,7 +250,19 @@ impl PoissonArrivals {
             segments,
             mean_rate_per_s: area / DAY_S,
             peak_rate_per_s: peak,
+            bursts: Bursts::Poisson,
         }
+    }
+
+    /// The same rates, clustered as `bursts` (mean rates unchanged).
+    pub fn with_bursts(mut self, bursts: Bursts) -> Self {
+        self.bursts = bursts;
+        self
+    }
+
+    /// How arrivals cluster ([`Bursts::Poisson`] unless set).
+    pub fn bursts(&self) -> Bursts {
+        self.bursts
     }
 
     /// The same population shape with `users` users: every group keeps its
@@ -282,7 +298,7 @@ impl PoissonArrivals {
             });
             first = end;
         }
-        PoissonArrivals::new(groups)
+        PoissonArrivals::new(groups).with_bursts(self.bursts)
     }
 
     /// Daily mean of the total arrival rate, requests per second.
@@ -329,13 +345,28 @@ impl PoissonArrivals {
         &self.groups
     }
 
-    /// A cursor at time 0.
+    /// A cursor at time 0 (an MMPP's state switches then draw from the
+    /// arrivals' own generator; see [`PoissonArrivals::cursor_for`]).
     pub fn cursor(&self) -> ArrivalCursor {
         ArrivalCursor {
             now_s: 0.0,
             day_start_s: 0.0,
             segment: 0,
+            state: 0,
+            switch_s: 0.0,
+            burst_rng: None,
         }
+    }
+
+    /// A cursor at time 0 whose MMPP state switches come from their own
+    /// stream of (seed, replication), so that every probe of a scenario,
+    /// whatever its users, sees the same bursts.
+    pub fn cursor_for(&self, seed: u64, replication: u64) -> ArrivalCursor {
+        let mut c = self.cursor();
+        if matches!(self.bursts, Bursts::Mmpp { .. }) {
+            c.burst_rng = Some(stream_rng(seed, replication, StreamKind::Arrivals, 0xb0b5));
+        }
+        c
     }
 
     /// The next arrival after the cursor: its time (seconds) and user id.
@@ -361,6 +392,14 @@ impl PoissonArrivals {
         if self.mean_rate_per_s <= 0.0 {
             return None;
         }
+        match self.bursts {
+            Bursts::Poisson => {}
+            Bursts::Mmpp {
+                multipliers,
+                mean_sojourn_s,
+            } => return self.next_mmpp(cursor, rng, until_s, multipliers, mean_sojourn_s),
+            Bursts::Gamma { cv } => return self.next_gamma(cursor, rng, until_s, cv),
+        }
         loop {
             if cursor.now_s >= until_s {
                 return None;
@@ -381,6 +420,103 @@ impl PoissonArrivals {
                 cursor.segment = 0;
                 cursor.day_start_s += DAY_S;
             }
+        }
+    }
+
+    /// Move the cursor to the end of its segment (the next day after the
+    /// last).
+    #[inline]
+    fn next_segment(&self, cursor: &mut ArrivalCursor) {
+        cursor.segment += 1;
+        if cursor.segment == self.segments.len() {
+            cursor.segment = 0;
+            cursor.day_start_s += DAY_S;
+        }
+    }
+
+    /// The next MMPP arrival before `until_s`: exact inversion of a rate
+    /// that is constant between profile boundaries and state switches.
+    fn next_mmpp<R: Rng + ?Sized>(
+        &self,
+        cursor: &mut ArrivalCursor,
+        rng: &mut R,
+        until_s: f64,
+        multipliers: [f64; 2],
+        mean_sojourn_s: [f64; 2],
+    ) -> Option<(f64, u32)> {
+        let switch_draw = |cursor: &mut ArrivalCursor, rng: &mut R| -> f64 {
+            match cursor.burst_rng.as_mut() {
+                Some(r) => Exp1.sample(r),
+                None => Exp1.sample(rng),
+            }
+        };
+        if cursor.state == 0 {
+            // Start in the stationary distribution.
+            let u: f64 = match cursor.burst_rng.as_mut() {
+                Some(r) => r.random(),
+                None => rng.random(),
+            };
+            let p1 = mean_sojourn_s[0] / (mean_sojourn_s[0] + mean_sojourn_s[1]);
+            cursor.state = if u < p1 { 1 } else { 2 };
+            let e = switch_draw(cursor, rng);
+            cursor.switch_s = cursor.now_s + e * mean_sojourn_s[cursor.state as usize - 1];
+        }
+        loop {
+            if cursor.now_s >= until_s {
+                return None;
+            }
+            let seg = &self.segments[cursor.segment];
+            let seg_end = cursor.day_start_s + seg.end_s;
+            let bound = seg_end.min(cursor.switch_s);
+            let rate = seg.rate_per_s * multipliers[cursor.state as usize - 1];
+            if rate > 0.0 {
+                let e: f64 = Exp1.sample(rng);
+                let t = cursor.now_s + e / rate;
+                if t < bound {
+                    cursor.now_s = t;
+                    return (t < until_s).then(|| (t, self.pick_user(seg, rng)));
+                }
+            }
+            cursor.now_s = bound;
+            if cursor.switch_s <= bound {
+                cursor.state = 3 - cursor.state;
+                let e = switch_draw(cursor, rng);
+                cursor.switch_s = bound + e * mean_sojourn_s[cursor.state as usize - 1];
+            }
+            if seg_end <= bound {
+                self.next_segment(cursor);
+            }
+        }
+    }
+
+    /// The next gamma-renewal arrival before `until_s`: a gap of mean one
+    /// expected arrival, walked through the segments' rates.
+    fn next_gamma<R: Rng + ?Sized>(
+        &self,
+        cursor: &mut ArrivalCursor,
+        rng: &mut R,
+        until_s: f64,
+        cv: f64,
+    ) -> Option<(f64, u32)> {
+        let shape = 1.0 / (cv * cv);
+        let mut need = Gamma::new(shape, 1.0 / shape).map_or(1.0, |g| g.sample(rng));
+        loop {
+            if cursor.now_s >= until_s {
+                return None;
+            }
+            let seg = &self.segments[cursor.segment];
+            let seg_end = cursor.day_start_s + seg.end_s;
+            if seg.rate_per_s > 0.0 {
+                let room = seg.rate_per_s * (seg_end - cursor.now_s);
+                if need < room {
+                    let t = cursor.now_s + need / seg.rate_per_s;
+                    cursor.now_s = t;
+                    return (t < until_s).then(|| (t, self.pick_user(seg, rng)));
+                }
+                need -= room;
+            }
+            cursor.now_s = seg_end;
+            self.next_segment(cursor);
         }
     }
 
@@ -412,6 +548,12 @@ pub struct ArrivalCursor {
     now_s: f64,
     day_start_s: f64,
     segment: usize,
+    /// MMPP state: 0 before the first draw, then 1 or 2.
+    state: u8,
+    /// Time of the next MMPP state switch, seconds.
+    switch_s: f64,
+    /// The MMPP switches' own stream ([`PoissonArrivals::cursor_for`]).
+    burst_rng: Option<SimRng>,
 }
 
 #[cfg(test)]

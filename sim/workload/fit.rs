@@ -23,6 +23,15 @@
 //!   Requests per session counts a session's requests within the trace; the
 //!   geometric fit on {1, 2, ..} has success probability `p = 1 / mean`
 //!   (maximum likelihood), predicting a share `p` of single-request sessions.
+//! - Burstiness: the index of dispersion of arrival counts in windows of
+//!   1 s, 10 s and 60 s ([`crate::workload::trace::dispersion_of_arrivals`]);
+//!   unless every window is within three standard errors of 1 (a Poisson
+//!   stream; the standard error of the index over `n` windows is
+//!   `sqrt(2 / (n - 1))`), an MMPP and a gamma renewal process are fitted
+//!   to it ([`crate::workload::bursts::fit_bursts`]) and the better one goes
+//!   into the snippet.
+//! - Prefix cache: with block hashes, the share of prompt tokens an
+//!   unbounded cache would serve ([`Trace::unbounded_cache_hits`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -30,7 +39,8 @@ use std::path::PathBuf;
 
 use crate::core::dist::Z_P99;
 use crate::workload::arrivals::DAY_S;
-use crate::workload::trace::{nearest_rank, Trace};
+use crate::workload::bursts::{fit_bursts, BurstFit, DISPERSION_WINDOWS_S};
+use crate::workload::trace::{nearest_rank, CacheHits, Trace};
 
 /// z-value of the 90th percentile of the standard normal distribution.
 pub const Z_P90: f64 = 1.281_551_565_544_600_4;
@@ -191,6 +201,18 @@ pub struct FitReport {
     pub output_tokens: TokenFit,
     /// Session structure, when requests carry session ids.
     pub sessions: Option<SessionFit>,
+    /// Index of dispersion of arrival counts at each window of
+    /// [`DISPERSION_WINDOWS_S`] (`None` for fewer than two whole windows),
+    /// with the number of whole windows.
+    pub dispersion: Vec<(f64, Option<f64>, usize)>,
+    /// Whether every window's index is within three standard errors of 1.
+    pub poisson_like: bool,
+    /// MMPP and gamma renewal fits to the dispersion (`None` when the
+    /// trace is Poisson-like or too short).
+    pub bursts: Option<BurstFit>,
+    /// What an unbounded prefix cache would serve (traces with block
+    /// hashes), and the block size.
+    pub cache_hits: Option<(CacheHits, u32)>,
 }
 
 /// Fit a trace (see the module doc for the rules).
@@ -225,6 +247,8 @@ pub fn fit_trace(trace: &Trace) -> FitReport {
         _ => (None, None),
     };
 
+    let rate = (duration_s > 0.0).then(|| n as f64 / duration_s);
+    let (dispersion, poisson_like, bursts) = burstiness(trace, duration_s, rate);
     FitReport {
         source: trace.source.clone(),
         format: trace.format.clone(),
@@ -236,7 +260,44 @@ pub fn fit_trace(trace: &Trace) -> FitReport {
         input_tokens: TokenFit::new(reqs.iter().map(|r| f64::from(r.input_tokens)).collect()),
         output_tokens: TokenFit::new(reqs.iter().map(|r| f64::from(r.output_tokens)).collect()),
         sessions: fit_sessions(trace),
+        poisson_like,
+        bursts,
+        dispersion,
+        cache_hits: trace
+            .unbounded_cache_hits()
+            .zip(trace.blocks.as_ref().map(|b| b.block_tokens)),
     }
+}
+
+/// The index of dispersion at each window, whether all are within three
+/// standard errors of 1, and the bursty fits when they are not.
+type Burstiness = (Vec<(f64, Option<f64>, usize)>, bool, Option<BurstFit>);
+
+fn burstiness(trace: &Trace, duration_s: f64, rate: Option<f64>) -> Burstiness {
+    let dispersion: Vec<(f64, Option<f64>, usize)> = DISPERSION_WINDOWS_S
+        .iter()
+        .map(|&w| {
+            let n = (duration_s / w).floor().max(0.0) as usize;
+            (w, trace.dispersion_index(w), n)
+        })
+        .collect();
+    let poisson_like = dispersion.iter().all(|(_, d, n)| match d {
+        Some(d) => (d - 1.0).abs() <= 3.0 * (2.0 / (*n as f64 - 1.0).max(1.0)).sqrt(),
+        None => true,
+    });
+    let known: Vec<(f64, f64)> = dispersion
+        .iter()
+        .filter_map(|(w, d, _)| d.map(|d| (*w, d)))
+        .collect();
+    let bursts = match rate {
+        Some(r) if !poisson_like && !known.is_empty() => {
+            let w: Vec<f64> = known.iter().map(|x| x.0).collect();
+            let t: Vec<f64> = known.iter().map(|x| x.1).collect();
+            fit_bursts(r, &w, &t)
+        }
+        _ => None,
+    };
+    (dispersion, poisson_like, bursts)
 }
 
 /// Seconds of each clock hour inside `[t0, t1]` (clock seconds, unwrapped).
@@ -441,7 +502,48 @@ impl FitReport {
                 let _ = writeln!(s, "sessions: none (no session column)");
             }
         }
+        self.describe_burstiness(&mut s);
+        match &self.cache_hits {
+            Some((h, bt)) => {
+                let _ = writeln!(
+                    s,
+                    "prefix cache (unbounded, {bt}-token blocks): {:.1} % of prompt tokens served from cache ({} of {}; {} requests with a hit)",
+                    h.share() * 100.0,
+                    h.hit_tokens,
+                    h.prompt_tokens,
+                    h.requests_with_hit
+                );
+            }
+            None => {
+                let _ = writeln!(s, "prefix cache: unknown (no block-hash column)");
+            }
+        }
         s
+    }
+
+    fn describe_burstiness(&self, s: &mut String) {
+        let cells: Vec<String> = self
+            .dispersion
+            .iter()
+            .map(|(w, d, n)| match d {
+                Some(d) => format!("{w} s: {d:.2} ({n} windows)"),
+                None => format!("{w} s: n/a ({n} windows)"),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "index of dispersion of arrival counts: {}",
+            cells.join(", ")
+        );
+        if self.poisson_like {
+            let _ = writeln!(
+                s,
+                "  within three standard errors of 1 at every window: Poisson-like, no bursty process fitted"
+            );
+        }
+        if let Some(b) = &self.bursts {
+            b.describe(s);
+        }
     }
 
     /// A TOML snippet for a scenario: `[users]` with the hourly `profile`
@@ -500,6 +602,25 @@ impl FitReport {
             }
         }
         self.session_keys(&mut s);
+        if let Some(b) = &self.bursts {
+            let best = b.best();
+            let d: Vec<String> = best.dispersion.iter().map(|x| format!("{x:.2}")).collect();
+            let t: Vec<String> = self
+                .dispersion
+                .iter()
+                .filter_map(|(_, x, _)| x.map(|x| format!("{x:.2}")))
+                .collect();
+            let _ = writeln!(
+                s,
+                "# Bursty arrivals: index of dispersion at 1 / 10 / 60 s windows {} in the trace, {} fitted\n# ({}, largest error {:.1} %; the other fit: {}).",
+                t.join(" / "),
+                d.join(" / "),
+                best.process.name(),
+                best.max_relative_error * 100.0,
+                if best.process.name() == "mmpp" { b.gamma.process.toml() } else { b.mmpp.process.toml() }
+            );
+            let _ = writeln!(s, "bursts = {}", best.process.toml());
+        }
         s.push_str("\n[requests]\n");
         let _ = writeln!(
             s,

@@ -179,7 +179,7 @@ impl<'a> Source<'a> {
         let mut src = Source {
             replication: rep,
             rng: stream_rng(population.seed, rep, StreamKind::Arrivals, 0),
-            cursor: population.arrivals.cursor(),
+            cursor: population.arrivals.cursor_for(population.seed, rep),
             next_open: None,
             follow: BinaryHeap::new(),
             remaining: Vec::new(),

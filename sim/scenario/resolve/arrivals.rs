@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use crate::core::dist::Dist;
 use crate::core::rng::{stream_rng, StreamKind};
-use crate::workload::arrivals::{DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
+use crate::workload::arrivals::{Bursts, DiurnalProfile, PoissonArrivals, RateSpread, UserGroup};
 
 use super::super::check::Check;
-use super::super::raw::{RawProfile, RawUsers};
+use super::super::raw::{RawBursts, RawProfile, RawUsers};
 use super::super::ScenarioError;
 
 /// `[users] profile` (default flat).
@@ -115,5 +115,106 @@ pub(super) fn resolve_arrivals(
     if let Some(last) = groups.last_mut() {
         last.users += (users as u64 - first) as u32;
     }
-    Ok(PoissonArrivals::new(groups))
+    let bursts = match &u.bursts {
+        Some(b) => resolve_bursts(c, b)?,
+        None => Bursts::Poisson,
+    };
+    Ok(PoissonArrivals::new(groups).with_bursts(bursts))
+}
+
+/// `[users] bursts`: the process and its parameters.
+fn resolve_bursts(c: &Check, b: &RawBursts) -> Result<Bursts, ScenarioError> {
+    let key = |f: &str| c.users(&format!("bursts.{f}"));
+    let none_of = |keys: &[(&str, bool)], process: &str| -> Result<(), ScenarioError> {
+        match keys.iter().find(|(_, set)| *set) {
+            Some((k, _)) => Err(c.err(
+                key(k),
+                format!("does not apply to process = \"{process}\": remove it"),
+            )),
+            None => Ok(()),
+        }
+    };
+    match b.process.as_str() {
+        "poisson" => {
+            none_of(
+                &[
+                    ("rate_multipliers", b.rate_multipliers.is_some()),
+                    ("mean_sojourn_s", b.mean_sojourn_s.is_some()),
+                    ("cv", b.cv.is_some()),
+                ],
+                "poisson",
+            )?;
+            Ok(Bursts::Poisson)
+        }
+        "mmpp" => {
+            none_of(&[("cv", b.cv.is_some())], "mmpp")?;
+            let pair =
+                |k: &str, v: &Option<Vec<f64>>, what: &str| -> Result<[f64; 2], ScenarioError> {
+                    let v = v.as_ref().ok_or_else(|| {
+                        c.err(key(k), format!("missing: an MMPP needs two {what}"))
+                    })?;
+                    <[f64; 2]>::try_from(v.as_slice()).map_err(|_| {
+                        c.err(
+                            key(k),
+                            format!("needs exactly two {what}, one per state (got {})", v.len()),
+                        )
+                    })
+                };
+            let m = pair(
+                "rate_multipliers",
+                &b.rate_multipliers,
+                "rate multipliers (e.g. [4.0, 0.5])",
+            )?;
+            let s = pair(
+                "mean_sojourn_s",
+                &b.mean_sojourn_s,
+                "mean sojourns in seconds (e.g. [5.0, 30.0])",
+            )?;
+            for (i, x) in s.iter().enumerate() {
+                if !(x.is_finite() && *x > 0.0) {
+                    return Err(c.err(
+                        format!("{}[{i}]", key("mean_sojourn_s")),
+                        format!("must be a positive number of seconds (got {x})"),
+                    ));
+                }
+            }
+            for (i, x) in m.iter().enumerate() {
+                if !(x.is_finite() && *x >= 0.0) {
+                    return Err(c.err(
+                        format!("{}[{i}]", key("rate_multipliers")),
+                        format!("must be a finite multiplier of at least 0 (got {x})"),
+                    ));
+                }
+            }
+            Bursts::mmpp(m, s).ok_or_else(|| {
+                c.err(
+                    key("rate_multipliers"),
+                    "are both 0: give at least one state a positive rate",
+                )
+            })
+        }
+        "gamma" => {
+            none_of(
+                &[
+                    ("rate_multipliers", b.rate_multipliers.is_some()),
+                    ("mean_sojourn_s", b.mean_sojourn_s.is_some()),
+                ],
+                "gamma",
+            )?;
+            let cv = b.cv.ok_or_else(|| {
+                c.err(key("cv"), "missing: a gamma renewal process needs `cv`, the gaps' coefficient of variation (1 is Poisson)")
+            })?;
+            if !(cv.is_finite() && (0.01..=100.0).contains(&cv)) {
+                return Err(c.err(
+                    key("cv"),
+                    format!("must be a coefficient of variation between 0.01 and 100 (got {cv})"),
+                ));
+            }
+            Ok(Bursts::Gamma { cv })
+        }
+        other => Err(c.err(
+            key("process"),
+            format!("unknown process {other:?}: use \"poisson\", \"mmpp\" or \"gamma\""),
+        )),
+    }
 }

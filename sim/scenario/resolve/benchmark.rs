@@ -151,6 +151,7 @@ fn no_load(count: u64) -> RawUsers {
         agent_gap: None,
         agent_start_spread_s: None,
         requests_per_day_cv: None,
+        bursts: None,
     }
 }
 

@@ -147,5 +147,8 @@ fn class_users(u: &RawUsers, k: &RawClass, count: u64) -> RawUsers {
         } else {
             u.requests_per_day_cv
         }),
+        // One bursty modulation for the whole population's open-loop
+        // stream; agents set their own pace.
+        bursts: if agent { None } else { u.bursts.clone() },
     }
 }

@@ -59,7 +59,7 @@ pub(super) fn join_classes(
         replications: first_sub.replications,
         users: first as usize,
         requests_per_user_per_day: 0.0,
-        arrivals: PoissonArrivals::new(groups),
+        arrivals: PoissonArrivals::new(groups).with_bursts(first_sub.arrivals.bursts()),
         classes: user_classes,
         trace: None,
         trace_clock: subs[0].0.trace_clock,

@@ -150,6 +150,12 @@ fn resolve_one(
         matches!(workload, Workload::Llm(_)),
     )?;
     let sizing = sizing::resolve_sizing(c, raw.sizing.as_ref(), users)?;
+    if sizing.elastic && raw.trace.is_some() {
+        return Err(c.err(
+            "sizing.elastic",
+            "an hourly schedule needs generated arrivals with a daily profile, and a [trace] replays its own: remove `elastic` or the [trace]",
+        ));
+    }
     basics::check_request_count(
         c,
         &raw,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::super::check::Check;
-use super::super::model::SizingConfig;
+use super::super::model::{ElasticBilling, SizingConfig};
 use super::super::raw::{RawCatalogFiles, RawSizing};
 use super::super::ScenarioError;
 use super::catalogue::load_catalog;
@@ -59,11 +59,33 @@ pub(super) fn resolve_sizing(
         }
         a => a,
     };
+    let elastic = match raw.and_then(|r| r.elastic.as_deref()) {
+        None | Some("static") => false,
+        Some("hourly") => true,
+        Some(other) => {
+            return Err(c.err(
+                "sizing.elastic",
+                format!("unknown policy {other:?}: use \"static\" (one fleet all day) or \"hourly\" (sized hour by hour)"),
+            ))
+        }
+    };
+    let billing = match raw.and_then(|r| r.billing.as_deref()) {
+        None | Some("owned") => ElasticBilling::Owned,
+        Some("rental") => ElasticBilling::Rental,
+        Some(other) => {
+            return Err(c.err(
+                "sizing.billing",
+                format!("unknown billing {other:?}: use \"owned\" (bought: a schedule owns its peak) or \"rental\" (paid per GPU-hour held)"),
+            ))
+        }
+    };
     Ok(SizingConfig {
         pool_sizes,
         max_servers,
         min_measured_requests,
         availability_target,
+        elastic,
+        billing,
     })
 }
 

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::workload::trace::{ReplayOptions, Trace, TraceClock, TraceFormat, TraceRequest};
+use crate::workload::trace::{
+    ColumnMapping, ReplayOptions, Trace, TraceClock, TraceFormat, TraceRequest,
+};
 
 use super::super::check::Check;
 use super::super::raw::RawScenario;
@@ -32,19 +34,38 @@ pub(super) fn resolve_trace(
         ));
     }
     let file = base_dir.join(&t.file);
-    let format = match t.format.as_deref().unwrap_or("auto") {
-        "auto" => TraceFormat::detect_file(&file)
+    let default = if t.columns.is_some() {
+        "custom"
+    } else {
+        "auto"
+    };
+    let format = match (t.format.as_deref().unwrap_or(default), &t.columns) {
+        ("custom", Some(cols)) => TraceFormat::Custom(column_mapping(c, cols)?),
+        ("custom", None) => {
+            return Err(c.err(
+                "trace.columns",
+                "missing: a custom format needs `columns = { time = ..., input = ..., output = ... }`",
+            ))
+        }
+        (name, Some(_)) => {
+            return Err(c.err(
+                "trace.columns",
+                format!("applies to format = \"custom\", not {name:?}: remove `format` or `columns`"),
+            ))
+        }
+        ("auto", None) => TraceFormat::detect_file(&file)
             .map_err(|e| c.err_because("trace.file", e.to_string(), e))?,
-        name => TraceFormat::from_name(name).ok_or_else(|| {
+        (name, None) => TraceFormat::from_name(name).ok_or_else(|| {
             c.err(
                 "trace.format",
-                format!("unknown format {name:?}: use azure, ragpulse or auto"),
+                format!("unknown format {name:?}: use azure, ragpulse, mooncake, auto, or custom with `columns`"),
             )
         })?,
     };
     let options = ReplayOptions {
         time_scale: t.time_scale.unwrap_or(1.0),
         time_offset_s: t.time_offset_s.unwrap_or(0.0),
+        start_hour_of_day: t.start_hour_of_day,
         ..Default::default()
     };
     let mut tr = Trace::load(&file, &format, &options)
@@ -53,4 +74,25 @@ pub(super) fn resolve_trace(
     tr.assign_users(users)
         .map_err(|e| c.err_because(c.users("count"), e.to_string(), e))?;
     Ok(Some((Arc::new(tr.requests), tr.clock)))
+}
+
+/// `[trace] columns`: every value a string (`block_tokens` may be a whole
+/// number), then [`ColumnMapping::from_pairs`].
+fn column_mapping(c: &Check, cols: &toml::Table) -> Result<ColumnMapping, ScenarioError> {
+    let mut pairs = Vec::with_capacity(cols.len());
+    for (k, v) in cols {
+        let text = match v {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) if k == "block_tokens" => i.to_string(),
+            other => {
+                return Err(c.err(
+                    format!("trace.columns.{k}"),
+                    format!("must be a column name in quotes (got {other})"),
+                ))
+            }
+        };
+        pairs.push((k.clone(), text));
+    }
+    ColumnMapping::from_pairs(&pairs)
+        .map_err(|(k, message)| c.err(format!("trace.columns.{k}"), message))
 }

@@ -35,6 +35,12 @@ pub(super) fn check_rate_spread(
     behaviour: &Behaviour,
     traced: bool,
 ) -> Result<(), ScenarioError> {
+    if u.bursts.is_some() && (matches!(behaviour, Behaviour::Agent { .. }) || traced) {
+        return Err(c.err(
+            c.users("bursts"),
+            "applies to poisson and sessions users (agents and traces set their own pace): remove it",
+        ));
+    }
     let Some(cv) = u.requests_per_day_cv else {
         return Ok(());
     };

@@ -1,14 +1,15 @@
 //! Turning cells into requests: a cell as read ([`Cell`]), the per-row
 //! checks of time and token counts, id parsing (decimal or FNV-1a hash),
-//! the sortedness check, and rebasing times into a sorted [`Trace`] with its
-//! clock ([`Builder::finish`]). The CSV and Parquet readers feed it.
+//! block-hash lists ([`parse_block_list`]), the sortedness check, and
+//! rebasing times into a sorted [`Trace`] with its clock and block lists
+//! ([`Builder::finish`]). The CSV, Parquet and JSONL readers feed it.
 
 use std::borrow::Cow;
 use std::path::Path;
 
 use super::datetime::parse_datetime;
 use super::error::{quoted_list, TraceError};
-use super::{ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceClock, TraceRequest};
+use super::{ColumnMapping, ReplayOptions, TimeUnit, Trace, TraceBlocks, TraceClock, TraceRequest};
 use crate::core::rng::fnv1a;
 use crate::workload::arrivals::DAY_S;
 
@@ -38,6 +39,18 @@ pub(crate) struct Pending {
     output: u32,
     user: Option<u64>,
     session: Option<u64>,
+    blocks: Vec<u64>,
+}
+
+/// The mapped cells of one row, as a reader found them; `blocks` is the
+/// row's block-hash list already parsed (when the mapping has one).
+pub(crate) struct RowCells<'a> {
+    pub(crate) time: Cell<'a>,
+    pub(crate) input: Cell<'a>,
+    pub(crate) output: Cell<'a>,
+    pub(crate) user: Option<Cell<'a>>,
+    pub(crate) session: Option<Cell<'a>>,
+    pub(crate) blocks: Option<Vec<u64>>,
 }
 
 pub(crate) struct Builder<'p> {
@@ -93,20 +106,13 @@ impl<'p> Builder<'p> {
         }
     }
 
-    pub(crate) fn push(
-        &mut self,
-        line: usize,
-        time: Cell,
-        input: Cell,
-        output: Cell,
-        user: Option<Cell>,
-        session: Option<Cell>,
-    ) -> Result<(), TraceError> {
-        let time = self.time(line, &time)?;
-        let input = self.tokens(line, &self.mapping.input_tokens, &input)?;
-        let output = self.tokens(line, &self.mapping.output_tokens, &output)?;
-        let user = user.and_then(|c| parse_id(&c));
-        let session = session.and_then(|c| parse_id(&c));
+    pub(crate) fn push(&mut self, line: usize, row: RowCells) -> Result<(), TraceError> {
+        let time = self.time(line, &row.time)?;
+        let input = self.tokens(line, &self.mapping.input_tokens, &row.input)?;
+        let output = self.tokens(line, &self.mapping.output_tokens, &row.output)?;
+        let user = row.user.and_then(|c| parse_id(&c));
+        let session = row.session.and_then(|c| parse_id(&c));
+        let blocks = row.blocks.unwrap_or_default();
         let rel = match time {
             RawTime::Relative(t) => t,
             RawTime::Absolute(s, f) => {
@@ -141,6 +147,7 @@ impl<'p> Builder<'p> {
             output,
             user,
             session,
+            blocks,
         });
         Ok(())
     }
@@ -249,8 +256,8 @@ impl<'p> Builder<'p> {
                 )
             }
         };
-        let mut requests = Vec::with_capacity(self.rows.len());
-        for (r, t) in self.rows.iter().zip(times) {
+        let mut requests: Vec<(TraceRequest, usize)> = Vec::with_capacity(self.rows.len());
+        for (i, (r, t)) in self.rows.iter().zip(times).enumerate() {
             let arrival_s = t * opts.time_scale + opts.time_offset_s;
             if !(arrival_s.is_finite() && arrival_s >= 0.0) {
                 return Err(TraceError::InvalidValue {
@@ -263,17 +270,29 @@ impl<'p> Builder<'p> {
                     ),
                 });
             }
-            requests.push(TraceRequest {
-                arrival_s,
-                input_tokens: r.input,
-                output_tokens: r.output,
-                user: r.user,
-                session: r.session,
-            });
+            requests.push((
+                TraceRequest {
+                    arrival_s,
+                    input_tokens: r.input,
+                    output_tokens: r.output,
+                    user: r.user,
+                    session: r.session,
+                },
+                i,
+            ));
         }
-        requests.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+        requests.sort_by(|a, b| a.0.arrival_s.total_cmp(&b.0.arrival_s));
+        let blocks = self.mapping.block_hashes.as_ref().map(|_| {
+            TraceBlocks::from_lists(
+                self.mapping.block_tokens,
+                requests
+                    .iter()
+                    .map(|(_, i)| self.rows[*i].blocks.as_slice()),
+            )
+        });
         Ok(Trace {
-            requests,
+            requests: requests.into_iter().map(|(r, _)| r).collect(),
+            blocks,
             source: self.file.to_path_buf(),
             format: format.to_string(),
             clock: clock_origin.map(|o| TraceClock {
@@ -363,4 +382,33 @@ pub(crate) fn trim_bytes(b: &[u8]) -> &[u8] {
         .rposition(|c| !c.is_ascii_whitespace())
         .map_or(start, |e| e + 1);
     &b[start..end.max(start)]
+}
+
+/// A block-hash list written as text: ids separated by commas, semicolons
+/// or spaces, optionally in square brackets (`[3, 4, 9]`, `3 4 9`); each id
+/// as [`parse_id`] reads it (decimal digits are their value, other text its
+/// hash). Empty text (or `[]`) is an empty list. The error says what is
+/// wrong.
+pub(crate) fn parse_block_list(text: &[u8]) -> Result<Vec<u64>, String> {
+    let t = trim_bytes(text);
+    let inner = match (t.first(), t.last()) {
+        (Some(b'['), Some(b']')) => &t[1..t.len() - 1],
+        (Some(b'['), _) | (_, Some(b']')) => {
+            return Err("a block-hash list opens `[` without closing `]` (or the reverse): write it as [3, 4, 9]".into())
+        }
+        _ => t,
+    };
+    inner
+        .split(|c| *c == b',' || *c == b';' || c.is_ascii_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let p = trim_bytes(p);
+            let p = p
+                .strip_prefix(b"\"")
+                .and_then(|q| q.strip_suffix(b"\""))
+                .unwrap_or(p);
+            parse_id(&Cell::Text(Cow::Borrowed(p)))
+                .ok_or_else(|| "an empty id inside the block-hash list".to_string())
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::build::{columns_phrase, Builder, Cell};
+use super::build::{columns_phrase, parse_block_list, Builder, Cell, RowCells};
 use super::error::{TraceError, UNCLOSED_QUOTE};
 use super::format::{clean_name, column_indices};
 use super::ColumnMapping;
@@ -210,7 +210,7 @@ pub(crate) fn load_csv(path: &Path, m: &ColumnMapping, b: &mut Builder) -> Resul
         Some(Err((line, _))) => return Err(unclosed(line, "(header)".into())),
         Some(Ok((_, fields))) => header_names(&fields),
     };
-    let (ti, ii, oi, ui, si) = column_indices(path, m, &header)?;
+    let ix = column_indices(path, m, &header)?;
     while let Some(rec) = csv.next_record() {
         let (line, fields) = match rec {
             Ok(r) => r,
@@ -239,14 +239,29 @@ pub(crate) fn load_csv(path: &Path, m: &ColumnMapping, b: &mut Builder) -> Resul
                 expected: header.len(),
             });
         }
+        let blocks =
+            match ix.blocks {
+                Some(bi) => Some(parse_block_list(&fields[bi]).map_err(|message| {
+                    TraceError::InvalidValue {
+                        file: path.to_path_buf(),
+                        line,
+                        column: header[bi].clone(),
+                        message,
+                    }
+                })?),
+                None => None,
+            };
         let mut fields: Vec<Option<Cow<[u8]>>> = fields.into_iter().map(Some).collect();
         let mut take = |i: usize| Cell::Text(fields[i].take().unwrap_or(Cow::Borrowed(&[])));
-        let time = take(ti);
-        let input = take(ii);
-        let output = take(oi);
-        let user = ui.map(&mut take);
-        let session = si.map(&mut take);
-        b.push(line, time, input, output, user, session)?;
+        let row = RowCells {
+            time: take(ix.time),
+            input: take(ix.input),
+            output: take(ix.output),
+            user: ix.user.map(&mut take),
+            session: ix.session.map(&mut take),
+            blocks,
+        };
+        b.push(line, row)?;
     }
     Ok(())
 }

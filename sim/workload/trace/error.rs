@@ -47,7 +47,7 @@ pub enum TraceError {
         columns: String,
     },
     /// The header matches no preset (format `auto`).
-    #[error("{}: line 1: the header ({}) matches no preset format: azure needs TIMESTAMP, ContextTokens, GeneratedTokens; ragpulse needs timestamp_s, input_length, output_length, session_id; rename the columns to a preset's, or convert the file to one of these layouts (docs/traces.md)", file.display(), quoted_list(header))]
+    #[error("{}: line 1: the header ({}) matches no preset format: azure needs TIMESTAMP, ContextTokens, GeneratedTokens; ragpulse needs timestamp_s, input_length, output_length, session_id; mooncake (JSONL) needs timestamp, input_length, output_length, hash_ids; rename the columns to a preset's, give your own mapping (`columns` in [trace], `--column` on fit-trace), or convert the file to one of these layouts (docs/traces.md)", file.display(), quoted_list(header))]
     UnknownFormat {
         /// The trace file.
         file: PathBuf,

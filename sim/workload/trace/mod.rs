@@ -1,7 +1,9 @@
-//! Real request traces as simulator input: reading a CSV or Parquet trace
-//! into arrival times and token counts ([`Trace::load`]), the column layouts
-//! it understands ([`TraceFormat`]: the Azure 2023 LLM trace, RAGPulse, or a
-//! [`ColumnMapping`] of your own), replay options (time scaling and offset),
+//! Real request traces as simulator input: reading a CSV, Parquet or JSONL
+//! trace into arrival times, token counts and (when the trace has them) the
+//! prompt's block hashes ([`Trace::load`], [`TraceBlocks`]), the column
+//! layouts it understands ([`TraceFormat`]: the Azure 2023 LLM traces,
+//! RAGPulse, Mooncake, or a [`ColumnMapping`] of your own), replay options
+//! (time scaling and offset),
 //! the rule that assigns trace requests to simulated users
 //! ([`Trace::assign_users`]) and exact descriptive statistics
 //! ([`Trace::stats`]). Fitting distributions to a trace lives in
@@ -32,12 +34,16 @@
 //!   bytes that are not UTF-8, ragged rows and quoted fields (with commas,
 //!   doubled quotes or line breaks inside) are handled or reported.
 //! - Parquet: only the mapped columns are read; they must be integers,
-//!   floats or text. Polars is built here without its date-time types, so a
-//!   Parquet timestamp column is rejected with an error asking for text or
-//!   seconds.
+//!   floats or text (a block-hash column: text such as `[3, 4, 9]`). Polars
+//!   is built here without its date-time types, so a Parquet timestamp
+//!   column is rejected with an error asking for text or seconds.
+//! - JSONL (file name ends in `.jsonl` or `.ndjson`): one JSON object per
+//!   line, the mapped keys read from each (numbers, strings, null; the
+//!   block-hash key an array of ids); other keys are ignored. Line numbers
+//!   are the file's.
 //!
 //! Layout: `format` (layouts and column mapping), `replay` (replay options
-//! and the clock), `error`, `csv` and `parquet` (the readers), `build`
+//! and the clock), `error`, `csv`, `parquet` and `jsonl` (the readers), `build`
 //! (cells to requests), `datetime` and `stats`; the public names are
 //! re-exported here.
 
@@ -49,6 +55,7 @@ mod csv;
 mod datetime;
 mod error;
 mod format;
+mod jsonl;
 mod parquet;
 mod replay;
 mod stats;
@@ -56,12 +63,14 @@ mod stats;
 mod tests;
 
 pub use error::TraceError;
-pub use format::{ColumnMapping, TimeUnit, TraceFormat};
+pub use format::{ColumnMapping, TimeUnit, TraceFormat, MAPPING_KEYS, MOONCAKE_BLOCK_TOKENS};
 pub use replay::{ReplayOptions, TraceClock};
-pub use stats::nearest_rank;
+pub use stats::{dispersion_of_arrivals, nearest_rank};
+pub use stats::{CacheHits, TraceStats};
 
 use build::Builder;
 use csv::load_csv;
+use jsonl::{is_jsonl, load_jsonl};
 use parquet::{is_parquet, load_parquet};
 
 /// One request of a trace.
@@ -79,11 +88,62 @@ pub struct TraceRequest {
     pub session: Option<u64>,
 }
 
+/// The prompts' block hashes of a trace, stored compactly: one flat list
+/// of ids and each request's range in it (request `i` of
+/// [`Trace::requests`] owns `hashes[offsets[i]..offsets[i + 1]]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TraceBlocks {
+    /// Prompt tokens per hashed block (the last block of a prompt may hold
+    /// fewer).
+    pub block_tokens: u32,
+    offsets: Vec<u32>,
+    hashes: Vec<u64>,
+}
+
+impl TraceBlocks {
+    /// From each request's list, in request order.
+    pub fn from_lists<'a>(block_tokens: u32, lists: impl Iterator<Item = &'a [u64]>) -> Self {
+        let mut out = TraceBlocks {
+            block_tokens,
+            offsets: vec![0],
+            hashes: Vec::new(),
+        };
+        for l in lists {
+            out.hashes.extend_from_slice(l);
+            out.offsets.push(out.hashes.len() as u32);
+        }
+        out
+    }
+
+    /// Block hashes of request `i`.
+    pub fn of(&self, i: usize) -> &[u64] {
+        &self.hashes[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// Requests covered.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// True when no request is covered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Block hashes over all requests.
+    pub fn total_blocks(&self) -> usize {
+        self.hashes.len()
+    }
+}
+
 /// A loaded trace: requests sorted by arrival.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trace {
     /// Requests in arrival order (stable: equal times keep file order).
     pub requests: Vec<TraceRequest>,
+    /// Their block hashes, when the mapping names a block-hash column
+    /// (aligned with `requests`).
+    pub blocks: Option<TraceBlocks>,
     /// The file it came from.
     pub source: PathBuf,
     /// Format name (`azure`, `ragpulse`, `custom`).
@@ -94,8 +154,9 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Read a trace: Parquet when the file name ends in `.parquet`, CSV
-    /// otherwise. See the module doc for the time, id and sorting rules.
+    /// Read a trace: Parquet when the file name ends in `.parquet`, JSONL
+    /// when it ends in `.jsonl` or `.ndjson`, CSV otherwise. See the module
+    /// doc for the time, id and sorting rules.
     pub fn load(
         path: &Path,
         format: &TraceFormat,
@@ -109,6 +170,8 @@ impl Trace {
         let mut b = Builder::new(path, &mapping, options);
         if is_parquet(path) {
             load_parquet(path, &mapping, &mut b)?;
+        } else if is_jsonl(path) {
+            load_jsonl(path, &mapping, &mut b)?;
         } else {
             load_csv(path, &mapping, &mut b)?;
         }
@@ -124,6 +187,7 @@ impl Trace {
         requests.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
         Trace {
             requests,
+            blocks: None,
             source: source.into(),
             format: "custom".into(),
             clock,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 
-use super::build::{Builder, Cell};
+use super::build::{parse_block_list, Builder, Cell, RowCells};
 use super::error::TraceError;
 use super::format::column_indices;
 use super::ColumnMapping;
@@ -94,16 +94,15 @@ pub(crate) fn load_parquet(
     use polars::prelude::{DataType, ParquetReader, SerReader};
     let schema = parquet_schema(path)?;
     let header: Vec<String> = schema.iter().map(|(n, _)| n.clone()).collect();
-    let (ti, ii, oi, ui, si) = column_indices(path, m, &header)?;
-    let needed: Vec<usize> = [Some(ti), Some(ii), Some(oi), ui, si]
-        .into_iter()
-        .flatten()
-        .collect();
+    let ix = column_indices(path, m, &header)?;
+    let needed: Vec<usize> = ix.all();
     for &i in &needed {
         let (name, dt) = &schema[i];
         if !readable_arrow_type(dt) {
             let hint = if m.time == *name {
                 "store the time as text (YYYY-MM-DD HH:MM:SS.fffffff) or as a number of seconds or milliseconds"
+            } else if m.block_hashes.as_deref() == Some(name.as_str()) {
+                "store the block hashes as text such as [3, 4, 9]"
             } else {
                 "store it as integers or text"
             };
@@ -154,24 +153,39 @@ pub(crate) fn load_parquet(
             }
         })
     };
-    let mut time = cells(ti, false)?;
-    let mut input = cells(ii, false)?;
-    let mut output = cells(oi, false)?;
-    let mut user = ui.map(|i| cells(i, true)).transpose()?;
-    let mut session = si.map(|i| cells(i, true)).transpose()?;
+    let mut time = cells(ix.time, false)?;
+    let mut input = cells(ix.input, false)?;
+    let mut output = cells(ix.output, false)?;
+    let mut user = ix.user.map(|i| cells(i, true)).transpose()?;
+    let mut session = ix.session.map(|i| cells(i, true)).transpose()?;
+    let mut blocks = ix.blocks.map(|i| cells(i, true)).transpose()?;
     let take = |v: &mut Vec<Cell<'static>>, i: usize| {
         v.get_mut(i)
             .map_or(Cell::Null, |c| std::mem::replace(c, Cell::Null))
     };
     for i in 0..df.height() {
-        b.push(
-            i + 2,
-            take(&mut time, i),
-            take(&mut input, i),
-            take(&mut output, i),
-            user.as_mut().map(|u| take(u, i)),
-            session.as_mut().map(|s| take(s, i)),
-        )?;
+        let list = match blocks.as_mut().map(|v| take(v, i)) {
+            None => None,
+            Some(Cell::Text(t)) => Some(parse_block_list(&t)),
+            Some(_) => Some(Ok(Vec::new())),
+        };
+        let list = list
+            .transpose()
+            .map_err(|message| TraceError::InvalidValue {
+                file: path.to_path_buf(),
+                line: i + 2,
+                column: header[ix.blocks.unwrap_or(0)].clone(),
+                message,
+            })?;
+        let row = RowCells {
+            time: take(&mut time, i),
+            input: take(&mut input, i),
+            output: take(&mut output, i),
+            user: user.as_mut().map(|u| take(u, i)),
+            session: session.as_mut().map(|s| take(s, i)),
+            blocks: list,
+        };
+        b.push(i + 2, row)?;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Exact descriptive statistics of a trace ([`TraceStats`],
-//! [`Trace::stats`]) and the nearest-rank percentile rule
-//! ([`nearest_rank`]).
+//! [`Trace::stats`]), the index of dispersion of its arrival counts
+//! ([`Trace::dispersion_index`]), the prompt tokens an unbounded prefix
+//! cache would serve ([`Trace::unbounded_cache_hits`]) and the
+//! nearest-rank percentile rule ([`nearest_rank`]).
 
 use super::{Trace, TraceRequest};
 
@@ -117,5 +119,100 @@ impl Trace {
             users: distinct(|r| r.user),
             sessions: distinct(|r| r.session),
         }
+    }
+}
+
+/// What an unbounded prefix cache would serve of a trace's prompts
+/// ([`Trace::unbounded_cache_hits`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CacheHits {
+    /// Prompt tokens of every request.
+    pub prompt_tokens: u64,
+    /// Of them, tokens in blocks already seen (the longest cached prefix).
+    pub hit_tokens: u64,
+    /// Requests whose first block was already seen.
+    pub requests_with_hit: u64,
+}
+
+impl CacheHits {
+    /// `hit_tokens / prompt_tokens` (0 for no prompt tokens).
+    pub fn share(&self) -> f64 {
+        if self.prompt_tokens == 0 {
+            0.0
+        } else {
+            self.hit_tokens as f64 / self.prompt_tokens as f64
+        }
+    }
+}
+
+/// Index of dispersion (variance / mean, sample variance over `n - 1`) of
+/// the counts of `arrivals` (sorted, seconds) in consecutive windows of
+/// `window_s` from the first arrival; only whole windows count (the
+/// trace's last partial window is left out). `None` with fewer than two
+/// whole windows or no arrival in them.
+pub fn dispersion_of_arrivals(arrivals: &[f64], window_s: f64) -> Option<f64> {
+    let first = *arrivals.first()?;
+    let last = *arrivals.last()?;
+    let n = ((last - first) / window_s).floor();
+    if !(2.0..=1e8).contains(&n) {
+        return None;
+    }
+    let n = n as usize;
+    let mut counts = vec![0u64; n];
+    for &t in arrivals {
+        let k = ((t - first) / window_s).floor() as usize;
+        if k < n {
+            counts[k] += 1;
+        }
+    }
+    let mean = counts.iter().sum::<u64>() as f64 / n as f64;
+    if mean <= 0.0 {
+        return None;
+    }
+    let var = counts
+        .iter()
+        .map(|&c| (c as f64 - mean) * (c as f64 - mean))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    Some(var / mean)
+}
+
+impl Trace {
+    /// Index of dispersion of arrival counts in windows of `window_s`
+    /// (see [`dispersion_of_arrivals`]): 1 for a Poisson stream, above 1
+    /// for bursty arrivals.
+    pub fn dispersion_index(&self, window_s: f64) -> Option<f64> {
+        let t: Vec<f64> = self.requests.iter().map(|r| r.arrival_s).collect();
+        dispersion_of_arrivals(&t, window_s)
+    }
+
+    /// The prompt tokens an unbounded prefix cache would serve, replaying
+    /// the requests in arrival order: a request's hit is its longest prefix
+    /// of blocks whose hashes all appeared in earlier requests; block `j`
+    /// of a prompt of `n` tokens holds `min(block_tokens, n - j *
+    /// block_tokens)` tokens (the last block may be partial), and hit
+    /// blocks count their own tokens. Every block of the request then
+    /// enters the cache. `None` when the trace has no block hashes.
+    pub fn unbounded_cache_hits(&self) -> Option<CacheHits> {
+        let blocks = self.blocks.as_ref()?;
+        let bt = u64::from(blocks.block_tokens.max(1));
+        let mut seen = std::collections::HashSet::with_capacity(blocks.total_blocks());
+        let mut out = CacheHits {
+            prompt_tokens: 0,
+            hit_tokens: 0,
+            requests_with_hit: 0,
+        };
+        for (i, r) in self.requests.iter().enumerate() {
+            let n = u64::from(r.input_tokens);
+            out.prompt_tokens += n;
+            let hashes = blocks.of(i);
+            let hit = hashes.iter().take_while(|h| seen.contains(*h)).count() as u64;
+            out.hit_tokens += (0..hit)
+                .map(|j| bt.min(n.saturating_sub(j * bt)))
+                .sum::<u64>();
+            out.requests_with_hit += u64::from(hit > 0);
+            seen.extend(hashes.iter().copied());
+        }
+        Some(out)
     }
 }
