@@ -314,7 +314,10 @@ impl PoissonArrivals {
     /// Expected arrivals in `[from_s, to_s)`: the rate over the day
     /// (time zones and profiles included), integrated.
     pub fn expected_count(&self, from_s: f64, to_s: f64) -> f64 {
-        if !(to_s > from_s) || !from_s.is_finite() || !to_s.is_finite() {
+        if to_s.partial_cmp(&from_s) != Some(std::cmp::Ordering::Greater)
+            || !from_s.is_finite()
+            || !to_s.is_finite()
+        {
             return 0.0;
         }
         let first_day = (from_s / DAY_S).floor();
