@@ -316,8 +316,8 @@ fn fallback_and_waiting_account_for_every_request() {
         }
         // Attainment with outages: the desktop's own requests and those its
         // fallback served, each judged where it was served.
-        let joint = (n(desktop, "slo_attainment") * n(desktop, "measured")
-            + n(backup, "slo_attainment") * n(backup, "measured"))
+        let joint = (n(desktop, "slo_attainment_share") * n(desktop, "measured")
+            + n(backup, "slo_attainment_share") * n(backup, "measured"))
             / (n(desktop, "measured") + n(backup, "measured"));
         let reported = n(desktop, "slo_attainment_share_with_outages");
         assert!((reported - joint).abs() < 1e-12, "{reported} vs {joint}");
@@ -365,7 +365,7 @@ fn sizing_reports_availability_and_the_cheapest_option_meeting_the_target() {
         .collect();
     let col = |c: &str| crate::support::f64_column(&df, c);
     let (att, down, avail) = (
-        col("slo_attainment"),
+        col("slo_attainment_share"),
         col("unavailable_share_year"),
         col("availability_share"),
     );
