@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Regenerate every result and chart the README quotes, from the shipped
-# scenarios, and copy the charts it shows into notebooks-output/readme-images/.
+# Regenerate every result, number and chart the README quotes, from the
+# shipped scenarios:
 #   bash scripts/regenerate-readme-results.sh
+# reruns them all into notebooks-output/, copies the charts the README shows
+# into notebooks-output/readme-images/, and writes the README's numbers: the
+# text between <!-- results:NAME --> and <!-- /results:NAME --> comes from
+# the answers the runs print (`--format json --all-columns`), by the rules of
+# scripts/readme-results.pl.
 #
 # --check (.ci/run calls it): rerun only the fast scenarios, into a temporary
 # folder, and exit 1 naming each README chart that differs from the committed
-# one in notebooks-output/readme-images/ (the code no longer draws what the
-# README shows: run this script without --check and commit the images).
-# Fast: default, memory-price-shock, azure-trace (their charts:
-# sharing-factor-vs-duty-cycle.png, cost-vs-memory-price.png, latency-cdf.png).
-# Slow, regenerated only without --check: household-office-region and
-# small-models (pool-size curves), bench-1m-users (load over the day), and
-# seed-one-percent, latency-and-availability and always-on-agent (quoted
-# numbers only).
+# one in notebooks-output/readme-images/ and each README number block that
+# differs from what the runs give (the code no longer gives what the README
+# says: run this script without --check and commit README.md and the images).
+# Fast (checked): default, seed-one-percent, memory-price-shock,
+# latency-and-availability, small-models, household-office-region and
+# azure-trace: their numbers and the charts sharing-factor-vs-duty-cycle.png,
+# cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
+# small-models-pool-size-curve.png.
+# Slow, regenerated only without --check (--check leaves their blocks alone
+# and says so): always-on-agent (its numbers) and bench-1m-users (load over
+# the day).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=
@@ -32,16 +40,22 @@ charts=(
     "small-models size pool-size-curve.png small-models-pool-size-curve.png"
     "bench-1m-users run load-over-the-day.png load-over-the-day.png"
 )
-fast="default memory-price-shock azure-trace"
+# The scenario commands whose answers the README quotes: command, scenario.
+fast_answers=(
+    "sweep default" "sweep seed-one-percent" "sweep memory-price-shock"
+    "sweep latency-and-availability" "size small-models" "size household-office-region"
+    "size azure-trace"
+)
+slow_answers=("sweep always-on-agent")
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace"
 
+answers=$(mktemp -d)
 if [ -n "$check" ]; then
     out=$(mktemp -d)
-    trap 'rm -rf "$out"' EXIT
-    # Only the runs the fast charts need.
-    "$bin" sweep scenarios/default.toml --out "$out" --quiet >/dev/null
-    "$bin" sweep scenarios/memory-price-shock.toml --out "$out" --quiet >/dev/null
-    "$bin" run scenarios/azure-trace.toml --out "$out" >/dev/null
+    trap 'rm -rf "$out" "$answers"' EXIT
+    todo=("${fast_answers[@]}")
 else
+    trap 'rm -rf "$answers"' EXIT
     out=notebooks-output
     # Fresh folders: a folder keeps one scenario's results, and an edited
     # scenario is another scenario (its fingerprint differs).
@@ -49,15 +63,19 @@ else
         small-models household-office-region azure-trace bench-1m-users; do
         rm -rf "$out/$s"
     done
-    for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent; do
-        "$bin" sweep "scenarios/$s.toml" --quiet
-    done
-    for s in small-models household-office-region azure-trace; do
-        "$bin" size "scenarios/$s.toml"
-    done
-    "$bin" run scenarios/azure-trace.toml
-    "$bin" run scenarios/bench-1m-users.toml
+    todo=("${fast_answers[@]}" "${slow_answers[@]}")
 fi
+for a in "${todo[@]}"; do
+    read -r command scenario <<<"$a"
+    quiet=()
+    [ "$command" = sweep ] && quiet=(--quiet)
+    "$bin" "$command" "scenarios/$scenario.toml" --out "$out" "${quiet[@]}" \
+        --format json --all-columns >"$answers/$scenario.json"
+done
+# The runs behind charts only (a size of azure-trace above, its latency CDF
+# from a run).
+"$bin" run scenarios/azure-trace.toml --out "$out" >/dev/null
+[ -n "$check" ] || "$bin" run scenarios/bench-1m-users.toml --out "$out" >/dev/null
 
 mkdir -p notebooks-output/readme-images
 differ=()
@@ -70,13 +88,18 @@ for c in "${charts[@]}"; do
         cp "$out/$scenario/$chart" "notebooks-output/readme-images/$name"
     fi
 done
+numbers=0
 if [ -n "$check" ]; then
+    perl scripts/readme-results.pl --check "$answers" README.md || numbers=$?
     if [ "${#differ[@]}" -gt 0 ]; then
         printf 'regenerate-readme-results: the README chart %s differs from what the code draws now\n' "${differ[@]}"
         echo "regenerate-readme-results: run bash scripts/regenerate-readme-results.sh and commit notebooks-output/readme-images/"
+    fi
+    if [ "${#differ[@]}" -gt 0 ] || [ "$numbers" -ne 0 ]; then
         exit 1
     fi
-    echo "regenerate-readme-results: the README charts of $fast are what the code draws now"
+    echo "regenerate-readme-results: the README charts and numbers of $fast are what the code gives now"
 else
-    echo "charts in notebooks-output/readme-images/"
+    perl scripts/readme-results.pl "$answers" README.md
+    echo "charts in notebooks-output/readme-images/, numbers in README.md"
 fi

@@ -53,7 +53,7 @@ impl Verdict {
                 let v = t
                     .compared
                     .map_or("none".to_string(), crate::results::table::format_number);
-                let op = if t.column == columns::SLO_ATTAINMENT {
+                let op = if t.column == columns::SLO_ATTAINMENT_SHARE {
                     ">="
                 } else {
                     "<="

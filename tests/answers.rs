@@ -99,3 +99,43 @@ fn csv_and_json_carry_the_raw_columns() {
         "one JSON object per CSV row"
     );
 }
+
+/// `--all-columns`: every column of the results, the ones sizing.parquet
+/// holds, not only the printed few (for scripts such as
+/// scripts/readme-results.pl).
+#[test]
+fn all_columns_prints_every_result_column() {
+    let out = tempfile::tempdir().expect("temporary folder");
+    let o = sharesim()
+        .arg("size")
+        .arg(repo_file("scenarios/azure-trace.toml"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--format", "json", "--all-columns", "--threads", "1"])
+        .output()
+        .expect("sharesim runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let rows = printed.as_array().expect("an array of rows");
+    let file = crate::support::read_parquet(&out.path().join("azure-trace/sizing.parquet"));
+    assert_eq!(rows.len(), file.height());
+    for name in file.get_column_names() {
+        assert!(
+            rows.iter().all(|r| r.get(name.as_str()).is_some()),
+            "column {name} of sizing.parquet not printed"
+        );
+    }
+    let few = stdout_at(
+        80,
+        &[
+            "size",
+            repo_file("scenarios/azure-trace.toml").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        !few.contains("\"slo_detail\""),
+        "without the option, the chosen few"
+    );
+}

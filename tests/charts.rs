@@ -524,7 +524,7 @@ fn a_file_without_chartable_columns_is_no_data_naming_what_it_needs() {
         .map(|i| {
             vec![
                 cell("placement", s("x")),
-                cell("utilization", f(0.1 * f64::from(i))),
+                cell("utilization_share", f(0.1 * f64::from(i))),
             ]
         })
         .collect();

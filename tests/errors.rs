@@ -42,6 +42,43 @@ tpot_p99_s = 0.1
 "#
 );
 
+/// [`LLM`] with two classes, one of them `local_only`.
+const LLM_PRIVATE: &str = concat!(
+    r#"
+seed = 1
+horizon_s = 600
+replications = 2
+
+[users]
+count = 10
+requests_per_day = 20
+
+[model]
+name = "gpt_oss_20b"
+quantisation = "mxfp4"
+
+[requests]
+input_tokens = { distribution = "fixed", value = 100 }
+output_tokens = { distribution = "fixed", value = 50 }
+
+"#,
+    desktop_and_h100_pool!(),
+    r#"servers = 1
+
+[service_level]
+tpot_p99_s = 0.1
+
+[[classes]]
+name = "private"
+share = 0.5
+local_only = true
+
+[[classes]]
+name = "open"
+share = 0.5
+"#
+);
+
 const SWEEP: &str = generic!(
     "horizon_s = 2000\nreplications = 2",
     "",
@@ -265,7 +302,10 @@ bad! {
         ["placements[1].servers", "needs `servers`"];
     wait_tail_without_share: "run", GENERIC,
         [("wait_p99_s = 5.0", "p_wait_above_s = 1.0")], [],
-        ["service_level.p_wait_above_max", "needs `p_wait_above_max`"];
+        ["service_level.p_wait_above_share_max", "needs `p_wait_above_share_max`"];
+    wait_tail_share_under_its_old_name: "run", GENERIC,
+        [("wait_p99_s = 5.0", "p_wait_above_s = 1.0\np_wait_above_max = 0.01")], [],
+        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.01`"];
     same_percentile_twice: "run", GENERIC,
         [("wait_p99_s = 5.0", "wait_p99_s = 5.0\nwait_p990_s = 4.0")], [],
         ["bounds the same percentile"];
@@ -316,6 +356,42 @@ bad! {
     pue_below_one: "run", LLM,
         [("servers = 1", "servers = 1\npue = 0.9")], [],
         ["placements[1].pue", "must be between 1 and 3"];
+    electricity_price_negative: "run", LLM,
+        [("[service_level]", "[costs]\nelectricity_usd_per_kwh_home = -0.1\n[service_level]")], [],
+        ["costs.electricity_usd_per_kwh_home", "must be between 0 and 10 (got -0.1)", "USD per kWh"];
+    placement_electricity_price_negative: "run", LLM,
+        [("servers = 1", "servers = 1\nelectricity_usd_per_kwh = -1")], [],
+        ["placements[1].electricity_usd_per_kwh", "must be between 0 and 10 (got -1)"];
+    carbon_intensity_negative: "run", LLM,
+        [("servers = 1", "servers = 1\ngrid_g_co2_per_kwh = -5")], [],
+        ["placements[1].grid_g_co2_per_kwh", "must be between 0 and 5000 (got -5)", "g CO2e per kWh"];
+    embodied_carbon_negative: "run", LLM,
+        [("[service_level]", "[costs]\nembodied_kg_co2e_per_gb_hbm = -1\n[service_level]")], [],
+        ["costs.embodied_kg_co2e_per_gb_hbm", "must be between 0 and 1000 (got -1)"];
+    facility_lifetime_zero: "run", LLM,
+        [("[service_level]", "[costs]\nfacility_lifetime_years = 0\n[service_level]")], [],
+        ["costs.facility_lifetime_years", "must be greater than 0 and at most 100 (got 0)"];
+    baseline_price_negative: "run", LLM,
+        [("device = \"framework_desktop\"", "device = \"framework_desktop\"\nbaseline_price_usd = -5")], [],
+        ["placements[0].baseline_price_usd", "must be between 0 and 10000000 (got -5)"];
+    ownership_unknown: "run", LLM,
+        [("servers = 1", "servers = 1\nownership = \"leased\"")], [],
+        ["placements[1].ownership", "unknown ownership \"leased\"", "\"owned\" or \"rented\""];
+    ownership_on_a_dedicated_placement: "run", LLM,
+        [("device = \"framework_desktop\"", "device = \"framework_desktop\"\nownership = \"rented\"")], [],
+        ["placements[0].ownership", "the user's own device"];
+    rented_without_an_hourly_price: "run", LLM,
+        [("device = \"h100_sxm\"", "device = \"framework_desktop\""),
+         ("servers = 1", "servers = 1\nownership = \"rented\"")], [],
+        ["placements[1].ownership", "framework_desktop", "no rental_usd_per_h"];
+    local_only_class_on_a_pooled_placement: "run", LLM_PRIVATE,
+        [], [],
+        ["placements[1].serves", "placement \"pool\" is pooled and serves class \"private\", which is local_only", "ignore_local_only"];
+    hybrid_putting_a_local_only_class_on_its_pooled_part: "size", LLM_PRIVATE,
+        [("device = \"framework_desktop\"", "device = \"framework_desktop\"\nserves = [\"open\"]"),
+         ("servers = 1", "servers = 1\nserves = [\"private\"]"),
+         ("[[classes]]", "[[hybrids]]\nname = \"mix\"\nparts = [\"desktop\", \"pool\"]\n\n[[classes]]")], [],
+        ["placements[1].serves", "\"pool\" is pooled and serves class \"private\""];
     unknown_model: "run", LLM,
         [("gpt_oss_20b", "gpt_oss_21b")], [],
         ["model.name", "unknown model `gpt_oss_21b`", "the catalogue knows", "gpt_oss_20b"];
@@ -360,7 +436,13 @@ bad! {
         ["service_level.response_p99_s", "use e2e instead of response"];
     attainment_bound_without_share: "run", LLM,
         [("tpot_p99_s = 0.1", "attainment_ttft_s = 1")], [],
-        ["service_level.attainment", "need `attainment`"];
+        ["service_level.attainment_share", "need `attainment_share`"];
+    attainment_share_under_its_old_name: "run", LLM,
+        [("tpot_p99_s = 0.1", "attainment = 0.9\nattainment_ttft_s = 1")], [],
+        ["service_level.attainment", "renamed to `attainment_share`", "write `attainment_share = 0.9`"];
+    fraction_swept_under_its_old_name: "sweep", LLM,
+        [("[service_level]", "[sweep]\naxes = [ { key = \"service_level.p_wait_above_max\", values = [0.01, 0.05] } ]\n\n[service_level]\np_wait_above_s = 0\np_wait_above_share_max = 0.05")], [],
+        ["service_level.p_wait_above_max", "renamed to `p_wait_above_share_max`", "write `p_wait_above_share_max = 0.01`"]; // the first point in grid order
     least_kv_load_in_a_generic_scenario: "run", GENERIC,
         [("servers = 4", "servers = 4\ndispatch = \"least_kv_load\"")], [],
         ["placements[1].dispatch", "least_kv_load needs an LLM scenario"];
@@ -419,7 +501,23 @@ default_engine = "llama.cpp"
 host_w = 0.0
 memory_power_w = 20.0
 compute_power_w = 40.0
+lifetime_years = 4
+host_usd = 0
+network_usd = 0
+memory_kind = "dram"
+embodied_kg_co2e_rest = 100
 "#;
+
+bad! {
+    device_lifetime_zero: "run", LLM,
+        [("[service_level]", "[catalog]\ndevices_file = \"devices.toml\"\n[service_level]")],
+        [("devices.toml", NO_RTF_DEVICES.replace("lifetime_years = 4", "lifetime_years = 0").as_str())],
+        ["devices.box.lifetime_years", "must be greater than 0 and at most 50 (got 0)"];
+    device_host_price_negative: "run", LLM,
+        [("[service_level]", "[catalog]\ndevices_file = \"devices.toml\"\n[service_level]")],
+        [("devices.toml", NO_RTF_DEVICES.replace("host_usd = 0", "host_usd = -1").as_str())],
+        ["devices.box.host_usd", "must be a number of at least 0 (got -1)"];
+}
 
 bad! {
     class_shares_not_summing_to_one: "run", CLASSES,

@@ -10,6 +10,7 @@ mod support;
 
 mod answers;
 mod benchmarks;
+mod bill;
 mod bursts;
 
 mod calibration;

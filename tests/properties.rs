@@ -40,10 +40,10 @@ fn assert_conservation(rows: &[Row]) {
 fn assert_utilisation(rows: &[Row]) {
     for row in rows {
         assert!(
-            f64_of(row, "utilization").is_some(),
+            f64_of(row, "utilization_share").is_some(),
             "utilisation is always defined: {row:?}"
         );
-        assert_share_if_set(row, "utilization");
+        assert_share_if_set(row, "utilization_share");
     }
 }
 
@@ -437,7 +437,7 @@ output_tokens = { distribution = "fixed", value = 20 }
     desktop_and_h100_pool!(),
     r#"servers = 4
 [service_level]
-attainment = 0.9
+attainment_share = 0.9
 attainment_e2e_s = 600
 "#
 );
@@ -464,7 +464,7 @@ fn every_placement_rejects_requests_beyond_the_context() {
 /// With no warm-up every arrival is in the measurement window, so
 /// `measured` (docs: "requests arriving inside the measurement window")
 /// equals `arrived`, and a refused request cannot meet the attainment
-/// bounds: `slo_attainment` is at most the share served.
+/// bounds: `slo_attainment_share` is at most the share served.
 #[test]
 fn refused_requests_count_against_attainment() {
     let s = scenario(OVER_CONTEXT);
@@ -473,7 +473,7 @@ fn refused_requests_count_against_attainment() {
         let (arrived, rejected) = (u64_of(row, "arrived"), u64_of(row, "rejected"));
         assert_eq!(u64_of(row, "measured"), arrived, "{row:?}");
         let served_share = (arrived - rejected) as f64 / arrived as f64;
-        let attainment = f64_of(row, "slo_attainment").unwrap();
+        let attainment = f64_of(row, "slo_attainment_share").unwrap();
         assert!(
             attainment <= served_share + 1e-12,
             "attainment {attainment} above the served share {served_share}"

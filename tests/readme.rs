@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::support::{assert_success, files_under, repo_file, BIN, SHARD_ENV};
+use crate::support::{assert_success, files_under, repo_file, write, BIN, SHARD_ENV};
 
 /// Overrides that shorten the scenarios that take minutes, appended to a
 /// `run`, `size` or `sweep` of that file (shorter horizon, one replication,
@@ -428,4 +428,86 @@ fn readme_run_times_are_the_benchmarks() {
         quoted >= 1,
         "the README quotes the default sweep's run time"
     );
+}
+
+/// The README's numbers are generated: each `<!-- results:NAME -->` block is
+/// what scripts/readme-results.pl writes from the answers the scenarios
+/// print (`--format json --all-columns`), and its `--check` fails, naming
+/// the block, when the README says otherwise. The cheapest scenarios run
+/// here (the others are left alone, and said so); .ci/run checks every fast
+/// one with scripts/regenerate-readme-results.sh --check.
+#[test]
+fn readme_numbers_are_what_the_scenarios_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers");
+    std::fs::create_dir(&answers).unwrap();
+    for (command, scenario) in [
+        ("size", "azure-trace"),
+        ("size", "small-models"),
+        ("sweep", "latency-and-availability"),
+    ] {
+        let o = Command::new(BIN)
+            .arg(command)
+            .arg(repo_file(&format!("scenarios/{scenario}.toml")))
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .args(["--format", "json", "--all-columns", "--no-charts"])
+            .args(if command == "sweep" {
+                &["--quiet"][..]
+            } else {
+                &[]
+            })
+            .output()
+            .unwrap();
+        assert_success(&o);
+        std::fs::write(answers.join(format!("{scenario}.json")), &o.stdout).unwrap();
+    }
+    let check = |readme: &Path| {
+        Command::new("perl")
+            .arg(repo_file("scripts/readme-results.pl"))
+            .arg("--check")
+            .arg(&answers)
+            .arg(readme)
+            .output()
+            .expect("perl runs")
+    };
+    let committed = repo_file("README.md");
+    let o = check(&committed);
+    let said = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "README numbers differ from the runs (bash scripts/regenerate-readme-results.sh rewrites them):\n{said}"
+    );
+    assert!(
+        said.contains("left alone (no run of default here"),
+        "blocks of scenarios not run are named: {said}"
+    );
+
+    // One number edited: the check fails and names the block.
+    let text = std::fs::read_to_string(&committed).unwrap();
+    let open = "<!-- results:azure-capex-factor -->";
+    let start = text
+        .find(open)
+        .expect("the README quotes the Azure capex factor")
+        + open.len();
+    let end = start + text[start..].find("<!--").unwrap();
+    let edited = format!("{}{}1{}", &text[..start], &text[start..end], &text[end..]);
+    let copy = write(dir.path(), "README.md", &edited);
+    let o = check(&copy);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "an edited number passes: {said}");
+    assert!(
+        said.contains("results:azure-capex-factor"),
+        "block not named: {said}"
+    );
+
+    // A block without a rule (a hand-written number in disguise) is refused.
+    let copy = write(
+        dir.path(),
+        "README.md",
+        format!("{text}\n<!-- results:made-up -->7<!-- /results:made-up -->\n"),
+    );
+    let o = check(&copy);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("results:made-up has no rule"));
 }

@@ -39,7 +39,7 @@ fn erlang_c_minimum_for_p_wait_at_a_10() {
         1000,
         10.0,
         EXP,
-        "p_wait_above_s = 0\np_wait_above_max = 0.01",
+        "p_wait_above_s = 0\np_wait_above_share_max = 0.01",
         20,
         40_000.0,
     );
@@ -64,7 +64,7 @@ fn erlang_c_minimum_for_wait_tail_at_a_100() {
         1000,
         100.0,
         EXP,
-        "p_wait_above_s = 0.1\np_wait_above_max = 0.01",
+        "p_wait_above_s = 0.1\np_wait_above_share_max = 0.01",
         20,
         10_000.0,
     );
@@ -121,7 +121,7 @@ fn sharing_factor_of_non_batching_servers_follows_square_root_staffing() {
             users,
             a,
             EXP,
-            "p_wait_above_s = 0.5\np_wait_above_max = 0.05",
+            "p_wait_above_s = 0.5\np_wait_above_share_max = 0.05",
             10,
             20_000.0,
         );

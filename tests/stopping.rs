@@ -23,7 +23,7 @@ fn boundary_case(seed: u64) -> sharesim::scenario::Scenario {
          [users]\ncount = 1000\nrequests_per_day = 864\n\
          [service]\ndistribution = \"exponential\"\nmean_s = 1.0\n\
          [[placements]]\nname = \"pool\"\nkind = \"pooled\"\nservers = 1\n\
-         [service_level]\np_wait_above_s = 0.2\np_wait_above_max = {exact:.17}\n\
+         [service_level]\np_wait_above_s = 0.2\np_wait_above_share_max = {exact:.17}\n\
          [sizing]\nmin_measured_requests = 1000\n"
     ))
 }

@@ -104,7 +104,7 @@ kind = "dedicated"
 "#,
     );
     let r = run_scenario(&s);
-    let util = num(&r.summary[0], "utilization");
+    let util = num(&r.summary[0], "utilization_share");
     assert!(
         (util - 0.8).abs() < 0.02,
         "utilisation {util}, expected 8 / (8 + 2)"

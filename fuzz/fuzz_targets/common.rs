@@ -55,7 +55,7 @@ pub fn run_and_check(s: &mut Scenario) {
     let results = run_scenario(s);
     for row in &results.replications {
         assert_counts_add_up(row);
-        assert_share_if_set(row, "utilization");
+        assert_share_if_set(row, "utilization_share");
         assert_share_if_set(row, "kv_occupancy_share");
     }
     assert_all_finite(&results);

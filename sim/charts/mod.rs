@@ -5,7 +5,7 @@
 //! per chart draws it from a DataFrame ([`sharing_factor_vs_duty_cycle`],
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
 //! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
-//! [`elastic_fleet`]).
+//! [`elastic_fleet`], [`carbon_by_placement`], [`breakeven_memory_price`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -36,6 +36,7 @@
 //! and font of `style`.
 
 mod axis;
+mod bill;
 mod cdf;
 mod cost;
 mod data;
@@ -121,11 +122,15 @@ pub enum Chart {
     LoadOverTheDay,
     /// `elastic-fleet.png`.
     ElasticFleet,
+    /// `carbon-by-placement.png`.
+    CarbonByPlacement,
+    /// `breakeven-memory-price.png`.
+    BreakevenMemoryPrice,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 8] = [
+    pub const ALL: [Chart; 10] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -134,6 +139,8 @@ impl Chart {
         Chart::LatencyCdf,
         Chart::LoadOverTheDay,
         Chart::ElasticFleet,
+        Chart::CarbonByPlacement,
+        Chart::BreakevenMemoryPrice,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -153,6 +160,8 @@ impl Chart {
             Chart::LatencyCdf => "latency-cdf.png".into(),
             Chart::LoadOverTheDay => "load-over-the-day.png".into(),
             Chart::ElasticFleet => "elastic-fleet.png".into(),
+            Chart::CarbonByPlacement => "carbon-by-placement.png".into(),
+            Chart::BreakevenMemoryPrice => "breakeven-memory-price.png".into(),
         }
     }
 
@@ -196,6 +205,16 @@ impl Chart {
                  (elastic.parquet of `sharesim size` with [sizing] elastic = \"hourly\", e.g. \
                  scenarios/elastic-region.toml)"
             }
+            Chart::CarbonByPlacement => {
+                "placement, carbon_operational_kg_per_user_year and \
+                 carbon_embodied_kg_per_user_year (sizing.parquet of `sharesim size`, or \
+                 sweep.parquet in size mode: its first point)"
+            }
+            Chart::BreakevenMemoryPrice => {
+                "sweep_users_duty_cycle, kind, placement and breakeven_memory_price_multiplier \
+                 (sweep.parquet of `sharesim sweep` in size mode with a users.duty_cycle axis, \
+                 e.g. `sharesim sweep scenarios/memory-breakeven.toml`)"
+            }
         }
     }
 
@@ -229,6 +248,14 @@ impl Chart {
                     && (f.has(columns::HOUR_OF_DAY) || f.has(columns::MINUTE_OF_DAY))
             }
             Chart::ElasticFleet => f.has("servers_held") && f.has(columns::HOUR_OF_DAY),
+            Chart::CarbonByPlacement => {
+                f.has("carbon_operational_kg_per_user_year")
+                    && f.has("carbon_embodied_kg_per_user_year")
+                    && f.has("feasible")
+            }
+            Chart::BreakevenMemoryPrice => {
+                f.has("sweep_users_duty_cycle") && f.has("breakeven_memory_price_multiplier")
+            }
         }
     }
 
@@ -255,6 +282,8 @@ impl Chart {
             Chart::LatencyCdf => cdf::build_cdf(f),
             Chart::LoadOverTheDay => load::build_load(f),
             Chart::ElasticFleet => elastic::build_elastic(f),
+            Chart::CarbonByPlacement => bill::build_carbon(f),
+            Chart::BreakevenMemoryPrice => bill::build_breakeven(f),
         }
     }
 }
@@ -451,4 +480,15 @@ pub fn load_over_the_day(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartErr
 /// (elastic.parquet).
 pub fn elastic_fleet(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
     draw_chart(Chart::ElasticFleet, df, out)
+}
+
+/// Operational and embodied carbon per user-year of every sized answer.
+pub fn carbon_by_placement(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::CarbonByPlacement, df, out)
+}
+
+/// The memory price multiplier at which sharing and one device per user
+/// cost the same, vs duty cycle.
+pub fn breakeven_memory_price(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::BreakevenMemoryPrice, df, out)
 }

@@ -25,6 +25,11 @@ pub struct PrintArgs {
     /// How to print the results on standard output.
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
+    /// Print every column of the results (raw names, in the order the rows
+    /// hold them) instead of the chosen few: for scripts, with `--format csv`
+    /// or `--format json`.
+    #[arg(long)]
+    pub all_columns: bool,
 }
 
 impl PrintArgs {
@@ -49,7 +54,16 @@ impl PrintArgs {
 
     /// `rows` with the given printed columns, in the format asked for.
     pub fn render(&self, rows: &[Row], columns: &[Column], width: usize) -> String {
-        render(rows, columns, self.format(), width)
+        if !self.all_columns {
+            return render(rows, columns, self.format(), width);
+        }
+        let mut every: Vec<Column> = Vec::new();
+        for (name, _) in rows.iter().flatten() {
+            if !every.iter().any(|c| &c.name == name) {
+                every.push(column(name));
+            }
+        }
+        render(rows, &every, self.format(), width)
     }
 
     /// Whether the output is for people (informational notes may follow).
@@ -94,7 +108,7 @@ pub fn column(name: &str) -> Column {
         "energy_kwh_per_user_per_day" => known("energy per user per day", Unit::Kwh),
         "feasible" => known("meets target", Unit::Flag),
         columns::SLO_MET => known("meets target", Unit::Flag),
-        "utilization" => known("utilization", Unit::Share),
+        columns::UTILIZATION_SHARE => known("utilization", Unit::Share),
         "users_meeting_slo_share" => known("users meeting it", Unit::Share),
         "mean_batch" => known("mean batch", Unit::Number),
         "batch_fill_share" => known("batch fill", Unit::Share),
@@ -105,7 +119,7 @@ pub fn column(name: &str) -> Column {
         "probes" => known("probes", Unit::Count),
         "rejected" => known("rejected", Unit::Count),
         "unstable" => known("unstable", Unit::Flag),
-        "p_wait" => known("waited", Unit::Share),
+        columns::P_WAIT_SHARE => known("waited", Unit::Share),
         // `sharesim validate`.
         "check" => known("check", Unit::Text),
         "pass" => known("pass", Unit::Flag),

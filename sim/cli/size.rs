@@ -114,7 +114,16 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     } else {
         write_parquet(&users_path, &results.user_groups).map_err(anyhow::Error::from)?;
     }
+    let world_path = dir.join("world.parquet");
+    if results.world.is_empty() {
+        let _ = std::fs::remove_file(&world_path);
+    } else {
+        write_parquet(&world_path, &results.world).map_err(anyhow::Error::from)?;
+    }
     print_sizing(&scenario, &results.rows, &args.print);
+    if args.print.is_table() {
+        print_world(&results.world);
+    }
     eprintln!(
         "sized in {:.1} s ({} probes); wrote {} and {}",
         started.elapsed().as_secs_f64(),
@@ -140,7 +149,7 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         columns::SHARING_FACTOR_CAPEX,
         columns::SERVERS_PER_POOL,
         columns::DEVICES_PER_USER,
-        "utilization",
+        columns::UTILIZATION_SHARE,
         "batch_fill_share",
         "kv_occupancy_share",
         "saturation_share",
@@ -174,6 +183,36 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         if let Some(policy) = text_of(r, "elastic_policy") {
             say(elastic_line(&name(), policy, r));
         }
+    }
+}
+
+/// One line per world answer: devices, memory and its share of the world's
+/// yearly DRAM output, TCO and carbon, at the `[world]` user base.
+fn print_world(world: &[Row]) {
+    let Some(first) = world.first() else {
+        return;
+    };
+    let num = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
+    let f = |x: Option<f64>| x.map_or_else(|| "-".to_string(), sharesim::results::format_number);
+    println!(
+        "world: {} users: each answer's per-user figures x {} (linear in users: the world is many regions like the simulated one; world.parquet, `extrapolation`)",
+        f(num(first, "world_users")),
+        f(num(first, "world_users"))
+    );
+    for r in world {
+        println!(
+            "  {} (pools of {}): {} devices, {} GB of memory ({} GB HBM), {} GB replaced a year = {} of the world's DRAM output ({} GB/year); TCO {} USD/year; {} t CO2e/year",
+            text_of(r, columns::PLACEMENT).unwrap_or_default(),
+            sharesim::results::get(r, columns::POOL_SIZE).map(|v| v.display()).unwrap_or_default(),
+            f(num(r, "devices_world")),
+            f(num(r, "mem_gb_world")),
+            f(num(r, "hbm_gb_world")),
+            f(num(r, "mem_gb_replaced_per_year_world")),
+            num(r, "share_of_world_dram_output").map_or("-".into(), |x| format!("{:.3} %", 100.0 * x)),
+            f(num(r, "world_dram_output_gb_per_year")),
+            f(num(r, "tco_usd_per_year_world")),
+            f(num(r, "carbon_t_per_year_world")),
+        );
     }
 }
 

@@ -134,10 +134,11 @@ impl Dist {
     }
 }
 
-/// Draw a whole token count (at least 1) from a token distribution.
+/// Draw a whole token count (at least 1, at most `u32::MAX`) from a token
+/// distribution, rounded half away from zero.
 #[inline]
 pub fn draw_tokens<R: rand::Rng + ?Sized>(d: &Dist, rng: &mut R) -> u32 {
-    d.sample(rng).round().clamp(1.0, u32::MAX as f64) as u32
+    crate::core::units::round_to_u64(d.sample(rng)).clamp(1, u32::MAX as u64) as u32
 }
 
 #[cfg(test)]

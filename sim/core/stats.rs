@@ -36,7 +36,7 @@ impl LatencyHistogram {
     /// Record one value in seconds (negative values are recorded as 0).
     #[inline]
     pub fn record(&mut self, seconds: f64) {
-        let ticks = (seconds.max(0.0) * TICKS_PER_S).round() as u64;
+        let ticks = crate::core::units::round_to_u64(seconds.max(0.0) * TICKS_PER_S);
         self.hist.saturating_record(ticks);
         self.sum_s += seconds.max(0.0);
     }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::llm::engines::EngineCatalog;
+use crate::llm::ownership::{resolve_ownership, DeviceOwnership, MemoryKind};
 
 /// The shipped device catalogue, embedded at build time.
 pub const BUILTIN_DEVICES_TOML: &str = include_str!("../../scenarios/catalog/devices.toml");
@@ -138,6 +139,8 @@ pub struct Device {
     pub speech_to_text_rtf: Option<f64>,
     /// Text to speech: device seconds per second of generated audio, if known.
     pub text_to_speech_rtf: Option<f64>,
+    /// Lifetime, host and network shares, memory kind, embodied carbon.
+    pub ownership: DeviceOwnership,
 }
 
 impl Device {
@@ -401,6 +404,11 @@ struct RawDevice {
     speech_to_text_rtf: Option<f64>,
     #[serde(default)]
     text_to_speech_rtf: Option<f64>,
+    lifetime_years: f64,
+    host_usd: f64,
+    network_usd: f64,
+    memory_kind: MemoryKind,
+    embodied_kg_co2e_rest: f64,
 }
 
 #[derive(Deserialize)]
@@ -606,6 +614,15 @@ fn resolve_device(check: &Check<'_>, name: String, raw: RawDevice) -> Result<Dev
             raw.text_to_speech_rtf,
             "device seconds per second of generated audio (e.g. 0.05)",
         )?,
+        ownership: resolve_ownership(
+            &name,
+            raw.lifetime_years,
+            raw.host_usd,
+            raw.network_usd,
+            raw.memory_kind,
+            raw.embodied_kg_co2e_rest,
+            |key, message| check.err(key, message),
+        )?,
         name,
     })
 }
@@ -762,6 +779,11 @@ default_engine = "vllm"
 host_w = 0.0
 memory_power_w = 20.0
 compute_power_w = 40.0
+lifetime_years = 4
+host_usd = 0
+network_usd = 0
+memory_kind = "dram"
+embodied_kg_co2e_rest = 100
 "#;
 
     const ONE_MODEL: &str = r#"

@@ -15,6 +15,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod engines;
+pub mod ownership;
 pub(crate) mod roofline;
 pub mod sources;
 pub(crate) mod step;
@@ -27,5 +28,6 @@ pub use engines::{
     Efficiency, Engine, EngineCatalog, KvPolicy, PowerOverride, Profile, WeightsFormat,
     BUILTIN_CALIBRATED_TOML,
 };
+pub use ownership::{DeviceOwnership, MemoryKind};
 pub use roofline::{KvPrecision, RooflineError, ServingCost, ServingOptions};
 pub use step::{DecodeRun, StepModel};

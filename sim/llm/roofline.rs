@@ -448,6 +448,7 @@ mod tests {
             usable_memory_share: 1.0,
             speech_to_text_rtf: None,
             text_to_speech_rtf: None,
+            ownership: crate::llm::ownership::DeviceOwnership::plain(4.0),
         }
     }
 

@@ -74,6 +74,10 @@ pub struct DecodeRun {
     compute: f64,
     mem0: f64,
     slope: f64,
+    /// Steps before the run turns memory bound: 0 when it starts memory
+    /// bound, infinite when it never does, else `ceil((compute - mem0) /
+    /// slope)` (computed once; `time_s` and `inverse` cap it).
+    compute_bound_steps: f64,
 }
 
 impl DecodeRun {
@@ -85,15 +89,7 @@ impl DecodeRun {
         }
         let k = steps as f64;
         // Steps j < j_star are compute bound (mem_j < compute).
-        let j_star = if self.mem0 >= self.compute {
-            0.0
-        } else if self.slope <= 0.0 {
-            k
-        } else {
-            ((self.compute - self.mem0) / self.slope)
-                .ceil()
-                .clamp(0.0, k)
-        };
+        let j_star = self.compute_bound_steps.min(k);
         let mem_steps = k - j_star;
         // sum_{j=j_star}^{k-1} j = (j_star + k - 1) * (k - j_star) / 2
         let sum_j = (j_star + k - 1.0) * mem_steps / 2.0;
@@ -109,7 +105,8 @@ impl DecodeRun {
         }
         let guess = self.inverse(elapsed_s);
         let mut m = if guess.is_finite() {
-            (guess.floor().max(0.0) as u64).min(max_steps)
+            // `as` truncates and saturates: the floor, 0 below zero.
+            (guess as u64).min(max_steps)
         } else {
             max_steps
         };
@@ -125,13 +122,7 @@ impl DecodeRun {
     /// Real-valued steps that take `t` seconds.
     fn inverse(&self, t: f64) -> f64 {
         let per = self.fixed + self.compute;
-        let j_star = if self.mem0 >= self.compute {
-            0.0
-        } else if self.slope <= 0.0 {
-            f64::INFINITY
-        } else {
-            ((self.compute - self.mem0) / self.slope).ceil()
-        };
+        let j_star = self.compute_bound_steps;
         let (base, left) = if j_star > 0.0 {
             if j_star.is_infinite() || t <= j_star * per {
                 return t / per;
@@ -225,13 +216,23 @@ impl StepModel {
     #[inline]
     pub fn decode_run_reading(&self, batch: u32, context_tokens: u64, weights_s: f64) -> DecodeRun {
         let b = f64::from(batch);
+        let compute = self.compute_s_per_token * b;
+        let mem0 =
+            weights_s + self.window_s_per_seq * b + self.kv_s_per_token * context_tokens as f64;
+        let slope = self.kv_s_per_token * b;
+        let compute_bound_steps = if mem0 >= compute {
+            0.0
+        } else if slope <= 0.0 {
+            f64::INFINITY
+        } else {
+            ((compute - mem0) / slope).ceil().max(0.0)
+        };
         DecodeRun {
             fixed: self.fixed_s(b, b),
-            compute: self.compute_s_per_token * b,
-            mem0: weights_s
-                + self.window_s_per_seq * b
-                + self.kv_s_per_token * context_tokens as f64,
-            slope: self.kv_s_per_token * b,
+            compute,
+            mem0,
+            slope,
+            compute_bound_steps,
         }
     }
 

@@ -61,7 +61,13 @@ impl DayTimeline {
 
     #[inline]
     fn minute(t: f64) -> usize {
-        ((t.rem_euclid(86_400.0) / 60.0) as usize).min(MINUTES_PER_DAY - 1)
+        // Inside the first day `rem_euclid` is the identity: skip its call.
+        let of_day = if (0.0..86_400.0).contains(&t) {
+            t
+        } else {
+            t.rem_euclid(86_400.0)
+        };
+        ((of_day / 60.0) as usize).min(MINUTES_PER_DAY - 1)
     }
 
     /// An arrival at `t` (counted when inside the window).
@@ -78,7 +84,7 @@ impl DayTimeline {
         let mut a = a.max(self.window.warmup_s);
         let b = b.min(self.window.horizon_s);
         while a < b {
-            let next = ((a / 60.0).floor() + 1.0) * 60.0;
+            let next = (crate::core::units::floor_non_negative(a / 60.0) + 1.0) * 60.0;
             let end = next.min(b);
             self.busy_s[Self::minute(a)] += end - a;
             a = end;

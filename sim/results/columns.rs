@@ -16,10 +16,14 @@ pub const CLASS: &str = "class";
 pub const REPLICATION: &str = "replication";
 /// Number of replications summarised.
 pub const REPLICATIONS: &str = "replications";
+/// Share of busy server-seconds in the measurement window.
+pub const UTILIZATION_SHARE: &str = "utilization_share";
+/// Share of measured requests that waited a positive time.
+pub const P_WAIT_SHARE: &str = "p_wait_share";
 /// Share of measured requests that waited longer than the wait-tail bound.
-pub const P_WAIT_ABOVE: &str = "p_wait_above";
+pub const P_WAIT_ABOVE_SHARE: &str = "p_wait_above_share";
 /// Share of measured requests within every latency target.
-pub const SLO_ATTAINMENT: &str = "slo_attainment";
+pub const SLO_ATTAINMENT_SHARE: &str = "slo_attainment_share";
 /// Whether the service level was met.
 pub const SLO_MET: &str = "slo_met";
 /// One line per target: value compared, bound, verdict.

@@ -29,8 +29,8 @@ impl Measure {
     pub fn column(&self) -> String {
         match *self {
             Measure::Latency { metric, percentile } => columns::latency(metric, percentile),
-            Measure::WaitAbove => columns::P_WAIT_ABOVE.to_string(),
-            Measure::Attainment => columns::SLO_ATTAINMENT.to_string(),
+            Measure::WaitAbove => columns::P_WAIT_ABOVE_SHARE.to_string(),
+            Measure::Attainment => columns::SLO_ATTAINMENT_SHARE.to_string(),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::scenario::Scenario;
 use crate::slo::{judge_with_classes, set_verdict};
 
 mod benchmark;
+pub mod bill;
 mod distributions;
 mod load;
 mod memory;

@@ -50,7 +50,7 @@ fn wait_tail_cell(
     } else {
         wait.share_above(w.above_s)
     };
-    Some(cell("p_wait_above", Value::F64(share)))
+    Some(cell(columns::P_WAIT_ABOVE_SHARE, Value::F64(share)))
 }
 
 fn latency_cells(row: &mut Row, name: &str, h: &LatencyHistogram, percentiles: &[f64]) {
@@ -116,12 +116,12 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
         cell("rejected", count(0)),
         cell("measured", count(r.measured)),
         cell(
-            "utilization",
+            columns::UTILIZATION_SHARE,
             Value::F64(Some(r.busy_s / (o.servers as f64 * w.len_s()))),
         ),
         cell("throughput_per_s", Value::F64(Some(throughput))),
         cell(
-            "p_wait",
+            columns::P_WAIT_SHARE,
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
     ]);
@@ -134,14 +134,16 @@ fn fcfs_row(s: &Scenario, o: &ReplicationOutcome, r: &FcfsRecorder) -> Row {
         let energy = Energy {
             board_j,
             wall_j: board_j + d.host_w * o.servers as f64 * w.len_s(),
+            pue: 1.0,
         };
         let (cost, _) = device_cost_cells(
             s,
+            o.placement,
             d,
             o.servers as f64,
             pd.capex_per_device_usd,
             energy,
-            w.len_s(),
+            (w.len_s(), None),
         );
         row.extend(cost);
     }
@@ -170,24 +172,28 @@ struct Energy {
     board_j: f64,
     /// At the wall: boards plus host share, times the site's PUE.
     wall_j: f64,
+    /// The site's PUE `wall_j` includes.
+    pue: f64,
 }
 
-/// Hardware, memory, capital and energy (`energy.wall_j` over a `win_s`
-/// window) of `devices` devices.
+/// Hardware, memory, capital, energy (`energy.wall_j` over a `win_s`
+/// window) and the whole bill of placement `j`'s `devices` devices, which
+/// produced `output_tokens_per_s` (LLM placements).
 fn device_cost_cells(
     s: &Scenario,
+    j: usize,
     dev: &crate::llm::catalog::Device,
     devices: f64,
     capex_per_device_usd: f64,
     energy: Energy,
-    win_s: f64,
+    (win_s, output_tokens_per_s): (f64, Option<f64>),
 ) -> (Row, f64) {
     let energy_j = energy.wall_j;
     let mem_total = devices * dev.mem_gb;
     let capex = devices * capex_per_device_usd;
     let energy_kwh_day = energy_j / 3.6e6 * DAY / win_s;
     let users = s.users as f64;
-    let cells = vec![
+    let mut cells = vec![
         cell(columns::DEVICES_TOTAL, Value::F64(Some(devices))),
         cell(columns::MEM_GB_TOTAL, Value::F64(Some(mem_total))),
         cell(
@@ -209,6 +215,19 @@ fn device_cost_cells(
             Value::F64(Some(energy_kwh_day / users)),
         ),
     ];
+    let drawn = super::bill::Drawn {
+        wall_kwh_per_day: energy_kwh_day,
+        pue: energy.pue,
+        output_tokens_per_s,
+    };
+    cells.extend(super::bill::bill_cells(
+        s,
+        j,
+        dev,
+        devices,
+        capex_per_device_usd,
+        &drawn,
+    ));
     (cells, energy_j)
 }
 
@@ -239,6 +258,7 @@ fn llm_energy(s: &Scenario, o: &ReplicationOutcome, u: &FleetUsage, win_s: f64) 
     Energy {
         board_j,
         wall_j: (board_j + dev.host_w * devices * win_s) * server.pue,
+        pue: server.pue,
     }
 }
 
@@ -259,9 +279,16 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let devices = o.servers as f64 * server.tensor_parallel as f64;
     let dev = &server.device;
     let energy = llm_energy(s, o, u, win);
-    let (cost, energy_j) =
-        device_cost_cells(s, dev, devices, server.capex_per_device_usd, energy, win);
     let out_tok_s = r.output_tokens as f64 / win;
+    let (cost, energy_j) = device_cost_cells(
+        s,
+        o.placement,
+        dev,
+        devices,
+        server.capex_per_device_usd,
+        energy,
+        (win, Some(out_tok_s)),
+    );
     let mean_batch = (u.decode_s > 0.0).then(|| u.batch_decode_area / u.decode_s);
     let mut row = common_cells(s, o, unstable, w);
     if let Some(b) = &s.benchmark {
@@ -298,7 +325,7 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     row.extend(cost);
     row.extend([
         cell(
-            "utilization",
+            columns::UTILIZATION_SHARE,
             Value::F64(Some(u.busy_s / (o.servers as f64 * win))),
         ),
         cell(
@@ -338,11 +365,11 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         ),
         cell("events", count(u.events)),
         cell(
-            "p_wait",
+            columns::P_WAIT_SHARE,
             Value::F64((r.measured > 0).then(|| r.waited as f64 / r.measured as f64)),
         ),
         cell(
-            "slo_attainment",
+            columns::SLO_ATTAINMENT_SHARE,
             Value::F64((r.measured > 0).then(|| r.attained as f64 / r.measured as f64)),
         ),
     ]);
@@ -386,7 +413,7 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
                 cell("users", Value::U64(s.class_users(c).1 as u64)),
                 cell("measured", count(k.measured)),
                 cell(
-                    "p_wait",
+                    columns::P_WAIT_SHARE,
                     Value::F64((k.measured > 0).then(|| k.waited as f64 / k.measured as f64)),
                 ),
             ];
@@ -398,7 +425,7 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
                 }
                 Measured::Llm(..) => {
                     row.push(cell(
-                        "slo_attainment",
+                        columns::SLO_ATTAINMENT_SHARE,
                         Value::F64((k.measured > 0).then(|| k.attained as f64 / k.measured as f64)),
                     ));
                     for (name, h) in [

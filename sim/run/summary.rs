@@ -8,6 +8,8 @@ use crate::results::columns;
 use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
 use crate::scenario::Scenario;
 
+use super::bill::{summed_bill_cells, BILL_ID_COLUMNS};
+
 /// Columns that identify a row rather than measure something.
 const ID_COLUMNS: [&str; 34] = [
     "scenario",
@@ -52,7 +54,10 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
     let first = rows[0];
     let mut out: Row = first
         .iter()
-        .filter(|(n, _)| ID_COLUMNS.contains(&n.as_str()) && n != "replication")
+        .filter(|(n, _)| {
+            (ID_COLUMNS.contains(&n.as_str()) || BILL_ID_COLUMNS.contains(&n.as_str()))
+                && n != "replication"
+        })
         .cloned()
         .collect();
     let any_unstable = rows
@@ -65,7 +70,10 @@ pub fn summary_row(s: &Scenario, rows: &[&Row]) -> Row {
     }
     out.push(cell("replications", Value::U64(rows.len() as u64)));
     for (name, v) in first.iter() {
-        if ID_COLUMNS.contains(&name.as_str()) || matches!(v, Value::Str(_) | Value::Bool(_)) {
+        if ID_COLUMNS.contains(&name.as_str())
+            || BILL_ID_COLUMNS.contains(&name.as_str())
+            || matches!(v, Value::Str(_) | Value::Bool(_))
+        {
             continue;
         }
         let est = Estimate::from_values(rows.iter().map(|r| get(r, name).and_then(Value::as_f64)));
@@ -108,7 +116,7 @@ pub(crate) fn hybrid_summary_row(
     let unstable = parts
         .iter()
         .any(|r| matches!(get(r, "unstable"), Some(Value::Bool(Some(true)))));
-    vec![
+    let mut row = vec![
         cell("scenario", Value::Str(s.name.clone())),
         cell(columns::PLACEMENT, Value::Str(name.to_string())),
         cell(columns::KIND, Value::Str("hybrid".into())),
@@ -153,5 +161,7 @@ pub(crate) fn hybrid_summary_row(
             Value::Str(join_column(&parts, columns::SLO_DETAIL, "; ")),
         ),
         cell("slo_met", Value::Bool(met)),
-    ]
+    ];
+    row.extend(summed_bill_cells(&parts, users));
+    row
 }

@@ -11,6 +11,7 @@
 //! `views`.
 
 mod check;
+pub mod cost;
 mod error;
 mod model;
 mod placement;
@@ -21,10 +22,11 @@ mod views;
 
 use std::path::Path;
 
+pub use cost::{Billing, Costs, Ownership};
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, Billing, Hybrid, LlmWorkload, Scenario, SizingConfig, SpeechTask,
-    UserClass, Workload,
+    Benchmark, BenchmarkSetup, FleetBilling, Hybrid, LlmWorkload, Scenario, SizingConfig,
+    SpeechTask, UserClass, Workload,
 };
 pub use placement::{
     LlmServer, Placement, PlacementKind, PricedDevice, Servers, MAX_SERVICE_SCALE,

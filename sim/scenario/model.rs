@@ -104,6 +104,8 @@ pub struct UserClass {
     pub mean_service_s: f64,
     /// Its targets.
     pub service_level: ServiceLevel,
+    /// Its requests must stay on the user's own device (dedicated placements).
+    pub local_only: bool,
 }
 
 /// A serving benchmark's set-up (`[benchmark] setup`).
@@ -215,6 +217,8 @@ pub struct Scenario {
     pub sizing: SizingConfig,
     /// The serving benchmark this scenario reproduces, if it is one.
     pub benchmark: Option<Benchmark>,
+    /// Prices and carbon factors (`[costs]`, `[world]`).
+    pub costs: super::cost::Costs,
 }
 
 /// Resolved `[sizing]`.
@@ -231,29 +235,38 @@ pub struct SizingConfig {
     /// static fleet and the hourly schedule.
     pub elastic: bool,
     /// How a fleet is paid for when static and hourly are compared.
-    pub billing: Billing,
+    pub billing: FleetBilling,
 }
 
 /// How a fleet is paid for (`[sizing] billing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Billing {
+pub enum FleetBilling {
     /// Bought: a schedule owns its peak; it saves energy only.
     Owned,
     /// Rented by the GPU-hour held.
     Rental,
 }
 
-impl Billing {
+impl FleetBilling {
     /// `owned` or `rental`.
     pub fn label(self) -> &'static str {
         match self {
-            Billing::Owned => "owned",
-            Billing::Rental => "rental",
+            FleetBilling::Owned => "owned",
+            FleetBilling::Rental => "rental",
         }
     }
 }
 
 impl Scenario {
+    /// Whether placement `j` respects every `local_only` class it serves
+    /// (dedicated, or serving none; a pooled `ignore_local_only`
+    /// counterfactual serving one does not).
+    pub fn respects_local_only(&self, j: usize) -> bool {
+        let p = &self.placements[j];
+        p.kind == super::PlacementKind::Dedicated
+            || !p.serves.iter().any(|&ci| self.classes[ci].local_only)
+    }
+
     /// Mean offered load in Erlangs: every class's request rate (follow-ups
     /// included) x its mean service time alone on its reference device.
     pub fn offered_load_erlangs(&self) -> f64 {

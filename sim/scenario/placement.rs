@@ -2,6 +2,7 @@
 //! LLM placement's servers are built ([`LlmServer`]) and what prices a
 //! generic one ([`PricedDevice`]).
 
+use super::cost::Billing;
 use crate::core::dist::Dist;
 use crate::engine::fcfs::Dispatch;
 use crate::llm::catalog::Device;
@@ -105,6 +106,8 @@ pub struct Placement {
     /// placement on each listed catalogue device, or why that device cannot
     /// serve it (e.g. the model does not fit).
     pub device_alternatives: Vec<(String, Result<Placement, String>)>,
+    /// Who owns its devices, its site's electricity price and carbon.
+    pub billing: Billing,
 }
 
 impl Placement {
@@ -121,6 +124,15 @@ impl Placement {
         match &mut self.servers {
             Servers::Llm(l) => Some(l),
             Servers::Generic { .. } => None,
+        }
+    }
+
+    /// The catalogue device it holds (LLM servers' or the one pricing a
+    /// generic placement), if any.
+    pub fn device(&self) -> Option<&Device> {
+        match &self.servers {
+            Servers::Llm(l) => Some(&l.device),
+            Servers::Generic { priced_device } => priced_device.as_deref().map(|p| &p.device),
         }
     }
 

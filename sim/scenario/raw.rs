@@ -45,6 +45,8 @@ pub struct RawScenario {
     pub requests: Option<RawRequests>,
     /// Prices.
     pub costs: Option<RawCosts>,
+    /// The whole user base the world report extrapolates to.
+    pub world: Option<RawWorld>,
     /// Other catalogue files than the shipped ones.
     pub catalog: Option<RawCatalogFiles>,
     /// Placements to compare (all see the same arrivals).
@@ -134,6 +136,9 @@ pub struct RawClass {
     /// `speech_to_text` or `text_to_speech`: `service` is audio seconds and a
     /// placement's device converts it with its catalogue real-time factor.
     pub task: Option<String>,
+    /// Its requests must stay on the user's own device: only dedicated
+    /// placements may serve it.
+    pub local_only: Option<bool>,
     /// This class's service level (replaces `[service_level]`).
     pub service_level: Option<toml::Table>,
 }
@@ -342,6 +347,34 @@ pub struct RawTokens {
 pub struct RawCosts {
     /// Multiplier on the memory share of every device price (1 = catalogue prices).
     pub memory_price_multiplier: Option<f64>,
+    /// Electricity price in datacenters, USD per kWh.
+    pub electricity_usd_per_kwh_datacenter: Option<f64>,
+    /// Electricity price at home (residential), USD per kWh.
+    pub electricity_usd_per_kwh_home: Option<f64>,
+    /// Facility build cost per kW of IT load, USD.
+    pub facility_usd_per_kw: Option<f64>,
+    /// Years the facility is amortised over.
+    pub facility_lifetime_years: Option<f64>,
+    /// Operations as a share of an owned fleet's annualised capital.
+    pub operations_share: Option<f64>,
+    /// Grid carbon intensity at datacenters, g CO2e per kWh.
+    pub grid_g_co2_per_kwh_datacenter: Option<f64>,
+    /// Grid carbon intensity at home, g CO2e per kWh.
+    pub grid_g_co2_per_kwh_home: Option<f64>,
+    /// Embodied carbon of DRAM, kg CO2e per GB.
+    pub embodied_kg_co2e_per_gb_dram: Option<f64>,
+    /// Embodied carbon of HBM, kg CO2e per GB.
+    pub embodied_kg_co2e_per_gb_hbm: Option<f64>,
+    /// World DRAM output, GB per year.
+    pub world_dram_output_gb_per_year: Option<f64>,
+}
+
+/// `[world]`: extrapolate the sized figures to a whole user base.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorld {
+    /// Users in the whole user base.
+    pub users: f64,
 }
 
 /// `[catalog]`: replace the shipped catalogue files.
@@ -409,6 +442,20 @@ pub struct RawPlacement {
     pub service_scale: Option<f64>,
     /// Class names this placement serves (default: every class).
     pub serves: Option<Vec<String>>,
+    /// Pooled: `owned` (default: bought, in an owned datacenter) or
+    /// `rented` (the catalogue's hourly price, held all year).
+    pub ownership: Option<String>,
+    /// Electricity price at this placement's site, USD per kWh (default:
+    /// `[costs]`'s datacenter or home price).
+    pub electricity_usd_per_kwh: Option<f64>,
+    /// Grid carbon intensity at this placement's site, g CO2e per kWh.
+    pub grid_g_co2_per_kwh: Option<f64>,
+    /// Dedicated: price of the computer the user would own anyway, USD
+    /// (the marginal cost subtracts it).
+    pub baseline_price_usd: Option<f64>,
+    /// Let this placement serve `local_only` classes, as a priced
+    /// counterfactual (what the service would cost without the constraint).
+    pub ignore_local_only: Option<bool>,
 }
 
 /// Parse scenario text into its raw form; `path` names the file in errors.

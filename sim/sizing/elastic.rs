@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::search::{size_pool, PoolSizing};
 use crate::results::columns;
 use crate::results::table::{cell, get, Row, Value};
-use crate::scenario::{Billing, Scenario};
+use crate::scenario::{FleetBilling, Scenario};
 
 /// One hour of an elastic schedule.
 #[derive(Debug, Clone)]
@@ -149,11 +149,11 @@ pub(crate) fn elastic_cells(
     let hourly_wins = all_feasible
         && static_servers.is_some()
         && match s.sizing.billing {
-            Billing::Rental => {
+            FleetBilling::Rental => {
                 cheaper(rental_hourly, rental_static)
                     || (rental_hourly.is_none() && cheaper(gpu_hourly, gpu_static))
             }
-            Billing::Owned => {
+            FleetBilling::Owned => {
                 cheaper(capex_hourly, num(row, columns::CAPEX_USD_TOTAL))
                     || (capex_hourly == num(row, columns::CAPEX_USD_TOTAL)
                         && cheaper(energy_hourly, energy_static))

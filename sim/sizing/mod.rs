@@ -53,6 +53,7 @@ use rayon::prelude::*;
 use crate::results::table::Row;
 use crate::scenario::{PlacementKind, Scenario};
 
+pub mod bill;
 mod dedicated;
 pub mod elastic;
 mod pools;
@@ -92,6 +93,9 @@ pub struct SizingResults {
     /// Elastic schedules: one row per pooled placement and UTC hour
     /// (elastic.parquet); empty unless `[sizing] elastic = "hourly"`.
     pub elastic: Vec<Row>,
+    /// With `[world]`: every feasible answer extrapolated to the whole user
+    /// base (world.parquet).
+    pub world: Vec<Row>,
 }
 
 /// One sizing task: (placement, pool size over all classes, users per pool
@@ -133,6 +137,9 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
     // same classes.
     add_sharing_factors(&mut rows);
     let elastic_rows = add_elastic(s, &views, &tasks, &mut rows);
+    bill::add_breakeven(s, &mut rows);
+    bill::add_cost_of_privacy(s, &mut rows);
+    let world = bill::world_rows(s, &rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,
@@ -141,6 +148,7 @@ pub fn size_scenario(s: &Scenario) -> SizingResults {
         device_choices,
         profile,
         elastic: elastic_rows,
+        world,
     }
 }
 

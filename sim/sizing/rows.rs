@@ -7,26 +7,32 @@
 use super::{DedicatedCheck, PoolSizing, Task, TaskAnswer, UserGroupCheck};
 use crate::results::columns;
 use crate::results::table::{cell, get, join_column, sum_column, Row, Value};
+use crate::run::bill::summed_bill_cells;
 use crate::scenario::{PlacementKind, Scenario};
 
 /// Per-user figures of a summary row that sharing factors compare.
-const PER_USER: [(&str, &str); 4] = [
+const PER_USER: [(&str, &str); 6] = [
     (columns::DEVICES_PER_USER, columns::SHARING_FACTOR_DEVICES),
     (columns::MEM_GB_PER_USER, columns::SHARING_FACTOR_MEMORY),
     (columns::CAPEX_USD_PER_USER, columns::SHARING_FACTOR_CAPEX),
     ("energy_kwh_per_user_per_day", "sharing_factor_energy"),
+    ("tco_usd_per_user_year", "sharing_factor_tco"),
+    ("carbon_kg_per_user_year", "sharing_factor_carbon"),
 ];
 
 /// Latency and load columns copied from the answer's summary.
-const COPIED: [&str; 23] = [
+const COPIED: [&str; 26] = [
     "device",
-    "utilization",
+    "ownership",
+    "electricity_usd_per_kwh",
+    "grid_g_co2_per_kwh",
+    columns::UTILIZATION_SHARE,
     "mean_batch",
     "batch_fill_share",
     "kv_occupancy_share",
     "saturation_share",
-    "p_wait",
-    "p_wait_above",
+    columns::P_WAIT_SHARE,
+    columns::P_WAIT_ABOVE_SHARE,
     columns::WAIT_P99_S,
     columns::RESPONSE_P99_S,
     "response_p99_s_ci95",
@@ -37,7 +43,7 @@ const COPIED: [&str; 23] = [
     columns::TPOT_P99_S,
     "tpot_p99_s_ci95",
     columns::E2E_P99_S,
-    "slo_attainment",
+    columns::SLO_ATTAINMENT_SHARE,
     "rental_usd_per_day",
     "network_rtt_s",
     "tensor_parallel",
@@ -185,12 +191,16 @@ pub(crate) fn sizing_row(
         let v = answer.and_then(|r| get(r, c)).cloned();
         let v = match (c, v) {
             (_, Some(v)) => v,
-            ("device", None) | (columns::SLO_DETAIL, None) => Value::Str(String::new()),
+            ("device", None) | ("ownership", None) | (columns::SLO_DETAIL, None) => {
+                Value::Str(String::new())
+            }
             ("tensor_parallel", None) => Value::U64(0),
             (_, None) => Value::F64(None),
         };
         row.push(cell(c, v));
     }
+    let bill = super::bill::sizing_bill_cells(v, feasible, all_users, &total);
+    row.extend(bill);
     row
 }
 
@@ -262,12 +272,22 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
     for c in COPIED {
         let v = match c {
             "device" => Value::Str(text("device", "+")),
+            "ownership" => Value::Str(text("ownership", "+")),
             columns::SLO_DETAIL => Value::Str(text(columns::SLO_DETAIL, "; ")),
             "tensor_parallel" => Value::U64(0),
             _ => Value::F64(None),
         };
         row.push(cell(c, v));
     }
+    let mut bill = summed_bill_cells(parts, all_users);
+    if !feasible {
+        for (_, v) in bill.iter_mut() {
+            if let Value::F64(x) = v {
+                *x = None;
+            }
+        }
+    }
+    row.extend(bill);
     row
 }
 
@@ -423,7 +443,7 @@ fn probe_rows(s: &Scenario, name: &str, k: usize, z: &PoolSizing) -> Vec<Row> {
                     columns::SLO_DETAIL,
                     Value::Str(p.verdict.as_ref().map_or(String::new(), |v| v.describe())),
                 ),
-                cell("utilization", num("utilization")),
+                cell(columns::UTILIZATION_SHARE, num(columns::UTILIZATION_SHARE)),
                 cell("measured", num("measured")),
             ]
         })

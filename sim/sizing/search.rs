@@ -80,7 +80,7 @@ pub(crate) fn far_from_targets(p: &Probe) -> bool {
     let Some(v) = &p.verdict else {
         return false;
     };
-    let at_least = |c: &str| c.starts_with(columns::SLO_ATTAINMENT);
+    let at_least = |c: &str| c.starts_with(columns::SLO_ATTAINMENT_SHARE);
     match p.decision {
         Decision::Meets => v.targets.iter().all(|t| match t.compared {
             Some(x) if at_least(&t.column) => x >= 0.5 * (1.0 + t.bound),

@@ -274,10 +274,14 @@ impl Sweep {
             mode,
             files: &files,
         };
+        // Resolved in parallel, but the error reported is the first point's
+        // in grid order, whichever thread found one first.
         let points = combos
             .into_par_iter()
             .enumerate()
             .map(|(index, combo)| sweep_point(&grid, index, &combo))
+            .collect::<Vec<Result<Point, ScenarioError>>>()
+            .into_iter()
             .collect::<Result<Vec<Point>, ScenarioError>>()?;
         let base_fingerprint = Fingerprint::of_table(&table, base_dir(path), &files);
         Ok(Sweep {

@@ -27,5 +27,5 @@ for name in ("results.parquet", "summary.parquet"):
 res = pq.read_table(folder / "results.parquet").to_pylist()
 for row in res:
     assert row["arrived"] == row["completed_by_horizon"] + row["in_flight_at_horizon"] + row["rejected"], row
-    assert 0.0 <= row["utilization"] <= 1.0 + 1e-9, row
+    assert 0.0 <= row["utilization_share"] <= 1.0 + 1e-9, row
 print(f"pyarrow and duckdb read {folder}: {len(res)} replication rows, columns documented")

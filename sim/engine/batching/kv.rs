@@ -26,6 +26,9 @@ pub(super) struct PagedKv {
     pub fixed: u64,
     /// Blocks in the cache.
     pub total: u64,
+    /// `log2(block)` when the block is a power of two (vLLM's are: 16),
+    /// so the divisions by it are shifts; else `None`.
+    shift: Option<u32>,
     /// Fenwick tree (1-based) counting running sequences by residue `r`.
     tree: Vec<u32>,
     /// Sum of the running sequences' quotients `q`.
@@ -46,6 +49,7 @@ impl PagedKv {
             block,
             fixed: fixed_tokens.div_ceil(block),
             total: budget_tokens / block,
+            shift: block.is_power_of_two().then(|| block.trailing_zeros()),
             tree: vec![0; block as usize + 1],
             sum_q: 0,
             running: 0,
@@ -56,14 +60,32 @@ impl PagedKv {
     /// Blocks a sequence of `tokens` context tokens holds (fixed ones included).
     #[inline]
     pub fn blocks_for(&self, tokens: u64) -> u64 {
-        tokens.div_ceil(self.block) + self.fixed
+        let whole = match self.shift {
+            Some(k) => (tokens >> k) + (tokens & (self.block - 1) != 0) as u64,
+            None => tokens.div_ceil(self.block),
+        };
+        whole + self.fixed
+    }
+
+    /// `(s / block, s % block)`.
+    #[inline]
+    fn div_rem(&self, s: u64) -> (u64, u64) {
+        match self.shift {
+            Some(k) => (s >> k, s & (self.block - 1)),
+            None => (s / self.block, s % self.block),
+        }
     }
 
     #[inline]
     fn split(&self, offset: i64) -> (i64, usize) {
         let b = self.block as i64;
         let x = offset + b - 1;
-        (x.div_euclid(b), x.rem_euclid(b) as usize)
+        match self.shift {
+            // An arithmetic shift is the floor division, the mask the
+            // non-negative remainder, for negative offsets too.
+            Some(k) => (x >> k, (x & (b - 1)) as usize),
+            None => (x.div_euclid(b), x.rem_euclid(b) as usize),
+        }
     }
 
     fn tree_add(&mut self, r: usize, up: bool) {
@@ -122,14 +144,15 @@ impl PagedKv {
     #[inline]
     pub fn demand(&self, s: u64) -> u64 {
         let b = self.block;
-        let sr = (s % b) as usize;
+        let (whole, sr) = self.div_rem(s);
+        let sr = sr as usize;
         let crossing = if sr == 0 {
             0
         } else {
             self.running - self.count_below(b as usize - sr)
         };
         let running_blocks = self.sum_q
-            + (self.running * (s / b)) as i64
+            + (self.running * whole) as i64
             + crossing as i64
             + self.fixed as i64 * self.running as i64;
         debug_assert!(running_blocks >= 0);
@@ -189,6 +212,32 @@ mod tests {
                 + 4 * kv.fixed
                 + 7;
             assert_eq!(kv.demand(100), direct);
+        }
+    }
+
+    /// Sequences admitted late in a server's life have negative offsets;
+    /// the shift path (powers of two) and the division path agree there.
+    #[test]
+    fn negative_offsets_count_their_blocks() {
+        for block in [4u32, 5, 16, 17] {
+            let mut kv = PagedKv::new(1 << 30, block, 2);
+            let seqs = [(5u64, 30u64), (1, 64), (40, 41), (16, 100)];
+            for &(c, s0) in &seqs {
+                kv.add_running(c as i64 - s0 as i64);
+            }
+            for s in 100..300u64 {
+                let direct: u64 = seqs
+                    .iter()
+                    .map(|&(c, s0)| (c + s - s0).div_ceil(block as u64) + kv.fixed)
+                    .sum();
+                assert_eq!(kv.demand(s), direct, "block {block} step {s}");
+            }
+            for tokens in 0..100u64 {
+                assert_eq!(
+                    kv.blocks_for(tokens),
+                    tokens.div_ceil(block as u64) + kv.fixed
+                );
+            }
         }
     }
 

@@ -353,6 +353,40 @@ pub struct BatchingFleet {
     done: Vec<(u32, f64)>,
     /// Weight-read seconds of a step, by tokens in it.
     weights: WeightReads,
+    /// Each server's [`DispatchRow`], refreshed whenever the server changes
+    /// (at the end of `boundary`, `enqueue` and `poke`, the only places that
+    /// change a server), so dispatch scans a few cache lines, not servers.
+    rows: Vec<DispatchRow>,
+}
+
+/// What central-queue dispatch needs of a server, kept beside the servers:
+/// its plan's KV range plus the KV queued there, or `NO_ROOM` in both when
+/// no batch slot would be left after its queue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct DispatchRow {
+    lo_with_queue: u64,
+    hi_with_queue: u64,
+    queued_kv: u64,
+}
+
+const NO_ROOM: u64 = u64::MAX;
+
+impl DispatchRow {
+    fn of(sv: &Server, cfg: &BatchConfig) -> Self {
+        if sv.has_slot_after_queue(cfg) {
+            DispatchRow {
+                lo_with_queue: sv.kv_range.0 + sv.queued_kv,
+                hi_with_queue: sv.kv_range.1 + sv.queued_kv,
+                queued_kv: sv.queued_kv,
+            }
+        } else {
+            DispatchRow {
+                lo_with_queue: NO_ROOM,
+                hi_with_queue: NO_ROOM,
+                queued_kv: sv.queued_kv,
+            }
+        }
+    }
 }
 
 /// Weight-read seconds of a step by its token count, remembered for the
@@ -395,7 +429,9 @@ impl BatchingFleet {
             None => cfg.kv_budget_tokens,
             Some(p) => p.total * p.block,
         };
+        let rows = servers.iter().map(|sv| DispatchRow::of(sv, &cfg)).collect();
         BatchingFleet {
+            rows,
             kv_cap,
             weights: WeightReads::new(&cfg),
             stamps: 0,
@@ -598,31 +634,43 @@ impl BatchingFleet {
     /// that surely have room bounds the answer, and only servers whose lower
     /// end is within it (and could have room) are asked exactly.
     fn least_loaded_with_room(&self, need: u64, t: f64) -> Option<(u64, usize)> {
-        let cap = self.kv_cap;
-        let mut bound = u64::MAX;
-        for sv in &self.servers {
-            let hi = sv.kv_range.1 + sv.queued_kv;
-            if hi + need <= cap && sv.has_slot_after_queue(&self.cfg) {
-                bound = bound.min(hi);
+        debug_assert!(self
+            .servers
+            .iter()
+            .zip(&self.rows)
+            .all(|(sv, row)| DispatchRow::of(sv, &self.cfg) == *row));
+        // A server has room when its use plus queue is at most `limit`
+        // (`need` never exceeds the cap: larger requests are refused).
+        let limit = self.kv_cap - need;
+        let mut bound = NO_ROOM;
+        for row in &self.rows {
+            if row.hi_with_queue <= limit {
+                bound = bound.min(row.hi_with_queue);
             }
         }
+        let bound = bound.min(limit);
         let mut best: Option<(u64, usize)> = None;
-        for (s, sv) in self.servers.iter().enumerate() {
-            let (lo, hi) = sv.kv_range;
-            if lo + sv.queued_kv > bound
-                || lo + sv.queued_kv + need > cap
-                || !sv.has_slot_after_queue(&self.cfg)
-            {
+        for (s, row) in self.rows.iter().enumerate() {
+            if row.lo_with_queue > bound {
                 continue;
             }
-            let in_use = if lo == hi { lo } else { self.kv_now(s, t) };
-            debug_assert!(lo <= in_use && in_use <= hi);
-            let load = in_use + sv.queued_kv;
-            if load + need <= cap && best.is_none_or(|(l, _)| load < l) {
+            let load = if row.lo_with_queue == row.hi_with_queue {
+                row.lo_with_queue
+            } else {
+                self.kv_now(s, t) + row.queued_kv
+            };
+            debug_assert!(row.lo_with_queue <= load && load <= row.hi_with_queue);
+            if load <= limit && best.is_none_or(|(l, _)| load < l) {
                 best = Some((load, s));
             }
         }
         best
+    }
+
+    /// Bring server `s`'s [`DispatchRow`] up to date after it changed.
+    #[inline]
+    pub(super) fn refresh_row(&mut self, s: usize) {
+        self.rows[s] = DispatchRow::of(&self.servers[s], &self.cfg);
     }
 
     /// Put request `id` in server `s`'s queue; if it is the head and fits,
@@ -634,6 +682,7 @@ impl BatchingFleet {
         if server.queue.len() == 1 && server.can_admit(need, &self.cfg, self.kv_cap) {
             self.poke(s, t, rec);
         }
+        self.refresh_row(s);
     }
 
     /// A server learns at `t` that it could admit a request: an idle server
@@ -668,6 +717,7 @@ impl BatchingFleet {
                 }
             }
         }
+        self.refresh_row(s);
     }
 }
 

@@ -138,6 +138,7 @@ impl BatchingFleet {
             }
         }
         self.plan(s, t, prompt_tokens);
+        self.refresh_row(s);
     }
 
     /// Sequence `id` finished its prefill at `t`, which yields its next

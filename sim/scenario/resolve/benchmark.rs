@@ -48,6 +48,7 @@ pub(super) fn resolve_benchmark(
         output_tokens: fixed(bench.output_tokens),
     });
     let (workload, memory_price_multiplier) = workload::resolve_workload(c, &raw, None, base_dir)?;
+    let costs = super::costs::resolve_costs(c, &raw)?;
     if let Workload::Llm(l) = &workload {
         let need = bench.input_tokens as u64 + bench.output_tokens as u64;
         if need > l.model.context_limit_tokens {
@@ -69,6 +70,7 @@ pub(super) fn resolve_benchmark(
             catalog_files: raw.catalog.as_ref(),
             base_dir,
             memory_price_multiplier,
+            costs: &costs,
         },
     )?;
     check_dedicated(c, &placements, &bench)?;
@@ -105,6 +107,7 @@ pub(super) fn resolve_benchmark(
             requests_per_user_per_day: 0.0,
             mean_service_s,
             service_level: service_level.clone(),
+            local_only: false,
         }],
         arrivals,
         trace: None,
@@ -115,6 +118,7 @@ pub(super) fn resolve_benchmark(
         service_level,
         sizing,
         benchmark: Some(bench),
+        costs,
     })
 }
 

@@ -65,6 +65,7 @@ pub(super) fn resolve_class(
     let sub = class_scenario(raw, k, count, &idx);
     let mut r = resolve_one(&c.for_class(ci, k, &idx), sub, path, task)?;
     r.classes[0].name = k.name.clone();
+    r.classes[0].local_only = k.local_only.unwrap_or(false);
     Ok((r, idx))
 }
 

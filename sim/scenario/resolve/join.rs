@@ -46,6 +46,7 @@ pub(super) fn join_classes(
     for j in 0..raw.placements.len() {
         placements.push(join_placement(c, j, &subs, &user_classes)?);
     }
+    super::privacy::check_local_only(c, &placements, &user_classes)?;
     let hybrids = resolve_hybrids(c, raw, &placements, &user_classes)?;
 
     let (first_sub, _) = &subs[0];
@@ -68,6 +69,7 @@ pub(super) fn join_classes(
         service_level: first_sub.service_level.clone(),
         sizing: resolve_sizing(c, raw.sizing.as_ref(), raw.users().count as usize)?,
         benchmark: None,
+        costs: first_sub.costs.clone(),
     };
     s.refresh_means();
     for j in 0..s.placements.len() {

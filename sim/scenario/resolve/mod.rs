@@ -15,6 +15,7 @@ mod benchmark;
 mod catalogue;
 mod class;
 mod classes;
+mod costs;
 mod dist;
 mod hybrids;
 mod join;
@@ -22,6 +23,7 @@ mod llm_keys;
 mod llm_server;
 mod names;
 mod placements;
+mod privacy;
 mod service_level;
 mod service_scale;
 mod sizing;
@@ -84,6 +86,7 @@ fn resolve_one(
     let traced = trace.as_deref().map(|t| t.as_slice());
     let (workload, memory_price_multiplier) =
         workload::resolve_workload(c, &raw, traced, base_dir)?;
+    let costs = costs::resolve_costs(c, &raw)?;
     let placements = placements::resolve_placements(
         c,
         &raw,
@@ -93,6 +96,7 @@ fn resolve_one(
             catalog_files: raw.catalog.as_ref(),
             base_dir,
             memory_price_multiplier,
+            costs: &costs,
         },
     )?;
     let mean_service_s = placements::reference_service_s(&workload, &placements);
@@ -155,6 +159,7 @@ fn resolve_one(
             requests_per_user_per_day: rate_per_user_per_s * DAY_S,
             mean_service_s,
             service_level: service_level.clone(),
+            local_only: false,
         }],
         arrivals,
         trace,
@@ -165,5 +170,6 @@ fn resolve_one(
         service_level,
         sizing,
         benchmark: None,
+        costs,
     })
 }

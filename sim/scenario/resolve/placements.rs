@@ -27,6 +27,8 @@ pub(super) struct PlacementContext<'a> {
     pub base_dir: &'a Path,
     /// `[costs] memory_price_multiplier`.
     pub memory_price_multiplier: f64,
+    /// `[costs]` resolved.
+    pub costs: &'a crate::scenario::Costs,
 }
 
 /// Every placement of `raw`, with its device alternatives.
@@ -179,6 +181,11 @@ pub(super) fn resolve_placement(
         Servers::Llm(_) => None,
     };
     let service_scale = service_scale(c, i, p, cx, priced)?;
+    let device = match &servers {
+        Servers::Llm(l) => Some(&l.device),
+        Servers::Generic { priced_device } => priced_device.as_deref().map(|d| &d.device),
+    };
+    let billing = super::costs::resolve_billing(c, i, p, &kind, device, cx.costs)?;
     Ok(Placement {
         name: p.name.clone(),
         kind,
@@ -187,5 +194,6 @@ pub(super) fn resolve_placement(
         servers,
         stream_id: i as u64,
         device_alternatives: Vec::new(),
+        billing,
     })
 }

@@ -30,6 +30,14 @@ struct Pairs {
 
 const ATTAINMENT_BOUNDS: [&str; 3] = ["attainment_ttft_s", "attainment_tpot_s", "attainment_e2e_s"];
 
+/// Targets that are fractions, renamed to end in `_share` like their result
+/// columns (`p_wait_above_share`, `slo_attainment_share`): (old, new). An
+/// old key is refused with the new one to write, not read silently.
+const RENAMED: [(&str, &str); 2] = [
+    ("p_wait_above_max", "p_wait_above_share_max"),
+    ("attainment", "attainment_share"),
+];
+
 /// Read `name = value` into `pairs` if it is a wait-tail or attainment
 /// key (true), else leave it (false).
 fn read_pair_key(
@@ -40,9 +48,15 @@ fn read_pair_key(
     value: f64,
     llm: bool,
 ) -> Result<bool, ScenarioError> {
+    if let Some((_, new)) = RENAMED.iter().find(|(old, _)| *old == name) {
+        return Err(c.err(
+            key,
+            format!("renamed to `{new}` (fractions are named as shares, like the result columns): write `{new} = {value}`"),
+        ));
+    }
     match name {
         "p_wait_above_s" => pairs.wait_above_s = Some(c.non_negative(key, value)?),
-        "p_wait_above_max" => {
+        "p_wait_above_share_max" => {
             if !(value > 0.0 && value < 1.0) {
                 return Err(c.err(
                     key,
@@ -51,7 +65,7 @@ fn read_pair_key(
             }
             pairs.wait_above_max = Some(value);
         }
-        "attainment" => {
+        "attainment_share" => {
             if !(value > 0.0 && value <= 1.0) {
                 return Err(c.err(
                     key,
@@ -85,13 +99,13 @@ fn finish_pairs(
     let wait_tail = match (p.wait_above_s, p.wait_above_max) {
         (Some(above_s), Some(max_share)) => Some(WaitTailTarget { above_s, max_share }),
         (None, None) => None,
-        (Some(_), None) => return Err(c.err(format!("{sec}.p_wait_above_max"), "missing: `p_wait_above_s` needs `p_wait_above_max`, the largest share of requests that may wait longer")),
-        (None, Some(_)) => return Err(c.err(format!("{sec}.p_wait_above_s"), "missing: `p_wait_above_max` needs `p_wait_above_s`, the wait in seconds it bounds (0 for any wait)")),
+        (Some(_), None) => return Err(c.err(format!("{sec}.p_wait_above_share_max"), "missing: `p_wait_above_s` needs `p_wait_above_share_max`, the largest share of requests that may wait longer")),
+        (None, Some(_)) => return Err(c.err(format!("{sec}.p_wait_above_s"), "missing: `p_wait_above_share_max` needs `p_wait_above_s`, the wait in seconds it bounds (0 for any wait)")),
     };
     let attainment = match (p.attainment_share, p.attainment_bounds) {
         (None, [None, None, None]) => None,
-        (Some(_), [None, None, None]) => return Err(c.err(format!("{sec}.attainment"), "needs at least one of `attainment_ttft_s`, `attainment_tpot_s`, `attainment_e2e_s`")),
-        (None, _) => return Err(c.err(format!("{sec}.attainment"), "missing: attainment bounds need `attainment`, the share of requests that must meet them all (e.g. 0.9)")),
+        (Some(_), [None, None, None]) => return Err(c.err(format!("{sec}.attainment_share"), "needs at least one of `attainment_ttft_s`, `attainment_tpot_s`, `attainment_e2e_s`")),
+        (None, _) => return Err(c.err(format!("{sec}.attainment_share"), "missing: attainment bounds need `attainment_share`, the share of requests that must meet them all (e.g. 0.9)")),
         (Some(share), [ttft, tpot, e2e]) => Some(AttainmentTarget {
             share,
             ttft_s: ttft.unwrap_or(f64::INFINITY),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::super::check::Check;
-use super::super::model::{Billing, SizingConfig};
+use super::super::model::{FleetBilling, SizingConfig};
 use super::super::raw::{RawCatalogFiles, RawSizing};
 use super::super::ScenarioError;
 use super::catalogue::load_catalog;
@@ -61,8 +61,8 @@ pub(super) fn resolve_sizing(
         }
     };
     let billing = match raw.and_then(|r| r.billing.as_deref()) {
-        None | Some("owned") => Billing::Owned,
-        Some("rental") => Billing::Rental,
+        None | Some("owned") => FleetBilling::Owned,
+        Some("rental") => FleetBilling::Rental,
         Some(other) => {
             return Err(c.err(
                 "sizing.billing",

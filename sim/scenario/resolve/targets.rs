@@ -34,7 +34,7 @@ pub(super) fn percentile_target(
     let Some((metric, digits)) = parsed else {
         return Err(c.err(
             key,
-            "unknown target: write `<metric>_p<percentile>_s = seconds` (metric wait or response; ttft, tpot, e2e in LLM scenarios), e.g. `wait_p99_s = 2.0`; or `p_wait_above_s` with `p_wait_above_max`; or `attainment` with `attainment_ttft_s` / `attainment_tpot_s` / `attainment_e2e_s`",
+            "unknown target: write `<metric>_p<percentile>_s = seconds` (metric wait or response; ttft, tpot, e2e in LLM scenarios), e.g. `wait_p99_s = 2.0`; or `p_wait_above_s` with `p_wait_above_share_max`; or `attainment_share` with `attainment_ttft_s` / `attainment_tpot_s` / `attainment_e2e_s`",
         ));
     };
     let llm_metric = matches!(
