@@ -47,7 +47,7 @@ fast_answers=(
     "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
     "sweep memory-breakeven"
 )
-slow_answers=("sweep always-on-agent")
+slow_answers=("sweep always-on-agent" "size elastic-region")
 fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven"
 
 answers=$(mktemp -d)
@@ -62,7 +62,7 @@ else
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
         small-models household-office-region azure-trace bench-1m-users always-available-assistant \
-        privacy world-scale memory-breakeven; do
+        privacy world-scale memory-breakeven elastic-region; do
         rm -rf "$out/$s"
     done
     todo=("${fast_answers[@]}" "${slow_answers[@]}")

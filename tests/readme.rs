@@ -53,6 +53,15 @@ const QUICK: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "scenarios/elastic-region.toml",
+        &[
+            "replications=1",
+            "horizon_h=1",
+            "warmup_h=0.1",
+            "users.count=2000",
+        ],
+    ),
+    (
         "scenarios/household-office-region.toml",
         &[
             "replications=1",
