@@ -125,9 +125,9 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
         print_world(&results.world);
     }
     eprintln!(
-        "sized in {:.1} s ({} probes); wrote {} and {}",
+        "sized in {:.1} s ({} in probes.parquet); wrote {} and {}",
         started.elapsed().as_secs_f64(),
-        results.probes.len(),
+        super::shared::counted(results.probes.len(), "probe"),
         sizing_path.display(),
         probes_path.display()
     );

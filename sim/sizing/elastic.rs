@@ -37,6 +37,9 @@ pub struct HourSizing {
     pub request_rate_per_s: f64,
     /// The hour's fleet search.
     pub sizing: PoolSizing,
+    /// Whether this hour ran the search (the first hour of its weights);
+    /// the others share it, so only these count in `--profile`.
+    pub searched: bool,
 }
 
 /// Size placement 0 of view `v` (one pooled placement) for pools of
@@ -73,6 +76,7 @@ pub fn size_hours(v: &Scenario, users: usize) -> Vec<HourSizing> {
                 hour: h,
                 request_rate_per_s: *rate,
                 sizing: z.clone(),
+                searched: unique[slot[h]] == h,
             }
         })
         .collect()

@@ -186,6 +186,29 @@ fn add_elastic(s: &Scenario, views: &[Scenario], tasks: &[Task], rows: &mut [Row
             elastic::size_hours(&views[i], users)
         })
         .collect();
+    // The hourly searches' cost, under their own name in `--profile`.
+    let hourly: Vec<PlacementProfile> = chosen
+        .iter()
+        .zip(&schedules)
+        .map(|(&t, hours)| {
+            let mut p = PlacementProfile {
+                placement: format!("{} (hourly schedule)", s.placements[tasks[t].0].name),
+                ..PlacementProfile::default()
+            };
+            for probe in hours
+                .iter()
+                .filter(|h| h.searched)
+                .flat_map(|h| &h.sizing.probes)
+            {
+                p.probes += 1;
+                p.early += u64::from(probe.early);
+                p.undecided += u64::from(probe.decision == Decision::Undecided);
+                p.cost.add(&probe.cost);
+            }
+            p
+        })
+        .collect();
+    profile::record(&hourly);
     let mut out = Vec::new();
     let mut cells: Vec<Option<Vec<(&'static str, crate::results::table::Value)>>> =
         vec![None; rows.len()];
