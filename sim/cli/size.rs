@@ -120,7 +120,11 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     } else {
         write_parquet(&world_path, &results.world).map_err(anyhow::Error::from)?;
     }
-    print_sizing(&scenario, &results.rows, &args.print);
+    if args.print.all_columns && !args.print.is_table() {
+        print_sizing(&scenario, &with_world(&results.rows, &results.world), &args.print);
+    } else {
+        print_sizing(&scenario, &results.rows, &args.print);
+    }
     if args.print.is_table() {
         print_world(&results.world);
     }
@@ -240,6 +244,31 @@ fn print_availability(scenario: &Scenario, rows: &[Row]) {
     for line in sharesim::output::terminal::wrap_words(&text, width) {
         println!("{line}");
     }
+}
+
+/// `--all-columns` for scripts: each sizing row with its world answer's
+/// columns (world.parquet's, matched by placement and pool size) appended,
+/// so the world extrapolation is printed too (scripts/readme-results.pl).
+fn with_world(rows: &[Row], world: &[Row]) -> Vec<Row> {
+    let key = |r: &Row| {
+        (
+            text_of(r, columns::PLACEMENT).map(str::to_string),
+            sharesim::results::get(r, columns::POOL_SIZE).map(|v| v.display()),
+        )
+    };
+    rows.iter()
+        .map(|r| {
+            let mut joined = r.clone();
+            if let Some(w) = world.iter().find(|w| key(w) == key(r)) {
+                for (name, value) in w {
+                    if sharesim::results::get(r, name).is_none() {
+                        joined.push((name.clone(), value.clone()));
+                    }
+                }
+            }
+            joined
+        })
+        .collect()
 }
 
 /// One line per world answer: devices, memory and its share of the world's
