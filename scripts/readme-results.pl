@@ -405,6 +405,60 @@ $rule{'availability-ttft'} = [['always-available-assistant'], sub {
     num(col($av->('desktop'), 'ttft_p99_s')) . " s, the H100's " . num(col($av->('cloud-1-region'), 'ttft_p99_s')) . ' s';
 }];
 
+# elastic-region (slow: only the full regeneration runs it): the static
+# fleet against the hourly schedule (its hours: the elastic_hHH_ columns
+# `size --all-columns` joins from elastic.parquet).
+my $er = sub { one('elastic-region', placement => 'h100-pool') };
+my $er_per = sub { col($er->(), 'devices_total') / col($er->(), 'servers_total') };
+sub h100s { my $n = $_[0]; return whole($n) . ($n == 1 ? ' H100' : ' H100s') }
+# The hours holding the fewest (or most) devices: "01:00-05:00 UTC, 2.3-3.5 requests/s".
+my $er_hours = sub {
+    my ($most) = @_;
+    my $r = $er->();
+    my %held = map { /^elastic_h(\d\d)_devices_held$/ ? ($1 => col($r, $_)) : () } keys %$r;
+    die "readme-results: elastic-region: no hourly schedule printed\n" unless %held;
+    my @h = sort { $a <=> $b } keys %held;
+    my $want = (sort { $most ? $held{$b} <=> $held{$a} : $held{$a} <=> $held{$b} } @h)[0];
+    my @at = grep { $held{$_} == $held{$want} } @h;
+    die "readme-results: elastic-region: the hours holding $held{$want} devices are not consecutive\n"
+        if $at[-1] - $at[0] + 1 != @at;
+    my @rate = sort { $a <=> $b } map { col($r, "elastic_h${_}_request_rate_per_s") } @at;
+    my $rates = sprintf('%.1f', $rate[0]) eq sprintf('%.1f', $rate[-1]) ? num($rate[0]) : sprintf('%.1f-%.1f', $rate[0], $rate[-1]);
+    return ($held{$want}, sprintf('%02d:00-%02d:00 UTC', $at[0], $at[-1] + 1), "$rates requests/s");
+};
+$rule{'elastic-static'} = [['elastic-region'], sub {
+    my $r = $er->();
+    my $h = col($r, 'gpu_hours_per_day_static');
+    sprintf('%s: %s GPU-hours, or %s a day at %s/h', h100s(col($r, 'devices_total')), whole($h),
+        usd(col($r, 'rental_usd_per_day_static')), usd(col($r, 'rental_usd_per_day_static') / $h));
+}];
+$rule{'elastic-night'} = [['elastic-region'], sub {
+    my ($n, $hours, $rates) = $er_hours->(0);
+    h100s($n) . " at night ($hours, $rates)";
+}];
+$rule{'elastic-peak'} = [['elastic-region'], sub {
+    my ($n, $hours, $rates) = $er_hours->(1);
+    my $r = $er->();
+    die "readme-results: elastic-region: the peak hour needs no more than the static fleet\n"
+        unless $n > col($r, 'devices_total');
+    whole($n) . " at the $hours peak ($rates)";
+}];
+$rule{'elastic-mean'} = [['elastic-region'], sub { num(col($er->(), 'servers_mean') * $er_per->()) }];
+$rule{'elastic-hourly'} = [['elastic-region'], sub {
+    my $r = $er->();
+    sprintf('%s GPU-hours and %s a day rented, %.0f %% of the static fleet', whole(col($r, 'gpu_hours_per_day_hourly')),
+        usd(col($r, 'rental_usd_per_day_hourly')), 100 * col($r, 'rental_usd_per_day_hourly') / col($r, 'rental_usd_per_day_static'));
+}];
+$rule{'elastic-energy'} = [['elastic-region'], sub {
+    whole(col($er->(), 'energy_kwh_per_day_hourly')) . ' instead of ' . whole(col($er->(), 'energy_kwh_per_day_total')) }];
+$rule{'elastic-owned'} = [['elastic-region'], sub {
+    my $r = $er->();
+    die "readme-results: elastic-region: owning the schedule's peak costs no more than the static fleet\n"
+        unless col($r, 'capex_usd_total_hourly') > col($r, 'capex_usd_total');
+    sprintf('%s (%s against %s)', h100s(col($r, 'servers_peak') * $er_per->()), usd(col($r, 'capex_usd_total_hourly')),
+        usd(col($r, 'capex_usd_total')));
+}];
+
 # always-on-agent (slow: only the full regeneration runs it): agents alone,
 # then mixed with chat users.
 my $aoa = sub {
