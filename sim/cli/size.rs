@@ -273,7 +273,10 @@ fn for_scripts(rows: &[Row], world: &[Row], elastic: &[Row]) -> Vec<Row> {
             }
             if text_of(r, "elastic_policy").is_some() {
                 let placement = text_of(r, columns::PLACEMENT);
-                for h in elastic.iter().filter(|h| text_of(h, columns::PLACEMENT) == placement) {
+                for h in elastic
+                    .iter()
+                    .filter(|h| text_of(h, columns::PLACEMENT) == placement)
+                {
                     let Some(hour) = number(h, "hour_of_day") else {
                         continue;
                     };
