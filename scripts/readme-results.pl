@@ -221,9 +221,243 @@ $rule{'azure-desktops'} = [['azure-trace'], sub { whole(col($az->('desktop-per-u
 $rule{'azure-memory-factor'} = [['azure-trace'], sub { num(col($az->('h100-pool'), 'sharing_factor_memory')) }];
 $rule{'azure-capex-factor'} = [['azure-trace'], sub { num(col($az->('h100-pool'), 'sharing_factor_capex')) }];
 
+# default (the whole bill): TCO and carbon per user-year by duty cycle.
+my $bill = sub { one('default', sweep_users_duty_cycle => $_[0], placement => $_[1]) };
+# A fleet's lifetime in years: its memory over the memory it replaces a year.
+my $life = sub { col($_[0], 'mem_gb_per_user') / col($_[0], 'mem_gb_replaced_per_user_year') };
+$rule{'bill-table'} = [['default'], sub {
+    my %seen;
+    my @duty = sort { $a <=> $b } grep { !$seen{$_}++ } map { $_->{sweep_users_duty_cycle} } @{$answers{default}};
+    my @out = (
+        '| duty cycle | capex per user (factor) | TCO per user-year: desktop / H100 pool (factor) | TCO per million output tokens: desktop / pool | carbon per user-year: desktop / pool (factor) |',
+        '|---|---|---|---|---|',
+    );
+    for my $d (@duty) {
+        my $l = $bill->($d, 'desktop-per-user');
+        next unless col($l, 'feasible');
+        my $p = $bill->($d, 'h100-pool');
+        push @out, sprintf('| %s | %s / %s (%s) | %s / %s (%s) | %s / %s | %s / %s kg (%s) |', pct($d),
+            usd(col($l, 'capex_usd_per_user')), usd(col($p, 'capex_usd_per_user')), num(col($p, 'sharing_factor_capex')),
+            usd(col($l, 'tco_usd_per_user_year')), usd(col($p, 'tco_usd_per_user_year')), num(col($p, 'sharing_factor_tco')),
+            usd(col($l, 'tco_usd_per_million_output_tokens')), usd(col($p, 'tco_usd_per_million_output_tokens')),
+            num(col($l, 'carbon_kg_per_user_year')), num(col($p, 'carbon_kg_per_user_year')), num(col($p, 'sharing_factor_carbon')));
+    }
+    return "\n" . join("\n", @out) . "\n";
+}];
+# The smallest TCO factor over the duty cycles the desktop can serve.
+$rule{'bill-min-factor'} = [['default'], sub {
+    my @f = sort { $a <=> $b } map { col($bill->($_->{sweep_users_duty_cycle}, 'h100-pool'), 'sharing_factor_tco') }
+        grep { $_->{placement} eq 'desktop-per-user' && $_->{feasible} } @{$answers{default}};
+    num($f[0]);
+}];
+$rule{'bill-factors-03'} = [['default'], sub {
+    my $p = $bill->(0.003, 'h100-pool');
+    num(col($p, 'sharing_factor_tco')) . ' vs ' . num(col($p, 'sharing_factor_capex'));
+}];
+$rule{'bill-h100-year'} = [['default'], sub {
+    my $p = $bill->(0.003, 'h100-pool');
+    my $n = col($p, 'devices_total');
+    whole(col($p, 'tco_usd_per_year_total') / $n) . ' USD a year against ' . whole(col($p, 'capex_usd_total') / $n / $life->($p));
+}];
+$rule{'bill-desktop-year'} = [['default'], sub {
+    my $l = $bill->(0.003, 'desktop-per-user');
+    my $price = col($l, 'capex_usd_per_user') / $life->($l);
+    '~' . whole(col($l, 'tco_usd_per_user_year') - $price) . ' USD of home electricity to its ' . whole($price);
+}];
+$rule{'bill-desktop-carbon'} = [['default'], sub {
+    my $l = $bill->(0.0002, 'desktop-per-user');
+    my ($e, $all) = (col($l, 'carbon_embodied_kg_per_user_year'), col($l, 'carbon_kg_per_user_year'));
+    sprintf('%.0f %% of a desktop\'s carbon is embodied (%s of %s kg a year', 100 * $e / $all, whole($e), whole($all));
+}];
 
+# memory-breakeven: the memory price at which a pool of 16 costs what a
+# desktop each does, and the pool sizes that never cross.
+my $mb = 'memory-breakeven';
+my $mb_duty = sub {
+    my %seen;
+    sort { $a <=> $b } grep { !$seen{$_}++ } map { $_->{sweep_users_duty_cycle} } @{$answers{$mb}};
+};
+my $mb_row = sub { one($mb, sweep_users_duty_cycle => $_[0], placement => $_[1], defined $_[2] ? (pool_size => $_[2]) : ()) };
+# Pool sizes cheaper than a desktop each at every duty cycle and memory price
+# (no break-even, cheaper today), and those that never are.
+my $mb_sides = sub {
+    my (@always, @never, %ps);
+    my @sizes = sort { $a <=> $b } grep { !$ps{$_}++ } map { $_->{pool_size} } rows($mb, placement => 'h100-pool');
+    for my $k (@sizes) {
+        my @r = rows($mb, placement => 'h100-pool', pool_size => $k);
+        next if grep { defined $_->{breakeven_memory_price_multiplier} } @r;
+        my @cheaper = grep {
+            col($_, 'tco_usd_per_user_year') < col($mb_row->($_->{sweep_users_duty_cycle}, 'desktop-per-user'), 'tco_usd_per_user_year')
+        } @r;
+        push @always, $k if @cheaper == @r;
+        push @never, $k if !@cheaper;
+    }
+    die "readme-results: $mb: no pool size cheaper at every memory price\n" unless @always;
+    my %alw = map { $_ => 1 } @always;
+    die "readme-results: $mb: the pools from $always[0] up are not all cheaper at every memory price\n"
+        if grep { $_ >= $always[0] && !$alw{$_} } @sizes;
+    die "readme-results: $mb: every pool size costs less than a desktop at some memory price\n" unless @never;
+    return (\@always, \@never, \@sizes);
+};
+$rule{'breakeven-16-devices'} = [[$mb], sub {
+    my $r = $mb_row->(($mb_duty->())[0], 'h100-pool', 16);
+    my $n = col($r, 'devices_total') / col($r, 'users') * 16;
+    $n == 1 ? 'one H100' : num($n) . ' H100s';
+}];
+$rule{'breakeven-tco'} = [[$mb], sub {
+    my $d = ($mb_duty->())[0];
+    usd(col($mb_row->($d, 'desktop-per-user'), 'tco_usd_per_user_year')) . ' vs '
+        . usd(col($mb_row->($d, 'h100-pool', 16), 'tco_usd_per_user_year')) . ' a user-year at ' . pct($d) . ' duty';
+}];
+$rule{'breakeven-span'} = [[$mb], sub {
+    my @m = sort { $a <=> $b } map { col($mb_row->($_, 'h100-pool', 16), 'breakeven_memory_price_multiplier') } $mb_duty->();
+    my ($lo, $hi) = (sprintf('%.1f', $m[0]), sprintf('%.1f', $m[-1]));
+    $lo eq $hi ? $lo : "$lo-$hi";
+}];
+$rule{'breakeven-duties'} = [[$mb], sub { my @d = $mb_duty->(); 'from ' . pct($d[0]) . ' to ' . pct($d[-1]) }];
+$rule{'breakeven-always'} = [[$mb], sub { whole(($mb_sides->())[0][0]) }];
+$rule{'breakeven-never'} = [[$mb], sub { whole(($mb_sides->())[1][0]) }];
+# The desktop's price less its memory, per user-year, and its share of the price.
+my $mb_rest = sub {
+    my $l = $mb_row->(($mb_duty->())[0], 'desktop-per-user');
+    my $price = col($l, 'capex_usd_per_user') / $life->($l);
+    return ($price - col($l, 'tco_memory_usd_per_user_year'), 1 - col($l, 'tco_memory_usd_per_user_year') / $price);
+};
+$rule{'breakeven-rest-share'} = [[$mb], sub { sprintf('%.0f %%', 100 * ($mb_rest->())[1]) }];
+$rule{'breakeven-rest'} = [[$mb], sub { whole(($mb_rest->())[0]) }];
+$rule{'breakeven-region'} = [[$mb], sub {
+    my $all = ($mb_sides->())[2][-1];
+    my @t = sort { $a <=> $b } map { col($mb_row->($_, 'h100-pool', $all), 'tco_usd_per_user_year') } $mb_duty->();
+    num($t[0]) . '-' . num($t[-1]);
+}];
 
+# privacy: the cost of the local_only class.
+my $pv = sub { one('privacy', placement => $_[0]) };
+my $pv_mix = sub { $pv->('private-local-open-pooled') };
+$rule{'privacy-mixed'} = [['privacy'], sub { usd(col($pv_mix->(), 'tco_usd_per_user_year')) }];
+$rule{'privacy-cost'} = [['privacy'], sub { usd(col($pv_mix->(), 'cost_of_privacy_usd_per_user_year')) }];
+$rule{'privacy-pooled'} = [['privacy'], sub { usd(col($pv_mix->(), 'tco_without_privacy_usd_per_user_year')) }];
+$rule{'privacy-saving'} = [['privacy'], sub {
+    usd(col($pv->('desktop-everyone'), 'tco_usd_per_user_year') - col($pv_mix->(), 'tco_usd_per_user_year')) }];
+$rule{'privacy-desktops'} = [['privacy'], sub { usd(col($pv->('desktop-everyone'), 'tco_usd_per_user_year')) }];
+$rule{'privacy-marginal'} = [['privacy'], sub {
+    my $p = $pv->('desktop-private');
+    usd(col($p, 'tco_marginal_usd_per_user_year')) . ' instead of ' . usd(col($p, 'tco_usd_per_user_year'));
+}];
 
+# world-scale: the region extrapolated to the world (world.parquet's columns,
+# which `size --all-columns` joins to the sizing rows).
+my $ws = sub { one('world-scale', placement => $_[0], pool_size => $_[1]) };
+my $ws_users = sub { col(one('world-scale', placement => 'desktop-per-user'), 'users') };
+my $ws_desk = sub { $ws->('desktop-per-user', $ws_users->()) };
+my $ws_region = sub { $ws->('h100-pool', $ws_users->()) };
+sub billion { return num($_[0] / 1e9) . ' billion' }
+sub million { return num($_[0] / 1e6) . ' million' }
+# A small share in percent, 2 significant digits ("0.0016 %").
+sub share_pct { my $s = sprintf('%.2g', $_[0] * 100); $s = sprintf('%.10f', $s) + 0 if $s =~ /e/; return "$s %" }
+$rule{'world-region-users'} = [['world-scale'], sub { whole($ws_users->()) }];
+$rule{'world-users'} = [['world-scale'], sub { million(col($ws_desk->(), 'world_users')) }];
+$rule{'world-desktop-dram'} = [['world-scale'], sub { billion(col($ws_desk->(), 'mem_gb_world')) }];
+$rule{'world-desktop-replaced'} = [['world-scale'], sub { billion(col($ws_desk->(), 'mem_gb_replaced_per_year_world')) }];
+$rule{'world-desktop-share'} = [['world-scale'], sub { sprintf('%.0f %%', 100 * col($ws_desk->(), 'share_of_world_dram_output')) }];
+$rule{'world-output'} = [['world-scale'], sub { billion(col($ws_desk->(), 'world_dram_output_gb_per_year')) }];
+$rule{'world-h100s'} = [['world-scale'], sub { whole(col($ws_region->(), 'devices_world')) }];
+$rule{'world-hbm'} = [['world-scale'], sub { million(col($ws_region->(), 'hbm_gb_world')) }];
+$rule{'world-hbm-share'} = [['world-scale'], sub { share_pct(col($ws_region->(), 'share_of_world_dram_output')) }];
+$rule{'world-tco'} = [['world-scale'], sub {
+    billion(col($ws_region->(), 'tco_usd_per_year_world')) . ' USD a year of TCO against ' . billion(col($ws_desk->(), 'tco_usd_per_year_world')) }];
+$rule{'world-carbon'} = [['world-scale'], sub {
+    num(col($ws_region->(), 'carbon_t_per_year_world') / 1e6) . ' vs ' . million(col($ws_desk->(), 'carbon_t_per_year_world')) }];
+$rule{'world-office-h100s'} = [['world-scale'], sub { million(col($ws->('h100-pool', 100), 'devices_world')) }];
+$rule{'world-office-share'} = [['world-scale'], sub { share_pct(col($ws->('h100-pool', 100), 'share_of_world_dram_output')) }];
+
+# always-available-assistant: each option's share of a year's requests within
+# the service level, outages counted.
+my $av = sub { one('always-available-assistant', placement => $_[0]) };
+sub pct3 { return sprintf('%.3f %%', 100 * $_[0]) }
+$rule{'availability-table'} = [['always-available-assistant'], sub {
+    my @opt = (
+        ['desktop', 'a desktop each', ' (power, hardware)'],
+        ['cloud-1-region', 'one H100 region', ' (power, home network, region)'],
+        ['cloud-2-regions', 'two regions, the standby sized for the whole load', ''],
+        ['cloud-local-fallback', 'one region, the desktop as fallback', ''],
+        ['desktop-cloud-fallback', 'the desktop, one region as fallback', ''],
+    );
+    my @out = ('| option | down (share of the year) | within the service level | capex per user |', '|---|---|---|---|');
+    for my $o (@opt) {
+        my $r = $av->($o->[0]);
+        my $down = pct3(col($r, 'unavailable_share_year'));
+        $down .= ', ' . pct3($r->{fallback_covers_share_year}) . ' of it covered' if defined $r->{fallback_covers_share_year};
+        my $a = pct3(col($r, 'availability_share'));
+        $a = "**$a**" if $r->{availability_choice};
+        push @out, sprintf('| %s | %s%s | %s | %s |', $o->[1], $down, $o->[2], $a, usd(col($r, 'capex_usd_per_user_with_fallback')));
+    }
+    return "\n" . join("\n", @out) . "\n";
+}];
+$rule{'availability-region-down'} = [['always-available-assistant'], sub { pct3(col($av->('cloud-1-region'), 'unavailable_share_year')) }];
+$rule{'availability-target'} = [['always-available-assistant'], sub { num(100 * col($av->('cloud-1-region'), 'availability_target')) . ' %' }];
+$rule{'availability-left'} = [['always-available-assistant'], sub {
+    my $r = $av->('cloud-local-fallback');
+    pct3(col($r, 'unavailable_share_year') - col($r, 'fallback_covers_share_year'));
+}];
+$rule{'availability-desktop-miss'} = [['always-available-assistant'], sub { pct3(1 - col($av->('desktop'), 'slo_attainment_share')) }];
+$rule{'availability-ttft'} = [['always-available-assistant'], sub {
+    num(col($av->('desktop'), 'ttft_p99_s')) . " s, the H100's " . num(col($av->('cloud-1-region'), 'ttft_p99_s')) . ' s';
+}];
+
+# elastic-region (slow: only the full regeneration runs it): the static
+# fleet against the hourly schedule (its hours: the elastic_hHH_ columns
+# `size --all-columns` joins from elastic.parquet).
+my $er = sub { one('elastic-region', placement => 'h100-pool') };
+my $er_per = sub { col($er->(), 'devices_total') / col($er->(), 'servers_total') };
+sub h100s { my $n = $_[0]; return whole($n) . ($n == 1 ? ' H100' : ' H100s') }
+# The hours holding the fewest (or most) devices: "01:00-05:00 UTC, 2.3-3.5 requests/s".
+my $er_hours = sub {
+    my ($most) = @_;
+    my $r = $er->();
+    my %held = map { /^elastic_h(\d\d)_devices_held$/ ? ($1 => col($r, $_)) : () } keys %$r;
+    die "readme-results: elastic-region: no hourly schedule printed\n" unless %held;
+    my @h = sort { $a <=> $b } keys %held;
+    my $want = (sort { $most ? $held{$b} <=> $held{$a} : $held{$a} <=> $held{$b} } @h)[0];
+    my @at = grep { $held{$_} == $held{$want} } @h;
+    die "readme-results: elastic-region: the hours holding $held{$want} devices are not consecutive\n"
+        if $at[-1] - $at[0] + 1 != @at;
+    my @rate = sort { $a <=> $b } map { col($r, "elastic_h${_}_request_rate_per_s") } @at;
+    my $rates = sprintf('%.1f', $rate[0]) eq sprintf('%.1f', $rate[-1]) ? num($rate[0]) : sprintf('%.1f-%.1f', $rate[0], $rate[-1]);
+    return ($held{$want}, sprintf('%02d:00-%02d:00 UTC', $at[0], $at[-1] + 1), "$rates requests/s");
+};
+$rule{'elastic-static'} = [['elastic-region'], sub {
+    my $r = $er->();
+    my $h = col($r, 'gpu_hours_per_day_static');
+    sprintf('%s: %s GPU-hours, or %s a day at %s/h', h100s(col($r, 'devices_total')), whole($h),
+        usd(col($r, 'rental_usd_per_day_static')), usd(col($r, 'rental_usd_per_day_static') / $h));
+}];
+$rule{'elastic-night'} = [['elastic-region'], sub {
+    my ($n, $hours, $rates) = $er_hours->(0);
+    h100s($n) . " at night ($hours, $rates)";
+}];
+$rule{'elastic-peak'} = [['elastic-region'], sub {
+    my ($n, $hours, $rates) = $er_hours->(1);
+    my $r = $er->();
+    die "readme-results: elastic-region: the peak hour needs no more than the static fleet\n"
+        unless $n > col($r, 'devices_total');
+    whole($n) . " at the $hours peak ($rates)";
+}];
+$rule{'elastic-mean'} = [['elastic-region'], sub { num(col($er->(), 'servers_mean') * $er_per->()) }];
+$rule{'elastic-hourly'} = [['elastic-region'], sub {
+    my $r = $er->();
+    sprintf('%s GPU-hours and %s a day rented, %.0f %% of the static fleet', whole(col($r, 'gpu_hours_per_day_hourly')),
+        usd(col($r, 'rental_usd_per_day_hourly')), 100 * col($r, 'rental_usd_per_day_hourly') / col($r, 'rental_usd_per_day_static'));
+}];
+$rule{'elastic-energy'} = [['elastic-region'], sub {
+    whole(col($er->(), 'energy_kwh_per_day_hourly')) . ' instead of ' . whole(col($er->(), 'energy_kwh_per_day_total')) }];
+$rule{'elastic-owned'} = [['elastic-region'], sub {
+    my $r = $er->();
+    die "readme-results: elastic-region: owning the schedule's peak costs no more than the static fleet\n"
+        unless col($r, 'capex_usd_total_hourly') > col($r, 'capex_usd_total');
+    sprintf('%s (%s against %s)', h100s(col($r, 'servers_peak') * $er_per->()), usd(col($r, 'capex_usd_total_hourly')),
+        usd(col($r, 'capex_usd_total')));
+}];
 
 # always-on-agent (slow: only the full regeneration runs it): agents alone,
 # then mixed with chat users.

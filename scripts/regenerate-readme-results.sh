@@ -14,13 +14,15 @@
 # differs from what the runs give (the code no longer gives what the README
 # says: run this script without --check and commit README.md and the images).
 # Fast (checked): default, seed-one-percent, memory-price-shock,
-# latency-and-availability, small-models, household-office-region and
-# azure-trace: their numbers and the charts sharing-factor-vs-duty-cycle.png,
+# latency-and-availability, small-models, household-office-region,
+# azure-trace, always-available-assistant, privacy, world-scale and
+# memory-breakeven: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
 # cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
 # small-models-pool-size-curve.png.
 # Slow, regenerated only without --check (--check leaves their blocks alone
-# and says so): always-on-agent (its numbers) and bench-1m-users (load over
-# the day).
+# and says so): always-on-agent and elastic-region (their numbers) and
+# bench-1m-users (load over the day). The bursty-arrival figures are not
+# written here: fit-trace prints text, not JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=

@@ -454,6 +454,8 @@ fn readme_numbers_are_what_the_scenarios_print() {
         ("size", "azure-trace"),
         ("size", "small-models"),
         ("sweep", "latency-and-availability"),
+        ("size", "privacy"),
+        ("size", "world-scale"),
     ] {
         let o = Command::new(BIN)
             .arg(command)
@@ -492,23 +494,23 @@ fn readme_numbers_are_what_the_scenarios_print() {
         "blocks of scenarios not run are named: {said}"
     );
 
-    // One number edited: the check fails and names the block.
+    // One number edited: the check fails and names the block (a world
+    // figure too: `size --all-columns` prints world.parquet's columns).
     let text = std::fs::read_to_string(&committed).unwrap();
-    let open = "<!-- results:azure-capex-factor -->";
-    let start = text
-        .find(open)
-        .expect("the README quotes the Azure capex factor")
-        + open.len();
-    let end = start + text[start..].find("<!--").unwrap();
-    let edited = format!("{}{}1{}", &text[..start], &text[start..end], &text[end..]);
-    let copy = write(dir.path(), "README.md", &edited);
-    let o = check(&copy);
-    let said = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "an edited number passes: {said}");
-    assert!(
-        said.contains("results:azure-capex-factor"),
-        "block not named: {said}"
-    );
+    for name in ["azure-capex-factor", "world-h100s"] {
+        let open = format!("<!-- results:{name} -->");
+        let start = text.find(&open).expect("the README quotes the figure") + open.len();
+        let end = start + text[start..].find("<!--").unwrap();
+        let edited = format!("{}{}1{}", &text[..start], &text[start..end], &text[end..]);
+        let copy = write(dir.path(), "README.md", &edited);
+        let o = check(&copy);
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "an edited number passes: {said}");
+        assert!(
+            said.contains(&format!("results:{name}")),
+            "block not named: {said}"
+        );
+    }
 
     // A block without a rule (a hand-written number in disguise) is refused.
     let copy = write(

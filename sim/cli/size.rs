@@ -120,7 +120,12 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     } else {
         write_parquet(&world_path, &results.world).map_err(anyhow::Error::from)?;
     }
-    print_sizing(&scenario, &results.rows, &args.print);
+    if args.print.all_columns && !args.print.is_table() {
+        let joined = for_scripts(&results.rows, &results.world, &results.elastic);
+        print_sizing(&scenario, &joined, &args.print);
+    } else {
+        print_sizing(&scenario, &results.rows, &args.print);
+    }
     if args.print.is_table() {
         print_world(&results.world);
     }
@@ -240,6 +245,52 @@ fn print_availability(scenario: &Scenario, rows: &[Row]) {
     for line in sharesim::output::terminal::wrap_words(&text, width) {
         println!("{line}");
     }
+}
+
+/// `--all-columns` for scripts: each sizing row with its world answer's
+/// columns (world.parquet's, matched by placement and pool size) appended,
+/// and on a row with an hourly schedule each hour's `request_rate_per_s` and
+/// `devices_held` of elastic.parquet as `elastic_h{HH}_request_rate_per_s`
+/// and `elastic_h{HH}_devices_held`, so those figures are printed too
+/// (scripts/readme-results.pl).
+fn for_scripts(rows: &[Row], world: &[Row], elastic: &[Row]) -> Vec<Row> {
+    let key = |r: &Row| {
+        (
+            text_of(r, columns::PLACEMENT).map(str::to_string),
+            sharesim::results::get(r, columns::POOL_SIZE).map(|v| v.display()),
+        )
+    };
+    let number = |r: &Row, c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
+    rows.iter()
+        .map(|r| {
+            let mut joined = r.clone();
+            if let Some(w) = world.iter().find(|w| key(w) == key(r)) {
+                for (name, value) in w {
+                    if sharesim::results::get(r, name).is_none() {
+                        joined.push((name.clone(), value.clone()));
+                    }
+                }
+            }
+            if text_of(r, "elastic_policy").is_some() {
+                let placement = text_of(r, columns::PLACEMENT);
+                for h in elastic
+                    .iter()
+                    .filter(|h| text_of(h, columns::PLACEMENT) == placement)
+                {
+                    let Some(hour) = number(h, "hour_of_day") else {
+                        continue;
+                    };
+                    for c in ["request_rate_per_s", "devices_held"] {
+                        joined.push((
+                            format!("elastic_h{hour:02.0}_{c}"),
+                            Value::F64(number(h, c)),
+                        ));
+                    }
+                }
+            }
+            joined
+        })
+        .collect()
 }
 
 /// One line per world answer: devices, memory and its share of the world's
