@@ -319,16 +319,25 @@ impl Scenario {
 
 /// Token-count draws used for scenario-level estimates (duty cycle, fit
 /// check): a fixed stream, so they do not change with the run's seed.
-pub(crate) fn token_sample(l: &LlmWorkload) -> Vec<(u32, u32)> {
-    let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 0);
-    (0..20_000)
-        .map(|_| {
-            (
-                draw_tokens(&l.input_tokens, &mut rng),
-                draw_tokens(&l.output_tokens, &mut rng),
+/// Drawn once per workload (the same draws every call, whatever calls
+/// first).
+pub(crate) fn token_sample(l: &LlmWorkload) -> std::sync::Arc<Vec<(u32, u32)>> {
+    l.token_draws
+        .0
+        .get_or_init(|| {
+            let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 0);
+            std::sync::Arc::new(
+                (0..20_000)
+                    .map(|_| {
+                        (
+                            draw_tokens(&l.input_tokens, &mut rng),
+                            draw_tokens(&l.output_tokens, &mut rng),
+                        )
+                    })
+                    .collect(),
             )
         })
-        .collect()
+        .clone()
 }
 
 /// The 99th percentile of prompt + output tokens of one request.
