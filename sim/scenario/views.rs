@@ -277,12 +277,14 @@ impl Scenario {
             let n = ((share * 20_000.0).round() as usize).max(1);
             match (&self.classes[c].workload, p.llm()) {
                 (Workload::Llm(l), Some(server)) => {
+                    // (The prefill alone is single_request_s's prefill,
+                    // without the decode it would also cost.)
                     v.extend(token_sample(l).iter().take(n).map(|&(i, o)| {
-                        let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
                         if whole {
+                            let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
                             pre + dec
                         } else {
-                            pre
+                            server.step.prefill_s(i as u64)
                         }
                     }))
                 }
