@@ -279,14 +279,18 @@ impl Scenario {
                 (Workload::Llm(l), Some(server)) => {
                     // (The prefill alone is single_request_s's prefill,
                     // without the decode it would also cost.)
-                    v.extend(token_sample(l).iter().take(n).map(|&(i, o)| {
-                        if whole {
-                            let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
-                            pre + dec
-                        } else {
-                            server.step.prefill_s(i as u64)
-                        }
-                    }))
+                    let sample = token_sample(l);
+                    let requests = sample.iter().take(n).map(|&(i, o)| (i as u64, o as u64));
+                    if whole {
+                        v.extend(
+                            server
+                                .step
+                                .single_requests_s(requests)
+                                .map(|(pre, dec)| pre + dec),
+                        );
+                    } else {
+                        v.extend(requests.map(|(i, _)| server.step.prefill_s(i)));
+                    }
                 }
                 (Workload::Generic { service }, _) => {
                     let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
@@ -355,12 +359,8 @@ pub(crate) fn typical_large_request_tokens(l: &LlmWorkload) -> u64 {
 /// Mean batch-1 device time of one request (prefill + decode), seconds.
 pub fn mean_single_request_s(l: &LlmWorkload, step: &StepModel) -> f64 {
     let sample = token_sample(l);
-    sample
-        .iter()
-        .map(|&(i, o)| {
-            let (pre, dec) = step.single_request_s(i as u64, o as u64);
-            pre + dec
-        })
+    step.single_requests_s(sample.iter().map(|&(i, o)| (i as u64, o as u64)))
+        .map(|(pre, dec)| pre + dec)
         .sum::<f64>()
         / sample.len() as f64
 }
