@@ -4,7 +4,7 @@
 # with a size-mode [sweep]) and the estimate beside every simulated size in
 # sizing.parquet / sweep.parquet (`estimate_servers_total` against
 # `servers_total`) is tabulated as the Markdown table of docs/model.md
-# ("The instant estimate").
+# ("The instant estimate"): the rows under its header.
 #
 #   bash scripts/estimate-error.sh OUT_DIR [SCENARIO...]
 #
@@ -41,8 +41,6 @@ done
 import sys, pathlib
 import pyarrow.parquet as pq
 out = pathlib.Path(sys.argv[1])
-print("| scenario | rows | workload | estimate / simulated servers: min | median | max | largest error row |")
-print("|---|---|---|---|---|---|---|")
 for name in sys.argv[2:]:
     d = out / name
     f = d / "sizing.parquet"
@@ -53,11 +51,13 @@ for name in sys.argv[2:]:
             and r.get("servers_total") and r.get("estimate_servers_total")]
     if not rows:
         continue
-    ratios = sorted((r["estimate_servers_total"] / r["servers_total"], r) for r in rows)
+    ratios = sorted(((r["estimate_servers_total"] / r["servers_total"], r) for r in rows), key=lambda p: p[0])
     rs = [x for x, _ in ratios]
     med = rs[len(rs) // 2] if len(rs) % 2 else (rs[len(rs) // 2 - 1] + rs[len(rs) // 2]) / 2
     worst_ratio, worst = max(ratios, key=lambda p: abs(p[0] - 1))
+    where = ", ".join(f"{k[6:]} = {v}" for k, v in worst.items() if k.startswith("sweep_"))
+    where = f" ({where})" if where else ""
     work = "generic" if name in ("generic-queue",) else "LLM"
     print(f"| {name} | {len(rows)} | {work} | {rs[0]:.3g} | {med:.3g} | {rs[-1]:.3g} | "
-          f"{worst['placement']}, pools of {worst['pool_size']}: {worst['estimate_servers_total']:.4g} vs {worst['servers_total']:.4g} |")
+          f"{worst['placement']}, pools of {worst['pool_size']}{where}: {worst['estimate_servers_total']:.4g} vs {worst['servers_total']:.4g} |")
 PY
