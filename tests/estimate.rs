@@ -50,7 +50,7 @@ fn mmc_file(dir: &Path, rate_per_s: f64, target: &str) -> std::path::PathBuf {
     )
 }
 
-fn pooled_at<'a>(rows: &'a [serde_json::Value], pool_size: u64) -> &'a serde_json::Value {
+fn pooled_at(rows: &[serde_json::Value], pool_size: u64) -> &serde_json::Value {
     rows.iter()
         .find(|r| r["kind"] == "pooled" && r["pool_size"].as_u64() == Some(pool_size))
         .expect("a pooled row at that pool size")
