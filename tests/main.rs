@@ -23,6 +23,7 @@ mod commands;
 mod crash_safety;
 mod end_to_end;
 mod errors;
+mod estimate;
 mod expected;
 mod fault_matrix;
 mod fuzz_regressions;

@@ -55,6 +55,8 @@ fn erlang_c_minimum_for_p_wait_at_a_10() {
     );
     assert!(z.probes.len() as f64 <= 2.0 * 19f64.log2() + 4.0);
     assert!((MmcWait::new(19, 10.0, 1.0).p_wait - 0.0079).abs() < 1e-4);
+    // The instant estimate is exact Erlang-C here: error 0.
+    assert_eq!(z.estimate, z.servers);
 }
 
 #[test]
@@ -71,6 +73,10 @@ fn erlang_c_minimum_for_wait_tail_at_a_100() {
     let z = size_pool(&s, 1, 1000);
     assert_eq!(z.servers, Some(118));
     assert!(z.probes.len() as f64 <= 2.0 * 118f64.log2() + 4.0);
+    assert_eq!(
+        z.estimate, z.servers,
+        "the instant estimate is exact Erlang-C"
+    );
 }
 
 #[test]

@@ -419,7 +419,7 @@ fn formed(e: &Estimate, threads: usize, what: &str) -> String {
 }
 
 /// An axis value as a cell: numbers with at most 4 significant digits.
-fn axis_value(v: &toml::Value) -> String {
+pub(super) fn axis_value(v: &toml::Value) -> String {
     match v {
         toml::Value::Float(x) => format_significant(*x, 4),
         toml::Value::Integer(n) => format_significant(*n as f64, 20),

@@ -15,6 +15,7 @@ pub mod answer;
 pub mod calibrate;
 pub mod catalog;
 pub mod completions;
+pub mod estimate;
 pub mod explain;
 pub mod fit_trace;
 pub mod merge;
@@ -58,6 +59,7 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     FitTrace(fit_trace::FitTraceArgs),
     Explain(explain::ExplainArgs),
+    Estimate(estimate::EstimateArgs),
     Catalog(catalog::CatalogArgs),
     Completions(completions::CompletionsArgs),
 }

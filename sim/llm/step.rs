@@ -369,6 +369,20 @@ impl StepModel {
         (prefill, decode)
     }
 
+    /// [`StepModel::single_request_s`] of many requests `(input, output)`:
+    /// the same values, the batch-1 weight read formed once.
+    pub fn single_requests_s<'a>(
+        &'a self,
+        requests: impl Iterator<Item = (u64, u64)> + 'a,
+    ) -> impl Iterator<Item = (f64, f64)> + 'a {
+        let w1 = self.weights_s(1.0);
+        requests.map(move |(i, o)| {
+            let steps = o.saturating_sub(1);
+            let decode = self.decode_run_reading(1, i + 1, w1).time_s(steps);
+            (self.prefill_s(i), decode)
+        })
+    }
+
     /// Energy above idle of one request alone (as [`StepModel::single_request_s`]).
     pub fn single_request_active_j(&self, input_tokens: u64, output_tokens: u64) -> f64 {
         self.prefill_active_j(input_tokens)
@@ -397,6 +411,16 @@ mod tests {
             memory_w: 300.0,
             compute_w: 500.0,
             busy_w: 700.0,
+        }
+    }
+
+    #[test]
+    fn many_lone_requests_cost_what_each_does_alone() {
+        let m = model();
+        let requests = [(1u64, 0u64), (1, 1), (100, 2), (4096, 700), (30_000, 5)];
+        let many: Vec<(f64, f64)> = m.single_requests_s(requests.iter().copied()).collect();
+        for (&(i, o), got) in requests.iter().zip(many) {
+            assert_eq!(got, m.single_request_s(i, o), "({i}, {o})");
         }
     }
 

@@ -83,6 +83,12 @@ pub const QUANTILE: &str = "quantile";
 pub const RESPONSE_P99_S: &str = "response_p99_s";
 /// Column `servers_per_pool` (docs/results-schema.md).
 pub const SERVERS_PER_POOL: &str = "servers_per_pool";
+/// The closed-form estimate of servers per pool beside the simulated size.
+pub const ESTIMATE_SERVERS_PER_POOL: &str = "estimate_servers_per_pool";
+/// The closed-form estimate of all servers (every pool).
+pub const ESTIMATE_SERVERS_TOTAL: &str = "estimate_servers_total";
+/// The estimate's relative error, `estimate / simulated - 1`.
+pub const ESTIMATE_ERROR_SHARE: &str = "estimate_error_share";
 /// Column `sharing_factor_capex` (docs/results-schema.md).
 pub const SHARING_FACTOR_CAPEX: &str = "sharing_factor_capex";
 /// Column `sharing_factor_devices` (docs/results-schema.md).

@@ -30,6 +30,7 @@ mod replication;
 mod rows;
 mod summary;
 
+pub(crate) use load::dedicated_overloaded;
 pub use load::llm_server_capacity_per_s;
 pub use memory::{
     estimate_memory, estimate_sweep_memory, format_bytes, memory_available, MemoryEstimate, Work,

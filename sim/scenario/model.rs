@@ -40,6 +40,21 @@ pub struct LlmWorkload {
     pub output_tokens: Dist,
     /// Multiplier on the memory share of device prices.
     pub memory_price_multiplier: f64,
+    /// The fixed token-count draws of scenario-level estimates, drawn once
+    /// ([`super::views`]'s `token_sample`): the token distributions are
+    /// never changed after resolving, so the draws stay theirs.
+    pub(crate) token_draws: TokenDraws,
+}
+
+/// A once-filled cache of an [`LlmWorkload`]'s fixed token-count draws
+/// (clones share them).
+#[derive(Clone, Default)]
+pub(crate) struct TokenDraws(pub(crate) std::sync::OnceLock<std::sync::Arc<Vec<(u32, u32)>>>);
+
+impl std::fmt::Debug for TokenDraws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenDraws")
+    }
 }
 
 /// What a speech class's `service` (audio seconds) is converted by.

@@ -277,14 +277,20 @@ impl Scenario {
             let n = ((share * 20_000.0).round() as usize).max(1);
             match (&self.classes[c].workload, p.llm()) {
                 (Workload::Llm(l), Some(server)) => {
-                    v.extend(token_sample(l).iter().take(n).map(|&(i, o)| {
-                        let (pre, dec) = server.step.single_request_s(i as u64, o as u64);
-                        if whole {
-                            pre + dec
-                        } else {
-                            pre
-                        }
-                    }))
+                    // (The prefill alone is single_request_s's prefill,
+                    // without the decode it would also cost.)
+                    let sample = token_sample(l);
+                    let requests = sample.iter().take(n).map(|&(i, o)| (i as u64, o as u64));
+                    if whole {
+                        v.extend(
+                            server
+                                .step
+                                .single_requests_s(requests)
+                                .map(|(pre, dec)| pre + dec),
+                        );
+                    } else {
+                        v.extend(requests.map(|(i, _)| server.step.prefill_s(i)));
+                    }
                 }
                 (Workload::Generic { service }, _) => {
                     let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 1);
@@ -319,16 +325,25 @@ impl Scenario {
 
 /// Token-count draws used for scenario-level estimates (duty cycle, fit
 /// check): a fixed stream, so they do not change with the run's seed.
-pub(crate) fn token_sample(l: &LlmWorkload) -> Vec<(u32, u32)> {
-    let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 0);
-    (0..20_000)
-        .map(|_| {
-            (
-                draw_tokens(&l.input_tokens, &mut rng),
-                draw_tokens(&l.output_tokens, &mut rng),
+/// Drawn once per workload (the same draws every call, whatever calls
+/// first).
+pub(crate) fn token_sample(l: &LlmWorkload) -> std::sync::Arc<Vec<(u32, u32)>> {
+    l.token_draws
+        .0
+        .get_or_init(|| {
+            let mut rng = stream_rng(0x70_6b_65_6e, 0, StreamKind::Arrivals, 0);
+            std::sync::Arc::new(
+                (0..20_000)
+                    .map(|_| {
+                        (
+                            draw_tokens(&l.input_tokens, &mut rng),
+                            draw_tokens(&l.output_tokens, &mut rng),
+                        )
+                    })
+                    .collect(),
             )
         })
-        .collect()
+        .clone()
 }
 
 /// The 99th percentile of prompt + output tokens of one request.
@@ -344,12 +359,8 @@ pub(crate) fn typical_large_request_tokens(l: &LlmWorkload) -> u64 {
 /// Mean batch-1 device time of one request (prefill + decode), seconds.
 pub fn mean_single_request_s(l: &LlmWorkload, step: &StepModel) -> f64 {
     let sample = token_sample(l);
-    sample
-        .iter()
-        .map(|&(i, o)| {
-            let (pre, dec) = step.single_request_s(i as u64, o as u64);
-            pre + dec
-        })
+    step.single_requests_s(sample.iter().map(|&(i, o)| (i as u64, o as u64)))
+        .map(|(pre, dec)| pre + dec)
         .sum::<f64>()
         / sample.len() as f64
 }

@@ -195,6 +195,10 @@ pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
         reason: String::new(),
         probes: Vec::new(),
         composition: String::new(),
+        // One device per user, unless no device can meet the service
+        // level or the heaviest user alone overloads one.
+        estimate: (hopeless(v, 0).is_none() && !crate::run::dedicated_overloaded(v, 0))
+            .then_some(users),
     };
     if let Some(r) = hopeless(v, 0) {
         out.reason = r;

@@ -57,6 +57,7 @@ mod availability;
 pub mod bill;
 mod dedicated;
 pub mod elastic;
+mod estimate;
 mod pools;
 mod probe;
 pub mod profile;
@@ -65,10 +66,13 @@ mod search;
 
 pub use availability::down_shares;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
+pub use estimate::estimate_rows;
 pub use pools::{part_pool_users, pool_types};
 pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_LOOKS};
 pub use profile::PlacementProfile;
-pub use search::{analytic_guess, guess_method, search_start, size_pool, PoolSizing};
+pub use search::{
+    analytic_guess, guess_method, peak_load, search_start, size_pool, PeakLoad, PoolSizing,
+};
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
 use pools::composition_label;
@@ -245,6 +249,12 @@ pub struct SearchStart {
     pub start: Result<(usize, usize), String>,
     /// How the first guess is made ([`guess_method`]).
     pub method: &'static str,
+    /// The closed-form estimate of servers per pool ([`analytic_guess`],
+    /// not capped at the largest fleet searched); None when the search
+    /// cannot start.
+    pub estimate: Option<usize>,
+    /// The pool's peak offered load the estimate is formed from.
+    pub load: PeakLoad,
 }
 
 /// Where the sizing search of every pooled placement, pool size and pool
@@ -255,22 +265,34 @@ pub fn search_starts(s: &Scenario) -> Vec<SearchStart> {
     let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks = sizing_tasks(s, &views);
     let mut out = Vec::new();
+    // A one-class placement's infeasible bounds do not depend on the pool
+    // size: checked once (with several classes they depend on the mix).
+    let mut checked: BTreeMap<usize, Option<String>> = BTreeMap::new();
     for (t, share, counts) in pool_subtasks(s, &views, &tasks) {
         let (i, k, users) = tasks[t];
         let Some(counts) = counts else { continue };
-        let (start, composition) = if views[i].classes.len() > 1 {
-            let typed = views[i].with_class_users(&counts);
+        let typed;
+        let (pool, composition, check) = if views[i].classes.len() > 1 {
+            typed = views[i].with_class_users(&counts);
             let label = composition_label(&typed, &counts);
-            (search_start(&typed, 0, users), label)
+            let check = search::hopeless(&typed, 0);
+            (&typed, label, check)
         } else {
-            (search_start(&views[i], 0, users), String::new())
+            let check = checked
+                .entry(i)
+                .or_insert_with(|| search::hopeless(&views[i], 0))
+                .clone();
+            (&views[i], String::new(), check)
         };
+        let start = search::search_start_checked(pool, 0, users, check);
         out.push(SearchStart {
             placement: i,
             pool_size: k,
             pool_users: users,
             composition,
             share,
+            estimate: start.is_ok().then(|| analytic_guess(pool, 0, users)),
+            load: peak_load(pool, 0, users),
             start,
             method: guess_method(&views[i], 0),
         });

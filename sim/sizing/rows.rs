@@ -96,6 +96,7 @@ pub(crate) fn sizing_row(
         Some((x * scale).round() / scale)
     };
     let servers = weighted(&|z| z.servers.map(|n| n as f64));
+    let estimate = weighted(&|z| z.estimate.map(|n| n as f64));
     let answer = main.answer().map(|p| &p.summary).filter(|_| feasible);
     let pools = users / pool_users as f64;
     let per_pool = |c: &str| -> Option<f64> {
@@ -146,6 +147,15 @@ pub(crate) fn sizing_row(
         cell("probes", Value::U64(probes as u64)),
         cell(columns::SERVERS_PER_POOL, Value::F64(servers)),
         cell("servers_total", Value::F64(servers.map(|n| n * pools))),
+        cell(columns::ESTIMATE_SERVERS_PER_POOL, Value::F64(estimate)),
+        cell(
+            columns::ESTIMATE_SERVERS_TOTAL,
+            Value::F64(estimate.map(|n| n * pools)),
+        ),
+        cell(
+            columns::ESTIMATE_ERROR_SHARE,
+            Value::F64(estimate_error(estimate, servers)),
+        ),
         cell(
             columns::DEVICES_TOTAL,
             Value::F64(devices_per_pool.map(|d| d * pools)),
@@ -204,6 +214,15 @@ pub(crate) fn sizing_row(
     row
 }
 
+/// The closed-form estimate's relative error against the simulated size,
+/// `estimate / simulated - 1` (negative: the estimate is too small).
+pub(crate) fn estimate_error(estimate: Option<f64>, simulated: Option<f64>) -> Option<f64> {
+    match (estimate, simulated) {
+        (Some(e), Some(n)) if n > 0.0 => Some(e / n - 1.0),
+        _ => None,
+    }
+}
+
 /// A hybrid's row at one pool size: its parts' rows summed. Its kind is
 /// `dedicated` when every part is (local devices for every class: the
 /// reference of sharing factors), else `hybrid`.
@@ -246,6 +265,15 @@ pub(crate) fn hybrid_row(s: &Scenario, name: &str, pool_size: usize, parts: &[&R
     ];
     for c in SUMMED {
         row.push(cell(c, Value::F64(sum(c).filter(|_| feasible))));
+        if c == "servers_total" {
+            let estimate = sum(columns::ESTIMATE_SERVERS_TOTAL);
+            row.push(cell(columns::ESTIMATE_SERVERS_PER_POOL, Value::F64(None)));
+            row.push(cell(columns::ESTIMATE_SERVERS_TOTAL, Value::F64(estimate)));
+            row.push(cell(
+                columns::ESTIMATE_ERROR_SHARE,
+                Value::F64(estimate_error(estimate, sum(c).filter(|_| feasible))),
+            ));
+        }
     }
     let per_user = |c: &str| Value::F64(sum(c).filter(|_| feasible).map(|t| t / all_users));
     row.push(cell(

@@ -31,6 +31,10 @@ pub struct PoolSizing {
     /// Users of each class in the pool, e.g. `agents 1 + chat 3` (empty
     /// with one class).
     pub composition: String,
+    /// The closed-form estimate of servers per pool ([`analytic_guess`],
+    /// not capped at `max_servers`): None when no fleet can meet the
+    /// service level. The `estimate_servers_per_pool` column.
+    pub estimate: Option<usize>,
 }
 
 impl PoolSizing {
@@ -60,7 +64,19 @@ pub fn search_start(
     placement: usize,
     users: usize,
 ) -> Result<(usize, usize), String> {
-    if let Some(reason) = hopeless(s, placement) {
+    search_start_checked(s, placement, users, hopeless(s, placement))
+}
+
+/// [`search_start`] with its [`hopeless`] check already made (`hopeless`
+/// is that check's answer for `s` and `placement`): [`super::search_starts`]
+/// checks a one-class placement once for all its pool sizes.
+pub(crate) fn search_start_checked(
+    s: &Scenario,
+    placement: usize,
+    users: usize,
+    hopeless: Option<String>,
+) -> Result<(usize, usize), String> {
+    if let Some(reason) = hopeless {
         return Err(reason);
     }
     let guess = analytic_guess(s, placement, users);
@@ -116,28 +132,57 @@ fn step_after(base: usize, p: Option<&Probe>) -> usize {
     }
 }
 
-/// The analytic first guess of servers for a pool of `users`.
-pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
+/// The peak offered load of a pool of `users` on one placement, in
+/// servers' worth of work (Erlangs): the busiest hour's request rate over
+/// one server's capacity, that of the step model at its saturated batch
+/// for a batching LLM server ([`llm_server_capacity_per_s`]), else one
+/// over the mean service time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeakLoad {
+    /// Requests per second at the busiest hour.
+    pub peak_rate_per_s: f64,
+    /// Requests per second one server completes (at saturation).
+    pub server_capacity_per_s: f64,
+    /// `peak_rate_per_s / server_capacity_per_s`.
+    pub erlangs: f64,
+}
+
+/// The peak offered load of a pool of `users` ([`PeakLoad`]).
+pub fn peak_load(s: &Scenario, placement: usize, users: usize) -> PeakLoad {
     // Mean request rate of the pool (sessions and agents included: the
     // open-loop stream alone would miss their follow-ups), scaled to the
     // busiest hour of the daily profile.
     let all = s.view(placement).request_rate_process();
     let peak_rate = all.peak_rate_per_s() * users as f64 / s.served_users(placement).max(1) as f64;
-    let es = match s.workload_of(placement) {
-        Workload::Generic { .. } => s.generic_mean_service_s(placement),
-        Workload::Llm(_) => s.mean_service_s,
-    };
-    let a = match s.workload_of(placement) {
-        Workload::Generic { .. } => peak_rate * es,
+    // (Erlangs formed as the first guess always formed them, so that its
+    // guesses and the searches from them stay bit for bit the same.)
+    let (mu, erlangs) = match s.workload_of(placement) {
+        Workload::Generic { .. } => {
+            let es = s.generic_mean_service_s(placement);
+            (1.0 / es, peak_rate * es)
+        }
         Workload::Llm(_) => match llm_server_capacity_per_s(s, placement) {
-            Some(mu) => peak_rate / mu,
-            None => peak_rate * s.mean_service_s,
+            Some(mu) => (mu, peak_rate / mu),
+            None => (1.0 / s.mean_service_s, peak_rate * s.mean_service_s),
         },
     };
+    PeakLoad {
+        peak_rate_per_s: peak_rate,
+        server_capacity_per_s: mu,
+        erlangs,
+    }
+}
+
+/// The analytic first guess of servers for a pool of `users`: the
+/// closed-form estimate `sharesim estimate` prints and sizing.parquet
+/// carries beside every simulated size.
+pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
+    let load = peak_load(s, placement, users);
+    let a = load.erlangs;
     if let (Workload::Generic { .. }, Some(w)) =
         (s.workload_of(placement), s.service_level.wait_tail)
     {
-        return min_servers_for_wait_tail(a, 1.0 / es, w.above_s, w.max_share);
+        return min_servers_for_wait_tail(a, load.server_capacity_per_s, w.above_s, w.max_share);
     }
     ((a + a.sqrt()).ceil() as usize).max(1)
 }
@@ -212,6 +257,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         reason: String::new(),
         probes: Vec::new(),
         composition: String::new(),
+        estimate: None,
     };
     let (guess, max_servers) = match search_start(s, placement, users) {
         Ok(start) => start,
@@ -220,6 +266,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
             return out;
         }
     };
+    out.estimate = Some(analytic_guess(s, placement, users));
     let min_measured = s.sizing.min_measured_requests;
     let mut cache: BTreeMap<usize, bool> = BTreeMap::new();
     let mut probe = |n: usize, out: &mut PoolSizing| -> bool {

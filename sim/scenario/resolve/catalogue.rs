@@ -46,8 +46,20 @@ pub(super) fn load_catalog(
         BUILTIN_MODELS_TOML,
         BUILTIN_MODELS_PATH,
     )?;
-    Catalog::from_toml(&dev, &dev_path, &mods, &mods_path)
-        .map_err(|e| c.err_because("catalog", e.to_string(), e))
+    // The shipped catalogue is parsed once per process (every LLM
+    // placement of every sweep point loads it).
+    static BUILTIN: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    if files.is_none_or(|f| f.devices_file.is_none() && f.models_file.is_none()) {
+        if let Some(parsed) = BUILTIN.get() {
+            return Ok(parsed.clone());
+        }
+    }
+    let parsed = Catalog::from_toml(&dev, &dev_path, &mods, &mods_path)
+        .map_err(|e| c.err_because("catalog", e.to_string(), e))?;
+    if files.is_none_or(|f| f.devices_file.is_none() && f.models_file.is_none()) {
+        let _ = BUILTIN.set(parsed.clone());
+    }
+    Ok(parsed)
 }
 
 /// Catalogue device `name` (named at `key`), its price replaced by

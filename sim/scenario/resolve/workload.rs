@@ -153,5 +153,6 @@ fn resolve_llm(
         input_tokens,
         output_tokens,
         memory_price_multiplier: multiplier,
+        token_draws: Default::default(),
     })
 }
