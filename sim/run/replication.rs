@@ -368,7 +368,7 @@ impl LlmRun<'_> {
                 crate::llm::engines::KvPolicy::Reserved => 16,
             },
             listed: self.s.trace_blocks.clone(),
-            affinity_slack: (server.max_batch / 8).max(1),
+            affinity_slack_percent: 10,
         })
     }
 

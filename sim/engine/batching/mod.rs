@@ -656,36 +656,32 @@ impl BatchingFleet {
         }
     }
 
-    /// `prefix_affinity`: of the servers whose load is within the slack of
-    /// the least loaded one, the one caching the longest prefix of `seq`'s
-    /// prompt; ties go to the less loaded, then the lowest index.
+    /// `prefix_affinity`: of the servers whose KV load (in use at `t` plus
+    /// queued) is within the slack of the least loaded one's, the one
+    /// caching the longest prefix of `seq`'s prompt; ties go to the less
+    /// loaded, then the lowest index.
     fn affine_server(&self, seq: &Seq, t: f64) -> usize {
-        let _ = t;
-        let least = self
-            .servers
-            .iter()
-            .map(Server::load)
-            .min()
-            .expect("servers");
-        let (cfg, slack) = match &self.cfg.prefix {
-            Some(p) => (p, p.affinity_slack as usize),
-            None => {
-                return (0..self.servers.len())
-                    .min_by_key(|&s| (self.servers[s].load(), s))
-                    .expect("servers")
-            }
+        let n = self.servers.len();
+        let Some(cfg) = &self.cfg.prefix else {
+            return (0..n)
+                .min_by_key(|&s| (self.servers[s].load(), s))
+                .expect("servers");
         };
-        let mut best = (0u64, usize::MAX, 0usize);
-        for (s, sv) in self.servers.iter().enumerate() {
-            let load = sv.load();
-            if load > least + slack {
+        let kv_load = |s: usize| self.kv_now(s, t) + self.servers[s].queued_kv;
+        let least = (0..n).map(kv_load).min().expect("servers");
+        let bound = least + self.kv_cap / 100 * cfg.affinity_slack_percent as u64;
+        let mut best = (0u64, u64::MAX, 0usize);
+        for s in 0..n {
+            let load = kv_load(s);
+            if load > bound {
                 continue;
             }
+            let sv = &self.servers[s];
             let hit = sv
                 .prefix
                 .as_ref()
                 .map_or(0, |c| c.peek_hit(cfg, &seq.prompt, seq.input as u64));
-            if best.1 == usize::MAX || hit > best.0 || (hit == best.0 && load < best.1) {
+            if best.1 == u64::MAX || hit > best.0 || (hit == best.0 && load < best.1) {
                 best = (hit, load, s);
             }
         }

@@ -58,10 +58,10 @@ pub struct PrefixCaching {
     pub block_tokens: u32,
     /// The replayed trace's block hashes ([`PromptBlocks::Listed`]).
     pub listed: Option<Arc<TraceBlocks>>,
-    /// `prefix_affinity` dispatch: a server is eligible when its requests
-    /// (queued, prefilling, running) are at most the least loaded server's
-    /// plus this many.
-    pub affinity_slack: u32,
+    /// `prefix_affinity` dispatch: a server is eligible when its KV load
+    /// (in use plus queued) is at most the least loaded server's plus this
+    /// share of a server's KV cache, in percent.
+    pub affinity_slack_percent: u32,
 }
 
 impl PrefixCaching {
@@ -359,7 +359,7 @@ mod tests {
         PrefixCaching {
             block_tokens: 16,
             listed: Some(Arc::new(TraceBlocks::from_lists(4, lists.iter().copied()))),
-            affinity_slack: 0,
+            affinity_slack_percent: 0,
         }
     }
 
@@ -399,7 +399,7 @@ mod tests {
         let cfg = PrefixCaching {
             block_tokens: 16,
             listed: None,
-            affinity_slack: 0,
+            affinity_slack_percent: 0,
         };
         let a = PromptBlocks::Implicit {
             class_key: 5,
