@@ -93,7 +93,7 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
             let c = &mut self.conversations[user as usize];
             let grown = c.1 as u64 + *input as u64 + output as u64;
             if follow_up && c.0 != 0 && grown <= self.context_limit_tokens {
-                *input = c.1 + *input;
+                *input += c.1;
             } else {
                 self.started += 1;
                 c.0 = (1 << 63) | self.started;

@@ -196,11 +196,20 @@ impl Hasher for IdHasher {
 
 const NIL: u32 = u32::MAX;
 
+/// A cached run of blocks: one listed block (a trace's hash), or the first
+/// `blocks` blocks of a generated chain (a class's system prompt, or a
+/// conversation from its first block after the system prompt). A chain's
+/// blocks are always touched together, so they sit side by side in the
+/// recency order and one entry stands for them: evicting from its tail is
+/// what evicting those blocks one by one, least recent first, would do.
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    hash: u64,
-    /// KV tokens it occupies (its tokens rounded up to whole engine blocks).
-    cost: u32,
+    key: u64,
+    /// Blocks it holds.
+    blocks: u32,
+    /// KV tokens one of its blocks occupies (rounded up to whole engine
+    /// blocks).
+    unit: u32,
     prev: u32,
     next: u32,
 }
@@ -255,16 +264,23 @@ impl PrefixCache {
         self.tail = i;
     }
 
-    /// Make `hash` the most recently used block, adding it if absent.
-    fn touch(&mut self, hash: u64, cost: u32) {
-        if let Some(&i) = self.map.get(&hash) {
+    /// Make entry `key` the most recently used, holding at least `blocks`
+    /// blocks of `unit` KV tokens, adding it if absent.
+    fn touch(&mut self, key: u64, blocks: u32, unit: u32) {
+        if let Some(&i) = self.map.get(&key) {
+            let node = &mut self.nodes[i as usize];
+            if blocks > node.blocks {
+                self.used += (blocks - node.blocks) as u64 * unit as u64;
+                node.blocks = blocks;
+            }
             self.unlink(i);
             self.push_tail(i);
             return;
         }
         let node = Node {
-            hash,
-            cost,
+            key,
+            blocks,
+            unit,
             prev: NIL,
             next: NIL,
         };
@@ -278,14 +294,41 @@ impl PrefixCache {
                 (self.nodes.len() - 1) as u32
             }
         };
-        self.map.insert(hash, i);
+        self.map.insert(key, i);
         self.push_tail(i);
-        self.used += cost as u64;
+        self.used += blocks as u64 * unit as u64;
+    }
+
+    /// Blocks entry `key` holds (0 when absent).
+    #[inline]
+    fn blocks_of(&self, key: u64) -> u64 {
+        self.map
+            .get(&key)
+            .map_or(0, |&i| self.nodes[i as usize].blocks as u64)
     }
 
     /// Tokens of the longest cached leading run of `prompt`'s blocks over
     /// its first `tokens` tokens, without touching anything.
     pub fn peek_hit(&self, cfg: &PrefixCaching, prompt: &PromptBlocks, tokens: u64) -> u64 {
+        if let PromptBlocks::Implicit {
+            class_key,
+            system_tokens,
+            conversation,
+        } = *prompt
+        {
+            let b = cfg.block_tokens as u64;
+            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            let sys = first_conv.min(all);
+            let cached = self.blocks_of(class_key);
+            if cached < sys {
+                return cached * b;
+            }
+            let mut hit = sys * b;
+            if conversation != 0 && all > first_conv {
+                hit += self.blocks_of(conversation).min(all - first_conv) * b;
+            }
+            return hit;
+        }
         let mut hit = 0u64;
         cfg.for_each_block(prompt, tokens, |h, n| {
             let found = self.map.contains_key(&h);
@@ -308,6 +351,27 @@ impl PrefixCache {
         tokens: u64,
         block: u64,
     ) -> u64 {
+        if let PromptBlocks::Implicit {
+            class_key,
+            system_tokens,
+            conversation,
+        } = *prompt
+        {
+            let hit = self.peek_hit(cfg, prompt, tokens);
+            let b = cfg.block_tokens as u64;
+            let unit = (b.div_ceil(block) * block) as u32;
+            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            // The conversation first, then the system prompt: its blocks
+            // are the last evicted.
+            if conversation != 0 && all > first_conv {
+                self.touch(conversation, (all - first_conv) as u32, unit);
+            }
+            let sys = first_conv.min(all);
+            if sys > 0 {
+                self.touch(class_key, sys as u32, unit);
+            }
+            return hit.min(tokens.saturating_sub(1));
+        }
         let mut blocks = std::mem::take(&mut self.scratch);
         blocks.clear();
         cfg.for_each_block(prompt, tokens, |h, n| {
@@ -322,7 +386,7 @@ impl PrefixCache {
             hit += n as u64;
         }
         for &(h, n) in blocks.iter().rev() {
-            self.touch(h, (n as u64).div_ceil(block) as u32 * block as u32);
+            self.touch(h, 1, (n as u64).div_ceil(block) as u32 * block as u32);
         }
         self.scratch = blocks;
         hit.min(tokens.saturating_sub(1))
@@ -334,18 +398,24 @@ impl PrefixCache {
         self.admit(cfg, prompt, tokens, block);
     }
 
-    /// Evict least recently used blocks until at most `room` KV tokens are
-    /// cached; returns how many were evicted.
+    /// Evict least recently used blocks (an entry's from its tail) until at
+    /// most `room` KV tokens are cached; returns how many were evicted.
     pub fn evict_to(&mut self, room: u64) -> u64 {
         let mut evicted = 0;
         while self.used > room && self.head != NIL {
             let i = self.head;
-            self.unlink(i);
             let node = self.nodes[i as usize];
-            self.map.remove(&node.hash);
-            self.used -= node.cost as u64;
-            self.free.push(i);
-            evicted += 1;
+            let need = self.used - room;
+            let drop = need.div_ceil(node.unit as u64).min(node.blocks as u64);
+            self.used -= drop * node.unit as u64;
+            evicted += drop;
+            if drop == node.blocks as u64 {
+                self.unlink(i);
+                self.map.remove(&node.key);
+                self.free.push(i);
+            } else {
+                self.nodes[i as usize].blocks -= drop as u32;
+            }
         }
         evicted
     }
@@ -420,6 +490,14 @@ mod tests {
         c.keep(&cfg, &b, 130, 16);
         assert_eq!(c.admit(&cfg, &b, 200, 16), 128);
         assert_eq!(cfg.reused_tokens(&b, 100, 130, &b, 200), 130);
+        // Least recent first: the conversation (10 blocks of 16 after
+        // the last admission), from its tail; the system prompt (touched
+        // last) survives.
+        assert_eq!(c.used, 16 * (2 + 10));
+        assert_eq!(c.evict_to(16 * 7), 5);
+        assert_eq!(c.peek_hit(&cfg, &b, 200), 16 * 7);
+        assert_eq!(c.evict_to(16), 6);
+        assert_eq!(c.peek_hit(&cfg, &b, 200), 16);
         assert_eq!(cfg.reused_tokens(&a, 100, 130, &b, 200), 40);
     }
 }
