@@ -72,6 +72,7 @@ fn config(
     chunk: Option<u32>,
 ) -> BatchConfig {
     BatchConfig {
+        prefix: None,
         servers,
         max_batch,
         kv_budget_tokens: kv,
@@ -104,6 +105,7 @@ fn lone_request_has_the_closed_form_latency() {
     let f = fleet(1, 256, 1_000_000, Dispatch::CentralQueue, true);
     f.run(
         std::iter::once(LlmRequest {
+            prompt: Default::default(),
             arrival_s: 10.0,
             user: 0,
             input_tokens: input,
@@ -219,6 +221,7 @@ fn counts_add_up_and_oversized_requests_are_rejected() {
     let f = fleet(2, 8, 3_000, Dispatch::JoinShortestQueue, true);
     let reqs: Vec<LlmRequest> = (0..1000)
         .map(|i| LlmRequest {
+            prompt: Default::default(),
             arrival_s: i as f64 * 0.05,
             user: 0,
             input_tokens: 100 + (i % 7) * 500,
@@ -254,7 +257,7 @@ proptest! {
         let reqs: Vec<LlmRequest> = (0..400).map(|_| {
             use rand::RngExt;
             t += -(1.0 - rng.random::<f64>()).ln() / rate;
-            LlmRequest { arrival_s: t, user: 0, input_tokens: rng.random_range(1..3000), output_tokens: rng.random_range(1..800) }
+            LlmRequest { prompt: Default::default(), arrival_s: t, user: 0, input_tokens: rng.random_range(1..3000), output_tokens: rng.random_range(1..800) }
         }).collect();
         let mut rec = LlmRecorder::new(window(), 0.0);
         let usage = fleet_chunked(servers, max_batch, kv, dispatch, true, chunk).run(reqs.clone().into_iter(), &mut rec);
@@ -277,6 +280,7 @@ fn throughput_grows_with_batch_size() {
         let mut rec = LlmRecorder::new(window(), 0.0);
         let f = fleet(1, max_batch, 10_000_000, Dispatch::CentralQueue, true);
         let reqs = (0..2000).map(|_| LlmRequest {
+            prompt: Default::default(),
             arrival_s: 0.0,
             user: 0,
             input_tokens: 500,
@@ -322,6 +326,7 @@ fn chunked_prefill_of_a_lone_request_is_the_sum_of_its_chunks() {
     let mut rec = LlmRecorder::new(window(), 0.0);
     chunked_fleet(1, 64, Some(256)).run(
         std::iter::once(LlmRequest {
+            prompt: Default::default(),
             arrival_s: 0.0,
             user: 0,
             input_tokens: 1000,
@@ -349,6 +354,7 @@ fn chunked_prefill_stops_long_prompts_from_stalling_decodes() {
             use rand::RngExt;
             t += -(1.0 - rng.random::<f64>()).ln() / 20.0;
             LlmRequest {
+                prompt: Default::default(),
                 arrival_s: t,
                 user: 0,
                 input_tokens: rng.random_range(2000..8000),
@@ -427,6 +433,7 @@ fn poisson_requests(
         .map(|i| {
             t += -(1.0 - rng.random::<f64>()).ln() / rate;
             LlmRequest {
+                prompt: Default::default(),
                 arrival_s: t,
                 user: i as u32,
                 input_tokens: rng.random_range(input.clone()),
@@ -500,6 +507,7 @@ fn paging_admits_larger_batches_at_equal_memory() {
     // 10,000 tokens of KV, requests of 100 in / 900 out, all at once.
     let reqs: Vec<LlmRequest> = (0..300)
         .map(|i| LlmRequest {
+            prompt: Default::default(),
             arrival_s: 0.0,
             user: i,
             input_tokens: 100,
@@ -553,6 +561,7 @@ impl sharesim::engine::LlmSource for ClosedLoop {
     fn next_request(&mut self) -> Option<LlmRequest> {
         let (arrival_s, user) = self.ready.pop_front()?;
         Some(LlmRequest {
+            prompt: Default::default(),
             arrival_s,
             user,
             input_tokens: self.input,

@@ -30,6 +30,7 @@ mod fuzz_regressions;
 mod llm_engine;
 mod outages;
 mod parquet_joins;
+mod prefix;
 mod properties;
 mod python_readers;
 mod readme;

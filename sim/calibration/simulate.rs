@@ -81,6 +81,7 @@ impl LlmSource for BenchSource {
     fn next_request(&mut self) -> Option<LlmRequest> {
         let Reverse((t, _, user)) = self.pending.pop()?;
         Some(LlmRequest {
+            prompt: Default::default(),
             arrival_s: f64::from_bits(t),
             user,
             input_tokens: self.input,
@@ -135,6 +136,7 @@ pub fn run_setup(
     };
     let step = cost.step_model();
     let cfg = BatchConfig {
+        prefix: None,
         servers: 1,
         max_batch,
         kv_budget_tokens: cost.kv_budget_tokens(),

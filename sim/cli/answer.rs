@@ -113,6 +113,7 @@ pub fn column(name: &str) -> Column {
         "mean_batch" => known("mean batch", Unit::Number),
         "batch_fill_share" => known("batch fill", Unit::Share),
         "kv_occupancy_share" => known("KV occupancy", Unit::Share),
+        "prefix_cache_hit_share" => known("prompt from cache", Unit::Share),
         "saturation_share" => known("load / saturation", Unit::Share),
         "device" => known("device", Unit::Text),
         "servers" => known("servers", Unit::Count),

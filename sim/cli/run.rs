@@ -166,6 +166,13 @@ fn print_summary(s: &Scenario, summary: &[Row], print: &PrintArgs) {
     if any_llm && any_generic {
         cols.insert(4, columns::RESPONSE_P99_S);
     }
+    let caching = s
+        .placements
+        .iter()
+        .any(|p| p.llm().is_some_and(|l| l.prefix_caching));
+    if caching && s.benchmark.is_none() {
+        cols.insert(4, "prefix_cache_hit_share");
+    }
     if !s.service_level.is_empty() {
         // The verdict right after the name: a narrow terminal drops columns
         // from the right.

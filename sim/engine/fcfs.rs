@@ -78,16 +78,22 @@ pub enum Dispatch {
     /// Per-server queues, the server with the least KV cache reserved plus
     /// queued (LLM batching fleets only).
     LeastKvLoad,
+    /// Per-server queues, the server caching the longest prefix of the
+    /// prompt among those whose load is within a slack of the least loaded
+    /// (LLM batching fleets with prefix caching only; elsewhere the fewest
+    /// requests, as `join_shortest_queue`).
+    PrefixAffinity,
 }
 
 impl Dispatch {
     /// Names as written in scenario files.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "central_queue",
         "round_robin",
         "join_shortest_queue",
         "power_of_two_choices",
         "least_kv_load",
+        "prefix_affinity",
     ];
 
     /// Scenario-file name of this policy.
@@ -98,6 +104,7 @@ impl Dispatch {
             Dispatch::JoinShortestQueue => Self::NAMES[2],
             Dispatch::PowerOfTwoChoices => Self::NAMES[3],
             Dispatch::LeastKvLoad => Self::NAMES[4],
+            Dispatch::PrefixAffinity => Self::NAMES[5],
         }
     }
 }
@@ -224,7 +231,7 @@ impl PooledFleet {
                         q.next_rr = (s + 1) % n;
                         s
                     }
-                    Dispatch::JoinShortestQueue => {
+                    Dispatch::JoinShortestQueue | Dispatch::PrefixAffinity => {
                         let mut best = 0;
                         let mut best_len = usize::MAX;
                         for s in 0..n {

@@ -6,7 +6,9 @@
 
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
-use crate::engine::batching::{BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource};
+use crate::engine::batching::{
+    BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource, PrefixCaching, PromptBlocks,
+};
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
@@ -31,12 +33,22 @@ pub struct LlmRequests<'a, 'b> {
     source: &'b mut Source<'a>,
     /// Each class's LLM workload, by class index.
     workloads: Vec<&'a LlmWorkload>,
+    /// Prompts carry blocks ([`PromptBlocks`]): the trace lists them.
+    listed: bool,
+    /// Each user's conversation: (key, prompt + answer tokens so far);
+    /// empty unless some class has `growing_context`.
+    conversations: Vec<(u64, u32)>,
+    /// Conversations started (their keys).
+    started: u64,
+    /// The model's context limit: a conversation that would outgrow it
+    /// starts afresh.
+    context_limit_tokens: u64,
 }
 
 impl<'a, 'b> LlmRequests<'a, 'b> {
     /// Wrap the source of a scenario whose classes are all LLM classes.
     pub fn new(source: &'b mut Source<'a>, scenario: &'a Scenario) -> Self {
-        let workloads = scenario
+        let workloads: Vec<&LlmWorkload> = scenario
             .classes
             .iter()
             .map(|c| match &c.workload {
@@ -44,14 +56,66 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
                 Workload::Generic { .. } => panic!("an LLM placement serves LLM classes only"),
             })
             .collect();
-        LlmRequests { source, workloads }
+        let growing = workloads.iter().any(|w: &&LlmWorkload| w.growing_context);
+        LlmRequests {
+            listed: scenario.trace_blocks.is_some(),
+            conversations: if growing {
+                vec![(0, 0); scenario.users]
+            } else {
+                Vec::new()
+            },
+            started: 0,
+            context_limit_tokens: workloads
+                .first()
+                .map_or(u64::MAX, |w| w.model.context_limit_tokens),
+            source,
+            workloads,
+        }
+    }
+
+    /// The popped request's prompt blocks; `input` becomes its whole
+    /// prompt (system prompt and conversation so far included).
+    #[inline]
+    fn prompt_of(&mut self, user: u32, input: &mut u32, output: u32) -> PromptBlocks {
+        if self.listed {
+            let i = self.source.trace_index().expect("a trace request");
+            return PromptBlocks::Listed { request: i as u32 };
+        }
+        let class = self.source.last_class();
+        let w = self.workloads[class];
+        if w.system_prompt_tokens == 0 && !w.growing_context {
+            return PromptBlocks::None;
+        }
+        let fresh = input.saturating_add(w.system_prompt_tokens);
+        let mut conversation = 0;
+        if w.growing_context {
+            let follow_up = self.source.last_was_follow_up();
+            let c = &mut self.conversations[user as usize];
+            let grown = c.1 as u64 + *input as u64 + output as u64;
+            if follow_up && c.0 != 0 && grown <= self.context_limit_tokens {
+                *input += c.1;
+            } else {
+                self.started += 1;
+                c.0 = (1 << 63) | self.started;
+                *input = fresh;
+            }
+            c.1 = *input + output;
+            conversation = c.0;
+        } else {
+            *input = fresh;
+        }
+        PromptBlocks::Implicit {
+            class_key: 0x5eed_c1a5_0000_0000 | class as u64,
+            system_tokens: w.system_prompt_tokens,
+            conversation,
+        }
     }
 
     /// The next request, drawn now.
     #[inline]
     pub fn next_llm(&mut self) -> Option<LlmRequest> {
         let (arrival_s, user) = self.source.pop()?;
-        let (input_tokens, output_tokens) = match self.source.trace_tokens() {
+        let (mut input_tokens, output_tokens) = match self.source.trace_tokens() {
             Some(tokens) => tokens,
             None => {
                 let w = self.workloads[self.source.last_class()];
@@ -60,7 +124,9 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
                 (input, draw_tokens(&w.output_tokens, rng))
             }
         };
+        let prompt = self.prompt_of(user, &mut input_tokens, output_tokens);
         Some(LlmRequest {
+            prompt,
             arrival_s,
             user,
             input_tokens,
@@ -291,6 +357,21 @@ struct LlmRun<'a> {
 }
 
 impl LlmRun<'_> {
+    /// The placement's prefix caching, when `prefix_caching` is on: blocks
+    /// of generated prompts are the engine's KV blocks (16 tokens when it
+    /// reserves whole contexts); a trace's are its own.
+    fn prefix_caching(&self) -> Option<PrefixCaching> {
+        let server = self.server;
+        server.prefix_caching.then(|| PrefixCaching {
+            block_tokens: match server.kv_policy {
+                crate::llm::engines::KvPolicy::Paged { block_tokens } => block_tokens,
+                crate::llm::engines::KvPolicy::Reserved => 16,
+            },
+            listed: self.s.trace_blocks.clone(),
+            affinity_slack_percent: 10,
+        })
+    }
+
     /// Serve every request of `requests`: servers (or devices) and usage.
     fn serve(self, requests: &mut impl LlmSource, rec: &mut LlmRecorder) -> (usize, FleetUsage) {
         let l = self.workload;
@@ -300,6 +381,7 @@ impl LlmRun<'_> {
                     self.s.users,
                     l.model.context_limit_tokens,
                     self.server,
+                    self.prefix_caching().as_ref(),
                     requests,
                     rec,
                 );
@@ -308,6 +390,7 @@ impl LlmRun<'_> {
             PlacementKind::Pooled { servers, dispatch } => {
                 let server = self.server;
                 let cfg = BatchConfig {
+                    prefix: self.prefix_caching(),
                     servers: *servers,
                     max_batch: server.max_batch,
                     kv_budget_tokens: server.kv_budget_tokens,
@@ -332,11 +415,18 @@ fn serve_dedicated_llm(
     users: usize,
     context_limit_tokens: u64,
     server: &LlmServer,
+    prefix: Option<&PrefixCaching>,
     requests: &mut impl LlmSource,
     rec: &mut LlmRecorder,
 ) -> FleetUsage {
     let w = rec.window();
     let mut devices = DedicatedDevices::new(users);
+    // With a prompt cache, each device's last conversation: (prompt blocks,
+    // prompt tokens, prompt + answer tokens).
+    let mut last: Vec<(PromptBlocks, u32, u64)> = match prefix {
+        Some(_) => vec![(PromptBlocks::None, 0, 0); users],
+        None => Vec::new(),
+    };
     let mut usage = FleetUsage::default();
     while let Some(r) = requests.next_request() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
@@ -350,9 +440,21 @@ fn serve_dedicated_llm(
             requests.completed(r.user, r.arrival_s);
             continue;
         }
-        let (prefill, decode) = server
+        let (mut prefill, decode) = server
             .step
             .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
+        if let Some(cfg) = prefix {
+            let kept = &mut last[r.user as usize];
+            let reused = cfg.reused_tokens(&kept.0, kept.1, kept.2, &r.prompt, r.input_tokens);
+            *kept = (r.prompt, r.input_tokens, need);
+            if reused > 0 {
+                prefill = server.step.prefill_s((r.input_tokens - reused) as u64);
+            }
+            if w.measures(r.arrival_s) {
+                usage.prompt_tokens += r.input_tokens as u64;
+                usage.prefix_hit_tokens += reused as u64;
+            }
+        }
         let sv = devices.serve(r.user, r.arrival_s, prefill + decode);
         let first = sv.start_s + prefill;
         rec.record(

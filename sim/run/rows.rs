@@ -309,6 +309,21 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         cell("engine", Value::Str(server.engine.clone())),
         cell("pue", Value::F64(Some(server.pue))),
         cell("preemptions", count(u.preemptions)),
+        cell(
+            "prefix_cache_hit_share",
+            Value::F64(
+                (server.prefix_caching && u.prompt_tokens > 0)
+                    .then(|| u.prefix_hit_tokens as f64 / u.prompt_tokens as f64),
+            ),
+        ),
+        cell(
+            "prefill_tokens_saved",
+            Value::F64(server.prefix_caching.then_some(u.prefix_hit_tokens as f64)),
+        ),
+        cell(
+            "prefix_cache_evictions",
+            Value::F64(server.prefix_caching.then_some(u.prefix_evictions as f64)),
+        ),
         cell("max_batch", Value::U64(server.max_batch as u64)),
         cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
         cell(

@@ -40,6 +40,12 @@ pub struct LlmWorkload {
     pub output_tokens: Dist,
     /// Multiplier on the memory share of device prices.
     pub memory_price_multiplier: f64,
+    /// Tokens of the shared system prompt every request starts with,
+    /// added to each draw of `input_tokens`.
+    pub system_prompt_tokens: u32,
+    /// Follow-ups continue the conversation (prompt = previous prompt +
+    /// answer + new input).
+    pub growing_context: bool,
     /// The fixed token-count draws of scenario-level estimates, drawn once
     /// ([`super::views`]'s `token_sample`): the token distributions are
     /// never changed after resolving, so the draws stay theirs.
@@ -219,6 +225,9 @@ pub struct Scenario {
     /// The replayed trace's wall clock (when the trace records one), so
     /// that load by time of day is reported in the trace's hours.
     pub trace_clock: Option<crate::workload::trace::TraceClock>,
+    /// The replayed trace's block hashes (aligned with `trace`), when it
+    /// has them.
+    pub trace_blocks: Option<Arc<crate::workload::trace::TraceBlocks>>,
     /// Mean device-seconds of one request served alone, request-weighted
     /// over classes (each class on its reference placement), seconds.
     pub mean_service_s: f64,

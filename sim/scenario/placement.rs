@@ -60,6 +60,8 @@ pub struct LlmServer {
     pub capex_per_device_usd: f64,
     /// Mean time of one request served alone (batch 1) on one server, seconds.
     pub mean_request_s: f64,
+    /// Prompt blocks are cached (`prefix_caching`).
+    pub prefix_caching: bool,
 }
 
 /// A catalogue device that prices a generic (non-LLM) placement.

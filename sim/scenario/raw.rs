@@ -362,6 +362,13 @@ pub struct RawRequests {
     pub input_tokens: RawTokens,
     /// Output tokens.
     pub output_tokens: RawTokens,
+    /// A system prompt of this many tokens that every request of the class
+    /// starts with (added to `input_tokens`). Default 0.
+    pub system_prompt_tokens: Option<u64>,
+    /// A follow-up (a session's later request, an agent's next step)
+    /// continues the conversation: its prompt is the previous prompt and
+    /// answer plus `input_tokens` new ones. Default false.
+    pub growing_context: Option<bool>,
 }
 
 /// A distribution of token counts (rounded to whole tokens, at least 1).
@@ -443,8 +450,13 @@ pub struct RawPlacement {
     /// Servers in a pooled fleet.
     pub servers: Option<u64>,
     /// Pooled dispatch: `central_queue` (default), `round_robin`,
-    /// `join_shortest_queue`, `power_of_two_choices`, `least_kv_load` (LLM only).
+    /// `join_shortest_queue`, `power_of_two_choices`, `least_kv_load`,
+    /// `prefix_affinity` (LLM only).
     pub dispatch: Option<String>,
+    /// LLM: cache prompt blocks (pooled: vLLM's automatic prefix caching;
+    /// dedicated: the device keeps its user's last conversation, as
+    /// llama.cpp's prompt cache). Default false.
+    pub prefix_caching: Option<bool>,
     /// LLM: catalogue device of each server (pooled) or of each user (dedicated).
     pub device: Option<String>,
     /// LLM pooled: devices per server working in tensor parallel. Default 1.

@@ -365,6 +365,15 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Index in the trace of the popped request when it comes from a trace.
+    #[inline]
+    pub fn trace_index(&self) -> Option<usize> {
+        self.population
+            .trace
+            .is_some()
+            .then(|| self.trace_next.wrapping_sub(1))
+    }
+
     /// The stream to draw the popped request's sizes from.
     #[inline]
     pub fn size_rng(&mut self) -> &mut SimRng {

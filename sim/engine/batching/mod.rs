@@ -39,8 +39,11 @@ use crate::llm::step::{DecodeRun, StepModel};
 use crate::metrics::{LlmRecorder, RejectReason, Window};
 
 use kv::PagedKv;
+use prefix::PrefixCache;
+pub use prefix::{PrefixCaching, PromptBlocks};
 
 mod kv;
+mod prefix;
 mod step;
 
 /// One LLM request as generated.
@@ -54,6 +57,8 @@ pub struct LlmRequest {
     pub input_tokens: u32,
     /// Output tokens (at least 1).
     pub output_tokens: u32,
+    /// Its prompt's blocks, for prefix caching.
+    pub prompt: PromptBlocks,
 }
 
 /// How a server's KV cache is given to sequences.
@@ -113,6 +118,8 @@ pub struct BatchConfig {
     /// this many tokens per step, mixed into the decode steps of the running
     /// batch, instead of in separate prefill steps that pause decoding.
     pub chunked_prefill_tokens: Option<u32>,
+    /// Prefix caching (`None`: off, every prompt is prefilled whole).
+    pub prefix: Option<PrefixCaching>,
 }
 
 /// Where a batching fleet's requests come from, in time order; told of
@@ -171,6 +178,10 @@ struct Seq {
     stamp: u64,
     /// Decoding (else prefilling or waiting).
     running: bool,
+    /// Prompt tokens its current admission found cached (not prefilled).
+    cached: u32,
+    /// Its prompt's blocks.
+    prompt: PromptBlocks,
 }
 
 impl Seq {
@@ -178,6 +189,12 @@ impl Seq {
     #[inline]
     fn prefill_len(&self) -> u64 {
         self.input as u64 + self.generated as u64
+    }
+
+    /// Tokens its next prefill computes (the cached prefix skipped).
+    #[inline]
+    fn compute_len(&self) -> u64 {
+        self.prefill_len() - self.cached as u64
     }
 }
 
@@ -231,6 +248,8 @@ struct Server {
     /// last step); equal unless paged and decoding (demand only grows within
     /// a decode run). Lets dispatch skip servers without asking `kv_now`.
     kv_range: (u64, u64),
+    /// Cached prompt blocks (prefix caching on).
+    prefix: Option<Box<PrefixCache>>,
 }
 
 impl Server {
@@ -258,6 +277,7 @@ impl Server {
                 ))),
             },
             admitted: Vec::new(),
+            prefix: cfg.prefix.as_ref().map(|_| Box::new(PrefixCache::new())),
         }
     }
 
@@ -329,6 +349,13 @@ pub struct FleetUsage {
     /// Prompt and generated tokens prefilled again because a preemption
     /// inside the window discarded their KV.
     pub recomputed_tokens: u64,
+    /// Prompt tokens of the requests admitted whose arrival is inside the
+    /// window (first admissions), with prefix caching on.
+    pub prompt_tokens: u64,
+    /// Of those, tokens found in a prefix cache and not prefilled.
+    pub prefix_hit_tokens: u64,
+    /// Cached blocks evicted inside the window (at the source's block size).
+    pub prefix_evictions: u64,
 }
 
 /// A fleet of continuous-batching servers.
@@ -574,6 +601,8 @@ impl BatchingFleet {
             offset: 0,
             stamp: 0,
             running: false,
+            cached: 0,
+            prompt: r.prompt,
         };
         seq.need = self.admission_need(&seq);
         let need = seq.need;
@@ -619,11 +648,44 @@ impl BatchingFleet {
                         let servers = &self.servers;
                         crate::engine::fcfs::two_choices(&mut self.rng, n, |s| servers[s].load())
                     }
+                    Dispatch::PrefixAffinity => self.affine_server(&seq, t),
                     Dispatch::CentralQueue => unreachable!(),
                 };
                 self.enqueue(s, id, need, t, rec);
             }
         }
+    }
+
+    /// `prefix_affinity`: of the servers whose KV load (in use at `t` plus
+    /// queued) is within the slack of the least loaded one's, the one
+    /// caching the longest prefix of `seq`'s prompt; ties go to the less
+    /// loaded, then the lowest index.
+    fn affine_server(&self, seq: &Seq, t: f64) -> usize {
+        let n = self.servers.len();
+        let Some(cfg) = &self.cfg.prefix else {
+            return (0..n)
+                .min_by_key(|&s| (self.servers[s].load(), s))
+                .expect("servers");
+        };
+        let kv_load = |s: usize| self.kv_now(s, t) + self.servers[s].queued_kv;
+        let least = (0..n).map(kv_load).min().expect("servers");
+        let bound = least + self.kv_cap / 100 * cfg.affinity_slack_percent as u64;
+        let mut best = (0u64, u64::MAX, 0usize);
+        for s in 0..n {
+            let load = kv_load(s);
+            if load > bound {
+                continue;
+            }
+            let sv = &self.servers[s];
+            let hit = sv
+                .prefix
+                .as_ref()
+                .map_or(0, |c| c.peek_hit(cfg, &seq.prompt, seq.input as u64));
+            if best.1 == u64::MAX || hit > best.0 || (hit == best.0 && load < best.1) {
+                best = (hit, load, s);
+            }
+        }
+        best.2
     }
 
     /// The server with room for `need` more KV tokens (after its queue) and

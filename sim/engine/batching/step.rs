@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use super::{BatchingFleet, Phase};
+use super::{BatchingFleet, Phase, PromptBlocks};
 use crate::metrics::LlmRecorder;
 
 impl BatchingFleet {
@@ -14,6 +14,9 @@ impl BatchingFleet {
         let w = self.window;
         let phase = self.servers[s].phase;
         self.close_phase_kv(s, t);
+        // Cached blocks live in the memory the phase left free at its peak.
+        let peak = self.servers[s].kv_range.1;
+        self.evict_prefixes(s, t, peak);
         match phase {
             Phase::Idle => {}
             Phase::Prefill { start_s, tokens } => {
@@ -115,8 +118,18 @@ impl BatchingFleet {
                 seq.start_s = t; // a readmission keeps its first start
             }
             seq.stamp = self.stamps;
-            seq.prompt_left = seq.prefill_len() as u32;
-            prompt_tokens += seq.prefill_len();
+            let sv = &mut self.servers[s];
+            if let (Some(cfg), Some(cache), 0) = (&self.cfg.prefix, &mut sv.prefix, seq.generated) {
+                let block = sv.paged.as_ref().map_or(1, |p| p.block);
+                let hit = cache.admit(cfg, &seq.prompt, seq.input as u64, block);
+                seq.cached = hit as u32;
+                if self.window.measures(seq.arrival_s) {
+                    self.usage.prompt_tokens += seq.input as u64;
+                    self.usage.prefix_hit_tokens += hit;
+                }
+            }
+            seq.prompt_left = seq.compute_len() as u32;
+            prompt_tokens += seq.compute_len();
             let server = &mut self.servers[s];
             server.prefilling.push(id);
             match &mut server.paged {
@@ -137,8 +150,27 @@ impl BatchingFleet {
                 }
             }
         }
+        if self.servers[s].prefix.is_some() {
+            let now = self.servers[s].kv_in_use();
+            self.evict_prefixes(s, t, now);
+        }
         self.plan(s, t, prompt_tokens);
         self.refresh_row(s);
+    }
+
+    /// Prefix caching: evict server `s`'s least recently used cached blocks
+    /// until they fit in the KV memory left free by `in_use` tokens.
+    #[inline]
+    fn evict_prefixes(&mut self, s: usize, t: f64, in_use: u64) {
+        let room = self.kv_cap.saturating_sub(in_use);
+        if let Some(cache) = &mut self.servers[s].prefix {
+            if cache.used > room {
+                let n = cache.evict_to(room);
+                if self.window.measures(t) {
+                    self.usage.prefix_evictions += n;
+                }
+            }
+        }
     }
 
     /// Sequence `id` finished its prefill at `t`, which yields its next
@@ -208,9 +240,10 @@ impl BatchingFleet {
             let at = server.prefilling.iter().position(|&x| x == id);
             server.prefilling.remove(at.expect("prefilling"));
             p.remove_prefill(p.blocks_for(seq.prefill_len() + 1));
-            seq.prefill_len() - seq.prompt_left as u64
+            seq.compute_len() - seq.prompt_left as u64
         };
         seq.stamp = 0;
+        seq.cached = 0;
         seq.prompt_left = seq.prefill_len() as u32;
         seq.need = p.blocks_for(seq.prefill_len() + 1) * p.block;
         server.queue.push_front(id);
@@ -346,6 +379,19 @@ impl BatchingFleet {
         seq.running = false;
         let seq = *seq;
         let server = &mut self.servers[s];
+        if let (Some(cfg), Some(cache)) = (&self.cfg.prefix, &mut server.prefix) {
+            // Its blocks are freed: most recently used now; a growing
+            // conversation's answer is cached too (vLLM hashes every full
+            // block, generated ones included).
+            let block = server.paged.as_ref().map_or(1, |p| p.block);
+            let tokens = match seq.prompt {
+                PromptBlocks::Implicit { conversation, .. } if conversation != 0 => {
+                    seq.input as u64 + seq.output as u64
+                }
+                _ => seq.input as u64,
+            };
+            cache.keep(cfg, &seq.prompt, tokens, block);
+        }
         if server.paged.is_none() {
             server.kv_reserved -= seq.need;
             self.note_kv(t);

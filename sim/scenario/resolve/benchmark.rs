@@ -46,6 +46,8 @@ pub(super) fn resolve_benchmark(
     raw.requests = Some(RawRequests {
         input_tokens: fixed(bench.input_tokens),
         output_tokens: fixed(bench.output_tokens),
+        system_prompt_tokens: None,
+        growing_context: None,
     });
     let (workload, memory_price_multiplier) = workload::resolve_workload(c, &raw, None, base_dir)?;
     let costs = super::costs::resolve_costs(c, &raw)?;
@@ -112,6 +114,7 @@ pub(super) fn resolve_benchmark(
         arrivals,
         trace: None,
         trace_clock: None,
+        trace_blocks: None,
         mean_service_s,
         placements,
         hybrids: Vec::new(),

@@ -9,7 +9,7 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 12] = [
+const LLM_PLACEMENT_KEYS: [&str; 13] = [
     "device",
     "tensor_parallel",
     "engine",
@@ -22,10 +22,11 @@ const LLM_PLACEMENT_KEYS: [&str; 12] = [
     "kv_precision",
     "pue",
     "kv_allocation",
+    "prefix_caching",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 12] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 13] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
@@ -39,6 +40,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 12] {
         p.kv_precision.is_some(),
         p.pue.is_some(),
         p.kv_allocation.is_some(),
+        p.prefix_caching.is_some(),
     ]
 }
 
@@ -46,7 +48,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 12] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 12],
+    given: &[bool; 13],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -58,11 +60,11 @@ pub(super) fn check_generic(
         ));
     }
     if let PlacementKind::Pooled {
-        dispatch: Dispatch::LeastKvLoad,
+        dispatch: d @ (Dispatch::LeastKvLoad | Dispatch::PrefixAffinity),
         ..
     } = kind
     {
-        return Err(c.err(c.placement_key(i, "dispatch"), "least_kv_load needs an LLM scenario: use central_queue, round_robin, join_shortest_queue or power_of_two_choices"));
+        return Err(c.err(c.placement_key(i, "dispatch"), format!("{} needs an LLM scenario: use central_queue, round_robin, join_shortest_queue or power_of_two_choices", d.name())));
     }
     Ok(())
 }
@@ -71,7 +73,7 @@ pub(super) fn check_generic(
 pub(super) fn check_dedicated(
     c: &Check,
     i: usize,
-    given: &[bool; 12],
+    given: &[bool; 13],
 ) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),

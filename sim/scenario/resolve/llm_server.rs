@@ -141,6 +141,7 @@ fn build_server(
         },
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
         device,
+        prefix_caching: p.prefix_caching.unwrap_or(false),
     })
 }
 

@@ -107,7 +107,8 @@ fn resolve_one(
 ) -> Result<Scenario, ScenarioError> {
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let run = basics::resolve_run_length(c, &raw, path)?;
-    let (trace, trace_clock) = trace::resolve_trace(c, &raw, base_dir)?.unzip();
+    let (trace, clock_blocks) = trace::resolve_trace(c, &raw, base_dir)?.unzip();
+    let (trace_clock, trace_blocks) = clock_blocks.unzip();
     let traced = trace.as_deref().map(|t| t.as_slice());
     let (workload, memory_price_multiplier) =
         workload::resolve_workload(c, &raw, traced, base_dir)?;
@@ -189,6 +190,7 @@ fn resolve_one(
         arrivals,
         trace,
         trace_clock: trace_clock.flatten(),
+        trace_blocks: trace_blocks.flatten(),
         mean_service_s,
         placements,
         hybrids: Vec::new(),

@@ -108,6 +108,7 @@ pub(super) fn parse_dispatch(s: &str) -> Option<Dispatch> {
         "join_shortest_queue" => Dispatch::JoinShortestQueue,
         "power_of_two_choices" => Dispatch::PowerOfTwoChoices,
         "least_kv_load" => Dispatch::LeastKvLoad,
+        "prefix_affinity" => Dispatch::PrefixAffinity,
         _ => return None,
     })
 }

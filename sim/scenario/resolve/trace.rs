@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::workload::trace::{
-    ColumnMapping, ReplayOptions, Trace, TraceClock, TraceFormat, TraceRequest,
+    ColumnMapping, ReplayOptions, Trace, TraceBlocks, TraceClock, TraceFormat, TraceRequest,
 };
 
 use super::super::check::Check;
@@ -15,7 +15,10 @@ use super::super::raw::RawScenario;
 use super::super::ScenarioError;
 
 /// A trace's requests and its wall clock, when it records one.
-pub(super) type Replayed = (Arc<Vec<TraceRequest>>, Option<TraceClock>);
+pub(super) type Replayed = (
+    Arc<Vec<TraceRequest>>,
+    (Option<TraceClock>, Option<Arc<TraceBlocks>>),
+);
 
 /// The replayed requests (arrival order, users assigned) and the trace's
 /// wall clock when it records one, when `[trace]` is given.
@@ -73,7 +76,10 @@ pub(super) fn resolve_trace(
     let users = raw.users().count.clamp(1, u32::MAX as u64) as u32;
     tr.assign_users(users)
         .map_err(|e| c.err_because(c.users("count"), e.to_string(), e))?;
-    Ok(Some((Arc::new(tr.requests), tr.clock)))
+    Ok(Some((
+        Arc::new(tr.requests),
+        (tr.clock, tr.blocks.map(Arc::new)),
+    )))
 }
 
 /// `[trace] columns`: every value a string (`block_tokens` may be a whole

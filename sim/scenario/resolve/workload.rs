@@ -147,6 +147,16 @@ fn resolve_llm(
         ),
         (None, None) => unreachable!("an LLM workload has [requests] or a [trace]"),
     };
+    let system_prompt_tokens = match req.and_then(|r| r.system_prompt_tokens) {
+        Some(n) if n > 10_000_000 => {
+            return Err(c.err(
+                format!("{requests_key}.system_prompt_tokens"),
+                format!("must be at most 10000000 tokens (got {n})"),
+            ))
+        }
+        Some(n) => n as u32,
+        None => 0,
+    };
     Ok(LlmWorkload {
         model,
         quantisation: m.quantisation.clone(),
@@ -154,5 +164,7 @@ fn resolve_llm(
         output_tokens,
         memory_price_multiplier: multiplier,
         token_draws: Default::default(),
+        system_prompt_tokens,
+        growing_context: req.and_then(|r| r.growing_context).unwrap_or(false),
     })
 }

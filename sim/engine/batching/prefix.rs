@@ -1,0 +1,503 @@
+//! Prefix caching: a request's prompt as a chain of hashed blocks
+//! ([`PromptBlocks`], stored compactly: an index into a replayed trace's
+//! flat hash list, or two keys from which every block's hash follows), and
+//! one server's cache of blocks ([`PrefixCache`]) with vLLM's automatic
+//! prefix caching semantics: a block's hash stands for its whole prefix, so
+//! a request's hit is its longest run of leading blocks found in the cache;
+//! cached blocks live in the KV memory that running sequences leave free and
+//! are evicted least recently used first when that memory shrinks. As vLLM
+//! frees a finished request's blocks in reverse order (its last block is
+//! evicted first, its first block last), blocks are touched here from the
+//! last to the first, so a chain is cut from its tail, never from its head.
+//! A hit never covers the whole prompt: the last token is always prefilled
+//! again to produce the first output token (vLLM's `num_tokens - 1`).
+//!
+//! Costs: O(blocks of the prompt) per admission and completion, no
+//! allocation once the cache's slab and map have grown to their working size.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use crate::workload::trace::TraceBlocks;
+
+/// A request's prompt as hashed blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PromptBlocks {
+    /// No blocks: nothing of the prompt is ever found in a cache.
+    #[default]
+    None,
+    /// Request `request` of the replayed trace's [`TraceBlocks`]: its
+    /// listed hashes, blocks of the trace's `block_tokens` (the last may
+    /// hold fewer).
+    Listed {
+        /// Index in the trace.
+        request: u32,
+    },
+    /// Generated prompts, blocks of [`PrefixCaching::block_tokens`] (full
+    /// blocks only, as vLLM hashes them): a block wholly inside the first
+    /// `system_tokens` tokens (the class's shared system prompt) hashes as
+    /// (`class_key`, index); a later block as (`conversation`, index) when
+    /// the request belongs to a growing conversation (its prompt starts
+    /// with the previous prompt and answer), and is never shared otherwise
+    /// (`conversation` 0).
+    Implicit {
+        /// The class's key.
+        class_key: u64,
+        /// Tokens of the shared system prompt at the start of the prompt.
+        system_tokens: u32,
+        /// The conversation's key (0: none).
+        conversation: u64,
+    },
+}
+
+/// How a fleet caches prefixes.
+#[derive(Debug, Clone)]
+pub struct PrefixCaching {
+    /// Tokens per block of generated prompts ([`PromptBlocks::Implicit`]).
+    pub block_tokens: u32,
+    /// The replayed trace's block hashes ([`PromptBlocks::Listed`]).
+    pub listed: Option<Arc<TraceBlocks>>,
+    /// `prefix_affinity` dispatch: a server is eligible when its KV load
+    /// (in use plus queued) is at most the least loaded server's plus this
+    /// share of a server's KV cache, in percent.
+    pub affinity_slack_percent: u32,
+}
+
+impl PrefixCaching {
+    /// Call `f(hash, tokens)` for the blocks of a prompt of `prompt`
+    /// covering at most `tokens` tokens, in order, while it returns true.
+    #[inline]
+    pub fn for_each_block(
+        &self,
+        prompt: &PromptBlocks,
+        tokens: u64,
+        mut f: impl FnMut(u64, u32) -> bool,
+    ) {
+        match *prompt {
+            PromptBlocks::None => {}
+            PromptBlocks::Listed { request } => {
+                let Some(blocks) = &self.listed else { return };
+                let b = blocks.block_tokens as u64;
+                for (j, &h) in blocks.of(request as usize).iter().enumerate() {
+                    let start = j as u64 * b;
+                    if start >= tokens {
+                        return;
+                    }
+                    if !f(h, (tokens - start).min(b) as u32) {
+                        return;
+                    }
+                }
+            }
+            PromptBlocks::Implicit {
+                class_key,
+                system_tokens,
+                conversation,
+            } => {
+                let b = self.block_tokens as u64;
+                let mut j = 0u64;
+                while (j + 1) * b <= tokens {
+                    let h = if (j + 1) * b <= system_tokens as u64 {
+                        mix(class_key, j)
+                    } else if conversation != 0 {
+                        mix(conversation, j)
+                    } else {
+                        return;
+                    };
+                    if !f(h, b as u32) {
+                        return;
+                    }
+                    j += 1;
+                }
+            }
+        }
+    }
+
+    /// Tokens a device that kept the previous request's prompt and answer
+    /// (`prev`, `prev_tokens` = its prompt plus output) can skip of the next
+    /// prompt (`next`, `next_input` tokens): their common prefix, token
+    /// exact as llama.cpp's prompt cache, at most `next_input - 1`.
+    pub fn reused_tokens(
+        &self,
+        prev: &PromptBlocks,
+        prev_input: u32,
+        prev_tokens: u64,
+        next: &PromptBlocks,
+        next_input: u32,
+    ) -> u32 {
+        let common: u64 = match (*prev, *next) {
+            (PromptBlocks::Listed { request: a }, PromptBlocks::Listed { request: b }) => {
+                let Some(blocks) = &self.listed else { return 0 };
+                let bt = blocks.block_tokens as u64;
+                let (pa, pb) = (blocks.of(a as usize), blocks.of(b as usize));
+                let mut n = 0u64;
+                for (j, (x, y)) in pa.iter().zip(pb).enumerate() {
+                    if x != y {
+                        break;
+                    }
+                    let start = j as u64 * bt;
+                    let end = (start + bt).min(prev_input as u64).min(next_input as u64);
+                    n = end.max(start);
+                }
+                n
+            }
+            (
+                PromptBlocks::Implicit {
+                    class_key: ka,
+                    system_tokens: sa,
+                    conversation: ca,
+                },
+                PromptBlocks::Implicit {
+                    class_key: kb,
+                    system_tokens: sb,
+                    conversation: cb,
+                },
+            ) => {
+                if ca != 0 && ca == cb {
+                    prev_tokens
+                } else if ka == kb && sa == sb {
+                    (sa as u64).min(prev_input as u64)
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        };
+        common.min(next_input.saturating_sub(1) as u64) as u32
+    }
+}
+
+/// The hash of block `j` of a chain keyed `key` (SplitMix64 finaliser).
+#[inline]
+fn mix(key: u64, j: u64) -> u64 {
+    let mut z = key ^ (j.wrapping_add(1)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Block hashes are already well mixed: hash them as themselves.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
+const NIL: u32 = u32::MAX;
+
+/// A cached run of blocks: one listed block (a trace's hash), or the first
+/// `blocks` blocks of a generated chain (a class's system prompt, or a
+/// conversation from its first block after the system prompt). A chain's
+/// blocks are always touched together, so they sit side by side in the
+/// recency order and one entry stands for them: evicting from its tail is
+/// what evicting those blocks one by one, least recent first, would do.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    key: u64,
+    /// Blocks it holds.
+    blocks: u32,
+    /// KV tokens one of its blocks occupies (rounded up to whole engine
+    /// blocks).
+    unit: u32,
+    prev: u32,
+    next: u32,
+}
+
+/// One server's cached blocks, least recently used first.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PrefixCache {
+    map: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    /// Least recently used (evicted first).
+    head: u32,
+    /// Most recently used.
+    tail: u32,
+    /// KV tokens the cached blocks occupy.
+    pub used: u64,
+    /// A prompt's blocks while they are looked up (kept allocated).
+    scratch: Vec<(u64, u32)>,
+}
+
+impl PrefixCache {
+    pub fn new() -> Self {
+        PrefixCache {
+            head: NIL,
+            tail: NIL,
+            ..Default::default()
+        }
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let Node { prev, next, .. } = self.nodes[i as usize];
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.nodes[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.nodes[next as usize].prev = prev;
+        }
+    }
+
+    fn push_tail(&mut self, i: u32) {
+        self.nodes[i as usize].prev = self.tail;
+        self.nodes[i as usize].next = NIL;
+        if self.tail == NIL {
+            self.head = i;
+        } else {
+            self.nodes[self.tail as usize].next = i;
+        }
+        self.tail = i;
+    }
+
+    /// Make entry `key` the most recently used, holding at least `blocks`
+    /// blocks of `unit` KV tokens, adding it if absent.
+    fn touch(&mut self, key: u64, blocks: u32, unit: u32) {
+        if let Some(&i) = self.map.get(&key) {
+            let node = &mut self.nodes[i as usize];
+            if blocks > node.blocks {
+                self.used += (blocks - node.blocks) as u64 * unit as u64;
+                node.blocks = blocks;
+            }
+            self.unlink(i);
+            self.push_tail(i);
+            return;
+        }
+        let node = Node {
+            key,
+            blocks,
+            unit,
+            prev: NIL,
+            next: NIL,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, i);
+        self.push_tail(i);
+        self.used += blocks as u64 * unit as u64;
+    }
+
+    /// Blocks entry `key` holds (0 when absent).
+    #[inline]
+    fn blocks_of(&self, key: u64) -> u64 {
+        self.map
+            .get(&key)
+            .map_or(0, |&i| self.nodes[i as usize].blocks as u64)
+    }
+
+    /// Tokens of the longest cached leading run of `prompt`'s blocks over
+    /// its first `tokens` tokens, without touching anything.
+    pub fn peek_hit(&self, cfg: &PrefixCaching, prompt: &PromptBlocks, tokens: u64) -> u64 {
+        if let PromptBlocks::Implicit {
+            class_key,
+            system_tokens,
+            conversation,
+        } = *prompt
+        {
+            let b = cfg.block_tokens as u64;
+            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            let sys = first_conv.min(all);
+            let cached = self.blocks_of(class_key);
+            if cached < sys {
+                return cached * b;
+            }
+            let mut hit = sys * b;
+            if conversation != 0 && all > first_conv {
+                hit += self.blocks_of(conversation).min(all - first_conv) * b;
+            }
+            return hit;
+        }
+        let mut hit = 0u64;
+        cfg.for_each_block(prompt, tokens, |h, n| {
+            let found = self.map.contains_key(&h);
+            if found {
+                hit += n as u64;
+            }
+            found
+        });
+        hit
+    }
+
+    /// Admit a prompt of `tokens` tokens: the tokens its longest cached
+    /// prefix covers (at most `tokens - 1`), after which all its blocks are
+    /// cached, most recently used, the first block last evicted. `block`
+    /// is the engine's KV block (a cached block occupies whole ones).
+    pub fn admit(
+        &mut self,
+        cfg: &PrefixCaching,
+        prompt: &PromptBlocks,
+        tokens: u64,
+        block: u64,
+    ) -> u64 {
+        if let PromptBlocks::Implicit {
+            class_key,
+            system_tokens,
+            conversation,
+        } = *prompt
+        {
+            let hit = self.peek_hit(cfg, prompt, tokens);
+            let b = cfg.block_tokens as u64;
+            let unit = (b.div_ceil(block) * block) as u32;
+            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            // The conversation first, then the system prompt: its blocks
+            // are the last evicted.
+            if conversation != 0 && all > first_conv {
+                self.touch(conversation, (all - first_conv) as u32, unit);
+            }
+            let sys = first_conv.min(all);
+            if sys > 0 {
+                self.touch(class_key, sys as u32, unit);
+            }
+            return hit.min(tokens.saturating_sub(1));
+        }
+        let mut blocks = std::mem::take(&mut self.scratch);
+        blocks.clear();
+        cfg.for_each_block(prompt, tokens, |h, n| {
+            blocks.push((h, n));
+            true
+        });
+        let mut hit = 0u64;
+        for &(h, n) in &blocks {
+            if !self.map.contains_key(&h) {
+                break;
+            }
+            hit += n as u64;
+        }
+        for &(h, n) in blocks.iter().rev() {
+            self.touch(h, 1, (n as u64).div_ceil(block) as u32 * block as u32);
+        }
+        self.scratch = blocks;
+        hit.min(tokens.saturating_sub(1))
+    }
+
+    /// Cache the blocks of a finished conversation's first `tokens` tokens
+    /// (prompt and answer), as [`PrefixCache::admit`] does.
+    pub fn keep(&mut self, cfg: &PrefixCaching, prompt: &PromptBlocks, tokens: u64, block: u64) {
+        self.admit(cfg, prompt, tokens, block);
+    }
+
+    /// Evict least recently used blocks (an entry's from its tail) until at
+    /// most `room` KV tokens are cached; returns how many were evicted.
+    pub fn evict_to(&mut self, room: u64) -> u64 {
+        let mut evicted = 0;
+        while self.used > room && self.head != NIL {
+            let i = self.head;
+            let node = self.nodes[i as usize];
+            let need = self.used - room;
+            let drop = need.div_ceil(node.unit as u64).min(node.blocks as u64);
+            self.used -= drop * node.unit as u64;
+            evicted += drop;
+            if drop == node.blocks as u64 {
+                self.unlink(i);
+                self.map.remove(&node.key);
+                self.free.push(i);
+            } else {
+                self.nodes[i as usize].blocks -= drop as u32;
+            }
+        }
+        evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(lists: &[&[u64]]) -> PrefixCaching {
+        PrefixCaching {
+            block_tokens: 16,
+            listed: Some(Arc::new(TraceBlocks::from_lists(4, lists.iter().copied()))),
+            affinity_slack_percent: 0,
+        }
+    }
+
+    #[test]
+    fn a_hit_is_the_longest_cached_leading_run() {
+        let cfg = listed(&[&[1, 2, 3], &[1, 2, 9], &[7, 2, 3]]);
+        let mut c = PrefixCache::new();
+        let p = |i| PromptBlocks::Listed { request: i };
+        assert_eq!(c.admit(&cfg, &p(0), 11, 1), 0);
+        assert_eq!(c.used, 11);
+        // Blocks 1, 2 cached (8 tokens); block 9 is new.
+        assert_eq!(c.admit(&cfg, &p(1), 12, 1), 8);
+        // First block differs: nothing, although 2 and 3 are cached.
+        assert_eq!(c.admit(&cfg, &p(2), 12, 1), 0);
+        // The whole prompt cached: the last token is prefilled again.
+        assert_eq!(c.admit(&cfg, &p(0), 11, 1), 10);
+    }
+
+    #[test]
+    fn eviction_cuts_chains_from_their_tail() {
+        let cfg = listed(&[&[1, 2, 3], &[4, 5]]);
+        let mut c = PrefixCache::new();
+        let p = |i| PromptBlocks::Listed { request: i };
+        c.admit(&cfg, &p(0), 12, 4);
+        c.admit(&cfg, &p(1), 8, 4);
+        assert_eq!(c.used, 20);
+        // The least recently used are request 0's, its last block first.
+        assert_eq!(c.evict_to(16), 1);
+        assert_eq!(c.peek_hit(&cfg, &p(0), 12), 8);
+        assert_eq!(c.evict_to(8), 2);
+        assert_eq!(c.peek_hit(&cfg, &p(0), 12), 0);
+        assert_eq!(c.peek_hit(&cfg, &p(1), 8), 8);
+    }
+
+    #[test]
+    fn implicit_blocks_share_the_system_prompt_and_the_conversation() {
+        let cfg = PrefixCaching {
+            block_tokens: 16,
+            listed: None,
+            affinity_slack_percent: 0,
+        };
+        let a = PromptBlocks::Implicit {
+            class_key: 5,
+            system_tokens: 40,
+            conversation: 0,
+        };
+        let b = PromptBlocks::Implicit {
+            class_key: 5,
+            system_tokens: 40,
+            conversation: 77,
+        };
+        let mut c = PrefixCache::new();
+        // 40 system tokens: two full blocks hashed by the class.
+        assert_eq!(c.admit(&cfg, &a, 100, 16), 0);
+        assert_eq!(c.used, 32);
+        assert_eq!(c.admit(&cfg, &b, 100, 16), 32);
+        // The conversation's prompt and answer, 130 tokens: 8 blocks.
+        c.keep(&cfg, &b, 130, 16);
+        assert_eq!(c.admit(&cfg, &b, 200, 16), 128);
+        assert_eq!(cfg.reused_tokens(&b, 100, 130, &b, 200), 130);
+        // Least recent first: the conversation (10 blocks of 16 after
+        // the last admission), from its tail; the system prompt (touched
+        // last) survives.
+        assert_eq!(c.used, 16 * (2 + 10));
+        assert_eq!(c.evict_to(16 * 7), 5);
+        assert_eq!(c.peek_hit(&cfg, &b, 200), 16 * 7);
+        assert_eq!(c.evict_to(16), 6);
+        assert_eq!(c.peek_hit(&cfg, &b, 200), 16);
+        assert_eq!(cfg.reused_tokens(&a, 100, 130, &b, 200), 40);
+    }
+}
