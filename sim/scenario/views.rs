@@ -64,6 +64,16 @@ impl Scenario {
         s
     }
 
+    /// This scenario as sizing sees it: itself when it has no outages, else
+    /// a copy without them (fleets are sized without outages).
+    pub fn for_sizing(&self) -> std::borrow::Cow<'_, Scenario> {
+        if self.outages.is_some() {
+            std::borrow::Cow::Owned(self.without_outages())
+        } else {
+            std::borrow::Cow::Borrowed(self)
+        }
+    }
+
     /// Rate multipliers of class `class`'s users (1 for users without a
     /// rate spread), in user id order.
     pub fn class_rate_multipliers(&self, class: usize) -> Vec<f64> {

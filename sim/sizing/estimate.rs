@@ -23,13 +23,8 @@ use crate::scenario::{PlacementKind, Scenario};
 /// classes. Scenarios with outages are estimated without them, as `size`
 /// sizes them.
 pub fn estimate_rows(with_outages: &Scenario) -> Vec<Row> {
-    let stripped;
-    let s = if with_outages.outages.is_some() {
-        stripped = with_outages.without_outages();
-        &stripped
-    } else {
-        with_outages
-    };
+    let sized = with_outages.for_sizing();
+    let s: &Scenario = &sized;
     let starts = search_starts(s);
     let all_users = s.users as f64;
     let mut rows = Vec::new();

@@ -122,13 +122,8 @@ pub(crate) type TaskAnswer = (Vec<(f64, PoolSizing)>, Option<DedicatedCheck>);
 pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
     // Fleets are sized without outages (docs/model.md section 20); the
     // availability columns add them back analytically.
-    let stripped;
-    let s = if with_outages.outages.is_some() {
-        stripped = with_outages.without_outages();
-        &stripped
-    } else {
-        with_outages
-    };
+    let sized = with_outages.for_sizing();
+    let s: &Scenario = &sized;
     let views: Vec<Scenario> = (0..s.placements.len()).map(|p| s.view(p)).collect();
     let tasks = sizing_tasks(s, &views);
     let subtasks = pool_subtasks(s, &views, &tasks);
