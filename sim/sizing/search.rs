@@ -184,7 +184,20 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     {
         return min_servers_for_wait_tail(a, load.server_capacity_per_s, w.above_s, w.max_share);
     }
+    if batches(s, placement) {
+        // A batching server's capacity is already its saturated rate at
+        // the largest batch: the slack below that batch absorbs the
+        // variance square-root staffing would add a spare `sqrt(a)` for.
+        return (a.ceil() as usize).max(1);
+    }
     ((a + a.sqrt()).ceil() as usize).max(1)
+}
+
+/// Whether `placement`'s servers batch: LLM servers with `max_batch` > 1.
+fn batches(s: &Scenario, placement: usize) -> bool {
+    s.placements[placement]
+        .llm()
+        .is_some_and(|server| server.max_batch > 1)
 }
 
 /// Targets no fleet of this placement can meet, with the reason: checked
