@@ -266,6 +266,9 @@ bad! {
     no_load_given: "run", GENERIC,
         [("requests_per_day = 100.0", "")], [],
         ["users", "give `requests_per_day` or `duty_cycle`"];
+    start_hour_outside_the_day: "run", GENERIC,
+        [("seed = 3", "seed = 3\nstart_hour_of_day = 24")], [],
+        ["start_hour_of_day", "from 0 up to (not including) 24 (got 24)", "start the run at 09:00"];
     unknown_profile_name: "run", GENERIC,
         [("count = 50", "count = 50\nprofile = \"weekend\"")], [],
         ["users.profile", "unknown profile \"weekend\"", "office_hours"];

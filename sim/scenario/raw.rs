@@ -27,6 +27,9 @@ pub struct RawScenario {
     pub warmup_s: Option<f64>,
     /// Warm-up, hours.
     pub warmup_h: Option<f64>,
+    /// UTC clock hour at simulated time 0 (0 up to 24; default 0,
+    /// midnight): where the daily profiles are when the run starts.
+    pub start_hour_of_day: Option<f64>,
     /// Independent replications. Default 5.
     pub replications: Option<u64>,
     /// The user population and its arrival process (every scenario but a
