@@ -46,11 +46,13 @@ impl PoolSizing {
 }
 
 /// How [`analytic_guess`] guesses for `placement`: Erlang-C for a
-/// wait-tail target of a generic (non-batching) fleet, else square-root
-/// staffing `a + sqrt(a)` on the peak offered load `a`.
+/// wait-tail target of a generic (non-batching) fleet, the peak offered
+/// load `a` itself for batching LLM servers, else square-root staffing
+/// `a + sqrt(a)`.
 pub fn guess_method(s: &Scenario, placement: usize) -> &'static str {
     match (s.workload_of(placement), s.service_level.wait_tail) {
         (Workload::Generic { .. }, Some(_)) => "Erlang-C",
+        _ if batches(s, placement) => "offered load (batching)",
         _ => "square-root staffing",
     }
 }
