@@ -412,11 +412,14 @@ fn shipped_scenarios_chart_in_words_and_keep_the_trace_clock() {
     );
 }
 
-/// swings.parquet rows of one answer: (input, input column, low, high,
-/// answer at low, at high, rank).
+/// One input's swing: (input, input column, low, high, answer at low, at
+/// high, rank).
+type Swing<'a> = (&'a str, &'a str, f64, f64, Option<f64>, Option<f64>, u64);
+
+/// swings.parquet rows of one answer, one per [`Swing`].
 /// A row of the dedicated placement comes first, not drawn, as `size`
 /// writes the placements in file order.
-fn swings(rows: &[(&str, &str, f64, f64, Option<f64>, Option<f64>, u64)]) -> Vec<Row> {
+fn swings(rows: &[Swing]) -> Vec<Row> {
     let first = ("desktop-per-user", "dedicated", false);
     let pool = ("h100-pool", "pooled", true);
     std::iter::once((first, rows[0]))

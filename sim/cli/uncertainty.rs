@@ -126,16 +126,16 @@ pub fn finish(combined: &Path, print: &PrintArgs, charts: &ChartArgs) -> Result<
         .into_iter()
         .filter(|r| get(r, "tornado") == Some(&Value::Bool(Some(true))))
         .collect();
-    if let Some(first) = tornado.first() {
-        if print.is_table() {
-            println!(
-                "\nswings of {} of {}, each input at its low and high value, the others nominal:",
-                get(first, "figure").map(Value::display).unwrap_or_default(),
-                get(first, "placement")
-                    .map(Value::display)
-                    .unwrap_or_default()
-            );
-        }
+    // The swings are a second table: printed for people only, so that CSV
+    // and JSON output stay one table (swings.parquet has them all).
+    if let Some(first) = tornado.first().filter(|_| print.is_table()) {
+        println!(
+            "\nswings of {} of {}, each input at its low and high value, the others nominal:",
+            get(first, "figure").map(Value::display).unwrap_or_default(),
+            get(first, "placement")
+                .map(Value::display)
+                .unwrap_or_default()
+        );
         let mut ranked = tornado.clone();
         ranked.sort_by_key(|r| get(r, "rank").and_then(Value::as_f64).unwrap_or(f64::MAX) as u64);
         print.print(
