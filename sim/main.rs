@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::run(&args),
         Command::Size(args) => cli::size::run(&args),
         Command::Sweep(args) => cli::sweep::run(&args, stop_on_ctrl_c),
+        Command::Uncertainty(args) => cli::uncertainty::run(&args, stop_on_ctrl_c),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Merge(args) => cli::merge::run(&args),
         Command::Calibrate(args) => cli::calibrate::run(&args),
