@@ -35,6 +35,10 @@ pub struct PoolSizing {
     /// not capped at `max_servers`): None when no fleet can meet the
     /// service level. The `estimate_servers_per_pool` column.
     pub estimate: Option<usize>,
+    /// A multi-model placement: each model's label and replicas per pool
+    /// at the answer (0 for a model no user of the pool uses); empty for
+    /// one model.
+    pub model_servers: Vec<(String, usize)>,
 }
 
 impl PoolSizing {
@@ -250,6 +254,9 @@ fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
 
 /// Size one pooled placement for pools of `users` users.
 pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
+    if s.placements[placement].is_multi_model() {
+        return super::models::size_model_pool(s, placement, users);
+    }
     let mut out = PoolSizing {
         placement,
         pool_users: users,
@@ -258,6 +265,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         probes: Vec::new(),
         composition: String::new(),
         estimate: None,
+        model_servers: Vec::new(),
     };
     let (guess, max_servers) = match search_start(s, placement, users) {
         Ok(start) => start,
