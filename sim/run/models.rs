@@ -98,6 +98,15 @@ pub(super) fn serve_model_fleets(
     let mut servers = 0;
     let mut keep = vec![false; s.classes.len()];
     for fleet in &p.models {
+        let pooled = matches!(p.kind, PlacementKind::Pooled { .. });
+        if pooled && fleet.servers == 0 {
+            // Sizing gives no replica to a model no user of the pool uses.
+            assert!(
+                fleet.classes.iter().all(|&c| s.class_users(c).1 == 0),
+                "a model its users use has replicas"
+            );
+            continue;
+        }
         keep.iter_mut().for_each(|k| *k = false);
         for &c in &fleet.classes {
             keep[c] = true;
