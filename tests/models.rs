@@ -90,7 +90,9 @@ fn every_class_on_one_model_is_todays_scenario() {
     let (a, b) = (size_scenario(&plain), size_scenario(&named));
     same_rows("sizing", &a.rows, &b.rows);
     assert!(
-        a.rows.iter().all(|r| get(r, "model_replicas_per_pool").is_none()),
+        a.rows
+            .iter()
+            .all(|r| get(r, "model_replicas_per_pool").is_none()),
         "a one-model scenario's sizing rows keep their columns"
     );
 }
@@ -158,7 +160,12 @@ fn bad_class_models_name_the_file_key_and_fix() {
     let cases = [
         (
             r#"model = { name = "qwen9", quantisation = "fp8" }"#,
-            vec!["models.toml", "classes[1].model.name", "unknown model `qwen9`", "qwen3_30b_a3b"],
+            vec![
+                "models.toml",
+                "classes[1].model.name",
+                "unknown model `qwen9`",
+                "qwen3_30b_a3b",
+            ],
         ),
         (
             r#"model = { name = "llama_3_1_70b", quantisation = "bf16" }"#,

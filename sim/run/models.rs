@@ -137,7 +137,12 @@ pub(super) fn serve_model_fleets(
             server: &fleet.server,
             kind: &kind,
             window,
-            rng: stream_rng(s.seed, replication as u64, StreamKind::Placement, p.stream_id),
+            rng: stream_rng(
+                s.seed,
+                replication as u64,
+                StreamKind::Placement,
+                p.stream_id,
+            ),
         };
         let (n, u) = run.serve(&mut kept, &mut rec);
         add_usage(&mut usage, &u);

@@ -374,7 +374,11 @@ impl LlmRun<'_> {
     }
 
     /// Serve every request of `requests`: servers (or devices) and usage.
-    pub(super) fn serve(self, requests: &mut impl LlmSource, rec: &mut LlmRecorder) -> (usize, FleetUsage) {
+    pub(super) fn serve(
+        self,
+        requests: &mut impl LlmSource,
+        rec: &mut LlmRecorder,
+    ) -> (usize, FleetUsage) {
         let l = self.workload;
         match self.kind {
             PlacementKind::Dedicated => {

@@ -30,8 +30,7 @@ pub use model::{
 };
 pub use placement::{
     LlmServer, ModelFleet, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice,
-    Servers,
-    MAX_SERVICE_SCALE,
+    Servers, MAX_SERVICE_SCALE,
 };
 pub use service_level::{
     AttainmentTarget, LatencyMetric, PercentileTarget, ServiceLevel, WaitTailTarget,

@@ -102,7 +102,13 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
     // Every model's replicas together, judged over all the pool's classes.
     let total: usize = counts.iter().sum();
     let whole = s.with_model_servers(&counts);
-    let p = run_probe(&whole, 0, users, Some(total), s.sizing.min_measured_requests);
+    let p = run_probe(
+        &whole,
+        0,
+        users,
+        Some(total),
+        s.sizing.min_measured_requests,
+    );
     let meets = p.meets;
     out.probes.push(p);
     if meets {
