@@ -179,8 +179,18 @@ pub fn peak_load(s: &Scenario, placement: usize, users: usize) -> PeakLoad {
 
 /// The analytic first guess of servers for a pool of `users`: the
 /// closed-form estimate `sharesim estimate` prints and sizing.parquet
-/// carries beside every simulated size.
+/// carries beside every simulated size. A multi-model placement (on its
+/// view): the sum of each model's guess on its own classes and costs.
 pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
+    if s.placements[placement].is_multi_model() && placement == 0 {
+        return (0..s.placements[0].models.len())
+            .filter_map(|m| s.model_part(m))
+            .map(|part| {
+                let n = super::part_pool_users(users, part.users, s.users);
+                analytic_guess(&part, 0, n)
+            })
+            .sum();
+    }
     let load = peak_load(s, placement, users);
     let a = load.erlangs;
     if let (Workload::Generic { .. }, Some(w)) =
