@@ -18,6 +18,7 @@ mod chart_truth;
 mod charts;
 mod classes;
 mod cli;
+mod disagg;
 mod closed_forms;
 mod commands;
 mod crash_safety;
