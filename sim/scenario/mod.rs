@@ -29,7 +29,8 @@ pub use model::{
     SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{
-    LlmServer, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice, Servers,
+    Disaggregation, LlmServer, OutageRule, Placement, PlacementKind, PlacementOutage,
+    PricedDevice, Servers, SizedPool, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S,
     MAX_SERVICE_SCALE,
 };
 pub use service_level::{

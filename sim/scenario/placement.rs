@@ -90,6 +90,28 @@ pub struct Disaggregation {
     /// KV bytes per full-attention context token of the model on these
     /// servers (at the placement's KV precision).
     pub kv_bytes_per_token: f64,
+    /// What a sizing probe's server count sets.
+    pub sized: SizedPool,
+}
+
+/// Which pool of a disaggregated placement a sizing probe's server count
+/// sets ([`super::Scenario::probe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SizedPool {
+    /// The whole placement: the prefill pool keeps its size (at least one
+    /// decode server is left).
+    #[default]
+    Both,
+    /// The prefill pool, beside a decode pool of this many servers.
+    Prefill {
+        /// Decode servers.
+        decode: usize,
+    },
+    /// The decode pool, beside a prefill pool of this many servers.
+    Decode {
+        /// Prefill servers.
+        prefill: usize,
+    },
 }
 
 /// A catalogue device that prices a generic (non-LLM) placement.

@@ -250,6 +250,9 @@ fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
 
 /// Size one pooled placement for pools of `users` users.
 pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
+    if super::disagg::sized_whole(s, placement) {
+        return super::disagg::size_disaggregated(s, placement, users);
+    }
     let mut out = PoolSizing {
         placement,
         pool_users: users,

@@ -2,7 +2,9 @@
 //! decode pools and the link that carries KV between them.
 
 use super::super::check::Check;
-use super::super::placement::{Disaggregation, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S};
+use super::super::placement::{
+    Disaggregation, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S,
+};
 use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
@@ -69,5 +71,6 @@ pub(super) fn resolve_disaggregation(
         link_bytes_per_s: gb * 1e9,
         link_latency_s: latency,
         kv_bytes_per_token,
+        sized: Default::default(),
     }))
 }
