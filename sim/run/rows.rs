@@ -325,6 +325,32 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
             Value::F64(server.prefix_caching.then_some(u.prefix_evictions as f64)),
         ),
         cell("max_batch", Value::U64(server.max_batch as u64)),
+        cell(
+            "prefill_servers",
+            Value::U64(server.disaggregated.map_or(0, |d| d.prefill_servers as u64)),
+        ),
+        cell(
+            "decode_servers",
+            Value::U64(
+                server
+                    .disaggregated
+                    .map_or(0, |d| (o.servers - d.prefill_servers) as u64),
+            ),
+        ),
+        cell(
+            "kv_transfer_mean_s",
+            Value::F64(
+                (server.disaggregated.is_some() && u.kv_transfers > 0)
+                    .then(|| u.kv_transfer_s / u.kv_transfers as f64),
+            ),
+        ),
+        cell(
+            "kv_transfer_mb_mean",
+            Value::F64(
+                (server.disaggregated.is_some() && u.kv_transfers > 0)
+                    .then(|| u.kv_transfer_bytes / u.kv_transfers as f64 / 1e6),
+            ),
+        ),
         cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
         cell(
             "memory_price_multiplier",
