@@ -12,6 +12,8 @@ use sharesim::engine::{
 use sharesim::llm::{Catalog, ServingCost, ServingOptions, StepModel};
 use sharesim::metrics::{LlmRecorder, Window};
 
+use crate::support::{assert_success, read_parquet, sharesim, write};
+
 fn step_model() -> StepModel {
     let cat = Catalog::builtin().unwrap();
     let (d, m) = (
@@ -92,7 +94,13 @@ fn latencies(run: impl Fn(LlmRequest, &mut LlmRecorder)) -> Vec<(f64, f64)> {
         .into_iter()
         .map(|r| {
             let mut rec = LlmRecorder::new(window(), 0.0);
-            run(LlmRequest { arrival_s: 0.0, ..r }, &mut rec);
+            run(
+                LlmRequest {
+                    arrival_s: 0.0,
+                    ..r
+                },
+                &mut rec,
+            );
             assert_eq!(rec.measured, 1);
             (rec.ttft.mean_s().unwrap(), rec.e2e.mean_s().unwrap())
         })
@@ -114,12 +122,16 @@ fn infinite_link_ttft_is_the_prefill_alone() {
             )
             .run(std::iter::once(r), rec);
         });
-        for ((r, (ttft, e2e)), (_, e2e_colocated)) in lone_requests().iter().zip(&got).zip(&colocated)
+        for ((r, (ttft, e2e)), (_, e2e_colocated)) in
+            lone_requests().iter().zip(&got).zip(&colocated)
         {
             // Exactly the step model's prefill of the prompt.
             assert_eq!(*ttft, step.prefill_s(r.input_tokens as u64), "{r:?}");
             // Nothing sent, nothing waited: decoding is the colocated one.
-            assert!((e2e - e2e_colocated).abs() <= 1e-12 * e2e, "{e2e} vs {e2e_colocated}");
+            assert!(
+                (e2e - e2e_colocated).abs() <= 1e-12 * e2e,
+                "{e2e} vs {e2e_colocated}"
+            );
         }
     }
 }
@@ -196,4 +208,163 @@ fn every_request_is_prefilled_sent_and_decoded() {
         // Time order: TTFT <= E2E for every request (means suffice here).
         assert!(rec.ttft.mean_s().unwrap() < rec.e2e.mean_s().unwrap());
     }
+}
+
+/// An LLM scenario of a colocated and a disaggregated pool of H100s.
+const SCENARIO: &str = r#"
+seed = 5
+horizon_s = 1200
+warmup_s = 200
+replications = 2
+
+[users]
+count = 400
+requests_per_day = 200
+
+[model]
+name = "gpt_oss_120b"
+quantisation = "mxfp4"
+
+[requests]
+input_tokens = { distribution = "lognormal", median = 4000, p99 = 16000 }
+output_tokens = { distribution = "lognormal", median = 129, p99 = 601 }
+
+[[placements]]
+name = "colocated"
+kind = "pooled"
+device = "h100_sxm"
+servers = 2
+
+[[placements]]
+name = "disaggregated"
+kind = "pooled"
+device = "h100_sxm"
+
+[placements.disaggregated]
+prefill_servers = 1
+decode_servers = 1
+
+[service_level]
+ttft_p99_s = 8.0
+tpot_p99_s = 0.05
+"#;
+
+/// The tables `sharesim <command>` writes for `text` with `threads` threads.
+fn tables(
+    command: &str,
+    text: &str,
+    threads: &str,
+    names: &[&str],
+) -> Vec<polars::prelude::DataFrame> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "d.toml", text);
+    let out = dir.path().join("out");
+    let o = sharesim()
+        .arg(command)
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--threads", threads, "--no-charts"])
+        .output()
+        .unwrap();
+    assert_success(&o);
+    names
+        .iter()
+        .map(|n| read_parquet(&out.join("d").join(n)))
+        .collect()
+}
+
+#[test]
+fn sizing_is_bit_identical_for_one_and_two_threads_and_reports_both_pools() {
+    let names = ["sizing.parquet", "probes.parquet"];
+    let one = tables("size", SCENARIO, "1", &names);
+    let two = tables("size", SCENARIO, "2", &names);
+    for (a, b) in one.iter().zip(&two) {
+        assert!(a.equals_missing(b), "{a}\n{b}");
+    }
+    let sizing = &one[0];
+    let col = |c: &str| sizing.column(c).unwrap().as_materialized_series().clone();
+    let total = col("servers_per_pool").f64().unwrap().get(1).unwrap();
+    let prefill = col("prefill_servers").u64().unwrap().get(1).unwrap();
+    let decode = col("decode_servers").u64().unwrap().get(1).unwrap();
+    assert!(prefill >= 1 && decode >= 1);
+    assert_eq!(total, (prefill + decode) as f64);
+    // The colocated row has no pools.
+    assert_eq!(col("prefill_servers").u64().unwrap().get(0), Some(0));
+    assert!(col("feasible").bool().unwrap().get(1).unwrap());
+}
+
+fn refused(text: &str, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.toml", text);
+    let out = dir.path().join("out");
+    let o = sharesim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in {err}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_disaggregation_input_exits_2_naming_the_key() {
+    let edit = |from: &str, to: &str| {
+        assert!(SCENARIO.contains(from), "{from}");
+        SCENARIO.replacen(from, to, 1)
+    };
+    refused(
+        &edit("prefill_servers = 1\n", ""),
+        &["placements[1].disaggregated.prefill_servers", "missing"],
+    );
+    refused(
+        &edit("decode_servers = 1", "decode_servers = 0"),
+        &["placements[1].disaggregated.decode_servers", "at least 1"],
+    );
+    refused(
+        &edit(
+            "decode_servers = 1",
+            "decode_servers = 1\nlink_gb_per_s = 0",
+        ),
+        &[
+            "placements[1].disaggregated.link_gb_per_s",
+            "above 0",
+            "(got 0)",
+        ],
+    );
+    refused(
+        &edit(
+            "decode_servers = 1",
+            "decode_servers = 1\nlink_latency_s = -1",
+        ),
+        &["placements[1].disaggregated.link_latency_s"],
+    );
+    refused(
+        &edit(
+            "device = \"h100_sxm\"\n\n[placements.disaggregated]",
+            "device = \"h100_sxm\"\nservers = 3\n\n[placements.disaggregated]",
+        ),
+        &["placements[1].servers", "is 3", "remove `servers`"],
+    );
+    refused(
+        &edit("decode_servers = 1", "decode_servers = 1\nbandwidth = 3"),
+        &["placements[1].disaggregated", "bandwidth"],
+    );
+    refused(
+        &edit(
+            "name = \"disaggregated\"\nkind = \"pooled\"",
+            "name = \"disaggregated\"\nkind = \"dedicated\"",
+        ),
+        &[
+            "placements[1].disaggregated",
+            "remove [placements.disaggregated]",
+        ],
+    );
 }

@@ -10,7 +10,6 @@ pub(crate) mod fcfs;
 
 pub use batching::{
     BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation, KvLink,
-    LlmRequest, LlmSource, PrefixCaching,
-    PromptBlocks, SEQUENCE_BYTES,
+    LlmRequest, LlmSource, PrefixCaching, PromptBlocks, SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

@@ -7,7 +7,8 @@
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{
-    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvLink, LlmRequest, LlmSource, PrefixCaching, PromptBlocks,
+    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvLink, LlmRequest,
+    LlmSource, PrefixCaching, PromptBlocks,
 };
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};

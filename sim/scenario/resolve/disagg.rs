@@ -2,9 +2,7 @@
 //! decode pools and the link that carries KV between them.
 
 use super::super::check::Check;
-use super::super::placement::{
-    Disaggregation, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S,
-};
+use super::super::placement::{Disaggregation, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S};
 use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
@@ -21,13 +19,22 @@ pub(super) fn disaggregated_servers(
     let key = |k: &str| c.placement_key(i, &format!("disaggregated.{k}"));
     let pool = |k: &str, v: Option<u64>| -> Result<u64, ScenarioError> {
         match v {
-            None => Err(c.err(key(k), format!("missing: a disaggregated placement needs `{k}` (at least 1)"))),
-            Some(0) => Err(c.err(key(k), format!("must be at least 1 (got 0): each pool needs a server"))),
-            Some(n) if n > 5_000_000 => Err(c.err(key(k), format!("must be at most 5000000 (got {n})"))),
+            None => Err(c.err(
+                key(k),
+                format!("missing: a disaggregated placement needs `{k}` (at least 1)"),
+            )),
+            Some(0) => Err(c.err(
+                key(k),
+                format!("must be at least 1 (got 0): each pool needs a server"),
+            )),
+            Some(n) if n > 5_000_000 => {
+                Err(c.err(key(k), format!("must be at most 5000000 (got {n})")))
+            }
             Some(n) => Ok(n),
         }
     };
-    let total = pool("prefill_servers", d.prefill_servers)? + pool("decode_servers", d.decode_servers)?;
+    let total =
+        pool("prefill_servers", d.prefill_servers)? + pool("decode_servers", d.decode_servers)?;
     if let Some(n) = p.servers.filter(|&n| n != total) {
         return Err(c.err(
             c.placement_key(i, "servers"),
@@ -65,7 +72,9 @@ pub(super) fn resolve_disaggregation(
     }
     let latency = d.link_latency_s.unwrap_or(DEFAULT_LINK_LATENCY_S);
     c.non_negative(&key("link_latency_s"), latency)?;
-    let prefill_servers = d.prefill_servers.expect("checked with the placement's kind") as usize;
+    let prefill_servers = d
+        .prefill_servers
+        .expect("checked with the placement's kind") as usize;
     Ok(Some(Disaggregation {
         prefill_servers,
         link_bytes_per_s: gb * 1e9,
