@@ -25,7 +25,7 @@ pub(super) fn disaggregated_servers(
             )),
             Some(0) => Err(c.err(
                 key(k),
-                format!("must be at least 1 (got 0): each pool needs a server"),
+                "must be at least 1 (got 0): each pool needs a server",
             )),
             Some(n) if n > 5_000_000 => {
                 Err(c.err(key(k), format!("must be at most 5000000 (got {n})")))
