@@ -138,25 +138,8 @@ impl BatchingFleet {
             if !received {
                 prompt_tokens += seq.compute_len();
             }
-            let server = &mut self.servers[s];
-            server.prefilling.push(id);
-            match &mut server.paged {
-                None => {
-                    server.kv_reserved += need;
-                    self.kv_total += need;
-                }
-                Some(p) => {
-                    p.add_prefill(need / p.block);
-                    server.admitted.push((self.stamps, id));
-                    let live = server.batch as usize + server.prefilling.len();
-                    if server.admitted.len() > 2 * live + 32 {
-                        let seqs = &self.seqs;
-                        server
-                            .admitted
-                            .retain(|&(stamp, id)| seqs[id as usize].stamp == stamp);
-                    }
-                }
-            }
+            self.servers[s].prefilling.push(id);
+            self.reserve_admitted(s, id, need);
             if received {
                 self.servers[s].prefilling.pop();
                 self.prefilled(s, id, t, rec);
@@ -168,6 +151,30 @@ impl BatchingFleet {
         }
         self.plan(s, t, prompt_tokens);
         self.refresh_row(s);
+    }
+
+    /// Reserve the KV of sequence `id`, just admitted to server `s` and
+    /// needing `need` tokens: whole-context tokens, or its prefill's blocks
+    /// (and its entry in the admission order, compacted now and then).
+    fn reserve_admitted(&mut self, s: usize, id: u32, need: u64) {
+        let server = &mut self.servers[s];
+        match &mut server.paged {
+            None => {
+                server.kv_reserved += need;
+                self.kv_total += need;
+            }
+            Some(p) => {
+                p.add_prefill(need / p.block);
+                server.admitted.push((self.stamps, id));
+                let live = server.batch as usize + server.prefilling.len();
+                if server.admitted.len() > 2 * live + 32 {
+                    let seqs = &self.seqs;
+                    server
+                        .admitted
+                        .retain(|&(stamp, id)| seqs[id as usize].stamp == stamp);
+                }
+            }
+        }
     }
 
     /// Prefix caching: evict server `s`'s least recently used cached blocks
