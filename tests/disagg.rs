@@ -368,3 +368,49 @@ fn bad_disaggregation_input_exits_2_naming_the_key() {
         ],
     );
 }
+
+/// Fast-forwarded decode runs give the step-by-step latencies on both
+/// pools (round-robin dispatch: exact up to rounding, as colocated).
+#[test]
+fn fast_forward_matches_step_by_step_on_both_pools() {
+    let requests: Vec<LlmRequest> = (0..2000u32)
+        .map(|i| LlmRequest {
+            prompt: Default::default(),
+            arrival_s: i as f64 * 0.08,
+            user: i % 53,
+            input_tokens: 100 + (i * 7919) % 5000,
+            output_tokens: 1 + (i * 104_729) % 300,
+        })
+        .collect();
+    let run = |ff: bool| {
+        let mut cfg = DisaggConfig {
+            prefill: config(2, true),
+            decode: config(2, true),
+            link: link(50.0, 0.001),
+        };
+        for pool in [&mut cfg.prefill, &mut cfg.decode] {
+            pool.fast_forward = ff;
+            pool.dispatch = Dispatch::RoundRobin;
+        }
+        let mut rec = LlmRecorder::new(window(), 0.0);
+        let u = DisaggFleet::new(
+            cfg,
+            window(),
+            stream_rng(1, 0, StreamKind::Placement, 0),
+            stream_rng(1, 0, StreamKind::Placement, 1),
+        )
+        .run(requests.iter().copied(), &mut rec);
+        (rec, u)
+    };
+    let ((a, ua), (b, ub)) = (run(true), run(false));
+    assert_eq!(a.measured, b.measured);
+    assert!(ua.events < ub.events, "{} vs {}", ua.events, ub.events);
+    for (x, y) in [
+        (a.ttft.mean_s(), b.ttft.mean_s()),
+        (a.tpot.mean_s(), b.tpot.mean_s()),
+        (a.e2e.mean_s(), b.e2e.mean_s()),
+    ] {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!((x - y).abs() <= 1e-9 * y, "{x} vs {y}");
+    }
+}
