@@ -609,6 +609,34 @@ $rule{'claim-speech-figure'} = [['small-models'], sub {
     'a laptop NPU meets speech p99 <= 10 s (' . num(col(one('small-models', placement => 'laptop-npu-speech'), 'response_p99_s'))
         . ' s), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . whole(col($pool, 'users'))
         . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital';
+# disaggregation: a colocated pool against a disaggregated one, by prompt length.
+my $dg = sub { one('disaggregation', sweep_requests_input_tokens_median => $_[0], placement => $_[1]) };
+$rule{'disagg-table'} = [['disaggregation'], sub {
+    my %seen;
+    my @medians = sort { $a <=> $b } grep { !$seen{$_}++ } map { $_->{sweep_requests_input_tokens_median} } @{$answers{disaggregation}};
+    my @out = (
+        '| prompt tokens (median / p99) | H100s colocated | H100s disaggregated (prefill + decode) | p99 TTFT colocated / disaggregated | p99 TPOT colocated / disaggregated | mean KV transfer |',
+        '|---|---|---|---|---|---|',
+    );
+    for my $m (@medians) {
+        my ($c, $d) = ($dg->($m, 'h100-colocated'), $dg->($m, 'h100-disaggregated'));
+        push @out, sprintf('| %s / %s | %s | %s (%s + %s) | %s / %s s | %s / %s | %s |',
+            whole($m), whole(col($c, 'sweep_requests_input_tokens_p99')),
+            whole(col($c, 'servers_per_pool')), whole(col($d, 'servers_per_pool')),
+            whole(col($d, 'prefill_servers')), whole(col($d, 'decode_servers')),
+            num(col($c, 'ttft_p99_s')), num(col($d, 'ttft_p99_s')),
+            ms(col($c, 'tpot_p99_s')), ms(col($d, 'tpot_p99_s')),
+            sprintf('%.1f ms', col($d, 'kv_transfer_mean_s') * 1000));
+    }
+    return "\n" . join("\n", @out) . "\n";
+}];
+$rule{'disagg-long'} = [['disaggregation'], sub {
+    my ($c, $d) = ($dg->(8000, 'h100-colocated'), $dg->(8000, 'h100-disaggregated'));
+    sprintf('%s H100s instead of %s', whole(col($d, 'servers_per_pool')), whole(col($c, 'servers_per_pool')));
+}];
+$rule{'disagg-short'} = [['disaggregation'], sub {
+    my ($c, $d) = ($dg->(1020, 'h100-colocated'), $dg->(1020, 'h100-disaggregated'));
+    sprintf('%s H100s instead of %s', whole(col($d, 'servers_per_pool')), whole(col($c, 'servers_per_pool')));
 }];
 
 # ------------------------------------------------------------------ the README

@@ -16,7 +16,7 @@
 # Fast (checked): default, seed-one-percent, memory-price-shock,
 # latency-and-availability, small-models, household-office-region,
 # azure-trace, always-available-assistant, privacy, world-scale,
-# memory-breakeven and household-office-models: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
+# memory-breakeven, household-office-models and disaggregation: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
 # cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
 # small-models-pool-size-curve.png.
 # Slow, regenerated only without --check (--check leaves their blocks alone
@@ -47,10 +47,10 @@ fast_answers=(
     "sweep default" "sweep seed-one-percent" "sweep memory-price-shock"
     "sweep latency-and-availability" "size small-models" "size household-office-region"
     "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
-    "sweep memory-breakeven" "size household-office-models"
+    "sweep memory-breakeven" "size household-office-models" "sweep disaggregation"
 )
 slow_answers=("sweep always-on-agent" "size elastic-region")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then
@@ -64,7 +64,7 @@ else
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
         small-models household-office-region azure-trace bench-1m-users always-available-assistant \
-        privacy world-scale memory-breakeven elastic-region; do
+        privacy world-scale memory-breakeven household-office-models disaggregation elastic-region; do
         rm -rf "$out/$s"
     done
     todo=("${fast_answers[@]}" "${slow_answers[@]}")

@@ -21,6 +21,7 @@ mod cli;
 mod closed_forms;
 mod commands;
 mod crash_safety;
+mod disagg;
 mod end_to_end;
 mod errors;
 mod estimate;

@@ -188,8 +188,25 @@ fn print_sizing(scenario: &Scenario, rows: &[Row], print: &PrintArgs) {
         if let Some(policy) = text_of(r, "elastic_policy") {
             say(elastic_line(&name(), policy, r));
         }
+        if let Some(line) = disaggregated_line(&name(), r) {
+            say(line);
+        }
     }
     print_availability(scenario, rows);
+}
+
+/// A disaggregated placement's answer: both pools and the total.
+fn disaggregated_line(name: &str, r: &Row) -> Option<String> {
+    let number = |c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
+    let prefill = number("prefill_servers").filter(|n| *n > 0.0)?;
+    let decode = number("decode_servers")?;
+    let transfer = number("kv_transfer_mean_s")
+        .map(|t| format!("; a KV transfer takes {:.2} ms on average", t * 1e3))
+        .unwrap_or_default();
+    Some(format!(
+        "{name}: {prefill} prefill + {decode} decode servers per pool ({} in all){transfer}",
+        prefill + decode
+    ))
 }
 
 /// With `[outages]`: each option's share of a year's requests within the

@@ -9,7 +9,7 @@ pub(crate) mod events;
 pub(crate) mod fcfs;
 
 pub use batching::{
-    BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource, PrefixCaching,
-    PromptBlocks, SEQUENCE_BYTES,
+    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation, KvLink,
+    LlmRequest, LlmSource, PrefixCaching, PromptBlocks, SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

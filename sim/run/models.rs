@@ -143,6 +143,13 @@ pub(super) fn serve_model_fleets(
                 StreamKind::Placement,
                 p.stream_id,
             ),
+            // (Disaggregation is refused on a multi-model placement.)
+            decode_rng: stream_rng(
+                s.seed,
+                replication as u64,
+                StreamKind::Placement,
+                p.stream_id | 1 << 32,
+            ),
         };
         let (n, u) = run.serve(&mut kept, &mut rec);
         add_usage(&mut usage, &u);

@@ -7,7 +7,8 @@
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{
-    BatchConfig, BatchingFleet, FleetUsage, LlmRequest, LlmSource, PrefixCaching, PromptBlocks,
+    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvLink, LlmRequest,
+    LlmSource, PrefixCaching, PromptBlocks,
 };
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
@@ -322,6 +323,13 @@ fn run_in_window(
                 kind,
                 window,
                 rng: placement_rng(),
+                // The decode pool's dispatch stream (disaggregated only).
+                decode_rng: stream_rng(
+                    s.seed,
+                    replication as u64,
+                    StreamKind::Placement,
+                    p.stream_id | 1 << 32,
+                ),
             };
             let mut requests = LlmRequests::new(&mut source, s);
             match OutageGate::new(s, replication, &mut requests) {
@@ -355,6 +363,7 @@ pub(super) struct LlmRun<'a> {
     pub(super) kind: &'a PlacementKind,
     pub(super) window: Window,
     pub(super) rng: crate::core::rng::SimRng,
+    pub(super) decode_rng: crate::core::rng::SimRng,
 }
 
 impl LlmRun<'_> {
@@ -407,7 +416,28 @@ impl LlmRun<'_> {
                     kv_allocation: server.kv_policy.into(),
                     kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
                 };
-                let fleet = BatchingFleet::new(cfg, self.window, self.rng);
+                let Some(d) = server.disaggregated else {
+                    let fleet = BatchingFleet::new(cfg, self.window, self.rng);
+                    return (*servers, fleet.run_source(requests, rec));
+                };
+                // The decode pool's own dispatch stream: the prefill pool
+                // keeps the placement's, so its draws are a colocated pool's.
+                let mut prefill = cfg.clone();
+                prefill.servers = d.prefill_servers;
+                let mut decode = cfg;
+                decode.servers = *servers - d.prefill_servers;
+                let link = KvLink {
+                    bytes_per_s: d.link_bytes_per_s,
+                    latency_s: d.link_latency_s,
+                    kv_bytes_per_token: d.kv_bytes_per_token,
+                    kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
+                };
+                let cfg = DisaggConfig {
+                    prefill,
+                    decode,
+                    link,
+                };
+                let fleet = DisaggFleet::new(cfg, self.window, self.rng, self.decode_rng);
                 (*servers, fleet.run_source(requests, rec))
             }
         }

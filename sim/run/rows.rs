@@ -12,7 +12,7 @@ use crate::engine::batching::FleetUsage;
 use crate::metrics::{FcfsRecorder, LlmRecorder, Window};
 use crate::results::columns;
 use crate::results::table::{cell, Row, Value};
-use crate::scenario::Scenario;
+use crate::scenario::{LlmServer, Scenario};
 
 /// A count measured in one replication: a measurement (`f64`) like every
 /// other measured column, so that it has the type of its mean across
@@ -325,6 +325,9 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
             Value::F64(server.prefix_caching.then_some(u.prefix_evictions as f64)),
         ),
         cell("max_batch", Value::U64(server.max_batch as u64)),
+    ]);
+    row.extend(disaggregation_cells(server, o.servers, u));
+    row.extend([
         cell("network_rtt_s", Value::F64(Some(server.network_rtt_s))),
         cell(
             "memory_price_multiplier",
@@ -458,4 +461,37 @@ pub fn class_rows(s: &Scenario, o: &ReplicationOutcome) -> Vec<Row> {
             row
         })
         .collect()
+}
+
+/// A disaggregated placement's pools and KV transfers (0, 0 and nulls
+/// without `[placements.disaggregated]`).
+fn disaggregation_cells(
+    server: &LlmServer,
+    servers: usize,
+    u: &FleetUsage,
+) -> Vec<(String, Value)> {
+    let transfers =
+        (server.disaggregated.is_some() && u.kv_transfers > 0).then_some(u.kv_transfers as f64);
+    vec![
+        cell(
+            "prefill_servers",
+            Value::U64(server.disaggregated.map_or(0, |d| d.prefill_servers as u64)),
+        ),
+        cell(
+            "decode_servers",
+            Value::U64(
+                server
+                    .disaggregated
+                    .map_or(0, |d| (servers - d.prefill_servers) as u64),
+            ),
+        ),
+        cell(
+            "kv_transfer_mean_s",
+            Value::F64(transfers.map(|n| u.kv_transfer_s / n)),
+        ),
+        cell(
+            "kv_transfer_mb_mean",
+            Value::F64(transfers.map(|n| u.kv_transfer_bytes / n / 1e6)),
+        ),
+    ]
 }

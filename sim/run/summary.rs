@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use super::bill::{summed_bill_cells, BILL_ID_COLUMNS};
 
 /// Columns that identify a row rather than measure something.
-const ID_COLUMNS: [&str; 36] = [
+const ID_COLUMNS: [&str; 38] = [
     "scenario",
     columns::PLACEMENT,
     columns::KIND,
@@ -23,6 +23,8 @@ const ID_COLUMNS: [&str; 36] = [
     "unstable",
     "users",
     "servers",
+    "prefill_servers",
+    "decode_servers",
     "horizon_s",
     "warmup_s",
     "offered_load_erlangs",

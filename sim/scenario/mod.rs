@@ -29,8 +29,9 @@ pub use model::{
     SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{
-    LlmServer, ModelFleet, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice,
-    Servers, MAX_SERVICE_SCALE,
+    Disaggregation, LlmServer, ModelFleet, OutageRule, Placement, PlacementKind, PlacementOutage,
+    PricedDevice, Servers, SizedPool, DEFAULT_LINK_GB_PER_S, DEFAULT_LINK_LATENCY_S,
+    MAX_SERVICE_SCALE,
 };
 pub use service_level::{
     AttainmentTarget, LatencyMetric, PercentileTarget, ServiceLevel, WaitTailTarget,

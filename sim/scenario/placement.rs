@@ -62,6 +62,56 @@ pub struct LlmServer {
     pub mean_request_s: f64,
     /// Prompt blocks are cached (`prefix_caching`).
     pub prefix_caching: bool,
+    /// Separate prefill and decode pools (`[placements.disaggregated]`);
+    /// the placement's `servers` are both pools together.
+    pub disaggregated: Option<Disaggregation>,
+}
+
+/// Bandwidth of one KV transfer when a placement gives none, GB/s: one
+/// 400 Gb/s InfiniBand NDR / RoCE port per GPU (NVIDIA ConnectX-7, as on
+/// DGX H100: eight ports for eight GPUs).
+pub const DEFAULT_LINK_GB_PER_S: f64 = 50.0;
+
+/// Time every KV transfer takes besides its bytes when a placement gives
+/// none, seconds [E]: RDMA's wire latency is a few microseconds, but a
+/// transfer engine (Mooncake's, vLLM's NIXL connector) exchanges block
+/// tables and registers memory before the bytes move, about a millisecond.
+pub const DEFAULT_LINK_LATENCY_S: f64 = 0.001;
+
+/// Prefill/decode disaggregation of a pooled LLM placement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Disaggregation {
+    /// Servers that only prefill; the others of the placement only decode.
+    pub prefill_servers: usize,
+    /// Bandwidth of one KV transfer, bytes per second (may be infinite).
+    pub link_bytes_per_s: f64,
+    /// Time every transfer takes besides its bytes, seconds.
+    pub link_latency_s: f64,
+    /// KV bytes per full-attention context token of the model on these
+    /// servers (at the placement's KV precision).
+    pub kv_bytes_per_token: f64,
+    /// What a sizing probe's server count sets.
+    pub sized: SizedPool,
+}
+
+/// Which pool of a disaggregated placement a sizing probe's server count
+/// sets ([`super::Scenario::probe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SizedPool {
+    /// The whole placement: the prefill pool keeps its size (at least one
+    /// decode server is left).
+    #[default]
+    Both,
+    /// The prefill pool, beside a decode pool of this many servers.
+    Prefill {
+        /// Decode servers.
+        decode: usize,
+    },
+    /// The decode pool, beside a prefill pool of this many servers.
+    Decode {
+        /// Prefill servers.
+        prefill: usize,
+    },
 }
 
 /// A catalogue device that prices a generic (non-LLM) placement.

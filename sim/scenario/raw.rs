@@ -540,6 +540,23 @@ pub struct RawPlacement {
     /// Serves only the requests another placement sends it during its
     /// outages (a standby region, a local fallback device).
     pub fallback_only: Option<bool>,
+    /// LLM pooled: separate prefill and decode pools
+    /// (`[placements.disaggregated]`).
+    pub disaggregated: Option<RawDisaggregated>,
+}
+
+/// `[placements.disaggregated]`: prefill/decode disaggregation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisaggregated {
+    /// Servers that only prefill.
+    pub prefill_servers: Option<u64>,
+    /// Servers that only decode.
+    pub decode_servers: Option<u64>,
+    /// Bandwidth of one KV transfer, GB/s (`inf` allowed). Default 50.
+    pub link_gb_per_s: Option<f64>,
+    /// Time every KV transfer takes besides its bytes, seconds. Default 0.001.
+    pub link_latency_s: Option<f64>,
 }
 
 /// Parse scenario text into its raw form; `path` names the file in errors.

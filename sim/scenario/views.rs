@@ -12,6 +12,7 @@ use crate::core::units::DAY_S;
 use crate::llm::step::StepModel;
 use crate::workload::arrivals::PoissonArrivals;
 
+use super::placement::{Servers, SizedPool};
 use super::{LlmWorkload, PlacementKind, Scenario, UserClass, Workload};
 
 impl Scenario {
@@ -325,10 +326,24 @@ impl Scenario {
         horizon_s: f64,
     ) -> Scenario {
         let mut s = self.view(placement);
-        if let (Some(n), PlacementKind::Pooled { servers, .. }) =
-            (servers, &mut s.placements[0].kind)
-        {
-            *servers = n;
+        let pl = &mut s.placements[0];
+        if let (Some(n), PlacementKind::Pooled { servers: total, .. }) = (servers, &mut pl.kind) {
+            *total = n;
+            if let Servers::Llm(l) = &mut pl.servers {
+                if let Some(d) = &mut l.disaggregated {
+                    match d.sized {
+                        SizedPool::Both => *total = n.max(d.prefill_servers + 1),
+                        SizedPool::Prefill { decode } => {
+                            d.prefill_servers = n;
+                            *total = n + decode;
+                        }
+                        SizedPool::Decode { prefill } => {
+                            d.prefill_servers = prefill;
+                            *total = prefill + n;
+                        }
+                    }
+                }
+            }
         }
         if users != s.users {
             s.users = users;

@@ -57,6 +57,7 @@ use crate::scenario::{PlacementKind, Scenario};
 mod availability;
 pub mod bill;
 mod dedicated;
+mod disagg;
 pub mod elastic;
 mod estimate;
 mod models;

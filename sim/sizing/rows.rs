@@ -21,8 +21,11 @@ const PER_USER: [(&str, &str); 6] = [
 ];
 
 /// Latency and load columns copied from the answer's summary.
-const COPIED: [&str; 26] = [
+const COPIED: [&str; 29] = [
     "device",
+    "prefill_servers",
+    "decode_servers",
+    "kv_transfer_mean_s",
     "ownership",
     "electricity_usd_per_kwh",
     "grid_g_co2_per_kwh",
@@ -205,6 +208,7 @@ pub(crate) fn sizing_row(
                 Value::Str(String::new())
             }
             ("tensor_parallel", None) => Value::U64(0),
+            ("prefill_servers" | "decode_servers", None) => Value::U64(0),
             (_, None) => Value::F64(None),
         };
         row.push(cell(c, v));

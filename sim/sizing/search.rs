@@ -282,6 +282,9 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
     if s.placements[placement].is_multi_model() {
         return super::models::size_model_pool(s, placement, users);
     }
+    if super::disagg::sized_whole(s, placement) {
+        return super::disagg::size_disaggregated(s, placement, users);
+    }
     let mut out = PoolSizing {
         placement,
         pool_users: users,

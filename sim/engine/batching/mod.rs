@@ -38,10 +38,12 @@ use crate::llm::engines::KvPolicy;
 use crate::llm::step::{DecodeRun, StepModel};
 use crate::metrics::{LlmRecorder, RejectReason, Window};
 
+pub use disagg::{DisaggConfig, DisaggFleet, KvLink};
 use kv::PagedKv;
 use prefix::PrefixCache;
 pub use prefix::{PrefixCaching, PromptBlocks};
 
+mod disagg;
 mod kv;
 mod prefix;
 mod step;
@@ -250,6 +252,9 @@ struct Server {
     kv_range: (u64, u64),
     /// Cached prompt blocks (prefix caching on).
     prefix: Option<Box<PrefixCache>>,
+    /// Prefill pool of a disaggregated fleet: prefilled sequences whose
+    /// KV transfer has ended; their KV is freed at the next boundary.
+    sent: Vec<u32>,
 }
 
 impl Server {
@@ -278,6 +283,7 @@ impl Server {
             },
             admitted: Vec::new(),
             prefix: cfg.prefix.as_ref().map(|_| Box::new(PrefixCache::new())),
+            sent: Vec::new(),
         }
     }
 
@@ -356,6 +362,28 @@ pub struct FleetUsage {
     pub prefix_hit_tokens: u64,
     /// Cached blocks evicted inside the window (at the source's block size).
     pub prefix_evictions: u64,
+    /// Disaggregated fleets: KV transfers from the prefill pool to the
+    /// decode pool of requests whose arrival is inside the window.
+    pub kv_transfers: u64,
+    /// Their bytes.
+    pub kv_transfer_bytes: f64,
+    /// Their link seconds (latency + bytes / bandwidth), summed.
+    pub kv_transfer_s: f64,
+}
+
+/// What a fleet's servers do in a disaggregated deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Role {
+    /// Prefill and decode on the same server (every fleet but a
+    /// disaggregated one).
+    #[default]
+    Colocated,
+    /// Prefill only: a prefilled request that has tokens left is handed
+    /// off (its KV held until the transfer ends), not decoded.
+    Prefill,
+    /// Decode only: requests arrive prefilled, with their KV; admission
+    /// puts them straight into the decode batch.
+    Decode,
 }
 
 /// A fleet of continuous-batching servers.
@@ -384,6 +412,11 @@ pub struct BatchingFleet {
     /// (at the end of `boundary`, `enqueue` and `poke`, the only places that
     /// change a server), so dispatch scans a few cache lines, not servers.
     rows: Vec<DispatchRow>,
+    /// Colocated, or one pool of a disaggregated fleet.
+    role: Role,
+    /// Prefill pool: (server, id, time) of sequences prefilled with tokens
+    /// left, to be transferred to the decode pool.
+    handoff: Vec<(u32, u32, f64)>,
 }
 
 /// What central-queue dispatch needs of a server, kept beside the servers:
@@ -475,6 +508,8 @@ impl BatchingFleet {
             kv_total: 0,
             kv_last_s: 0.0,
             done: Vec::new(),
+            role: Role::Colocated,
+            handoff: Vec::new(),
         }
     }
 
@@ -529,6 +564,10 @@ impl BatchingFleet {
     #[inline]
     fn admission_need(&self, seq: &Seq) -> u64 {
         match &self.servers[0].paged {
+            // A prefill server holds the prompt and its first token only.
+            None if self.role == Role::Prefill => {
+                seq.input as u64 + 1 + self.cfg.kv_fixed_tokens_per_seq
+            }
             None => seq.input as u64 + seq.output as u64 + self.cfg.kv_fixed_tokens_per_seq,
             Some(p) => p.blocks_for(seq.prefill_len() + 1) * p.block,
         }
@@ -570,7 +609,19 @@ impl BatchingFleet {
     }
 
     fn arrive(&mut self, r: LlmRequest, rec: &mut LlmRecorder) {
-        let t = r.arrival_s;
+        self.arrive_at(r, r.arrival_s, f64::NAN, f64::NAN, rec);
+    }
+
+    /// Request `r` reaches the fleet at `t`; `start_s` and `first_token_s`
+    /// are NaN, or (decode pool) when its prefill started and ended.
+    fn arrive_at(
+        &mut self,
+        r: LlmRequest,
+        t: f64,
+        start_s: f64,
+        first_token_s: f64,
+        rec: &mut LlmRecorder,
+    ) {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
         if need > self.cfg.context_limit_tokens {
             rec.reject(t, RejectReason::ContextLimit, r.user);
@@ -590,9 +641,9 @@ impl BatchingFleet {
         }
         let mut seq = Seq {
             user: r.user,
-            arrival_s: t,
-            start_s: f64::NAN,
-            first_token_s: f64::NAN,
+            arrival_s: r.arrival_s,
+            start_s,
+            first_token_s,
             input: r.input_tokens,
             output: r.output_tokens.max(1),
             prompt_left: r.input_tokens,

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 
-use super::{BatchingFleet, Phase, PromptBlocks};
+use super::{BatchingFleet, Phase, PromptBlocks, Role};
 use crate::metrics::LlmRecorder;
 
 impl BatchingFleet {
@@ -14,6 +14,9 @@ impl BatchingFleet {
         let w = self.window;
         let phase = self.servers[s].phase;
         self.close_phase_kv(s, t);
+        if !self.servers[s].sent.is_empty() {
+            self.release_sent(s, t);
+        }
         // Cached blocks live in the memory the phase left free at its peak.
         let peak = self.servers[s].kv_range.1;
         self.evict_prefixes(s, t, peak);
@@ -128,26 +131,18 @@ impl BatchingFleet {
                     self.usage.prefix_hit_tokens += hit;
                 }
             }
+            // A decode server receives the prompt's KV: nothing to prefill
+            // (after a preemption here it recomputes, as any server does).
+            let received = self.role == Role::Decode && seq.generated == 0;
             seq.prompt_left = seq.compute_len() as u32;
-            prompt_tokens += seq.compute_len();
-            let server = &mut self.servers[s];
-            server.prefilling.push(id);
-            match &mut server.paged {
-                None => {
-                    server.kv_reserved += need;
-                    self.kv_total += need;
-                }
-                Some(p) => {
-                    p.add_prefill(need / p.block);
-                    server.admitted.push((self.stamps, id));
-                    let live = server.batch as usize + server.prefilling.len();
-                    if server.admitted.len() > 2 * live + 32 {
-                        let seqs = &self.seqs;
-                        server
-                            .admitted
-                            .retain(|&(stamp, id)| seqs[id as usize].stamp == stamp);
-                    }
-                }
+            if !received {
+                prompt_tokens += seq.compute_len();
+            }
+            self.servers[s].prefilling.push(id);
+            self.reserve_admitted(s, id, need);
+            if received {
+                self.servers[s].prefilling.pop();
+                self.prefilled(s, id, t, rec);
             }
         }
         if self.servers[s].prefix.is_some() {
@@ -156,6 +151,30 @@ impl BatchingFleet {
         }
         self.plan(s, t, prompt_tokens);
         self.refresh_row(s);
+    }
+
+    /// Reserve the KV of sequence `id`, just admitted to server `s` and
+    /// needing `need` tokens: whole-context tokens, or its prefill's blocks
+    /// (and its entry in the admission order, compacted now and then).
+    fn reserve_admitted(&mut self, s: usize, id: u32, need: u64) {
+        let server = &mut self.servers[s];
+        match &mut server.paged {
+            None => {
+                server.kv_reserved += need;
+                self.kv_total += need;
+            }
+            Some(p) => {
+                p.add_prefill(need / p.block);
+                server.admitted.push((self.stamps, id));
+                let live = server.batch as usize + server.prefilling.len();
+                if server.admitted.len() > 2 * live + 32 {
+                    let seqs = &self.seqs;
+                    server
+                        .admitted
+                        .retain(|&(stamp, id)| seqs[id as usize].stamp == stamp);
+                }
+            }
+        }
     }
 
     /// Prefix caching: evict server `s`'s least recently used cached blocks
@@ -183,6 +202,11 @@ impl BatchingFleet {
         let len = seq.prefill_len();
         let left = (seq.output - seq.generated) as u64;
         let server = &mut self.servers[s];
+        if self.role == Role::Prefill && left > 1 {
+            // Its KV stays here until the transfer to a decode server ends.
+            self.handoff.push((s as u32, id, t));
+            return;
+        }
         if let Some(p) = &mut server.paged {
             p.remove_prefill(p.blocks_for(len + 1));
         }
@@ -201,6 +225,34 @@ impl BatchingFleet {
             seq.running = true;
             p.add_running(seq.offset);
         }
+    }
+
+    /// Prefill pool: free the KV of the sequences whose transfer to the
+    /// decode pool has ended (vLLM frees a sent request's blocks at the
+    /// scheduler step after its connector reports the send done).
+    fn release_sent(&mut self, s: usize, t: f64) {
+        let mut ids = std::mem::take(&mut self.servers[s].sent);
+        for &id in &ids {
+            let seq = &mut self.seqs[id as usize];
+            seq.stamp = 0;
+            let seq = *seq;
+            match &mut self.servers[s].paged {
+                Some(p) => p.remove_prefill(p.blocks_for(seq.prefill_len() + 1)),
+                None => {
+                    self.servers[s].kv_reserved -= seq.need;
+                    self.note_kv(t);
+                    self.kv_total -= seq.need;
+                }
+            }
+            let server = &mut self.servers[s];
+            if let (Some(cfg), Some(cache)) = (&self.cfg.prefix, &mut server.prefix) {
+                let block = server.paged.as_ref().map_or(1, |p| p.block);
+                cache.keep(cfg, &seq.prompt, seq.input as u64, block);
+            }
+            self.free_ids.push(id);
+        }
+        ids.clear();
+        self.servers[s].sent = ids; // keep the allocation
     }
 
     /// Paged: preempt the most recently admitted sequences (running or

@@ -138,6 +138,12 @@ fn join_placement(
     }
     p.stream_id = j as u64;
     p.models = super::models::model_fleets(&p, &served, user_classes);
+    if !p.models.is_empty() && p.llm().is_some_and(|l| l.disaggregated.is_some()) {
+        return Err(c.err(
+            format!("placements[{j}].disaggregated"),
+            "a placement serving classes of several models is one sub-fleet per model, which is not disaggregated: give each model's classes their own placement, or remove [placements.disaggregated]",
+        ));
+    }
     p.device_alternatives = if p.models.is_empty() {
         super::alternatives::join_alternatives(j, &p, &served, user_classes)
     } else {

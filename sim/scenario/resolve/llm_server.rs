@@ -143,6 +143,13 @@ fn build_server(
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
         device,
         prefix_caching: p.prefix_caching.unwrap_or(false),
+        disaggregated: super::disagg::resolve_disaggregation(
+            c,
+            i,
+            p,
+            dedicated,
+            cost.kv_bytes_per_token(),
+        )?,
     })
 }
 

@@ -16,6 +16,7 @@ mod catalogue;
 mod class;
 mod classes;
 mod costs;
+mod disagg;
 mod dist;
 mod hybrids;
 mod join;

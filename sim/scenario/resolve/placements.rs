@@ -99,7 +99,8 @@ fn placement_kind(c: &Check, i: usize, p: &RawPlacement) -> Result<PlacementKind
             Ok(PlacementKind::Dedicated)
         }
         "pooled" => {
-            let servers = p.servers.ok_or_else(|| {
+            let servers = super::disagg::disaggregated_servers(c, i, p)?;
+            let servers = servers.or(p.servers).ok_or_else(|| {
                 c.err(
                     key("servers"),
                     "missing: a pooled placement needs `servers` (at least 1)",
@@ -177,6 +178,12 @@ pub(super) fn resolve_placement(
                 priced_device: generic_device(c, i, p, cx)?.map(Box::new),
             },
         };
+    if let (Some(_), Servers::Generic { .. }) = (&p.disaggregated, &servers) {
+        return Err(c.err(
+            c.placement_key(i, "disaggregated"),
+            "prefill/decode disaggregation applies to LLM scenarios ([model] + [requests]) only: remove [placements.disaggregated]",
+        ));
+    }
     let priced = match &servers {
         Servers::Generic { priced_device } => priced_device.as_deref(),
         Servers::Llm(_) => None,
