@@ -43,7 +43,8 @@
 //! guess and the galloping/bisection search of [`size_pool`]), `pools`
 //! (pool compositions), `dedicated` (dedicated users and devices), `rows`
 //! (sizing, hybrid, probe and user-group rows), `profile` (what each
-//! placement's probes cost), `elastic` (hourly schedules);
+//! placement's probes cost), `elastic` (hourly schedules), `waterfall`
+//! (the devices factor split into causes, from counterfactual sizings);
 //! [`size_scenario`] here puts them together. The
 //! public names are re-exported here.
 
@@ -64,6 +65,7 @@ mod probe;
 pub mod profile;
 mod rows;
 mod search;
+pub mod waterfall;
 
 pub use availability::down_shares;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
@@ -74,6 +76,7 @@ pub use profile::PlacementProfile;
 pub use search::{
     analytic_guess, guess_method, peak_load, search_start, size_pool, PeakLoad, PoolSizing,
 };
+pub use waterfall::{parse_order, waterfall, waterfall_pairs, Step, WaterfallResults};
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
 use pools::composition_label;
