@@ -40,4 +40,5 @@ mod stopping;
 mod sweep;
 mod traces;
 mod uncertainty;
+mod waterfall;
 mod workloads;

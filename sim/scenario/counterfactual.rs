@@ -21,7 +21,9 @@ pub struct Counterfactual {
     /// else the dedicated placement's device, pooled.
     pub accelerator: bool,
     /// The pooled placement's batching (`max_batch`, chunked prefill);
-    /// else batch 1 without chunked prefill.
+    /// else batch 1 (`max_batch = 1`, the servers' own prefill: the
+    /// dedicated device's separate prefill steps, or the pooled
+    /// placement's chunked prefill).
     pub batching: bool,
     /// Users' daily profiles as the scenario gives them; else flat (the
     /// same daily mean every hour).
@@ -60,7 +62,7 @@ impl Scenario {
     /// their step is exactly 1): a flat day (none given, or flattened) makes
     /// time zones moot; one time zone makes them moot too; batching is moot
     /// when the pooled placement does not batch (generic servers, or
-    /// `max_batch = 1` without chunked prefill).
+    /// `max_batch = 1` with nothing else to change).
     pub fn canonical_counterfactual(&self, pooled: usize, c: Counterfactual) -> Counterfactual {
         let mut c = c;
         if !self.has_diurnal_profile() {
@@ -70,10 +72,14 @@ impl Scenario {
         if !c.profile || !self.has_diurnal_profile() || !self.has_time_zones() {
             c.time_zones = true;
         }
-        let batches = self.placements[pooled]
-            .llm()
-            .is_some_and(|l| l.max_batch > 1 || l.chunked_prefill_tokens.is_some());
-        if !batches {
+        // Batching is moot when the pooled placement does not batch
+        // (generic servers, or `max_batch = 1` with the same prefill as the
+        // servers it would be given to).
+        let moot = match self.placements[pooled].llm() {
+            None => true,
+            Some(l) => l.max_batch == 1 && (c.accelerator || l.chunked_prefill_tokens.is_none()),
+        };
+        if moot {
             c.batching = true;
         }
         c
@@ -115,8 +121,9 @@ impl Scenario {
                 l.max_batch = from.max_batch;
                 l.chunked_prefill_tokens = from.chunked_prefill_tokens;
             } else {
+                // Batch 1, the servers' own prefill otherwise (as
+                // `max_batch = 1` in a scenario file gives).
                 l.max_batch = 1;
-                l.chunked_prefill_tokens = None;
             }
         }
         q.name = name.to_string();

@@ -76,7 +76,9 @@ pub use profile::PlacementProfile;
 pub use search::{
     analytic_guess, guess_method, peak_load, search_start, size_pool, PeakLoad, PoolSizing,
 };
-pub use waterfall::{parse_order, waterfall, waterfall_pairs, Step, WaterfallResults};
+pub use waterfall::{
+    parse_order, waterfall, waterfall_pairs, Step, WaterfallResults, DEFAULT_ORDER,
+};
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
 use pools::composition_label;
