@@ -282,3 +282,48 @@ fn a_scenario_without_a_pair_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--order"));
 }
+
+#[test]
+fn headline_states_the_total_or_the_fleet_that_misses() {
+    use sharesim::charts::{chart_text, Chart};
+    let s = scenario(&mmc(10.0, ""));
+    let rows = waterfall(&s, &DEFAULT_ORDER).steps;
+    let total = num(&rows[0], "total_factor");
+    let title = chart_text(Chart::Waterfall, &crate::charts::df(&rows))
+        .unwrap()
+        .title;
+    // 1,000 users over the Erlang-C pool, in the chart's words.
+    let c = min_servers_for_wait_tail(10.0, 1.0, 0.5, 0.05);
+    assert_eq!(total, 1000.0 / c as f64);
+    assert!(
+        title.starts_with("pool needs ") && title.contains("fewer devices than local"),
+        "{title}"
+    );
+    assert!(!title.contains("misses"), "{title}");
+    // The pool misses: no factor after it, no total; the headline says who.
+    let missed: Vec<Row> = rows
+        .into_iter()
+        .map(|mut r| {
+            let hit = text(&r, "step") == "pool_size";
+            for (name, v) in r.iter_mut() {
+                match name.as_str() {
+                    "to_feasible" if hit => *v = sharesim::results::Value::Bool(Some(false)),
+                    "factor" if hit => *v = sharesim::results::Value::F64(None),
+                    "total_factor" | "cumulative_factor" => {
+                        *v = sharesim::results::Value::F64(None)
+                    }
+                    _ => {}
+                }
+            }
+            r
+        })
+        .collect();
+    let title = chart_text(Chart::Waterfall, &crate::charts::df(&missed))
+        .unwrap()
+        .title;
+    assert!(
+        title.contains("no total")
+            && title.contains("pool: batch 1, flat day, one time zone misses the service level"),
+        "{title}"
+    );
+}
