@@ -1,5 +1,5 @@
 //! The decomposition waterfall (`sharesim waterfall`, docs/model.md section
-//! 22): each step the ratio of two sized fleets, checked against closed
+//! 23): each step the ratio of two sized fleets, checked against closed
 //! forms (Erlang-C), against separate `size` runs, and against each other
 //! (the steps multiply to the total; a flat day in one time zone has a
 //! time-zone step of exactly 1); the same bytes for 1 and 2 threads.

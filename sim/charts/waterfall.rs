@@ -83,7 +83,7 @@ pub(crate) fn build_waterfall(f: &Frame) -> Result<Figure, String> {
         subtitle: vec![format!(
             "{}each step is the ratio of two fleets sized at the same service level (waterfall.parquet; \
              waterfall_fleets.parquet holds every fleet's sizing row); idle time is one device per \
-             user over the offered load; docs/model.md section 22",
+             user over the offered load; docs/model.md section 23",
             scenario_prefix(f)
         )],
         legend,

@@ -28,7 +28,7 @@ use super::{Failure, Outcome};
 /// size (that vs a sized pool of the dedicated device at batch 1, flat day,
 /// one time zone), then diurnal profile, time zones, batching and hardware
 /// in the order of --order; the steps multiply to the total
-/// (docs/model.md section 22). Writes waterfall.parquet and
+/// (docs/model.md section 23). Writes waterfall.parquet and
 /// waterfall_fleets.parquet (every fleet's sizing row), and
 /// decomposition-waterfall.png. A bad scenario exits 2 as `size`.
 #[derive(Args)]

@@ -1,5 +1,5 @@
 //! Counterfactual scenarios of the decomposition waterfall (docs/model.md
-//! section 22): a dedicated/pooled placement pair turned into the ordinary
+//! section 23): a dedicated/pooled placement pair turned into the ordinary
 //! one-placement scenarios whose sized fleets the waterfall compares.
 //!
 //! A [`Counterfactual`] says which of the pooled placement's features a

@@ -1,4 +1,4 @@
-//! The decomposition waterfall (docs/model.md section 22): the devices
+//! The decomposition waterfall (docs/model.md section 23): the devices
 //! factor of a dedicated/pooled placement pair (one device per user over
 //! the pooled fleet, `sharing_factor_devices` of sizing.parquet) split into
 //! its causes, each the ratio of two fleets, the steps multiplying exactly
