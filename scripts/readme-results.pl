@@ -156,6 +156,17 @@ $rule{'household-cheaper-pool'} = [['household-office-region'], sub { whole($hor
 $rule{'household-cheaper-capex'} = [['household-office-region'], sub { usd(col($hor_cheaper->(), 'capex_usd_per_user')) }];
 $rule{'household-desktop-capex'} = [['household-office-region'], sub { usd(col($hor_desk->(), 'capex_usd_per_user')) }];
 
+# household-office-models: one sub-fleet per model in use.
+my $hom = sub { one('household-office-models', placement => 'h100-pool', pool_size => $_[0]) };
+my $hom_desk = sub { one('household-office-models', placement => 'desktop-per-user') };
+for my $k (4, 20, 100) {
+    $rule{"models-servers-$k"} = [['household-office-models'], sub { num(col($hom->($k), 'servers_per_pool')) }];
+    $rule{"models-capex-$k"} = [['household-office-models'], sub { usd(col($hom->($k), 'capex_usd_per_user')) }];
+}
+$rule{'models-replicas-4'} = [['household-office-models'], sub { col($hom->(4), 'model_replicas_per_pool') }];
+$rule{'models-desktop-capex'} = [['household-office-models'], sub { usd(col($hom_desk->(), 'capex_usd_per_user')) }];
+$rule{'models-capex-factor-100'} = [['household-office-models'], sub { num(col($hom->(100), 'sharing_factor_capex')) }];
+
 # memory-price-shock: capex per user and the capex factor at 1x and 3x memory.
 my $mps = sub {
     my ($mult, $price, $placement) = @_;

@@ -15,8 +15,8 @@
 # says: run this script without --check and commit README.md and the images).
 # Fast (checked): default, seed-one-percent, memory-price-shock,
 # latency-and-availability, small-models, household-office-region,
-# azure-trace, always-available-assistant, privacy, world-scale and
-# memory-breakeven: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
+# azure-trace, always-available-assistant, privacy, world-scale,
+# memory-breakeven and household-office-models: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
 # cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
 # small-models-pool-size-curve.png.
 # Slow, regenerated only without --check (--check leaves their blocks alone
@@ -47,10 +47,10 @@ fast_answers=(
     "sweep default" "sweep seed-one-percent" "sweep memory-price-shock"
     "sweep latency-and-availability" "size small-models" "size household-office-region"
     "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
-    "sweep memory-breakeven"
+    "sweep memory-breakeven" "size household-office-models"
 )
 slow_answers=("sweep always-on-agent" "size elastic-region")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then

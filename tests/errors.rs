@@ -587,7 +587,7 @@ bad! {
         [("requests_per_day = 300.0", "requests_per_day = 300.0\nmodel = { name = \"gpt_oss_20b\", quantisation = \"mxfp4\" }\nrequests = { input_tokens = { distribution = \"fixed\", value = 100 }, output_tokens = { distribution = \"fixed\", value = 50 } }\nservice_level = { tpot_p99_s = 0.1 }"),
          ("kind = \"dedicated\"", "kind = \"dedicated\"\ndevice = \"framework_desktop\""),
          ("servers = 4", "servers = 4\ndevice = \"h100_sxm\"")], [],
-        ["placements[0].serves", "one server holds one model", "[[hybrids]]"];
+        ["placements[0].serves", "generic service times or an LLM", "[[hybrids]]"];
     placement_serving_two_service_levels: "run", CLASSES,
         [("requests_per_day = 300.0", "requests_per_day = 300.0\nservice_level = { wait_p99_s = 1.0 }")], [],
         ["placements[0].serves", "different service levels"];

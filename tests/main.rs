@@ -28,6 +28,7 @@ mod expected;
 mod fault_matrix;
 mod fuzz_regressions;
 mod llm_engine;
+mod models;
 mod outages;
 mod parquet_joins;
 mod prefix;

@@ -25,6 +25,7 @@ pub mod bill;
 mod distributions;
 mod load;
 mod memory;
+mod models;
 mod outages;
 mod replication;
 mod rows;

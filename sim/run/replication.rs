@@ -40,9 +40,6 @@ pub struct LlmRequests<'a, 'b> {
     conversations: Vec<(u64, u32)>,
     /// Conversations started (their keys).
     started: u64,
-    /// The model's context limit: a conversation that would outgrow it
-    /// starts afresh.
-    context_limit_tokens: u64,
 }
 
 impl<'a, 'b> LlmRequests<'a, 'b> {
@@ -65,9 +62,6 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
                 Vec::new()
             },
             started: 0,
-            context_limit_tokens: workloads
-                .first()
-                .map_or(u64::MAX, |w| w.model.context_limit_tokens),
             source,
             workloads,
         }
@@ -92,7 +86,9 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
             let follow_up = self.source.last_was_follow_up();
             let c = &mut self.conversations[user as usize];
             let grown = c.1 as u64 + *input as u64 + output as u64;
-            if follow_up && c.0 != 0 && grown <= self.context_limit_tokens {
+            // A conversation that would outgrow its model's context
+            // limit starts afresh.
+            if follow_up && c.0 != 0 && grown <= w.model.context_limit_tokens {
                 *input += c.1;
             } else {
                 self.started += 1;
@@ -198,7 +194,7 @@ impl ReplicationOutcome {
 
 /// Bounds a request must meet to count as attained: the attainment
 /// target's, else every TTFT/TPOT/E2E percentile bound of the service level.
-fn attainment_bounds(s: &Scenario) -> [f64; 3] {
+pub(super) fn attainment_bounds(s: &Scenario) -> [f64; 3] {
     if let Some(a) = s.service_level.attainment {
         return [a.ttft_s, a.tpot_s, a.e2e_s];
     }
@@ -304,6 +300,11 @@ fn run_in_window(
             }
             (*servers, Measured::Fcfs(Box::new(rec)))
         }
+        (Workload::Llm(_), _) if p.is_multi_model() => {
+            let (servers, rec, usage) =
+                super::models::serve_model_fleets(s, replication, window, source_horizon_s);
+            (servers, Measured::Llm(Box::new(rec), usage))
+        }
         (Workload::Llm(l), kind) => {
             let server = p.llm().expect("LLM placements are resolved with servers");
             let [a, b, c] = attainment_bounds(s);
@@ -347,13 +348,13 @@ fn run_in_window(
 }
 
 /// What serving one LLM placement needs besides its requests.
-struct LlmRun<'a> {
-    s: &'a Scenario,
-    workload: &'a LlmWorkload,
-    server: &'a LlmServer,
-    kind: &'a PlacementKind,
-    window: Window,
-    rng: crate::core::rng::SimRng,
+pub(super) struct LlmRun<'a> {
+    pub(super) s: &'a Scenario,
+    pub(super) workload: &'a LlmWorkload,
+    pub(super) server: &'a LlmServer,
+    pub(super) kind: &'a PlacementKind,
+    pub(super) window: Window,
+    pub(super) rng: crate::core::rng::SimRng,
 }
 
 impl LlmRun<'_> {
@@ -373,7 +374,11 @@ impl LlmRun<'_> {
     }
 
     /// Serve every request of `requests`: servers (or devices) and usage.
-    fn serve(self, requests: &mut impl LlmSource, rec: &mut LlmRecorder) -> (usize, FleetUsage) {
+    pub(super) fn serve(
+        self,
+        requests: &mut impl LlmSource,
+        rec: &mut LlmRecorder,
+    ) -> (usize, FleetUsage) {
         let l = self.workload;
         match self.kind {
             PlacementKind::Dedicated => {

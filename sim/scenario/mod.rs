@@ -31,8 +31,8 @@ pub use model::{
     SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{
-    LlmServer, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice, Servers,
-    MAX_SERVICE_SCALE,
+    LlmServer, ModelFleet, OutageRule, Placement, PlacementKind, PlacementOutage, PricedDevice,
+    Servers, MAX_SERVICE_SCALE,
 };
 pub use service_level::{
     AttainmentTarget, LatencyMetric, PercentileTarget, ServiceLevel, WaitTailTarget,

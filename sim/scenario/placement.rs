@@ -113,6 +113,27 @@ pub struct Placement {
     /// The outages that take it down and what its requests do then
     /// (`[outages]`; empty without it).
     pub outage: PlacementOutage,
+    /// An LLM placement whose classes use several models: one sub-fleet
+    /// per model (its own replicas, weights and step costs), in order of
+    /// the first class using each. Empty when every class it serves uses
+    /// one model (then `servers` is that model's servers).
+    pub models: Vec<ModelFleet>,
+}
+
+/// One model's sub-fleet of a placement serving classes of several models
+/// (docs/model.md, "Many models in one fleet"): pooled, its own replicas
+/// holding its own copy of the weights; dedicated, the model each of its
+/// classes' users' devices hold.
+#[derive(Debug, Clone)]
+pub struct ModelFleet {
+    /// `<model> <quantisation>`, e.g. `gpt_oss_120b mxfp4`.
+    pub label: String,
+    /// The classes whose requests it serves (scenario class indices).
+    pub classes: Vec<usize>,
+    /// Its servers: this model's step costs and KV budget on the device.
+    pub server: LlmServer,
+    /// Its replicas (pooled; the placement's `servers` is their sum).
+    pub servers: usize,
 }
 
 /// What a request arriving during an outage of its placement does.
@@ -186,6 +207,11 @@ impl Placement {
             Servers::Generic { priced_device } => priced_device.as_deref(),
             Servers::Llm(_) => None,
         }
+    }
+
+    /// Whether it serves classes of several models (sub-fleets in `models`).
+    pub fn is_multi_model(&self) -> bool {
+        !self.models.is_empty()
     }
 
     /// `dedicated` or `pooled`.

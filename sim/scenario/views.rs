@@ -20,12 +20,19 @@ impl Scenario {
     /// equals running it in the whole scenario: placements serving the same
     /// classes see the same requests (common random numbers).
     pub fn view(&self, placement: usize) -> Scenario {
+        self.view_of(placement, &self.placements[placement].serves)
+    }
+
+    /// The view of `placement` restricted to the classes `keep` (a subset
+    /// of those it serves, ascending): users renumbered from 0, each model
+    /// sub-fleet keeping the kept classes it serves (renumbered).
+    fn view_of(&self, placement: usize, keep: &[usize]) -> Scenario {
         let p = &self.placements[placement];
         let mut s = self.clone();
         let mut groups = Vec::new();
-        let mut classes = Vec::with_capacity(p.serves.len());
+        let mut classes = Vec::with_capacity(keep.len());
         let mut first = 0u32;
-        for &c in &p.serves {
+        for &c in keep {
             let class = &self.classes[c];
             let start = groups.len();
             for g in &self.arrivals.groups()[class.groups.clone()] {
@@ -40,12 +47,15 @@ impl Scenario {
             });
         }
         let mut q = p.clone();
-        q.service_scale_by_class = p
-            .serves
-            .iter()
-            .map(|&c| p.service_scale_by_class[c])
-            .collect();
+        q.service_scale_by_class = keep.iter().map(|&c| p.service_scale_by_class[c]).collect();
         q.serves = (0..classes.len()).collect();
+        for f in &mut q.models {
+            f.classes = f
+                .classes
+                .iter()
+                .filter_map(|c| keep.iter().position(|k| k == c))
+                .collect();
+        }
         s.service_level = classes[0].service_level.clone();
         s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
         s.users = first as usize;
@@ -53,6 +63,41 @@ impl Scenario {
         s.placements = vec![q];
         s.hybrids = Vec::new();
         s.refresh_means();
+        s
+    }
+
+    /// Of a view of a multi-model placement (its placement 0): the
+    /// sub-fleet of model `m` alone, as a single-model placement serving
+    /// only that model's classes with its replicas; None when no user of
+    /// the view uses it. Sizing sizes each model's replicas on these.
+    pub fn model_part(&self, m: usize) -> Option<Scenario> {
+        let f = &self.placements[0].models[m];
+        if f.classes.iter().all(|&c| self.class_users(c).1 == 0) {
+            return None;
+        }
+        let mut s = self.view_of(0, &f.classes.clone());
+        let q = &mut s.placements[0];
+        let server = q.models[m].server.clone();
+        let replicas = q.models[m].servers;
+        q.models = Vec::new();
+        q.servers = super::Servers::Llm(Box::new(server));
+        if let PlacementKind::Pooled { servers, .. } = &mut q.kind {
+            *servers = replicas;
+        }
+        Some(s)
+    }
+
+    /// A view of a multi-model placement with `counts[m]` replicas of
+    /// model `m` (the fleet their sum).
+    pub fn with_model_servers(&self, counts: &[usize]) -> Scenario {
+        let mut s = self.clone();
+        let q = &mut s.placements[0];
+        for (f, &n) in q.models.iter_mut().zip(counts) {
+            f.servers = n;
+        }
+        if let PlacementKind::Pooled { servers, .. } = &mut q.kind {
+            *servers = counts.iter().sum();
+        }
         s
     }
 
@@ -133,7 +178,23 @@ impl Scenario {
         let mut p = self.placements[0].clone();
         p.service_scale_by_class = vec![p.service_scale_by_class[class]];
         p.serves = vec![0];
-        if let Some(l) = p.llm_mut() {
+        // A multi-model placement: this class's model's servers.
+        if let Some(f) = p.models.iter().find(|f| f.classes.contains(&class)) {
+            let mut server = f.server.clone();
+            // This class's batch-1 time (the sub-fleet's was mixed over
+            // its classes), as for a one-model placement below.
+            let (mut rate, mut weighted) = (0.0, 0.0);
+            for &c in &f.classes {
+                let r = self.class_request_rate_per_s(c);
+                rate += r;
+                weighted += r * self.classes[c].mean_service_s;
+            }
+            if rate > 0.0 && weighted > 0.0 {
+                server.mean_request_s *= k.mean_service_s * rate / weighted;
+            }
+            p.servers = super::Servers::Llm(Box::new(server));
+            p.models = Vec::new();
+        } else if let Some(l) = p.llm_mut() {
             // This class's batch-1 time on this device (the placement's
             // mean was mixed over its classes).
             if self.mean_service_s > 0.0 {

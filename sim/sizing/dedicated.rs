@@ -199,6 +199,7 @@ pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
         // level or the heaviest user alone overloads one.
         estimate: (hopeless(v, 0).is_none() && !crate::run::dedicated_overloaded(v, 0))
             .then_some(users),
+        model_servers: Vec::new(),
     };
     if let Some(r) = hopeless(v, 0) {
         out.reason = r;

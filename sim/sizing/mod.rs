@@ -60,6 +60,7 @@ pub mod bill;
 mod dedicated;
 pub mod elastic;
 mod estimate;
+mod models;
 mod pools;
 mod probe;
 pub mod profile;
@@ -157,6 +158,7 @@ pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
     let world = bill::world_rows(s, &rows);
     availability::add_availability(with_outages, &mut rows);
     let elastic_rows = add_elastic(s, &views, &tasks, &mut rows);
+    models::add_model_replicas(s, &sized, &mut rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
         rows,

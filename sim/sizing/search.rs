@@ -35,6 +35,10 @@ pub struct PoolSizing {
     /// not capped at `max_servers`): None when no fleet can meet the
     /// service level. The `estimate_servers_per_pool` column.
     pub estimate: Option<usize>,
+    /// A multi-model placement: each model's label and replicas per pool
+    /// at the answer (0 for a model no user of the pool uses); empty for
+    /// one model.
+    pub model_servers: Vec<(String, usize)>,
 }
 
 impl PoolSizing {
@@ -177,8 +181,18 @@ pub fn peak_load(s: &Scenario, placement: usize, users: usize) -> PeakLoad {
 
 /// The analytic first guess of servers for a pool of `users`: the
 /// closed-form estimate `sharesim estimate` prints and sizing.parquet
-/// carries beside every simulated size.
+/// carries beside every simulated size. A multi-model placement (on its
+/// view): the sum of each model's guess on its own classes and costs.
 pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
+    if s.placements[placement].is_multi_model() && placement == 0 {
+        return (0..s.placements[0].models.len())
+            .filter_map(|m| s.model_part(m))
+            .map(|part| {
+                let n = super::part_pool_users(users, part.users, s.users);
+                analytic_guess(&part, 0, n)
+            })
+            .sum();
+    }
     let load = peak_load(s, placement, users);
     let a = load.erlangs;
     if let (Workload::Generic { .. }, Some(w)) =
@@ -265,6 +279,9 @@ fn hopeless_one(s: &Scenario, placement: usize) -> Option<String> {
 
 /// Size one pooled placement for pools of `users` users.
 pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
+    if s.placements[placement].is_multi_model() {
+        return super::models::size_model_pool(s, placement, users);
+    }
     let mut out = PoolSizing {
         placement,
         pool_users: users,
@@ -273,6 +290,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
         probes: Vec::new(),
         composition: String::new(),
         estimate: None,
+        model_servers: Vec::new(),
     };
     let (guess, max_servers) = match search_start(s, placement, users) {
         Ok(start) => start,

@@ -103,18 +103,16 @@ fn join_placement(
     let w0 = &user_classes[c0].workload;
     for &(ci, _) in &served[1..] {
         let w = &user_classes[ci].workload;
-        let same = match (w0, w) {
-            (Workload::Generic { .. }, Workload::Generic { .. }) => true,
-            (Workload::Llm(a), Workload::Llm(b)) => {
-                a.model.name == b.model.name && a.quantisation == b.quantisation
-            }
-            _ => false,
-        };
-        if !same {
+        let same_kind = matches!(
+            (w0, w),
+            (Workload::Generic { .. }, Workload::Generic { .. })
+                | (Workload::Llm(_), Workload::Llm(_))
+        );
+        if !same_kind {
             return Err(c.err(
                 format!("placements[{j}].serves"),
                 format!(
-                    "serves classes {:?} ({}) and {:?} ({}): one server holds one model; give each its own placement and join them in [[hybrids]]",
+                    "serves classes {:?} ({}) and {:?} ({}): a server runs either generic service times or an LLM; give each its own placement and join them in [[hybrids]]",
                     user_classes[c0].name,
                     workload_label(w0),
                     user_classes[ci].name,
@@ -139,8 +137,24 @@ fn join_placement(
         p.service_scale_by_class[*ci] = q.service_scale_by_class[0];
     }
     p.stream_id = j as u64;
-    p.device_alternatives = super::alternatives::join_alternatives(j, &p, &served, user_classes);
+    p.models = super::models::model_fleets(&p, &served, user_classes);
+    p.device_alternatives = if p.models.is_empty() {
+        super::alternatives::join_alternatives(j, &p, &served, user_classes)
+    } else {
+        Vec::new()
+    };
     Ok(p)
+}
+
+/// Each served class's batch-1 request time on placement `j` (its own
+/// model), in class order.
+fn mixed_times(subs: &Subs, j: usize) -> Vec<f64> {
+    subs.iter()
+        .filter_map(|(r, idx)| {
+            let pos = idx.iter().position(|&x| x == j)?;
+            r.placements[pos].llm().map(|l| l.mean_request_s)
+        })
+        .collect()
 }
 
 /// An LLM placement's batch-1 request time (and that of each of its
@@ -163,6 +177,7 @@ fn mix_request_times(s: &mut Scenario, j: usize, subs: &Subs) {
     };
     let request_s = |p: &Placement| p.llm().map(|l| l.mean_request_s);
     let main = mixed(&request_s);
+    super::models::mix_fleet_request_times(&mut s.placements[j], &shares, &mixed_times(subs, j));
     if let (Some(l), Some(t)) = (s.placements[j].llm_mut(), main) {
         l.mean_request_s = t;
     }

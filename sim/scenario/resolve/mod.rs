@@ -21,6 +21,7 @@ mod hybrids;
 mod join;
 mod llm_keys;
 mod llm_server;
+mod models;
 mod names;
 mod outages;
 mod placements;

@@ -78,6 +78,12 @@ pub(super) fn apply_outages(
     for (i, p) in o.processes.iter().enumerate() {
         let (spec, hits) = resolve_process(c, i, p, s, base_dir)?;
         for j in hits {
+            if s.placements[j].is_multi_model() {
+                return Err(c.err(
+                    format!("outages.processes[{i}]"),
+                    format!("takes down placement {:?}, which serves classes of several models: outages of a multi-model fleet are not modelled; give each model its own placement or scope the process to other placements", s.placements[j].name),
+                ));
+            }
             s.placements[j].outage.processes.push(i);
         }
         processes.push(OutageProcess {

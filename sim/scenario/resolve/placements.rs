@@ -197,5 +197,6 @@ pub(super) fn resolve_placement(
         device_alternatives: Vec::new(),
         billing,
         outage: Default::default(),
+        models: Vec::new(),
     })
 }

@@ -1,0 +1,155 @@
+//! Running a placement whose classes use several models (docs/model.md,
+//! "Many models in one fleet"): each model's sub-fleet serves its own
+//! classes' requests on its own servers (that model's step costs and KV
+//! budget), all into one recorder. Every sub-fleet reads the replication's
+//! whole request stream and keeps its classes' requests, so each request
+//! is the one the whole placement would have been sent (common random
+//! numbers with the other placements); the placement's servers are the
+//! sub-fleets' sum and its usage their total.
+
+use crate::core::rng::{stream_rng, StreamKind};
+use crate::engine::batching::{FleetUsage, LlmRequest, LlmSource};
+use crate::metrics::{LlmRecorder, Window};
+use crate::scenario::{PlacementKind, Scenario, Workload};
+use crate::workload::source::Source;
+
+use super::replication::{attainment_bounds, LlmRequests, LlmRun};
+
+/// The requests of `inner` whose sender's class is kept (the others are
+/// drawn, so the stream stays aligned, and dropped).
+struct KeptClasses<'r, 'a, 'b> {
+    inner: &'r mut LlmRequests<'a, 'b>,
+    /// One past the last user id of each class.
+    class_ends: &'r [u32],
+    /// Kept, by class index.
+    keep: &'r [bool],
+    /// The next kept request, drawn ahead for `peek_s`.
+    next: Option<LlmRequest>,
+}
+
+impl KeptClasses<'_, '_, '_> {
+    #[inline]
+    fn fill(&mut self) {
+        while self.next.is_none() {
+            let Some(r) = self.inner.next_llm() else {
+                return;
+            };
+            let class = crate::core::classes::class_index(self.class_ends, r.user);
+            if self.keep[class] {
+                self.next = Some(r);
+            }
+        }
+    }
+}
+
+impl LlmSource for KeptClasses<'_, '_, '_> {
+    fn peek_s(&mut self) -> Option<f64> {
+        self.fill();
+        self.next.map(|r| r.arrival_s)
+    }
+    fn next_request(&mut self) -> Option<LlmRequest> {
+        self.fill();
+        self.next.take()
+    }
+    fn completed(&mut self, user: u32, end_s: f64) {
+        self.inner.completed(user, end_s);
+    }
+}
+
+/// Add one sub-fleet's usage to the placement's.
+fn add_usage(total: &mut FleetUsage, u: &FleetUsage) {
+    total.busy_s += u.busy_s;
+    total.active_energy_j += u.active_energy_j;
+    total.batch_decode_area += u.batch_decode_area;
+    total.decode_s += u.decode_s;
+    total.kv_area += u.kv_area;
+    total.events += u.events;
+    total.max_kv_reserved_tokens = total.max_kv_reserved_tokens.max(u.max_kv_reserved_tokens);
+    total.max_batch_seen = total.max_batch_seen.max(u.max_batch_seen);
+    total.preemptions += u.preemptions;
+    total.recomputed_tokens += u.recomputed_tokens;
+    total.prompt_tokens += u.prompt_tokens;
+    total.prefix_hit_tokens += u.prefix_hit_tokens;
+    total.prefix_evictions += u.prefix_evictions;
+}
+
+/// Serve the view `s`'s multi-model placement in one replication,
+/// measuring `window`: its servers (pooled: the sum of every model's
+/// replicas; dedicated: one device per user), what was recorded and the
+/// fleets' total usage.
+pub(super) fn serve_model_fleets(
+    s: &Scenario,
+    replication: usize,
+    window: Window,
+    source_horizon_s: f64,
+) -> (usize, LlmRecorder, FleetUsage) {
+    let p = &s.placements[0];
+    let first = &p.models[0].server;
+    let class_ends = s.class_ends();
+    let [a, b, c] = attainment_bounds(s);
+    let mut rec = LlmRecorder::new(window, first.network_rtt_s)
+        .with_targets(a, b, c)
+        .with_classes(class_ends.clone());
+    if let Some(d) = &first.network_rtt {
+        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
+        rec = rec.with_rtt_distribution(d.clone(), rng);
+    }
+    let mut usage = FleetUsage::default();
+    let mut servers = 0;
+    let mut keep = vec![false; s.classes.len()];
+    for fleet in &p.models {
+        let pooled = matches!(p.kind, PlacementKind::Pooled { .. });
+        if pooled && fleet.servers == 0 {
+            // Sizing gives no replica to a model no user of the pool uses.
+            assert!(
+                fleet.classes.iter().all(|&c| s.class_users(c).1 == 0),
+                "a model its users use has replicas"
+            );
+            continue;
+        }
+        keep.iter_mut().for_each(|k| *k = false);
+        for &c in &fleet.classes {
+            keep[c] = true;
+        }
+        let Workload::Llm(l) = &s.classes[fleet.classes[0]].workload else {
+            unreachable!("a model sub-fleet serves LLM classes")
+        };
+        let kind = match p.kind {
+            PlacementKind::Pooled { dispatch, .. } => PlacementKind::Pooled {
+                servers: fleet.servers,
+                dispatch,
+            },
+            PlacementKind::Dedicated => PlacementKind::Dedicated,
+        };
+        let mut population = s.population();
+        population.horizon_s = source_horizon_s;
+        let mut source = Source::new(population, replication);
+        let mut requests = LlmRequests::new(&mut source, s);
+        let mut kept = KeptClasses {
+            inner: &mut requests,
+            class_ends: &class_ends,
+            keep: &keep,
+            next: None,
+        };
+        let run = LlmRun {
+            s,
+            workload: l,
+            server: &fleet.server,
+            kind: &kind,
+            window,
+            rng: stream_rng(
+                s.seed,
+                replication as u64,
+                StreamKind::Placement,
+                p.stream_id,
+            ),
+        };
+        let (n, u) = run.serve(&mut kept, &mut rec);
+        add_usage(&mut usage, &u);
+        servers = match p.kind {
+            PlacementKind::Pooled { .. } => servers + n,
+            PlacementKind::Dedicated => n,
+        };
+    }
+    (servers, rec, usage)
+}

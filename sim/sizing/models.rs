@@ -1,0 +1,131 @@
+//! Sizing a pooled placement whose classes use several models (docs/model.md,
+//! "Many models in one fleet"): each model's replicas are sized on their
+//! own (the model's classes alone on its sub-fleet, at least one replica
+//! for any model a user of the pool uses), then the whole pool, every
+//! model's replicas together, is probed once more and must meet the
+//! service level too. The pool's servers are the sum of the replicas.
+
+use super::probe::run_probe;
+use super::search::{size_pool, PoolSizing};
+use super::TaskAnswer;
+use crate::results::table::{cell, Row, Value};
+use crate::scenario::Scenario;
+
+/// The `model_replicas_per_pool` column, only in scenarios with a
+/// multi-model placement (so the tables of every other scenario keep their
+/// columns): each model's replicas per pool, share-weighted over pool
+/// compositions, e.g. `gpt_oss_120b mxfp4 1 + phi_4_mini q4 1`; empty on
+/// the rows of single-model placements, dedicated ones and hybrids.
+pub(crate) fn add_model_replicas(s: &Scenario, sized: &[TaskAnswer], rows: &mut [Row]) {
+    if !s.placements.iter().any(|p| p.is_multi_model()) {
+        return;
+    }
+    for (t, row) in rows.iter_mut().enumerate() {
+        let text = sized
+            .get(t)
+            .map(|(types, _)| weighted_label(types))
+            .unwrap_or_default();
+        row.push(cell(MODEL_REPLICAS_PER_POOL, Value::Str(text)));
+    }
+}
+
+/// The column's name.
+pub const MODEL_REPLICAS_PER_POOL: &str = "model_replicas_per_pool";
+
+/// Each model's replicas, share-weighted over the compositions `types`
+/// (empty when they hold no model sub-fleets or one is infeasible).
+fn weighted_label(types: &[(f64, PoolSizing)]) -> String {
+    let Some((_, first)) = types.first() else {
+        return String::new();
+    };
+    if first.model_servers.is_empty() || types.iter().any(|(_, z)| z.servers.is_none()) {
+        return String::new();
+    }
+    first
+        .model_servers
+        .iter()
+        .enumerate()
+        .map(|(m, (label, _))| {
+            let n: f64 = types
+                .iter()
+                .map(|(w, z)| w * z.model_servers.get(m).map_or(0.0, |x| x.1 as f64))
+                .sum();
+            format!("{label} {}", (n * 1e6).round() / 1e6)
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Size the multi-model pooled placement of the view `s` (its placement
+/// `placement`, 0) for pools of `users` users.
+pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
+    assert_eq!(placement, 0, "size a multi-model placement on its view");
+    let fleets = &s.placements[0].models;
+    let mut out = PoolSizing {
+        placement,
+        pool_users: users,
+        servers: None,
+        reason: String::new(),
+        probes: Vec::new(),
+        composition: String::new(),
+        estimate: Some(0),
+        model_servers: Vec::with_capacity(fleets.len()),
+    };
+    let mut counts = Vec::with_capacity(fleets.len());
+    let mut reasons = Vec::new();
+    for (m, f) in fleets.iter().enumerate() {
+        let Some(part) = s.model_part(m) else {
+            counts.push(0);
+            out.model_servers.push((f.label.clone(), 0));
+            continue;
+        };
+        let part_users = super::part_pool_users(users, part.users, s.users);
+        let z = size_pool(&part, 0, part_users);
+        out.probes.extend(z.probes);
+        out.estimate = match (out.estimate, z.estimate) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        match z.servers {
+            Some(n) => counts.push(n),
+            None => {
+                counts.push(0);
+                reasons.push(format!("{}: {}", f.label, z.reason));
+            }
+        }
+        out.model_servers.push((f.label.clone(), counts[m]));
+    }
+    if !reasons.is_empty() {
+        out.reason = reasons.join("; ");
+        return out;
+    }
+    // Every model's replicas together, judged over all the pool's classes.
+    let total: usize = counts.iter().sum();
+    let whole = s.with_model_servers(&counts);
+    let p = run_probe(
+        &whole,
+        0,
+        users,
+        Some(total),
+        s.sizing.min_measured_requests,
+    );
+    let meets = p.meets;
+    out.probes.push(p);
+    if meets {
+        out.servers = Some(total);
+    } else {
+        out.reason = format!(
+            "each model's replicas ({}) met the service level alone but the pool of {total} did not together",
+            model_servers_label(&out.model_servers)
+        );
+    }
+    out
+}
+
+/// `gpt_oss_120b mxfp4 2 + phi_4_mini q4 1`.
+pub(crate) fn model_servers_label(m: &[(String, usize)]) -> String {
+    m.iter()
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
