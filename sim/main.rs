@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::FitTrace(args) => cli::fit_trace::run(&args),
         Command::Explain(args) => cli::explain::run(&args),
         Command::Estimate(args) => cli::estimate::run(&args),
+        Command::Waterfall(args) => cli::waterfall::run(&args),
         Command::Catalog(args) => cli::catalog::run(&args),
         Command::Completions(args) => cli::completions::run(&args),
     };

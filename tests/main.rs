@@ -42,4 +42,5 @@ mod stopping;
 mod sweep;
 mod traces;
 mod uncertainty;
+mod waterfall;
 mod workloads;

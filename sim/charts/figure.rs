@@ -1,6 +1,6 @@
 //! What a chart shows, before any pixel is drawn: a [`Figure`] of titles,
 //! legend and [`Panel`]s, each panel a pair of [`AxisSpec`]s and the
-//! [`Item`]s (series, error bars, rules, notes) plotted on them. The chart
+//! [`Item`]s (series, error bars, blocks, rules, notes) plotted on them. The chart
 //! builders produce these; `paint` draws them.
 
 use plotters::style::RGBColor;
@@ -22,6 +22,11 @@ pub(crate) enum Item {
         bars: Vec<(f64, f64, f64)>,
         color: RGBColor,
         dodge: f64,
+    },
+    /// Filled rectangles (x0, x1, y0, y1), as waterfall steps.
+    Blocks {
+        blocks: Vec<(f64, f64, f64, f64)>,
+        color: RGBColor,
     },
     HRule {
         y: f64,

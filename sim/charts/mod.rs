@@ -6,7 +6,8 @@
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
 //! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
 //! [`carbon_by_placement`], [`breakeven_memory_price`], [`elastic_fleet`],
-//! and the tornado chart of `sharesim uncertainty`, through [`draw_chart`]).
+//! [`decomposition_waterfall`], and the tornado chart of `sharesim uncertainty`,
+//! through [`draw_chart`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -30,7 +31,7 @@
 //! This file is the public face (the chart list, errors, entry points). Each
 //! chart is built as a `Figure` description (`figure`) from the data in its
 //! own file (`sharing`, `hardware`, `pool_size`, `cost`, `p99`, `cdf`,
-//! `load`, `elastic`), from columns read through a `Frame` (`data`) with
+//! `load`, `elastic`, `waterfall`), from columns read through a `Frame` (`data`) with
 //! numbers worded by `format` and shared subtitle phrases from `notes`; the
 //! description is then laid out and drawn by `paint` (titles, legend, PNG
 //! writing), `panel` (one plot) and `axis` (ranges and ticks), in the palette
@@ -56,6 +57,7 @@ mod sharing;
 mod style;
 mod tornado;
 mod verdict;
+mod waterfall;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -130,11 +132,13 @@ pub enum Chart {
     ElasticFleet,
     /// `tornado.png`.
     Tornado,
+    /// `decomposition-waterfall.png`.
+    Waterfall,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 11] = [
+    pub const ALL: [Chart; 12] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -146,6 +150,7 @@ impl Chart {
         Chart::BreakevenMemoryPrice,
         Chart::ElasticFleet,
         Chart::Tornado,
+        Chart::Waterfall,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -168,6 +173,7 @@ impl Chart {
             Chart::BreakevenMemoryPrice => "breakeven-memory-price.png".into(),
             Chart::ElasticFleet => "elastic-fleet.png".into(),
             Chart::Tornado => "tornado.png".into(),
+            Chart::Waterfall => "decomposition-waterfall.png".into(),
         }
     }
 
@@ -226,6 +232,10 @@ impl Chart {
                  (swings.parquet of `sharesim uncertainty`, e.g. \
                  `sharesim uncertainty scenarios/default-uncertainty.toml`)"
             }
+            Chart::Waterfall => {
+                "pooled_placement, dedicated_placement, step, step_index, factor and total_factor \
+                 (waterfall.parquet of `sharesim waterfall`)"
+            }
         }
     }
 
@@ -268,6 +278,7 @@ impl Chart {
             }
             Chart::ElasticFleet => f.has("servers_held") && f.has(columns::HOUR_OF_DAY),
             Chart::Tornado => f.has("swing") && f.has("tornado"),
+            Chart::Waterfall => f.has("step") && f.has("cumulative_factor"),
         }
     }
 
@@ -297,6 +308,7 @@ impl Chart {
             Chart::BreakevenMemoryPrice => bill::build_breakeven(f),
             Chart::ElasticFleet => elastic::build_elastic(f),
             Chart::Tornado => tornado::build_tornado(f),
+            Chart::Waterfall => waterfall::build_waterfall(f),
         }
     }
 }
@@ -367,7 +379,7 @@ fn no_chart_reason(df: &DataFrame) -> String {
     };
     format!(
         "charts are drawn from sweep.parquet, sizing.parquet, latency_cdf.parquet, \
-         timeline.parquet or elastic.parquet, and this file has none of the columns they need ({} rows; \
+         timeline.parquet, elastic.parquet or waterfall.parquet, and this file has none of the columns they need ({} rows; \
          columns: {shown}). {}",
         df.height(),
         needs.join("; ")
@@ -504,4 +516,10 @@ pub fn breakeven_memory_price(df: &DataFrame, out: &Path) -> Result<PathBuf, Cha
 /// (elastic.parquet).
 pub fn elastic_fleet(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
     draw_chart(Chart::ElasticFleet, df, out)
+}
+
+/// The devices factor of each dedicated/pooled pair built up step by step
+/// (waterfall.parquet), the total last.
+pub fn decomposition_waterfall(df: &DataFrame, out: &Path) -> Result<PathBuf, ChartError> {
+    draw_chart(Chart::Waterfall, df, out)
 }

@@ -67,6 +67,12 @@ fn collect_values(items: &[Item]) -> (Vec<f64>, Vec<f64>) {
                     ys.extend([lo, hi].into_iter().filter(|v| *v > 0.0));
                 }
             }
+            Item::Blocks { blocks, .. } => {
+                for &(x0, x1, y0, y1) in blocks {
+                    xs.extend([x0, x1]);
+                    ys.extend([y0, y1]);
+                }
+            }
             Item::HRule { y, .. } => ys.push(*y),
             Item::VRule { x, .. } => xs.push(*x),
             Item::Note { at, .. } => {
@@ -238,6 +244,7 @@ fn draw_item(
         Item::Bars { bars, color, dodge } => {
             draw_bars(chart, bars, *color, *dodge, ax, ay).map(|_| None)
         }
+        Item::Blocks { blocks, color } => draw_blocks(chart, blocks, *color, ax, ay).map(|_| None),
         Item::HRule { y, style, text } => draw_hrule(chart, *y, style, text.as_deref(), ax, ay),
         Item::VRule { x, style, text } => draw_vrule(chart, *x, style, text.as_deref(), ax, ay),
         Item::Note { at, text, color } => draw_note(chart, *at, text, *color, ax, ay),
@@ -332,6 +339,36 @@ fn draw_bars(
                 ))
                 .map_err(err)?;
         }
+    }
+    Ok(())
+}
+
+/// Filled rectangles between data coordinates, outlined in ink.
+fn draw_blocks(
+    chart: &mut Plot<'_, '_>,
+    blocks: &[(f64, f64, f64, f64)],
+    color: RGBColor,
+    ax: &Axis,
+    ay: &Axis,
+) -> Result<(), String> {
+    for &(x0, x1, y0, y1) in blocks {
+        let (Some(a), Some(b), Some(c), Some(d)) =
+            (ax.t(x0), ax.t(x1), ay.t_clamped(y0), ay.t_clamped(y1))
+        else {
+            continue;
+        };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, c), (b, d)],
+                color.filled(),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, c), (b, d)],
+                INK.stroke_width(1),
+            )))
+            .map_err(err)?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ pub mod size;
 pub mod sweep;
 pub mod uncertainty;
 pub mod validate;
+pub mod waterfall;
 
 /// The version `--version` prints: the package version and the commit the
 /// binary was built from (`unknown` without git; see build.rs).
@@ -62,6 +63,7 @@ pub enum Command {
     FitTrace(fit_trace::FitTraceArgs),
     Explain(explain::ExplainArgs),
     Estimate(estimate::EstimateArgs),
+    Waterfall(waterfall::WaterfallArgs),
     Catalog(catalog::CatalogArgs),
     Completions(completions::CompletionsArgs),
 }

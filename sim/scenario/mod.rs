@@ -12,6 +12,7 @@
 
 mod check;
 pub mod cost;
+mod counterfactual;
 mod error;
 mod model;
 mod placement;
@@ -23,6 +24,7 @@ mod views;
 use std::path::Path;
 
 pub use cost::{Billing, Costs, Ownership};
+pub use counterfactual::Counterfactual;
 pub use error::ScenarioError;
 pub use model::{
     Benchmark, BenchmarkSetup, ElasticBilling, Hybrid, LlmWorkload, OutageProcess, Scenario,

@@ -43,7 +43,8 @@
 //! guess and the galloping/bisection search of [`size_pool`]), `pools`
 //! (pool compositions), `dedicated` (dedicated users and devices), `rows`
 //! (sizing, hybrid, probe and user-group rows), `profile` (what each
-//! placement's probes cost), `elastic` (hourly schedules);
+//! placement's probes cost), `elastic` (hourly schedules), `waterfall`
+//! (the devices factor split into causes, from counterfactual sizings);
 //! [`size_scenario`] here puts them together. The
 //! public names are re-exported here.
 
@@ -66,6 +67,7 @@ mod probe;
 pub mod profile;
 mod rows;
 mod search;
+pub mod waterfall;
 
 pub use availability::down_shares;
 pub use dedicated::{DedicatedCheck, UserGroupCheck};
@@ -75,6 +77,9 @@ pub use probe::{probe_fleet, probe_horizon_s, Decision, Probe, ProbeCost, EARLY_
 pub use profile::PlacementProfile;
 pub use search::{
     analytic_guess, guess_method, peak_load, search_start, size_pool, PeakLoad, PoolSizing,
+};
+pub use waterfall::{
+    parse_order, waterfall, waterfall_pairs, Step, WaterfallResults, DEFAULT_ORDER,
 };
 
 use dedicated::{choose_dedicated_devices, size_dedicated};
