@@ -401,6 +401,7 @@ impl LlmRun<'_> {
                     chunked_prefill_tokens: server.chunked_prefill_tokens,
                     kv_allocation: server.kv_policy.into(),
                     kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
+                    autoscaler: self.s.sizing.autoscaler,
                 };
                 let fleet = BatchingFleet::new(cfg, self.window, self.rng);
                 (*servers, fleet.run_source(requests, rec))

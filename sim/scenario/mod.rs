@@ -25,7 +25,7 @@ use std::path::Path;
 pub use cost::{Billing, Costs, Ownership};
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, ElasticBilling, Hybrid, LlmWorkload, OutageProcess, Scenario,
+    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, OutageProcess, ReactiveConfig, Scenario,
     SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{
