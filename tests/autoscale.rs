@@ -81,6 +81,7 @@ fn scaler(target: f64, delay_s: f64, min: usize, initial: usize) -> Autoscaler {
         target_in_flight: target,
         delay_s,
         interval_s: 30.0,
+        stabilization_s: 0.0,
         min_servers: min,
         initial_servers: initial,
     }
@@ -115,8 +116,16 @@ fn a_scaler_that_never_acts_changes_nothing() {
         assert_eq!(usage.servers_added + usage.servers_drained, 0);
         assert_eq!(plain.measured, held.measured, "{dispatch:?}");
         for q in [0.5, 0.99, 1.0] {
-            assert_eq!(plain.ttft.quantile_s(q), held.ttft.quantile_s(q), "{dispatch:?}");
-            assert_eq!(plain.e2e.quantile_s(q), held.e2e.quantile_s(q), "{dispatch:?}");
+            assert_eq!(
+                plain.ttft.quantile_s(q),
+                held.ttft.quantile_s(q),
+                "{dispatch:?}"
+            );
+            assert_eq!(
+                plain.e2e.quantile_s(q),
+                held.e2e.quantile_s(q),
+                "{dispatch:?}"
+            );
         }
         assert!((usage.held_s - 4.0 * WINDOW.len_s()).abs() < 1e-6);
         assert_eq!(usage.peak_held, 4);
@@ -133,7 +142,10 @@ fn min_servers_hold_and_scale_downs_drain_every_request() {
         );
         let usage = usage.expect("scaling accounts");
         // The burst scales up, the trickle back down to the minimum.
-        assert!(usage.servers_added > 0 && usage.servers_drained > 0, "{usage:?}");
+        assert!(
+            usage.servers_added > 0 && usage.servers_drained > 0,
+            "{usage:?}"
+        );
         assert!(usage.peak_held > 6 && usage.peak_held <= 12, "{usage:?}");
         // Never fewer than two held: every hour holds at least 2 x its window.
         for h in 0..24 {
@@ -206,7 +218,7 @@ tpot_p99_s = 0.1
 [sizing]
 elastic = "hourly"
 [sizing.reactive]
-target_in_flight = [20, 24, 28, 32, 36, 40]
+target_in_flight = [16, 24, 32, 40, 48]
 delay_min = 0
 interval_min = 1
 {extra}
@@ -255,7 +267,11 @@ fn a_flat_profile_keeps_the_static_fleet() {
     assert!((mean - fixed).abs() <= 0.5, "mean {mean} vs static {fixed}");
     for h in &hours {
         let n = num(h, "servers_reactive");
-        assert!((n - fixed).abs() <= 1.0, "hour {}: {n}", num(h, "hour_of_day"));
+        assert!(
+            (n - fixed).abs() <= 1.0,
+            "hour {}: {n}",
+            num(h, "hour_of_day")
+        );
     }
     // Holding the static fleet, the reactive policy is not cheaper.
     assert_ne!(text(&row, "elastic_policy"), "hourly");
@@ -265,16 +281,20 @@ fn a_flat_profile_keeps_the_static_fleet() {
 fn reactive_sizing_is_the_same_on_one_and_two_threads() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("autoscale-threads.toml");
-    let small = region("evening_peak", "min_servers = 2").replace(
-        "count = 100000",
-        "count = 20000",
-    );
+    let small =
+        region("evening_peak", "min_servers = 2").replace("count = 100000", "count = 20000");
     std::fs::write(&file, small).unwrap();
     let mut tables = Vec::new();
     for threads in ["1", "2"] {
         let out = dir.path().join(format!("out-{threads}"));
         let o = sharesim()
-            .args(["size", file.to_str().unwrap(), "--no-charts", "--threads", threads])
+            .args([
+                "size",
+                file.to_str().unwrap(),
+                "--no-charts",
+                "--threads",
+                threads,
+            ])
             .arg("--out")
             .arg(&out)
             .output()
@@ -286,8 +306,14 @@ fn reactive_sizing_is_the_same_on_one_and_two_threads() {
             read_parquet(&base.join("elastic.parquet")),
         ));
     }
-    assert!(tables[0].0.equals_missing(&tables[1].0), "sizing.parquet differs");
-    assert!(tables[0].1.equals_missing(&tables[1].1), "elastic.parquet differs");
+    assert!(
+        tables[0].0.equals_missing(&tables[1].0),
+        "sizing.parquet differs"
+    );
+    assert!(
+        tables[0].1.equals_missing(&tables[1].1),
+        "elastic.parquet differs"
+    );
     let min = tables[0]
         .0
         .column("reactive_min_servers")

@@ -9,7 +9,7 @@ pub(crate) mod events;
 pub(crate) mod fcfs;
 
 pub use batching::{
-    Autoscaler, BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource, PrefixCaching,
-    PromptBlocks, ScalingUsage, SEQUENCE_BYTES,
+    Autoscaler, BatchConfig, BatchingFleet, FleetUsage, KvAllocation, LlmRequest, LlmSource,
+    PrefixCaching, PromptBlocks, ScalingUsage, SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

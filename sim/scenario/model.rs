@@ -290,6 +290,8 @@ pub struct ReactiveConfig {
     pub delay_s: f64,
     /// Seconds between two scaler decisions.
     pub interval_s: f64,
+    /// Scale-down stabilization window, seconds.
+    pub stabilization_s: f64,
     /// Fewest servers held.
     pub min_servers: usize,
     /// Most servers held (None: twice the static fleet).

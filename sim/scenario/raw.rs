@@ -258,6 +258,8 @@ pub struct RawReactive {
     pub delay_min: Option<f64>,
     /// Minutes between decisions (default 1).
     pub interval_min: Option<f64>,
+    /// Scale-down stabilization window, minutes (default 5, as HPA's).
+    pub stabilization_min: Option<f64>,
     /// Fewest servers held (default 1).
     pub min_servers: Option<u64>,
     /// Most servers held (default twice the static fleet).

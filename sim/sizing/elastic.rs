@@ -29,10 +29,10 @@
 
 use rayon::prelude::*;
 
+use super::reactive::{cheapest, describe, ReactiveRun};
 use super::search::{size_pool, PoolSizing};
 use crate::results::columns;
 use crate::results::table::{cell, get, Row, Value};
-use super::reactive::{cheapest, describe, ReactiveRun};
 use crate::scenario::Scenario;
 
 /// One hour of an elastic schedule.
@@ -295,7 +295,10 @@ pub(crate) fn elastic_cells(
                 cell("servers_static", Value::F64(static_servers)),
                 cell(
                     "energy_kwh_in_hour",
-                    Value::F64(hour.and_then(|h| hour_energy_per_day(&h.sizing)).map(|e| e / 24.0)),
+                    Value::F64(
+                        hour.and_then(|h| hour_energy_per_day(&h.sizing))
+                            .map(|e| e / 24.0),
+                    ),
                 ),
                 cell(
                     "probes",

@@ -246,7 +246,8 @@ fn add_elastic(
     let mut cells: Vec<Option<Vec<(&'static str, crate::results::table::Value)>>> =
         vec![None; rows.len()];
     for (&t, (hours, runs)) in chosen.iter().zip(&policies) {
-        let rented = s.placements[tasks[t].0].billing.ownership == crate::scenario::Ownership::Rented;
+        let rented =
+            s.placements[tasks[t].0].billing.ownership == crate::scenario::Ownership::Rented;
         let (c, r) = elastic::elastic_cells(s, &rows[t], hours, runs.as_deref(), rented);
         cells[t] = Some(c);
         out.extend(r);

@@ -85,6 +85,7 @@ pub fn autoscaler(cfg: &ReactiveConfig, target: f64, initial: usize) -> Autoscal
         target_in_flight: target,
         delay_s: cfg.delay_s,
         interval_s: cfg.interval_s,
+        stabilization_s: cfg.stabilization_s,
         min_servers: cfg.min_servers,
         initial_servers: initial,
     }

@@ -2,8 +2,11 @@
 //! autoscalers of inference fleets work (Knative/KServe's concurrency
 //! target, Kubernetes' HPA): every `interval_s` the scaler reads the mean
 //! number of requests in flight (queued or running, anywhere in the fleet)
-//! since its last reading and asks for `ceil(mean / target)` servers,
-//! clamped to `[min_servers, max_servers]`.
+//! since its last reading and wants `ceil(mean / target)` servers,
+//! clamped to `[min_servers, max_servers]`; it asks for the most it wanted
+//! over the stabilization window (the readings of the last
+//! `stabilization_s`, as Kubernetes' HPA stabilizes scale-downs: a fleet
+//! whose latency rises steeply as it shrinks would otherwise oscillate).
 //!
 //! - Scale-up: servers still draining are taken back at once (they are
 //!   still held and warm); the rest are requested and become usable
@@ -34,6 +37,9 @@ pub struct Autoscaler {
     pub delay_s: f64,
     /// Seconds between two readings (the first at `interval_s`).
     pub interval_s: f64,
+    /// Scale-downs follow the most wanted over this many seconds of
+    /// readings (0: the last reading alone).
+    pub stabilization_s: f64,
     /// Fewest servers held.
     pub min_servers: usize,
     /// Servers accepting at time 0 (at least `min_servers`; at most the
@@ -84,6 +90,9 @@ pub(super) struct ScaleState {
     last_tick: f64,
     /// Requests in flight now, and their integral since the last tick.
     pub(super) in_flight: u64,
+    /// The last readings' wanted sizes (a ring; the stabilization window).
+    recent: Vec<usize>,
+    recent_at: usize,
     area: f64,
     area_t: f64,
     held_t: f64,
@@ -96,13 +105,21 @@ impl ScaleState {
         ScaleState {
             cfg,
             held: (0..servers)
-                .map(|s| if s < first { Held::Accepting } else { Held::Off })
+                .map(|s| {
+                    if s < first {
+                        Held::Accepting
+                    } else {
+                        Held::Off
+                    }
+                })
                 .collect(),
             pending: VecDeque::new(),
             draining: 0,
             next_tick: cfg.interval_s,
             last_tick: 0.0,
             in_flight: 0,
+            recent: vec![first; (cfg.stabilization_s / cfg.interval_s).ceil().max(1.0) as usize],
+            recent_at: 0,
             area: 0.0,
             area_t: 0.0,
             held_t: 0.0,
@@ -177,7 +194,11 @@ impl BatchingFleet {
         let accepting = self.accepting_now();
         let sc = self.scale.as_mut().expect("a scaler");
         sc.note_held(t, accepting, window);
-        while let Some(sc) = self.scale.as_mut().filter(|sc| sc.pending.front().is_some_and(|&r| r <= t)) {
+        while let Some(sc) = self
+            .scale
+            .as_mut()
+            .filter(|sc| sc.pending.front().is_some_and(|&r| r <= t))
+        {
             sc.pending.pop_front();
             self.start_server(t, rec);
         }
@@ -192,8 +213,12 @@ impl BatchingFleet {
         sc.last_tick = t;
         sc.next_tick += sc.cfg.interval_s;
         let most = sc.held.len();
-        let wanted = ((mean / sc.cfg.target_in_flight).ceil() as usize)
+        let now = ((mean / sc.cfg.target_in_flight).ceil() as usize)
             .clamp(sc.cfg.min_servers.max(1), most);
+        let k = sc.recent.len();
+        sc.recent[sc.recent_at] = now;
+        sc.recent_at = (sc.recent_at + 1) % k;
+        let wanted = sc.recent.iter().copied().max().unwrap_or(now);
         let asked = self.active.len() + sc.pending.len();
         if wanted > asked {
             self.scale_up(t, wanted - asked, rec);

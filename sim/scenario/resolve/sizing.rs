@@ -114,20 +114,34 @@ fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, Scenar
     };
     targets.sort_by(f64::total_cmp);
     targets.dedup();
-    let minutes = |k: &str, v: Option<f64>, default: f64, least: f64| -> Result<f64, ScenarioError> {
-        match v {
-            None => Ok(default),
-            Some(x) if x.is_finite() && x >= least && x <= 1440.0 && (least == 0.0 || x > 0.0) => Ok(x),
-            Some(x) => Err(c.err(
-                format!("sizing.reactive.{k}"),
-                format!("must be minutes between {} and 1440 (got {x})", if least == 0.0 { "0" } else { "0 (excluded)" }),
-            )),
-        }
-    };
+    let minutes =
+        |k: &str, v: Option<f64>, default: f64, least: f64| -> Result<f64, ScenarioError> {
+            match v {
+                None => Ok(default),
+                Some(x)
+                    if x.is_finite() && x >= least && x <= 1440.0 && (least == 0.0 || x > 0.0) =>
+                {
+                    Ok(x)
+                }
+                Some(x) => Err(c.err(
+                    format!("sizing.reactive.{k}"),
+                    format!(
+                        "must be minutes between {} and 1440 (got {x})",
+                        if least == 0.0 { "0" } else { "0 (excluded)" }
+                    ),
+                )),
+            }
+        };
     let delay_min = minutes("delay_min", r.delay_min, 0.0, 0.0)?;
     let interval_min = minutes("interval_min", r.interval_min, 1.0, f64::MIN_POSITIVE)?;
+    let stabilization_min = minutes("stabilization_min", r.stabilization_min, 5.0, 0.0)?;
     let min_servers = match r.min_servers {
-        Some(0) => return Err(c.err("sizing.reactive.min_servers", "must be at least 1 (a fleet that scales to zero is not modelled)")),
+        Some(0) => {
+            return Err(c.err(
+                "sizing.reactive.min_servers",
+                "must be at least 1 (a fleet that scales to zero is not modelled)",
+            ))
+        }
         Some(n) => n as usize,
         None => 1,
     };
@@ -145,6 +159,7 @@ fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, Scenar
         targets,
         delay_s: delay_min * 60.0,
         interval_s: interval_min * 60.0,
+        stabilization_s: stabilization_min * 60.0,
         min_servers,
         max_servers,
     })
