@@ -237,37 +237,12 @@ pub(crate) fn elastic_cells(
         ("energy_kwh_per_day_hourly", Value::F64(energy_hourly)),
     ];
     if let (Some(runs), Some(cfg)) = (reactive, s.sizing.reactive.as_ref()) {
-        cells.extend([
-            (
-                "reactive_target_in_flight",
-                Value::F64(chosen.map(|r| r.target)),
-            ),
-            ("reactive_delay_min", Value::F64(Some(cfg.delay_s / 60.0))),
-            (
-                "reactive_min_servers",
-                Value::F64(Some(cfg.min_servers as f64)),
-            ),
-            (
-                "servers_peak_reactive",
-                Value::F64(chosen.map(ReactiveRun::servers_peak)),
-            ),
-            (
-                "servers_mean_reactive",
-                Value::F64(chosen.map(ReactiveRun::servers_mean)),
-            ),
-            ("gpu_hours_per_day_reactive", Value::F64(gpu_reactive)),
-            ("rental_usd_per_day_reactive", Value::F64(rental_reactive)),
-            ("capex_usd_total_reactive", Value::F64(capex_reactive)),
-            (
-                "scaleup_requests",
-                Value::F64(chosen.map(ReactiveRun::scaleup_requests)),
-            ),
-            (
-                "scaleup_attainment_share",
-                Value::F64(chosen.and_then(ReactiveRun::scaleup_attainment)),
-            ),
-            ("reactive_runs", Value::Str(describe(runs))),
-        ]);
+        cells.extend(reactive_cells(
+            cfg,
+            runs,
+            chosen,
+            [gpu_reactive, rental_reactive, capex_reactive],
+        ));
     }
     let placement = get(row, columns::PLACEMENT)
         .cloned()
@@ -332,4 +307,46 @@ pub(crate) fn no_elastic_cells(reactive: bool) -> Vec<(&'static str, Value)> {
             (c, v)
         })
         .collect()
+}
+
+/// The reactive columns: the chosen run's figures (`costs`: its GPU-hours
+/// and rental per day, and capex at its peak) and every run's summary.
+fn reactive_cells(
+    cfg: &crate::scenario::ReactiveConfig,
+    runs: &[ReactiveRun],
+    chosen: Option<&ReactiveRun>,
+    costs: [Option<f64>; 3],
+) -> Vec<(&'static str, Value)> {
+    let [gpu_reactive, rental_reactive, capex_reactive] = costs;
+    vec![
+        (
+            "reactive_target_in_flight",
+            Value::F64(chosen.map(|r| r.target)),
+        ),
+        ("reactive_delay_min", Value::F64(Some(cfg.delay_s / 60.0))),
+        (
+            "reactive_min_servers",
+            Value::F64(Some(cfg.min_servers as f64)),
+        ),
+        (
+            "servers_peak_reactive",
+            Value::F64(chosen.map(ReactiveRun::servers_peak)),
+        ),
+        (
+            "servers_mean_reactive",
+            Value::F64(chosen.map(ReactiveRun::servers_mean)),
+        ),
+        ("gpu_hours_per_day_reactive", Value::F64(gpu_reactive)),
+        ("rental_usd_per_day_reactive", Value::F64(rental_reactive)),
+        ("capex_usd_total_reactive", Value::F64(capex_reactive)),
+        (
+            "scaleup_requests",
+            Value::F64(chosen.map(ReactiveRun::scaleup_requests)),
+        ),
+        (
+            "scaleup_attainment_share",
+            Value::F64(chosen.and_then(ReactiveRun::scaleup_attainment)),
+        ),
+        ("reactive_runs", Value::Str(describe(runs))),
+    ]
 }
