@@ -155,7 +155,7 @@ fn min_servers_hold_and_scale_downs_drain_every_request() {
             );
         }
         let mean = usage.held_s / WINDOW.len_s();
-        assert!(mean >= 2.0 && mean < 6.0, "mean {mean}");
+        assert!((2.0..6.0).contains(&mean), "mean {mean}");
         // Conservation: every request, drained servers' included, finished.
         assert_eq!(rec.measured, all.len() as u64, "{dispatch:?}");
         assert_eq!(rec.rejected_kv + rec.rejected_context, 0);
