@@ -59,5 +59,5 @@ for name in sys.argv[2:]:
     where = f" ({where})" if where else ""
     work = "generic" if name in ("generic-queue",) else "LLM"
     print(f"| {name} | {len(rows)} | {work} | {rs[0]:.3g} | {med:.3g} | {rs[-1]:.3g} | "
-          f"{worst['placement']}, pools of {worst['pool_size']}{where}: {worst['estimate_servers_total']:.4g} vs {worst['servers_total']:.4g} |")
+          f"{worst['placement']}, pools of {worst['pool_size']}{where}: {worst['estimate_servers_total']:,.0f} vs {worst['servers_total']:,.0f} |")
 PY

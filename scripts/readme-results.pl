@@ -518,6 +518,106 @@ $rule{'agents-table'} = [['always-on-agent'], sub {
     return "\n" . join("\n", @out) . "\n";
 }];
 
+# The argument, claim by claim: a verdict and a figure with its range per
+# claim, each from the scenario that tests it (the table at the top of the
+# findings). Verdicts are decided from the figures, not written by hand.
+sub span { my @v = sort { $a <=> $b } @_; num($v[0]) eq num($v[-1]) ? num($v[0]) : num($v[0]) . '-' . num($v[-1]) }
+my $feasible_duty = sub {
+    map { $_->{sweep_users_duty_cycle} } grep { $_->{placement} eq 'desktop-per-user' && $_->{feasible} } @{$answers{default}};
+};
+$rule{'claim-1pct-verdict'} = [['default'], sub {
+    my $f = col($one_percent->(), 'sharing_factor_capex');
+    $f >= 100 ? '**Holds, and understates sharing**' : '**Overstates sharing**';
+}];
+$rule{'claim-1pct-figure'} = [['default'], sub {
+    my $p = $one_percent->();
+    my @tco = map { col($bill->($_, 'h100-pool'), 'sharing_factor_tco') } $feasible_duty->();
+    my @d = sort { $a <=> $b } $feasible_duty->();
+    num(col($p, 'sharing_factor_capex')) . 'x less capital and ' . num(col($p, 'sharing_factor_tco'))
+        . 'x less TCO at 1 % duty, for the same p99 targets; TCO factor ' . span(@tco) . ' from ' . pct($d[0]) . ' to ' . pct($d[-1]) . ' duty';
+}];
+$rule{'claim-memory-verdict'} = [['memory-price-shock'], sub {
+    my $dl = col($mps->(3, 1999, 'desktop-per-user'), 'capex_usd_per_user') - col($mps->(1, 1999, 'desktop-per-user'), 'capex_usd_per_user');
+    my $dp = col($mps->(3, 1999, 'h100-pool'), 'capex_usd_per_user') - col($mps->(1, 1999, 'h100-pool'), 'capex_usd_per_user');
+    $dl > $dp ? '**Holds** (in dollars per user)' : '**Does not hold**';
+}];
+$rule{'claim-memory-figure'} = [['memory-price-shock'], sub {
+    my ($l1, $l3) = map { col($mps->($_, 1999, 'desktop-per-user'), 'capex_usd_per_user') } (1, 3);
+    my ($p1, $p3) = map { col($mps->($_, 1999, 'h100-pool'), 'capex_usd_per_user') } (1, 3);
+    'at 3x memory prices a desktop user pays ' . usd($l3 - $l1) . ' more, a pooled user ' . usd($p3 - $p1)
+        . '; the capex factor moves from ' . num(col($mps->(1, 1999, 'h100-pool'), 'sharing_factor_capex')) . ' to '
+        . num(col($mps->(3, 1999, 'h100-pool'), 'sharing_factor_capex'));
+}];
+my $lat = 'latency-and-availability';
+my $lat_rtt = 'sweep_placements_1_network_rtt_s';
+$rule{'claim-latency-verdict'} = [[$lat], sub {
+    my @desk = grep { $_->{feasible} } rows($lat, placement => 'desktop-per-user');
+    my @pool = grep { $_->{feasible} } rows($lat, placement => 'h100-pool');
+    !@desk && @pool ? '**Does not hold** at this target' : @desk && !@pool ? '**Holds**' : '**Holds at long round trips**';
+}];
+$rule{'claim-latency-figure'} = [[$lat], sub {
+    my @pool = sort { $a <=> $b } map { $_->{$lat_rtt} } grep { $_->{feasible} } rows($lat, placement => 'h100-pool');
+    my @miss = sort { $a <=> $b } map { $_->{$lat_rtt} } grep { !$_->{feasible} } rows($lat, placement => 'h100-pool');
+    my @desk = rows($lat, placement => 'desktop-per-user');
+    my @desk_meets = sort { $a <=> $b } map { $_->{$lat_rtt} } grep { $_->{feasible} } @desk;
+    # Why the desktop misses: its own reason (a prefill slower than the target).
+    my ($prefill) = map { /alone takes ([\d.]+) s/ ? $1 : () } map { $_->{reason} // '' } @desk;
+    'the H100 pool meets it at ' . span_ms(@pool) . ' round trips'
+        . (@miss ? ' (not at ' . join(', ', map { ms($_) } @miss) . ')' : '') . '; the desktop '
+        . (@desk_meets ? 'at ' . span_ms(@desk_meets)
+            : 'at none' . (defined $prefill ? ' (its prefill alone takes ' . num($prefill) . ' s at p99)' : ''));
+}];
+$rule{'claim-always-on-verdict'} = [['always-on-agent'], sub {
+    my $f = col($aoa->(1, 'h100-pool', $aoa_all->()), 'sharing_factor_capex');
+    $f > 1 ? '**Partly**: sharing still wins, by much less' : '**Holds**';
+}];
+$rule{'claim-always-on-figure'} = [['always-on-agent'], sub {
+    my %seen;
+    my @share = grep { !$seen{$_}++ } map { $_->{sweep_classes_0_share} } @{$answers{'always-on-agent'}};
+    my @f = map { col($aoa->($_, 'h100-pool', $aoa_all->()), 'sharing_factor_capex') } @share;
+    'capex factor ' . num(col($aoa->(1, 'h100-pool', $aoa_all->()), 'sharing_factor_capex')) . ' for agents alone (H100s), '
+        . span(@f) . ' as chat users make up ' . pct(1 - (sort { $b <=> $a } @share)[0]) . '-' . pct(1 - (sort { $a <=> $b } @share)[0]) . ' of the users';
+}];
+$rule{'claim-available-verdict'} = [['always-available-assistant'], sub {
+    my @meet = grep { $_->{availability_choice} } rows('always-available-assistant');
+    (grep { $_->{placement} =~ /local-fallback|^desktop/ } @meet) ? '**Holds**, with a local device in the mix' : '**Does not hold**';
+}];
+$rule{'claim-available-figure'} = [['always-available-assistant'], sub {
+    my @opt = ('desktop', 'cloud-1-region', 'cloud-2-regions', 'cloud-local-fallback', 'desktop-cloud-fallback');
+    my @a = map { col($av->($_), 'availability_share') } @opt;
+    'share of a year\'s requests within the service level: ' . pct3(col($av->('cloud-local-fallback'), 'availability_share'))
+        . ' for one region with the desktop as fallback, ' . pct3(col($av->('cloud-1-region'), 'availability_share'))
+        . ' for the region alone (options: ' . join('-', map { pct3($_) } (sort { $a <=> $b } @a)[0, -1]) . ')';
+}];
+$rule{'claim-privacy-verdict'} = [['privacy'], sub {
+    col($pv_mix->(), 'cost_of_privacy_usd_per_user_year') > 0 ? '**Holds**, at a price' : '**Holds**, at no cost';
+}];
+$rule{'claim-privacy-figure'} = [['privacy'], sub {
+    'keeping the private class on its own desktops costs ' . usd(col($pv_mix->(), 'cost_of_privacy_usd_per_user_year'))
+        . ' per user-year more than pooling everyone, ' . usd(col($pv->('desktop-everyone'), 'tco_usd_per_user_year') - col($pv_mix->(), 'tco_usd_per_user_year'))
+        . ' less than a desktop for everyone';
+}];
+$rule{'claim-falling-memory-verdict'} = [[$mb], sub {
+    # Some pool sizes cross over at some memory price, the larger never do.
+    my ($always, $never, $sizes) = $mb_sides->();
+    @$always + @$never < @$sizes ? '**Only against the smallest pools**' : '**Does not hold**';
+}];
+$rule{'claim-falling-memory-figure'} = [[$mb], sub {
+    my @m = sort { $a <=> $b } map { col($mb_row->($_, 'h100-pool', 16), 'breakeven_memory_price_multiplier') } $mb_duty->();
+    'a desktop each beats a pool of 16 until memory costs ' . sprintf('%.1f', $m[0]) . ($m[0] == $m[-1] ? '' : sprintf('-%.1f', $m[-1]))
+        . 'x today\'s; pools of ' . whole(($mb_sides->())[0][0]) . ' or more are cheaper at every memory price from 0 to 1000x';
+}];
+$rule{'claim-speech-verdict'} = [['small-models'], sub {
+    col(one('small-models', placement => 'laptop-npu-speech'), 'feasible') ? '**Holds for latency, not for cost**' : '**Does not hold**';
+}];
+$rule{'claim-speech-figure'} = [['small-models'], sub {
+    my $pool = $sm->('h100-speech-pool', $sm_all->());
+    my $n = col($pool, 'devices_total');
+    'a laptop NPU meets speech p99 <= 10 s (' . num(col(one('small-models', placement => 'laptop-npu-speech'), 'response_p99_s'))
+        . ' s), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . whole(col($pool, 'users'))
+        . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital';
+}];
+
 # ------------------------------------------------------------------ the README
 open my $in, '<', $readme or die "readme-results: cannot read $readme: $!\n";
 my $text = do { local $/; <$in> };

@@ -23,10 +23,12 @@ use cli::{Cli, Command, Failure, Outcome};
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    quiet_on_a_closed_pipe();
     let result = match Cli::parse().command {
         Command::Run(args) => cli::run::run(&args),
         Command::Size(args) => cli::size::run(&args),
         Command::Sweep(args) => cli::sweep::run(&args, stop_on_ctrl_c),
+        Command::Uncertainty(args) => cli::uncertainty::run(&args, stop_on_ctrl_c),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Merge(args) => cli::merge::run(&args),
         Command::Calibrate(args) => cli::calibrate::run(&args),
@@ -59,6 +61,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// A reader that closes the pipe early (`sharesim catalog devices | head`)
+/// ends the process by SIGPIPE, as it ends `cat` or `ls`: Rust ignores the
+/// signal by default, and every print would then panic on the closed pipe.
+fn quiet_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at the start of
+    // `main`, before any thread exists, races with nothing.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

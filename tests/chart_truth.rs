@@ -411,3 +411,131 @@ fn shipped_scenarios_chart_in_words_and_keep_the_trace_clock() {
         "load at {lo}-{hi} h, not 18:15-19:15"
     );
 }
+
+/// One input's swing: (input, input column, low, high, answer at low, at
+/// high, rank).
+type Swing<'a> = (&'a str, &'a str, f64, f64, Option<f64>, Option<f64>, u64);
+
+/// swings.parquet rows of one answer, one per [`Swing`].
+/// A row of the dedicated placement comes first, not drawn, as `size`
+/// writes the placements in file order.
+fn swings(rows: &[Swing]) -> Vec<Row> {
+    let first = ("desktop-per-user", "dedicated", false);
+    let pool = ("h100-pool", "pooled", true);
+    std::iter::once((first, rows[0]))
+        .chain(rows.iter().map(|r| (pool, *r)))
+        .map(
+            |((placement, kind, drawn), (input, col, il, ih, lo, hi, rank))| {
+                let opt = |v: Option<f64>| Value::F64(v);
+                vec![
+                    cell("scenario", s("unc")),
+                    cell("placement", s(placement)),
+                    cell("kind", s(kind)),
+                    cell("pool_size", Value::U64(10_000)),
+                    cell("figure", s("sharing_factor_tco")),
+                    cell("input", s(input)),
+                    cell("input_column", s(col)),
+                    cell("input_low", Value::F64(Some(il))),
+                    cell("input_high", Value::F64(Some(ih))),
+                    cell("at_low", opt(lo)),
+                    cell("at_nominal", Value::F64(Some(237.0))),
+                    cell("at_high", opt(hi)),
+                    cell("swing", opt(lo.zip(hi).map(|(a, b)| (b - a).abs()))),
+                    cell("rank", Value::U64(rank)),
+                    cell("tornado", Value::Bool(Some(drawn))),
+                ]
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn tornado_headline_is_the_first_ranked_input() {
+    let data = swings(&[
+        (
+            "placements[1].pue",
+            "sweep_placements_1_pue",
+            1.1,
+            1.6,
+            Some(240.0),
+            Some(233.0),
+            3,
+        ),
+        (
+            "users.duty_cycle",
+            "sweep_users_duty_cycle",
+            0.001,
+            0.01,
+            Some(475.0),
+            Some(119.0),
+            1,
+        ),
+        (
+            "placements[1].price_usd",
+            "sweep_placements_1_price_usd",
+            25000.0,
+            40000.0,
+            Some(268.0),
+            Some(193.0),
+            2,
+        ),
+    ]);
+    let text = chart_text(Chart::Tornado, &df(&data)).unwrap();
+    assert!(
+        text.title
+            .starts_with("Duty cycle moves the TCO sharing factor of h100-pool most"),
+        "{}",
+        text.title
+    );
+    assert!(text.title.contains("×475 to ×119"), "{}", text.title);
+    assert_words(Chart::Tornado, &df(&data), "swings");
+    // The ranks decide, not the order of the rows or a recomputation.
+    let reranked: Vec<Row> = data
+        .into_iter()
+        .map(|mut r| {
+            let drawn = get(&r, "tornado") == Some(&Value::Bool(Some(true)));
+            for (n, v) in r.iter_mut() {
+                if n == "rank" && drawn {
+                    let swapped = match &*v {
+                        Value::U64(1) => 2,
+                        Value::U64(2) => 1,
+                        other => other.as_f64().unwrap() as u64,
+                    };
+                    *v = Value::U64(swapped);
+                }
+            }
+            r
+        })
+        .collect();
+    let t = chart_text(Chart::Tornado, &df(&reranked)).unwrap().title;
+    assert!(t.starts_with("H100-pool price moves"), "{t}");
+    // An input whose answer is infeasible at one end is named, not drawn.
+    let open = swings(&[
+        (
+            "users.duty_cycle",
+            "sweep_users_duty_cycle",
+            0.001,
+            0.5,
+            Some(475.0),
+            None,
+            2,
+        ),
+        (
+            "placements[1].pue",
+            "sweep_placements_1_pue",
+            1.1,
+            1.6,
+            Some(240.0),
+            Some(233.0),
+            1,
+        ),
+    ]);
+    let text = chart_text(Chart::Tornado, &df(&open)).unwrap();
+    assert!(
+        text.title.starts_with("H100-pool PUE moves"),
+        "{}",
+        text.title
+    );
+    let all = format!("{:?}", text.subtitle);
+    assert!(all.contains("Not drawn: duty cycle"), "{all}");
+}

@@ -514,3 +514,31 @@ fn other_files_a_command_reads_are_not_echoed_either() {
     assert_printable(&o.stderr);
     assert!(stderr(&o).contains("m.csv"), "{}", stderr(&o));
 }
+
+/// A reader that closes the pipe at once (`sharesim catalog devices | head
+/// -0`) ends the command quietly, as it ends `cat`: no panic on the closed
+/// pipe (Rust ignores SIGPIPE unless the binary restores it).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // The models listing is long enough to fill a pipe nobody reads.
+    for _ in 0..3 {
+        let mut child = Command::new(crate::support::BIN)
+            .args(["catalog", "models", "--format", "csv"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts sharesim");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("sharesim ends");
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "a closed pipe panicked:\n{err}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "ended with {:?}:\n{err}",
+            out.status
+        );
+    }
+}

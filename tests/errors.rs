@@ -79,6 +79,40 @@ share = 0.5
 "#
 );
 
+/// [`LLM`] with an `[uncertainty]` table of one range.
+const UNC: &str = concat!(
+    r#"
+seed = 1
+horizon_s = 600
+replications = 2
+
+[users]
+count = 10
+requests_per_day = 20
+
+[model]
+name = "gpt_oss_20b"
+quantisation = "mxfp4"
+
+[requests]
+input_tokens = { distribution = "fixed", value = 100 }
+output_tokens = { distribution = "fixed", value = 50 }
+
+"#,
+    desktop_and_h100_pool!(),
+    r#"servers = 1
+
+[service_level]
+tpot_p99_s = 0.1
+
+[uncertainty]
+samples = 2
+
+[uncertainty.ranges]
+"costs.memory_price_multiplier" = { low = 1.0, high = 3.0 }
+"#
+);
+
 const SWEEP: &str = generic!(
     "horizon_s = 2000\nreplications = 2",
     "",
@@ -266,6 +300,9 @@ bad! {
     no_load_given: "run", GENERIC,
         [("requests_per_day = 100.0", "")], [],
         ["users", "give `requests_per_day` or `duty_cycle`"];
+    start_hour_outside_the_day: "run", GENERIC,
+        [("seed = 3", "seed = 3\nstart_hour_of_day = 24")], [],
+        ["start_hour_of_day", "from 0 up to (not including) 24 (got 24)", "start the run at 09:00"];
     unknown_profile_name: "run", GENERIC,
         [("count = 50", "count = 50\nprofile = \"weekend\"")], [],
         ["users.profile", "unknown profile \"weekend\"", "office_hours"];
@@ -816,6 +853,50 @@ bad! {
     sweep_too_many_points: "sweep", SWEEP,
         [("values = [10, 20] }", "range = [10, 20, 100000] }, { key = \"seed\", range = [1, 11, 11] }")], [],
         ["sweep.axes", "1100000 points: at most 1,000,000"];
+}
+
+// ------------------------------------------------------------------ uncertainty
+
+bad! {
+    uncertainty_without_table: "uncertainty", UNC,
+        [("[uncertainty]\nsamples = 2\n\n[uncertainty.ranges]\n\"costs.memory_price_multiplier\" = { low = 1.0, high = 3.0 }\n", "")], [],
+        ["uncertainty", "missing: add an [uncertainty] table"];
+    uncertainty_unknown_key: "uncertainty", UNC,
+        [("\"costs.memory_price_multiplier\"", "\"costs.memory_price_multiplyer\"")], [],
+        ["uncertainty.ranges.\"costs.memory_price_multiplyer\".low", "unknown field `memory_price_multiplyer`"];
+    uncertainty_key_not_in_the_file: "uncertainty", UNC,
+        [("\"costs.memory_price_multiplier\"", "\"placements[4].pue\"")], [],
+        ["uncertainty.ranges.\"placements[4].pue\".low", "index 4 is past the end (the list has 2)"];
+    uncertainty_low_above_high: "uncertainty", UNC,
+        [("low = 1.0, high = 3.0", "low = 3.0, high = 1.0")], [],
+        ["uncertainty.ranges.\"costs.memory_price_multiplier\".low", "low 3 is above high 1: swap them"];
+    uncertainty_outside_the_valid_range: "uncertainty", UNC,
+        [("\"costs.memory_price_multiplier\" = { low = 1.0, high = 3.0 }", "\"placements[1].pue\" = { low = 0.5, high = 1.5 }")], [],
+        ["uncertainty.ranges.\"placements[1].pue\".low", "placements[1].pue: must be between 1 and 3 (got 0.5)"];
+    uncertainty_not_a_number: "uncertainty", UNC,
+        [("\"costs.memory_price_multiplier\"", "\"placements[1].device\"")], [],
+        ["uncertainty.ranges.\"placements[1].device\".low", "placements[1].device"];
+    uncertainty_unknown_range_field: "uncertainty", UNC,
+        [("low = 1.0, high = 3.0", "low = 1.0, high = 3.0, spread = 2")], [],
+        ["uncertainty.ranges.\"costs.memory_price_multiplier\".spread", "unknown field: use low, high"];
+    uncertainty_triangular_mode_outside: "uncertainty", UNC,
+        [("low = 1.0, high = 3.0", "dist = \"triangular\", low = 1.0, mode = 4.0, high = 3.0")], [],
+        ["uncertainty.ranges.\"costs.memory_price_multiplier\".mode", "must be between low 1 and high 3 (got 4)"];
+    uncertainty_unknown_distribution: "uncertainty", UNC,
+        [("low = 1.0, high = 3.0", "dist = \"normal\", low = 1.0, high = 3.0")], [],
+        ["uncertainty.ranges.\"costs.memory_price_multiplier\".dist", "unknown distribution \"normal\""];
+    uncertainty_with_a_sweep: "uncertainty", UNC,
+        [("[uncertainty]", "[sweep]\naxes = [ { key = \"users.count\", values = [10, 20] } ]\n\n[uncertainty]")], [],
+        ["sweep", "remove the [sweep] table"];
+    uncertainty_zero_samples: "uncertainty", UNC,
+        [("samples = 2", "samples = 0")], [],
+        ["uncertainty.samples", "must be a whole number from 1 to 100000 (got 0)"];
+    placement_bandwidth_efficiency_above_one: "run", LLM,
+        [("servers = 1\n", "servers = 1\nbandwidth_efficiency = 1.5\n")], [],
+        ["placements[1].bandwidth_efficiency", "must be above 0 and at most 1 (got 1.5)"];
+    placement_lifetime_of_zero: "run", LLM,
+        [("servers = 1\n", "servers = 1\nlifetime_years = 0\n")], [],
+        ["placements[1].lifetime_years", "must be between 0.1 and 50 years (got 0)"];
 }
 
 // ------------------------------------------------------------------ command line

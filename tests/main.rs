@@ -40,4 +40,5 @@ mod sizing;
 mod stopping;
 mod sweep;
 mod traces;
+mod uncertainty;
 mod workloads;

@@ -26,6 +26,16 @@ use crate::support::{assert_success, files_under, repo_file, write, BIN, SHARD_E
 /// scenarios are slow: scripts/bench-readme.sh.
 const QUICK: &[(&str, &[&str])] = &[
     (
+        "scenarios/default-uncertainty.toml",
+        &[
+            "replications=1",
+            "horizon_h=0.25",
+            "warmup_h=0.05",
+            "sizing.min_measured_requests=2000",
+            "uncertainty.samples=3",
+        ],
+    ),
+    (
         "scenarios/default.toml",
         &[
             "replications=1",
@@ -181,7 +191,7 @@ fn arguments(command: &str) -> Vec<String> {
 
 /// `args` with the [`QUICK`] overrides of its scenario appended.
 fn quick(mut args: Vec<String>) -> Vec<String> {
-    let simulates = ["run", "size", "sweep"].contains(&args[0].as_str());
+    let simulates = ["run", "size", "sweep", "uncertainty"].contains(&args[0].as_str());
     let sets = QUICK
         .iter()
         .find(|(file, _)| args.iter().any(|a| a == file))

@@ -119,6 +119,20 @@ pub(crate) fn axis_label(f: &Frame, col: &str) -> AxisLabel {
         "users_requests_per_day" => {
             return AxisLabel::new("requests per user per day".into(), Unit::Plain, None)
         }
+        "costs_electricity_usd_per_kwh_datacenter" => {
+            return AxisLabel::new(
+                "datacenter electricity per kWh".into(),
+                Unit::Usd,
+                Some("datacenter electricity price (USD per kWh)".into()),
+            )
+        }
+        "costs_electricity_usd_per_kwh_home" => {
+            return AxisLabel::new(
+                "home electricity per kWh".into(),
+                Unit::Usd,
+                Some("home electricity price (USD per kWh)".into()),
+            )
+        }
         "costs_memory_price_multiplier" => {
             return AxisLabel::new(
                 "memory price".into(),
@@ -181,6 +195,10 @@ fn owned_field(owner: &str, field: &str) -> AxisLabel {
         "share" => ("share".to_string(), Unit::Percent),
         "duty_cycle" => ("duty cycle".to_string(), Unit::Percent),
         "max_batch" => ("max batch".to_string(), Unit::Plain),
+        "lifetime_years" => ("lifetime in years".to_string(), Unit::Plain),
+        "pue" => ("PUE".to_string(), Unit::Plain),
+        "bandwidth_efficiency" => ("bandwidth efficiency".to_string(), Unit::Percent),
+        "compute_efficiency" => ("compute efficiency".to_string(), Unit::Percent),
         _ => unit_of(field),
     };
     AxisLabel::new(format!("{owner} {name}"), unit, None)

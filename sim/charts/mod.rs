@@ -5,7 +5,8 @@
 //! per chart draws it from a DataFrame ([`sharing_factor_vs_duty_cycle`],
 //! [`hardware_vs_users`], [`pool_size_curve`], [`cost_vs_memory_price`],
 //! [`p99_latency_vs_axis`], [`latency_cdf`], [`load_over_the_day`],
-//! [`carbon_by_placement`], [`breakeven_memory_price`], [`elastic_fleet`]).
+//! [`carbon_by_placement`], [`breakeven_memory_price`], [`elastic_fleet`],
+//! and the tornado chart of `sharesim uncertainty`, through [`draw_chart`]).
 //!
 //! Every chart is a 1600 x 1000 PNG on white, in the embedded DejaVu Sans,
 //! with the Okabe-Ito colour-blind-safe palette, a title that states the
@@ -53,6 +54,7 @@ mod panel;
 mod pool_size;
 mod sharing;
 mod style;
+mod tornado;
 mod verdict;
 
 use std::fs::File;
@@ -126,11 +128,13 @@ pub enum Chart {
     BreakevenMemoryPrice,
     /// `elastic-fleet.png`.
     ElasticFleet,
+    /// `tornado.png`.
+    Tornado,
 }
 
 impl Chart {
     /// Every chart, in the order [`charts_for_file`] tries them.
-    pub const ALL: [Chart; 10] = [
+    pub const ALL: [Chart; 11] = [
         Chart::SharingFactorVsDutyCycle,
         Chart::HardwareVsUsers,
         Chart::PoolSizeCurve,
@@ -141,6 +145,7 @@ impl Chart {
         Chart::CarbonByPlacement,
         Chart::BreakevenMemoryPrice,
         Chart::ElasticFleet,
+        Chart::Tornado,
     ];
 
     /// The PNG file name of this chart for this data (the p99 chart names
@@ -162,6 +167,7 @@ impl Chart {
             Chart::CarbonByPlacement => "carbon-by-placement.png".into(),
             Chart::BreakevenMemoryPrice => "breakeven-memory-price.png".into(),
             Chart::ElasticFleet => "elastic-fleet.png".into(),
+            Chart::Tornado => "tornado.png".into(),
         }
     }
 
@@ -215,6 +221,11 @@ impl Chart {
                  request_rate_per_s (elastic.parquet of `sharesim size` with [sizing] elastic = \
                  \"hourly\" or [sizing.reactive], e.g. scenarios/elastic-region.toml)"
             }
+            Chart::Tornado => {
+                "figure, input, input_column, at_low, at_high, at_nominal, swing, rank and tornado \
+                 (swings.parquet of `sharesim uncertainty`, e.g. \
+                 `sharesim uncertainty scenarios/default-uncertainty.toml`)"
+            }
         }
     }
 
@@ -256,6 +267,7 @@ impl Chart {
                 f.has("sweep_users_duty_cycle") && f.has("breakeven_memory_price_multiplier")
             }
             Chart::ElasticFleet => f.has("servers_held") && f.has(columns::HOUR_OF_DAY),
+            Chart::Tornado => f.has("swing") && f.has("tornado"),
         }
     }
 
@@ -284,6 +296,7 @@ impl Chart {
             Chart::CarbonByPlacement => bill::build_carbon(f),
             Chart::BreakevenMemoryPrice => bill::build_breakeven(f),
             Chart::ElasticFleet => elastic::build_elastic(f),
+            Chart::Tornado => tornado::build_tornado(f),
         }
     }
 }

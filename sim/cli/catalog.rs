@@ -232,6 +232,16 @@ fn devices(catalog: &Catalog) -> Listing {
             cell("compute_power_w", number(d.compute_power_w)),
             cell("host_w", number(d.host_w)),
             cell("default_engine", text(&d.default_engine)),
+            cell("memory_price_share", number(d.memory_price_share)),
+            cell("memory_kind", text(d.ownership.memory_kind.name())),
+            cell("lifetime_years", number(d.ownership.lifetime_years)),
+            cell("host_usd", number(d.ownership.host_usd)),
+            cell("network_usd", number(d.ownership.network_usd)),
+            cell("rental_usd_per_h", maybe(d.rental_usd_per_h)),
+            cell(
+                "embodied_kg_co2e_rest",
+                number(d.ownership.embodied_kg_co2e_rest),
+            ),
             cell("source", text(source)),
             cell("fitted", text(fitted.join(", "))),
         ]);
@@ -245,6 +255,9 @@ fn devices(catalog: &Catalog) -> Listing {
         c("price_usd", "price", Unit::Usd),
         c("default_engine", "engine", Unit::Text),
         c("power_w", "power (W)", Unit::Text),
+        c("lifetime_years", "life (y)", Unit::Number),
+        c("host_usd", "host", Unit::Usd),
+        c("rental_usd_per_h", "rent ($/h)", Unit::Number),
     ];
     let raw = [
         "device",
@@ -260,6 +273,13 @@ fn devices(catalog: &Catalog) -> Listing {
         "compute_power_w",
         "host_w",
         "default_engine",
+        "memory_price_share",
+        "memory_kind",
+        "lifetime_years",
+        "host_usd",
+        "network_usd",
+        "rental_usd_per_h",
+        "embodied_kg_co2e_rest",
         "source",
         "fitted",
     ]
@@ -271,7 +291,7 @@ fn devices(catalog: &Catalog) -> Listing {
         rows,
         table,
         raw,
-        notes_title: format!("mem: memory. power: idle-busy. TFLOPS: dense BF16. Sources (the comment above each entry in {DEVICES_FILE}; [E] marks an estimate):"),
+        notes_title: format!("mem: memory. power: idle-busy. TFLOPS: dense BF16. life: years before replacement; host: the host server's price per device; rent: cloud price per device-hour (- where none). Sources (the comment above each entry in {DEVICES_FILE}; [E] marks an estimate):"),
         notes,
     }
 }

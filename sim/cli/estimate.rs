@@ -17,7 +17,8 @@ use super::{Failure, Outcome};
 
 /// Print the closed-form size of every placement at every pool size,
 /// without simulating: Erlang-C for a wait-tail target of a generic fleet,
-/// else square-root staffing a + sqrt(a) on the peak offered load a, where
+/// ceil(a) for batching LLM servers, else square-root staffing a + sqrt(a)
+/// on the peak offered load a, where
 /// a batching LLM server's capacity comes from the step model at its
 /// saturated batch; dedicated placements one device per user. `sharesim
 /// size` simulates the answer (its sizing.parquet carries this estimate

@@ -517,7 +517,7 @@ fn print_plan(args: &ExplainArgs, s: &Scenario, p: &Plan, threads: usize, width:
     );
     if !p.starts.is_empty() {
         println!();
-        say("`size` starts each pooled search at an analytic first guess on the peak offered load (Erlang-C for a wait-tail target of a generic fleet, else square-root staffing a + sqrt(a), where a batching LLM server's capacity is its saturated request rate), then gallops and bisects:", width);
+        say("`size` starts each pooled search at an analytic first guess on the peak offered load (Erlang-C for a wait-tail target of a generic fleet, ceil(a) for a batching LLM server, whose capacity is its saturated request rate, else square-root staffing a + sqrt(a)), then gallops and bisects:", width);
         let any = s.classes.len() > 1;
         print!(
             "{}",

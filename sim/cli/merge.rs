@@ -1,7 +1,8 @@
 //! `sharesim merge`: combine the part files of a sweep folder into
 //! sweep.parquet, e.g. after its shards ran on several machines, and draw
 //! the sweep's charts beside it (as `sweep` does; `--no-charts` skips);
-//! prints the sweep's answer as `sweep` does.
+//! prints the sweep's answer as `sweep` does (an uncertainty design's
+//! folder: its percentiles, swings and tornado chart, as `uncertainty` does).
 
 use std::path::PathBuf;
 
@@ -30,6 +31,10 @@ pub fn run(args: &MergeArgs) -> Result<Outcome, Failure> {
         Ok(m) => {
             super::sweep::report_stale(&m.stale);
             eprintln!("wrote {} ({} rows)", m.path.display(), m.rows);
+            if super::uncertainty::is_design(&m.path) {
+                super::uncertainty::finish(&m.path, &args.print, &args.charts)?;
+                return Ok(Outcome::Done);
+            }
             super::sweep::print_answer(&m.path, &args.print)?;
             args.charts.draw(&[m.path])?;
             Ok(Outcome::Done)

@@ -24,6 +24,7 @@ pub mod run;
 pub mod shared;
 pub mod size;
 pub mod sweep;
+pub mod uncertainty;
 pub mod validate;
 
 /// The version `--version` prints: the package version and the commit the
@@ -53,6 +54,7 @@ pub enum Command {
     Run(run::RunArgs),
     Size(size::SizeArgs),
     Sweep(sweep::SweepArgs),
+    Uncertainty(uncertainty::UncertaintyArgs),
     Plot(plot::PlotArgs),
     Merge(merge::MergeArgs),
     Calibrate(calibrate::CalibrateArgs),

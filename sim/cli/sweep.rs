@@ -87,15 +87,54 @@ fn sweep(
     args: &SweepArgs,
     on_ctrl_c: fn(Arc<AtomicBool>),
 ) -> Result<(Outcome, Option<PathBuf>), Failure> {
-    let (shard_i, shard_n) = shard_spec(args.shard.as_deref())?;
+    shard_spec(args.shard.as_deref())?;
     let pool = args.threads.pool()?;
     let text = args.set.text(&args.input.scenario)?;
     let sweep = pool
         .install(|| Sweep::from_text(&text, &args.input.scenario))
         .map_err(anyhow::Error::from)?;
+    let how = Execution {
+        scenario: &args.input.scenario,
+        out: &args.input.out,
+        shard: args.shard.as_deref(),
+        resume: args.resume,
+        quiet: args.quiet,
+        memory: &args.memory,
+        profile: &args.profile,
+    };
+    execute(&how, sweep, pool, on_ctrl_c)
+}
+
+/// How a sweep's points run: the options `sweep` and `uncertainty` share.
+pub(super) struct Execution<'a> {
+    /// The scenario file (named in memory errors).
+    pub scenario: &'a Path,
+    /// The output folder (the sweep writes into OUT/<name>/).
+    pub out: &'a Path,
+    /// `--shard I/N`.
+    pub shard: Option<&'a str>,
+    /// `--resume`.
+    pub resume: bool,
+    /// `--quiet`: no progress bar.
+    pub quiet: bool,
+    /// `--max-memory`.
+    pub memory: &'a MemoryArgs,
+    /// `--profile`.
+    pub profile: &'a ProfileArgs,
+}
+
+/// Run this shard's points of `sweep` (on `pool`) and merge them if the
+/// sweep is complete; returns the combined file when there is one.
+pub(super) fn execute(
+    args: &Execution,
+    sweep: Sweep,
+    pool: rayon::ThreadPool,
+    on_ctrl_c: fn(Arc<AtomicBool>),
+) -> Result<(Outcome, Option<PathBuf>), Failure> {
+    let (shard_i, shard_n) = shard_spec(args.shard)?;
     let indices = sweep.shard(shard_i, shard_n);
     check_memory(args, &sweep, &indices, pool.current_num_threads())?;
-    let dir = prepare_output_dir(&args.input.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
+    let dir = prepare_output_dir(&args.out.join(&sweep.name)).map_err(anyhow::Error::from)?;
     // Shards of one sweep share the folder; anything else has it alone.
     let kind = if shard_n > 1 {
         LockKind::Shared
@@ -293,7 +332,7 @@ fn interrupted(dir: &Path, total: usize) -> Result<(Outcome, Option<PathBuf>), F
 
 /// Refuse a shard whose points would need more memory than allowed.
 fn check_memory(
-    args: &SweepArgs,
+    args: &Execution,
     sweep: &Sweep,
     indices: &[usize],
     threads: usize,
@@ -306,7 +345,7 @@ fn check_memory(
     };
     let estimate = estimate_sweep_memory(&points, work, threads);
     let users = points.iter().map(|s| s.users).max().unwrap_or(0);
-    args.memory.check(&args.input.scenario, users, &estimate)
+    args.memory.check(args.scenario, users, &estimate)
 }
 
 /// A progress bar over `points` on a terminal, unless `quiet`; hidden

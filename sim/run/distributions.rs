@@ -19,7 +19,8 @@ fn clock_shift_minutes(s: &Scenario) -> usize {
             let minutes = (c.time_of_day_s(0.0) / 60.0).round() as usize;
             minutes % crate::metrics::MINUTES_PER_DAY
         }
-        _ => 0,
+        // Generated arrivals: the clock starts at `start_hour_of_day`.
+        _ => (s.start_hour_of_day * 60.0).round() as usize % crate::metrics::MINUTES_PER_DAY,
     }
 }
 

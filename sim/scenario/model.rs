@@ -225,6 +225,10 @@ pub struct Scenario {
     /// The replayed trace's wall clock (when the trace records one), so
     /// that load by time of day is reported in the trace's hours.
     pub trace_clock: Option<crate::workload::trace::TraceClock>,
+    /// UTC clock hour at simulated time 0 (`start_hour_of_day`; 0 is
+    /// midnight). Generated arrivals' groups carry it in their
+    /// `tz_offset_h` (local hour = time + start + zone offset).
+    pub start_hour_of_day: f64,
     /// The replayed trace's block hashes (aligned with `trace`), when it
     /// has them.
     pub trace_blocks: Option<Arc<crate::workload::trace::TraceBlocks>>,

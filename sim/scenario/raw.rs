@@ -27,6 +27,9 @@ pub struct RawScenario {
     pub warmup_s: Option<f64>,
     /// Warm-up, hours.
     pub warmup_h: Option<f64>,
+    /// UTC clock hour at simulated time 0 (0 up to 24; default 0,
+    /// midnight): where the daily profiles are when the run starts.
+    pub start_hour_of_day: Option<f64>,
     /// Independent replications. Default 5.
     pub replications: Option<u64>,
     /// The user population and its arrival process (every scenario but a
@@ -57,6 +60,11 @@ pub struct RawScenario {
     pub sizing: Option<RawSizing>,
     /// Axes of `sharesim sweep` (read by [`crate::sweep`]; ignored by run and size).
     pub sweep: Option<toml::Table>,
+    /// `[uncertainty]`: ranges of scenario keys (`sharesim uncertainty`);
+    /// read by the sweep layer from the file's table, ignored by `run` and
+    /// `size`; here so that the file's keys are still checked.
+    #[allow(dead_code)]
+    pub uncertainty: Option<toml::Table>,
     /// Replay a request trace instead of generating arrivals and sizes.
     pub trace: Option<RawTrace>,
     /// A population mix: classes of users with shares of `[users] count`,
@@ -511,6 +519,15 @@ pub struct RawPlacement {
     /// Price of one device, USD, replacing the catalogue price (before the
     /// memory price multiplier is applied).
     pub price_usd: Option<f64>,
+    /// Years of service of one device, replacing the catalogue's
+    /// `lifetime_years` (the bill amortises prices over it).
+    pub lifetime_years: Option<f64>,
+    /// LLM: achieved share of peak memory bandwidth, replacing the engine
+    /// profile's fitted `bandwidth_efficiency` for this placement.
+    pub bandwidth_efficiency: Option<f64>,
+    /// LLM: achieved share of peak compute, replacing the engine profile's
+    /// fitted `compute_efficiency` for this placement.
+    pub compute_efficiency: Option<f64>,
     /// LLM pooled: chunked prefill, at most this many prompt tokens per step
     /// mixed with the decode batch (default: the engine's; 0 turns it off).
     pub chunked_prefill_tokens: Option<u32>,

@@ -181,7 +181,9 @@ impl Scenario {
             .groups()
             .iter()
             .map(|g| {
-                let local = (hour as f64 + 0.5 + g.tz_offset_h).rem_euclid(24.0);
+                // (`tz_offset_h` includes the clock's start hour.)
+                let local =
+                    (hour as f64 + 0.5 + g.tz_offset_h - self.start_hour_of_day).rem_euclid(24.0);
                 g.profile.weight((local.floor() as usize).min(23))
             })
             .collect()

@@ -4,9 +4,9 @@
 //!
 //! Each UTC hour `h` is sized on its own steady state
 //! ([`Scenario::at_hour`]: every group at its profile's rate of that hour,
-//! the scenario's horizon and service level), with the same search as the
-//! static fleet ([`size_pool`]); hours whose groups have the same weights
-//! are sized once. The schedule holds `n_h` servers in hour `h`:
+//! the scenario's service level, a window of one hour: [`HOUR_WINDOW_S`]),
+//! with the same search as the static fleet ([`size_pool`]); hours whose
+//! groups have the same weights are sized once. The schedule holds `n_h` servers in hour `h`:
 //!
 //! - GPU-hours per day: `sum_h n_h * d` (`d` devices per server), against
 //!   `24 * n * d` for a static fleet of `n`;
@@ -70,7 +70,7 @@ pub fn size_hours(v: &Scenario, users: usize) -> Vec<HourSizing> {
     let sized: Vec<(f64, PoolSizing)> = unique
         .par_iter()
         .map(|&h| {
-            let s = v.at_hour(h);
+            let s = hour_scenario(v, h);
             let rate =
                 s.request_rate_process().mean_rate_per_s() * users as f64 / s.users.max(1) as f64;
             (rate, size_pool(&s, 0, users))
@@ -87,6 +87,24 @@ pub fn size_hours(v: &Scenario, users: usize) -> Vec<HourSizing> {
             }
         })
         .collect()
+}
+
+/// The window an hour is judged on: one hour of its steady state.
+pub const HOUR_WINDOW_S: f64 = 3600.0;
+
+/// Hour `h` of view `v` as [`Scenario::at_hour`] builds it, judged on a
+/// window of one hour ([`HOUR_WINDOW_S`], or the scenario's own window if
+/// shorter; a probe still lengthens it while it is short of requests): the
+/// hour's rate is flat, so a longer window only narrows the intervals of
+/// a steady state the hour does not last. An hour whose weights are all 1
+/// is the scenario itself, kept whole, so a flat profile sizes every hour
+/// as the static fleet.
+fn hour_scenario(v: &Scenario, h: usize) -> Scenario {
+    let mut s = v.at_hour(h);
+    if v.hour_weights(h).iter().any(|w| *w != 1.0) {
+        s.horizon_s = s.horizon_s.min(s.warmup_s + HOUR_WINDOW_S);
+    }
+    s
 }
 
 /// Columns every sizing row gets when hourly or reactive sizing is on

@@ -2,7 +2,8 @@
 //! every placement at every pool size, without simulating. Pooled fleets
 //! take the sizing search's first guess ([`super::analytic_guess`] through
 //! [`super::search_starts`], uncapped): Erlang-C for a wait-tail target of
-//! a generic fleet, else square-root staffing `a + sqrt(a)` on the peak
+//! a generic fleet, `ceil(a)` for batching LLM servers, else square-root
+//! staffing `a + sqrt(a)` on the peak
 //! offered load `a`, where a batching LLM server's capacity is the step
 //! model's saturated request rate. Dedicated placements: one device per
 //! user, unless no device can meet the service level or a user's own load

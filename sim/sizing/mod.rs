@@ -2,7 +2,8 @@
 //! service level, for every placement and every pool size.
 //!
 //! Pooled fleets: an analytic first guess (Erlang-C for a wait-tail target,
-//! else square-root staffing `a + sqrt(a)` on the peak offered load, where a
+//! the offered load `a` itself for batching LLM servers, else square-root
+//! staffing `a + sqrt(a)` on the peak offered load, where a
 //! batching LLM server's capacity is its saturated request rate), then
 //! galloping away from the guess and bisection between the last failing and
 //! the first passing fleet. Every probe runs the scenario's replications with

@@ -46,11 +46,13 @@ impl PoolSizing {
 }
 
 /// How [`analytic_guess`] guesses for `placement`: Erlang-C for a
-/// wait-tail target of a generic (non-batching) fleet, else square-root
-/// staffing `a + sqrt(a)` on the peak offered load `a`.
+/// wait-tail target of a generic (non-batching) fleet, the peak offered
+/// load `a` itself for batching LLM servers, else square-root staffing
+/// `a + sqrt(a)`.
 pub fn guess_method(s: &Scenario, placement: usize) -> &'static str {
     match (s.workload_of(placement), s.service_level.wait_tail) {
         (Workload::Generic { .. }, Some(_)) => "Erlang-C",
+        _ if batches(s, placement) => "offered load (batching)",
         _ => "square-root staffing",
     }
 }
@@ -184,7 +186,20 @@ pub fn analytic_guess(s: &Scenario, placement: usize, users: usize) -> usize {
     {
         return min_servers_for_wait_tail(a, load.server_capacity_per_s, w.above_s, w.max_share);
     }
+    if batches(s, placement) {
+        // A batching server's capacity is already its saturated rate at
+        // the largest batch: the slack below that batch absorbs the
+        // variance square-root staffing would add a spare `sqrt(a)` for.
+        return (a.ceil() as usize).max(1);
+    }
     ((a + a.sqrt()).ceil() as usize).max(1)
+}
+
+/// Whether `placement`'s servers batch: LLM servers with `max_batch` > 1.
+fn batches(s: &Scenario, placement: usize) -> bool {
+    s.placements[placement]
+        .llm()
+        .is_some_and(|server| server.max_batch > 1)
 }
 
 /// Targets no fleet of this placement can meet, with the reason: checked

@@ -90,7 +90,7 @@ impl Fingerprint {
     pub fn of_table(table: &toml::Table, base_dir: &Path, files: &FileHashes) -> Fingerprint {
         let mut components = BTreeMap::new();
         for (k, v) in table {
-            if k != "sweep" {
+            if k != "sweep" && k != "uncertainty" {
                 components.insert(k.clone(), fnv1a(canonical(k, v).as_bytes()));
             }
         }
@@ -236,11 +236,13 @@ fn diff_paths(a: Option<&toml::Value>, b: Option<&toml::Value>, path: &str, out:
     }
 }
 
-/// The scenario table of a file's text, without `[sweep]`: what a
-/// folder's identity is computed from.
+/// The scenario table of a file's text, without `[sweep]` and
+/// `[uncertainty]` (designs of points, not inputs of one): what a folder's
+/// identity is computed from.
 pub fn scenario_table(text: &str) -> Option<toml::Table> {
     let mut t: toml::Table = text.parse().ok()?;
     t.remove("sweep");
+    t.remove("uncertainty");
     Some(t)
 }
 

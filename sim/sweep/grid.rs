@@ -35,6 +35,20 @@ pub struct Point {
     /// Everything that determines its rows (its scenario table, the files
     /// it names, what it runs, the crate version).
     pub fingerprint: Fingerprint,
+    /// Text columns written before the axis columns: what a point of a
+    /// design is (`uncertainty_run`, `uncertainty_input`); empty for a grid.
+    pub labels: Vec<(String, crate::results::Value)>,
+}
+
+/// One point of a design given point by point (the samples and swings of
+/// `sharesim uncertainty`): a value per key of the design, and its labels.
+#[derive(Debug, Clone)]
+pub struct DesignPoint {
+    /// One value per key, in the design's key order.
+    pub values: Vec<toml::Value>,
+    /// Text columns of its rows; also part of its id, so that two points
+    /// with the same values (a range collapsed to one value) stay apart.
+    pub labels: Vec<(String, crate::results::Value)>,
 }
 
 /// A validated sweep.
@@ -273,13 +287,21 @@ impl Sweep {
             axes: &axes,
             mode,
             files: &files,
+            keep_seed: false,
         };
         // Resolved in parallel, but the error reported is the first point's
         // in grid order, whichever thread found one first.
         let points = combos
             .into_par_iter()
             .enumerate()
-            .map(|(index, combo)| sweep_point(&grid, index, &combo))
+            .map(|(index, combo)| {
+                let values = combo
+                    .iter()
+                    .zip(&axes)
+                    .map(|(j, (_, vals))| vals[*j].clone())
+                    .collect();
+                sweep_point(&grid, index, values, Vec::new())
+            })
             .collect::<Vec<Result<Point, ScenarioError>>>()
             .into_iter()
             .collect::<Result<Vec<Point>, ScenarioError>>()?;
@@ -288,6 +310,52 @@ impl Sweep {
             name: base.name,
             mode,
             keys: axes.into_iter().map(|a| a.0).collect(),
+            points,
+            source: path.to_path_buf(),
+            base_table: table,
+            base_fingerprint,
+        })
+    }
+
+    /// A sweep of `size` at the points of a design given point by point
+    /// (`sharesim uncertainty`): `table` is the base scenario table with
+    /// its `[uncertainty]` table removed (the folder's record),
+    /// `point_table` the same with any empty sections the design's keys
+    /// need (the points are made from it), `base` that scenario resolved,
+    /// `keys` the design's keys; every point keeps the base scenario's
+    /// seed, so that points differ only in their values (common random
+    /// numbers) and a point at the base values is the plain `size`.
+    pub fn from_design(
+        path: &Path,
+        table: toml::Table,
+        point_table: toml::Table,
+        base: &Scenario,
+        keys: Vec<String>,
+        design: Vec<DesignPoint>,
+    ) -> Result<Sweep, ScenarioError> {
+        let axes: Vec<Axis> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        let files = FileHashes::default();
+        let grid = Grid {
+            path,
+            table: &point_table,
+            base,
+            axes: &axes,
+            mode: SweepMode::Size,
+            files: &files,
+            keep_seed: true,
+        };
+        let points = design
+            .into_par_iter()
+            .enumerate()
+            .map(|(index, d)| sweep_point(&grid, index, d.values, d.labels))
+            .collect::<Vec<Result<Point, ScenarioError>>>()
+            .into_iter()
+            .collect::<Result<Vec<Point>, ScenarioError>>()?;
+        let base_fingerprint = Fingerprint::of_table(&table, base_dir(path), &files);
+        Ok(Sweep {
+            name: base.name.clone(),
+            mode: SweepMode::Size,
+            keys,
             points,
             source: path.to_path_buf(),
             base_table: table,
@@ -425,30 +493,44 @@ struct Grid<'a> {
     axes: &'a [Axis],
     mode: SweepMode,
     files: &'a FileHashes,
+    /// Points run with the base scenario's seed (common random numbers
+    /// across a design) instead of one derived from their id.
+    keep_seed: bool,
 }
 
 /// Point `index` of the grid (value indices `combo`): the base table with
 /// the point's values set, validated, with its stable id, seed and
 /// fingerprint.
-fn sweep_point(g: &Grid, index: usize, combo: &[usize]) -> Result<Point, ScenarioError> {
+fn sweep_point(
+    g: &Grid,
+    index: usize,
+    values: Vec<toml::Value>,
+    labels: Vec<(String, crate::results::Value)>,
+) -> Result<Point, ScenarioError> {
     let (path, table, base, axes) = (g.path, g.table, g.base, g.axes);
-    let assignments: Vec<(String, toml::Value)> = combo
-        .iter()
+    let assignments: Vec<(String, toml::Value)> = values
+        .into_iter()
         .zip(axes)
-        .map(|(j, (k, vals))| (k.clone(), vals[*j].clone()))
+        .map(|(v, (k, _))| (k.clone(), v))
         .collect();
     let mut t = table.clone();
     for (k, v) in &assignments {
         set_path(&mut t, k, v.clone())
             .map_err(|m| err(path, k.clone(), format!("point {index}: {m}")))?;
     }
-    let canon: String = assignments
+    let mut canon: String = assignments
         .iter()
         .map(|(k, v)| format!("{k}={v};"))
         .collect();
+    for (k, v) in &labels {
+        canon.push_str(&format!("#{k}={};", v.display()));
+    }
     let h = fnv1a(canon.as_bytes());
-    let fingerprint = Fingerprint::of_table(&t, base_dir(path), g.files)
+    let mut fingerprint = Fingerprint::of_table(&t, base_dir(path), g.files)
         .with("sweep.mode", &format!("{:?}", g.mode));
+    if g.keep_seed {
+        fingerprint = fingerprint.with("sweep.seed", "the scenario's");
+    }
     let mut scenario = Scenario::from_table(t, path).map_err(|e| {
         let desc: Vec<String> = assignments
             .iter()
@@ -463,7 +545,11 @@ fn sweep_point(g: &Grid, index: usize, combo: &[usize]) -> Result<Point, Scenari
             ),
         )
     })?;
-    scenario.seed = derive_seed(&[base.seed, h]);
+    scenario.seed = if g.keep_seed {
+        base.seed
+    } else {
+        derive_seed(&[base.seed, h])
+    };
     scenario.name = base.name.clone();
     Ok(Point {
         index,
@@ -471,5 +557,6 @@ fn sweep_point(g: &Grid, index: usize, combo: &[usize]) -> Result<Point, Scenari
         assignments,
         scenario,
         fingerprint,
+        labels,
     })
 }

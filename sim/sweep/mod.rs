@@ -35,19 +35,24 @@
 //! [`crate::output::claim_folder`]).
 //!
 //! The grid is read in `grid`, fingerprints in `fingerprint`, parts on disk
-//! in `parts`, the combination in `merge`.
+//! in `parts`, the combination in `merge`. An uncertainty design (`uncertainty`:
+//! Latin hypercube samples and one-at-a-time swings of a scenario's
+//! `[uncertainty]` ranges) runs as a sweep of its own points, and `summary`
+//! turns its rows into percentiles and swings.
 
 mod fingerprint;
 mod grid;
 mod merge;
 mod parts;
+pub mod summary;
+pub mod uncertainty;
 
 use std::path::Path;
 
 pub use fingerprint::{
     describe_changes, folder_record, read_folder_record, scenario_table, FileHashes, Fingerprint,
 };
-pub use grid::{set_path, Point, Sweep, SweepMode};
+pub use grid::{set_path, DesignPoint, Point, Sweep, SweepMode};
 pub use merge::{merge, merge_finished, MergeError, Merged};
 pub use parts::{
     axis_column, move_stale_parts, plan_resume, run_point, run_points, write_manifest, PointDone,

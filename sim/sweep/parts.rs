@@ -44,6 +44,9 @@ pub fn run_point(sweep: &Sweep, p: &Point) -> Vec<Row> {
                 cell(POINT_ID, Value::Str(p.id.clone())),
                 cell("point_seed", Value::U64(p.scenario.seed)),
             ];
+            for (k, v) in &p.labels {
+                row.push(cell(k.clone(), v.clone()));
+            }
             for (k, v) in &p.assignments {
                 let val = match v {
                     toml::Value::Integer(i) => Value::F64(Some(*i as f64)),

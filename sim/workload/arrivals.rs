@@ -97,8 +97,9 @@ pub struct UserGroup {
     pub users: u32,
     /// Mean request rate of one user, requests per second (the daily mean).
     pub rate_per_user_per_s: f64,
-    /// Offset of the users' local time from simulation time, hours
-    /// (simulation time 0 is 00:00 UTC; UTC-5 is -5).
+    /// Offset of the users' local time from simulation time, hours: their
+    /// UTC offset (UTC-5 is -5) plus the UTC hour at simulation time 0 (the
+    /// scenario's `start_hour_of_day`, default 0: midnight).
     pub tz_offset_h: f64,
     /// Daily profile in local time.
     pub profile: DiurnalProfile,

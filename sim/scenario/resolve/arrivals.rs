@@ -74,13 +74,16 @@ fn resolve_zones(c: &Check, u: &RawUsers) -> Result<Vec<(f64, f64)>, ScenarioErr
 }
 
 /// The open-loop arrivals of `users` users sending `open_rate_per_user_per_s`
-/// each (before their rate multipliers), `seed` drawing the multipliers.
+/// each (before their rate multipliers), `seed` drawing the multipliers;
+/// the clock starts at UTC hour `start_hour_of_day` (added to every
+/// group's zone offset).
 pub(super) fn resolve_arrivals(
     c: &Check,
     u: &RawUsers,
     users: usize,
     open_rate_per_user_per_s: f64,
     seed: u64,
+    start_hour_of_day: f64,
 ) -> Result<PoissonArrivals, ScenarioError> {
     let profile = resolve_profile(c, u)?;
     let zones = resolve_zones(c, u)?;
@@ -107,7 +110,7 @@ pub(super) fn resolve_arrivals(
             first_user: first as u32,
             users: (end - first) as u32,
             rate_per_user_per_s: open_rate_per_user_per_s,
-            tz_offset_h: *offset_h,
+            tz_offset_h: *offset_h + start_hour_of_day,
             profile: profile.clone(),
         });
         first = end;

@@ -12,6 +12,8 @@ use super::super::{ScenarioError, Workload};
 
 /// Name, horizon, warm-up and replications, checked.
 pub(super) struct RunLength {
+    /// `start_hour_of_day` (default 0).
+    pub start_hour_of_day: f64,
     pub name: String,
     pub horizon_s: f64,
     pub warmup_s: f64,
@@ -89,10 +91,27 @@ pub(super) fn resolve_run_length(
             format!("the measurement window (horizon {horizon_s} s minus warm-up {warmup_s} s) must be at least 1 s"),
         ));
     }
+    let start_hour_of_day = match raw.start_hour_of_day {
+        None => 0.0,
+        Some(h) if h.is_finite() && (0.0..24.0).contains(&h) => h,
+        Some(h) => {
+            return Err(c.err(
+                "start_hour_of_day",
+                format!("must be a UTC clock hour from 0 up to (not including) 24 (got {h}), e.g. 9 to start the run at 09:00"),
+            ))
+        }
+    };
+    if raw.start_hour_of_day.is_some() && raw.trace.is_some() {
+        return Err(c.err(
+            "start_hour_of_day",
+            "a [trace] replays on its own clock: give its hour as `[trace] start_hour_of_day`, or remove the top-level key",
+        ));
+    }
     Ok(RunLength {
         name,
         horizon_s,
         warmup_s,
+        start_hour_of_day,
         replications: resolve_replications(c, raw, 5)?,
     })
 }

@@ -80,7 +80,7 @@ pub(super) fn resolve_benchmark(
     let users = bench.concurrency as usize;
     let seed = raw.seed.unwrap_or(1);
     // One group of clients with no open-loop rate: they start at time 0.
-    let arrivals = arrivals::resolve_arrivals(c, &no_load(users as u64), users, 0.0, seed)?;
+    let arrivals = arrivals::resolve_arrivals(c, &no_load(users as u64), users, 0.0, seed, 0.0)?;
     let service_level = service_level::resolve_service_level(c, raw.service_level.as_ref(), true)?;
     let sizing = sizing::resolve_sizing(c, raw.sizing.as_ref(), users)?;
     let budget = match b.requests_per_client {
@@ -114,6 +114,7 @@ pub(super) fn resolve_benchmark(
         arrivals,
         trace: None,
         trace_clock: None,
+        start_hour_of_day: 0.0,
         trace_blocks: None,
         mean_service_s,
         placements,

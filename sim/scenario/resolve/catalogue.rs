@@ -71,6 +71,7 @@ pub(super) fn priced_device(
     name: &str,
     price_key: &str,
     price_usd: Option<f64>,
+    lifetime: (&str, Option<f64>),
 ) -> Result<Device, ScenarioError> {
     let mut device = catalog
         .device(name)
@@ -78,6 +79,15 @@ pub(super) fn priced_device(
         .clone();
     if let Some(price) = price_usd {
         device.price_usd = c.positive(price_key, price)?;
+    }
+    if let (key, Some(years)) = lifetime {
+        if !(years.is_finite() && (0.1..=50.0).contains(&years)) {
+            return Err(c.err(
+                key,
+                format!("must be between 0.1 and 50 years (got {years}): the years one device serves before it is replaced"),
+            ));
+        }
+        device.ownership.lifetime_years = years;
     }
     Ok(device)
 }

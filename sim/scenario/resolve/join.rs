@@ -63,6 +63,7 @@ pub(super) fn join_classes(
         classes: user_classes,
         trace: None,
         trace_clock: subs[0].0.trace_clock,
+        start_hour_of_day: subs[0].0.start_hour_of_day,
         trace_blocks: None,
         mean_service_s: 0.0,
         placements,

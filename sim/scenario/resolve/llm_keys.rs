@@ -9,7 +9,7 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 13] = [
+const LLM_PLACEMENT_KEYS: [&str; 15] = [
     "device",
     "tensor_parallel",
     "engine",
@@ -23,10 +23,12 @@ const LLM_PLACEMENT_KEYS: [&str; 13] = [
     "pue",
     "kv_allocation",
     "prefix_caching",
+    "bandwidth_efficiency",
+    "compute_efficiency",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 13] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 15] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
@@ -41,6 +43,8 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 13] {
         p.pue.is_some(),
         p.kv_allocation.is_some(),
         p.prefix_caching.is_some(),
+        p.bandwidth_efficiency.is_some(),
+        p.compute_efficiency.is_some(),
     ]
 }
 
@@ -48,7 +52,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 13] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 13],
+    given: &[bool; 15],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -73,7 +77,7 @@ pub(super) fn check_generic(
 pub(super) fn check_dedicated(
     c: &Check,
     i: usize,
-    given: &[bool; 13],
+    given: &[bool; 15],
 ) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),

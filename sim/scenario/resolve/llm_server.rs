@@ -64,6 +64,7 @@ fn build_server(
         device_name,
         &key("price_usd"),
         p.price_usd,
+        (&key("lifetime_years"), p.lifetime_years),
     )?;
     let tp = p.tensor_parallel.unwrap_or(1);
     if tp == 0 || tp > 64 {
@@ -178,6 +179,28 @@ fn serving_options(
                 e,
             )
         })?;
+    for (name, given, what) in [
+        (
+            "bandwidth_efficiency",
+            p.bandwidth_efficiency,
+            "peak memory bandwidth",
+        ),
+        ("compute_efficiency", p.compute_efficiency, "peak compute"),
+    ] {
+        let Some(e) = given else { continue };
+        if !(e.is_finite() && e > 0.0 && e <= 1.0) {
+            return Err(c.err(
+                key(name),
+                format!("must be above 0 and at most 1 (got {e}): the achieved share of the device's {what}, replacing the engine profile's fitted value"),
+            ));
+        }
+        let eff = crate::llm::engines::Efficiency::uniform(e);
+        if name == "bandwidth_efficiency" {
+            options.profile.bandwidth_efficiency = eff;
+        } else {
+            options.profile.compute_efficiency = eff;
+        }
+    }
     if let Some(k) = &p.kv_precision {
         options.kv_precision = KvPrecision::parse(k).ok_or_else(|| {
             c.err(

@@ -143,7 +143,7 @@ fn resolve_one(
     let open_rate =
         users::open_rate_per_user_per_s(&behaviour, trace.is_some(), rate_per_user_per_s);
     let seed = raw.seed.unwrap_or(1);
-    let arrivals = arrivals::resolve_arrivals(c, u, users, open_rate, seed)?;
+    let arrivals = arrivals::resolve_arrivals(c, u, users, open_rate, seed, run.start_hour_of_day)?;
 
     let service_level = service_level::resolve_service_level(
         c,
@@ -196,6 +196,7 @@ fn resolve_one(
         arrivals,
         trace,
         trace_clock: trace_clock.flatten(),
+        start_hour_of_day: run.start_hour_of_day,
         trace_blocks: trace_blocks.flatten(),
         mean_service_s,
         placements,

@@ -154,6 +154,7 @@ fn generic_device(
         name,
         &c.placement_key(i, "price_usd"),
         p.price_usd,
+        (&c.placement_key(i, "lifetime_years"), p.lifetime_years),
     )?;
     Ok(Some(PricedDevice {
         capex_per_device_usd: device.capex_usd(cx.memory_price_multiplier),
