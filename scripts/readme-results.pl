@@ -470,6 +470,24 @@ $rule{'elastic-owned'} = [['elastic-region'], sub {
         usd(col($r, 'capex_usd_total')));
 }];
 
+# The reactive autoscaler ([sizing.reactive]): its least-cost target meeting
+# the service level, against the hourly schedule and the static fleet.
+$rule{'elastic-reactive'} = [['elastic-region'], sub {
+    my $r = $er->();
+    my $g = col($r, 'gpu_hours_per_day_reactive');
+    sprintf('%s requests in flight per server with a %s-minute provisioning delay holds up to %s H100s (%s on average): %s GPU-hours and %s a day, %.0f %% of the static fleet and %.0f %% of the hourly schedule',
+        num(col($r, 'reactive_target_in_flight')), num(col($r, 'reactive_delay_min')),
+        whole(col($r, 'servers_peak_reactive') * $er_per->()),
+        num(col($r, 'servers_mean_reactive') * $er_per->()), whole($g), usd(col($r, 'rental_usd_per_day_reactive')),
+        100 * $g / col($r, 'gpu_hours_per_day_static'), 100 * $g / col($r, 'gpu_hours_per_day_hourly'));
+}];
+$rule{'elastic-scaleup'} = [['elastic-region'], sub {
+    my $r = $er->();
+    sprintf('%s requests of a simulated day arrive while a scale-up is pending, %s of them within the service level',
+        whole(col($r, 'scaleup_requests')), pct(col($r, 'scaleup_attainment_share')));
+}];
+$rule{'elastic-policy'} = [['elastic-region'], sub { col($er->(), 'elastic_policy') }];
+
 # always-on-agent (slow: only the full regeneration runs it): agents alone,
 # then mixed with chat users.
 my $aoa = sub {

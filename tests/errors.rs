@@ -366,9 +366,18 @@ bad! {
     elastic_unknown_policy: "run", LLM,
         [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nelastic = \"reactive\"\n")], [],
         ["sizing.elastic", "unknown policy \"reactive\"", "\"hourly\""];
-    billing_unknown: "run", LLM,
-        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nbilling = \"spot\"\n")], [],
-        ["sizing.billing", "unknown billing \"spot\"", "\"rental\""];
+    billing_removed: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing]\nbilling = \"rental\"\n")], [],
+        ["sizing.billing", "was removed", "ownership = \"rented\""];
+    reactive_target_not_positive: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\ntarget_in_flight = [16, 0]\n")], [],
+        ["sizing.reactive.target_in_flight", "0 is not a target", "[8, 16, 32]"];
+    reactive_max_below_min: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\nmin_servers = 4\nmax_servers = 2\n")], [],
+        ["sizing.reactive.max_servers", "below min_servers (4)"];
+    reactive_delay_negative: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\ndelay_min = -1\n")], [],
+        ["sizing.reactive.delay_min", "between 0 and 1440"];
     bursts_with_an_unknown_process: "run", LLM,
         [("requests_per_day = 20", "requests_per_day = 20\nbursts = { process = \"hawkes\" }")], [],
         ["users.bursts.process", "unknown process \"hawkes\"", "\"mmpp\" or \"gamma\""];

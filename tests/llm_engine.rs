@@ -73,6 +73,7 @@ fn config(
 ) -> BatchConfig {
     BatchConfig {
         prefix: None,
+        autoscaler: None,
         servers,
         max_batch,
         kv_budget_tokens: kv,

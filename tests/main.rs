@@ -9,6 +9,7 @@
 mod support;
 
 mod answers;
+mod autoscale;
 mod benchmarks;
 mod bill;
 mod bursts;

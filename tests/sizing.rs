@@ -248,7 +248,6 @@ servers = 1
 wait_p99_s = 0.5
 [sizing]
 elastic = "hourly"
-billing = "rental"
 min_measured_requests = 5000
 "#
     )

@@ -137,6 +137,7 @@ pub fn run_setup(
     let step = cost.step_model();
     let cfg = BatchConfig {
         prefix: None,
+        autoscaler: None,
         servers: 1,
         max_batch,
         kv_budget_tokens: cost.kv_budget_tokens(),

@@ -1,7 +1,8 @@
 //! The elastic-fleet chart (`elastic-fleet.png`, from elastic.parquet of
 //! `sharesim size` with `[sizing] elastic = "hourly"`): the servers an
 //! hourly schedule holds in each UTC hour, against the static fleet
-//! (dashed), and the load each hour is sized for.
+//! (dashed), the mean servers the reactive autoscaler held in each hour
+//! (with `[sizing.reactive]`), and the load each hour is sized for.
 
 use super::data::{points, Frame};
 use super::figure::{AxisSpec, Figure, Item, Layout, Panel, Scale};
@@ -24,6 +25,11 @@ pub(crate) fn build_elastic(f: &Frame) -> Result<Figure, String> {
     let held = f.num("servers_held");
     let fixed = f.num("servers_static");
     let rate = f.num("request_rate_per_s");
+    let reactive = if f.has("servers_reactive") {
+        f.num("servers_reactive")
+    } else {
+        vec![None; f.rows()]
+    };
     let placement = f.text(columns::PLACEMENT);
     let mut names: Vec<String> = Vec::new();
     for p in placement.iter().flatten() {
@@ -45,6 +51,19 @@ pub(crate) fn build_elastic(f: &Frame) -> Result<Figure, String> {
             legend.push((format!("{name}: servers held (hourly schedule)"), style));
             supply.push(Item::Series {
                 pts: steps(&pts),
+                style,
+                dodge: 0.0,
+            });
+        }
+        let scaled = points(&hour, &reactive, &rows, false);
+        if !scaled.is_empty() {
+            let style = series_style(gi + names.len()).width(2);
+            legend.push((
+                format!("{name}: mean servers held (reactive autoscaler)"),
+                style,
+            ));
+            supply.push(Item::Series {
+                pts: steps(&scaled),
                 style,
                 dodge: 0.0,
             });
@@ -80,7 +99,9 @@ pub(crate) fn build_elastic(f: &Frame) -> Result<Figure, String> {
         }
     }
     if supply.is_empty() {
-        return Err(format!("every servers_held value is null; needs {need}"));
+        return Err(format!(
+            "every servers_held and servers_reactive value is null; needs {need}"
+        ));
     }
     let mut panels = vec![Panel {
         title: "Supply: servers held in each UTC hour".into(),
@@ -103,7 +124,7 @@ pub(crate) fn build_elastic(f: &Frame) -> Result<Figure, String> {
             headline.join("; ")
         },
         subtitle: vec![format!(
-            "{}each hour sized on its own steady load at the scenario's service level (elastic.parquet).",
+            "{}each hour sized on its own steady load at the scenario's service level; the reactive autoscaler's servers are its hourly means over the simulated day (elastic.parquet).",
             scenario_prefix(f)
         )],
         legend,

@@ -223,9 +223,9 @@ impl Chart {
                  e.g. `sharesim sweep scenarios/memory-breakeven.toml`)"
             }
             Chart::ElasticFleet => {
-                "hour_of_day, placement, servers_held, servers_static and request_rate_per_s \
-                 (elastic.parquet of `sharesim size` with [sizing] elastic = \"hourly\", e.g. \
-                 scenarios/elastic-region.toml)"
+                "hour_of_day, placement, servers_held (or servers_reactive), servers_static and \
+                 request_rate_per_s (elastic.parquet of `sharesim size` with [sizing] elastic = \
+                 \"hourly\" or [sizing.reactive], e.g. scenarios/elastic-region.toml)"
             }
             Chart::Tornado => {
                 "figure, input, input_column, at_low, at_high, at_nominal, swing, rank and tornado \

@@ -353,28 +353,67 @@ fn elastic_line(name: &str, policy: &str, r: &Row) -> String {
     let n = |c: &str| sharesim::results::get(r, c).and_then(Value::as_f64);
     let f =
         |x: Option<f64>, digits: usize| x.map_or("n/a".to_string(), |v| format!("{v:.digits$}"));
-    let billing = text_of(r, "billing").unwrap_or("owned");
-    let cost = if billing == "rental" {
-        format!(
-            "rental ${} vs ${} per day",
-            f(n("rental_usd_per_day_hourly"), 0),
-            f(n("rental_usd_per_day_static"), 0)
-        )
+    let rental = text_of(r, "billing").unwrap_or("owned") == "rental";
+    let hourly = n("servers_peak").is_some();
+    let reactive = sharesim::results::get(r, "reactive_runs").is_some();
+    let mut parts = Vec::new();
+    if hourly {
+        let cost = if rental {
+            format!("rental ${} per day", f(n("rental_usd_per_day_hourly"), 0))
+        } else {
+            format!(
+                "owned: capex ${}, energy {} kWh per day",
+                f(n("capex_usd_total_hourly"), 0),
+                f(n("energy_kwh_per_day_hourly"), 1)
+            )
+        };
+        parts.push(format!(
+            "hourly schedule peak {} / mean {} servers, {} GPU-hours per day, {cost}",
+            f(n("servers_peak"), 0),
+            f(n("servers_mean"), 2),
+            f(n("gpu_hours_per_day_hourly"), 0),
+        ));
+    }
+    if reactive {
+        let runs = text_of(r, "reactive_runs").unwrap_or("none");
+        let chosen = match n("reactive_target_in_flight") {
+            Some(t) => {
+                let cost = if rental {
+                    format!("rental ${} per day", f(n("rental_usd_per_day_reactive"), 0))
+                } else {
+                    format!("owned: capex ${}", f(n("capex_usd_total_reactive"), 0))
+                };
+                format!(
+                    "target {} in flight per server: peak {} / mean {} servers, {} GPU-hours per day, {cost}; {} requests per run arrived during scale-ups, {} within the service level",
+                    sharesim::results::format_number(t),
+                    f(n("servers_peak_reactive"), 0),
+                    f(n("servers_mean_reactive"), 2),
+                    f(n("gpu_hours_per_day_reactive"), 0),
+                    f(n("scaleup_requests"), 0),
+                    n("scaleup_attainment_share").map_or("n/a".into(), |a| format!("{:.1} %", 100.0 * a)),
+                )
+            }
+            None => "no target meets the service level".into(),
+        };
+        parts.push(format!(
+            "reactive autoscaler (delay {} min, at least {} servers) {chosen} [targets tried: {runs}]",
+            f(n("reactive_delay_min"), 1),
+            f(n("reactive_min_servers"), 0),
+        ));
+    }
+    let static_cost = if rental {
+        format!("rental ${} per day", f(n("rental_usd_per_day_static"), 0))
     } else {
         format!(
-            "owned: capex ${} vs ${}, energy {} vs {} kWh per day",
-            f(n("capex_usd_total_hourly"), 0),
+            "owned: capex ${}, energy {} kWh per day",
             f(n(columns::CAPEX_USD_TOTAL), 0),
-            f(n("energy_kwh_per_day_hourly"), 1),
             f(n(columns::ENERGY_KWH_PER_DAY_TOTAL), 1)
         )
     };
     format!(
-        "{name}: hourly schedule peak {} / mean {} servers, {} GPU-hours per day vs {} static ({} servers); {cost}: {policy} is cheaper",
-        f(n("servers_peak"), 0),
-        f(n("servers_mean"), 2),
-        f(n("gpu_hours_per_day_hourly"), 0),
-        f(n("gpu_hours_per_day_static"), 0),
+        "{name}: {}; static {} servers, {} GPU-hours per day, {static_cost}: {policy} is cheapest",
+        parts.join("; "),
         f(n("servers_total"), 0),
+        f(n("gpu_hours_per_day_static"), 0),
     )
 }

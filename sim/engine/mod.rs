@@ -9,7 +9,7 @@ pub(crate) mod events;
 pub(crate) mod fcfs;
 
 pub use batching::{
-    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation, KvLink,
-    LlmRequest, LlmSource, PrefixCaching, PromptBlocks, SEQUENCE_BYTES,
+    Autoscaler, BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation,
+    KvLink, LlmRequest, LlmSource, PrefixCaching, PromptBlocks, ScalingUsage, SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

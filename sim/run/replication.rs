@@ -415,6 +415,7 @@ impl LlmRun<'_> {
                     chunked_prefill_tokens: server.chunked_prefill_tokens,
                     kv_allocation: server.kv_policy.into(),
                     kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
+                    autoscaler: self.s.sizing.autoscaler,
                 };
                 let Some(d) = server.disaggregated else {
                     let fleet = BatchingFleet::new(cfg, self.window, self.rng);

@@ -27,7 +27,7 @@ pub use cost::{Billing, Costs, Ownership};
 pub use counterfactual::Counterfactual;
 pub use error::ScenarioError;
 pub use model::{
-    Benchmark, BenchmarkSetup, ElasticBilling, Hybrid, LlmWorkload, OutageProcess, Scenario,
+    Benchmark, BenchmarkSetup, Hybrid, LlmWorkload, OutageProcess, ReactiveConfig, Scenario,
     SizingConfig, SpeechTask, UserClass, Workload,
 };
 pub use placement::{

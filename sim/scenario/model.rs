@@ -273,30 +273,33 @@ pub struct SizingConfig {
     /// outages counted (`availability_target`).
     pub availability_target: Option<f64>,
     /// Also size every pooled placement hour by hour (`[sizing] elastic =
-    /// "hourly"`) at the largest pool size, and report the cheaper of the
-    /// static fleet and the hourly schedule.
+    /// "hourly"`) at the largest pool size, and report the cheapest of the
+    /// static fleet, the hourly schedule and the reactive autoscaler.
     pub elastic: bool,
-    /// How a fleet is paid for when static and hourly are compared.
-    pub billing: ElasticBilling,
+    /// Also run every pooled placement under a reactive autoscaler
+    /// (`[sizing.reactive]`) at the largest pool size.
+    pub reactive: Option<ReactiveConfig>,
+    /// The autoscaler a run's pooled LLM placements serve under (set by
+    /// sizing for its reactive runs; never read from a file).
+    pub autoscaler: Option<crate::engine::Autoscaler>,
 }
 
-/// How a fleet is paid for (`[sizing] billing`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElasticBilling {
-    /// Bought: a schedule owns its peak; it saves energy only.
-    Owned,
-    /// Rented by the GPU-hour held.
-    Rental,
-}
-
-impl ElasticBilling {
-    /// `owned` or `rental`.
-    pub fn label(self) -> &'static str {
-        match self {
-            ElasticBilling::Owned => "owned",
-            ElasticBilling::Rental => "rental",
-        }
-    }
+/// Resolved `[sizing.reactive]`: the reactive autoscaler policy sizing
+/// tries (docs/model.md section 10.9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactiveConfig {
+    /// Concurrency targets tried (requests in flight per server), ascending.
+    pub targets: Vec<f64>,
+    /// Provisioning delay, seconds.
+    pub delay_s: f64,
+    /// Seconds between two scaler decisions.
+    pub interval_s: f64,
+    /// Scale-down stabilization window, seconds.
+    pub stabilization_s: f64,
+    /// Fewest servers held.
+    pub min_servers: usize,
+    /// Most servers held (None: twice the static fleet).
+    pub max_servers: Option<usize>,
 }
 
 impl Scenario {

@@ -247,9 +247,31 @@ pub struct RawSizing {
     /// `"static"` (default) or `"hourly"`: also size every pooled
     /// placement hour by hour over the day (an elastic fleet).
     pub elastic: Option<String>,
-    /// `"owned"` (default: the fleet is bought, a schedule owns its peak)
-    /// or `"rental"` (paid per GPU-hour held).
-    pub billing: Option<String>,
+    /// Removed: a placement's `ownership` says how it is paid for (kept
+    /// to name the key that replaced it).
+    pub billing: Option<toml::Value>,
+    /// `[sizing.reactive]`: also run every pooled placement under a
+    /// reactive autoscaler.
+    pub reactive: Option<RawReactive>,
+}
+
+/// `[sizing.reactive]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReactive {
+    /// Requests in flight per server the scaler aims at: a number or a
+    /// list to try.
+    pub target_in_flight: Option<toml::Value>,
+    /// Provisioning delay, minutes (default 0).
+    pub delay_min: Option<f64>,
+    /// Minutes between decisions (default 1).
+    pub interval_min: Option<f64>,
+    /// Scale-down stabilization window, minutes (default 5, as HPA's).
+    pub stabilization_min: Option<f64>,
+    /// Fewest servers held (default 1).
+    pub min_servers: Option<u64>,
+    /// Most servers held (default twice the static fleet).
+    pub max_servers: Option<u64>,
 }
 
 /// `[users]`.

@@ -65,6 +65,7 @@ mod models;
 mod pools;
 mod probe;
 pub mod profile;
+pub mod reactive;
 mod rows;
 mod search;
 pub mod waterfall;
@@ -158,7 +159,7 @@ pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
     bill::add_cost_of_privacy(s, &mut rows);
     let world = bill::world_rows(s, &rows);
     availability::add_availability(with_outages, &mut rows);
-    let elastic_rows = add_elastic(s, &views, &tasks, &mut rows);
+    let elastic_rows = add_elastic(s, &views, &tasks, &sized, &mut rows);
     models::add_model_replicas(s, &sized, &mut rows);
     let (probes, user_groups) = probe_and_group_rows(s, &tasks, &sized);
     SizingResults {
@@ -173,11 +174,19 @@ pub fn size_scenario(with_outages: &Scenario) -> SizingResults {
 }
 
 /// With `[sizing] elastic = "hourly"`, size every pooled placement hour by
-/// hour at the largest pool size and add the schedule's columns to its row
-/// (every other row gets them empty); the elastic.parquet rows. Without
-/// it, rows are left as they are.
-fn add_elastic(s: &Scenario, views: &[Scenario], tasks: &[Task], rows: &mut [Row]) -> Vec<Row> {
-    if !s.sizing.elastic {
+/// hour at the largest pool size, and with `[sizing.reactive]` run it under
+/// the reactive autoscaler; add the policies' columns to its row (every
+/// other row gets them empty); the elastic.parquet rows. Without either,
+/// rows are left as they are.
+fn add_elastic(
+    s: &Scenario,
+    views: &[Scenario],
+    tasks: &[Task],
+    sized: &[TaskAnswer],
+    rows: &mut [Row],
+) -> Vec<Row> {
+    let reactive_on = s.sizing.reactive.is_some();
+    if !s.sizing.elastic && !reactive_on {
         return Vec::new();
     }
     let largest = s.sizing.pool_sizes.last().copied().unwrap_or(s.users);
@@ -187,20 +196,32 @@ fn add_elastic(s: &Scenario, views: &[Scenario], tasks: &[Task], rows: &mut [Row
             k == largest && matches!(s.placements[i].kind, PlacementKind::Pooled { .. })
         })
         .collect();
-    let schedules: Vec<Vec<elastic::HourSizing>> = chosen
+    type Policies = (Vec<elastic::HourSizing>, Option<Vec<reactive::ReactiveRun>>);
+    let policies: Vec<Policies> = chosen
         .par_iter()
         .map(|&t| {
             let (i, _, users) = tasks[t];
-            elastic::size_hours(&views[i], users)
+            let hours = if s.sizing.elastic {
+                elastic::size_hours(&views[i], users)
+            } else {
+                Vec::new()
+            };
+            let servers = sized[t].0.first().and_then(|(_, z)| z.servers);
+            let runs = reactive_on.then(|| match servers {
+                Some(n) => reactive::run_reactive(&views[i], users, n),
+                None => Vec::new(),
+            });
+            (hours, runs)
         })
         .collect();
-    // The hourly searches' cost, under their own name in `--profile`.
-    let hourly: Vec<PlacementProfile> = chosen
-        .iter()
-        .zip(&schedules)
-        .map(|(&t, hours)| {
+    // The hourly searches' and reactive runs' cost, under their own names
+    // in `--profile`.
+    let mut extra: Vec<PlacementProfile> = Vec::new();
+    for (&t, (hours, runs)) in chosen.iter().zip(&policies) {
+        let name = &s.placements[tasks[t].0].name;
+        if s.sizing.elastic {
             let mut p = PlacementProfile {
-                placement: format!("{} (hourly schedule)", s.placements[tasks[t].0].name),
+                placement: format!("{name} (hourly schedule)"),
                 ..PlacementProfile::default()
             };
             for probe in hours
@@ -213,20 +234,35 @@ fn add_elastic(s: &Scenario, views: &[Scenario], tasks: &[Task], rows: &mut [Row
                 p.undecided += u64::from(probe.decision == Decision::Undecided);
                 p.cost.add(&probe.cost);
             }
-            p
-        })
-        .collect();
-    profile::record(&hourly);
+            extra.push(p);
+        }
+        if let Some(runs) = runs {
+            let mut p = PlacementProfile {
+                placement: format!("{name} (reactive autoscaler)"),
+                ..PlacementProfile::default()
+            };
+            for r in runs {
+                p.probes += 1;
+                p.cost.rounds += 1;
+                p.cost.replications += r.replications as u64;
+                p.cost.simulated_requests += r.simulated_requests;
+            }
+            extra.push(p);
+        }
+    }
+    profile::record(&extra);
     let mut out = Vec::new();
     let mut cells: Vec<Option<Vec<(&'static str, crate::results::table::Value)>>> =
         vec![None; rows.len()];
-    for (&t, hours) in chosen.iter().zip(&schedules) {
-        let (c, r) = elastic::elastic_cells(s, &rows[t], hours);
+    for (&t, (hours, runs)) in chosen.iter().zip(&policies) {
+        let rented =
+            s.placements[tasks[t].0].billing.ownership == crate::scenario::Ownership::Rented;
+        let (c, r) = elastic::elastic_cells(s, &rows[t], hours, runs.as_deref(), rented);
         cells[t] = Some(c);
         out.extend(r);
     }
     for (row, c) in rows.iter_mut().zip(cells) {
-        for (name, v) in c.unwrap_or_else(elastic::no_elastic_cells) {
+        for (name, v) in c.unwrap_or_else(|| elastic::no_elastic_cells(reactive_on)) {
             row.push(crate::results::table::cell(name, v));
         }
     }

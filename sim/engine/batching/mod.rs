@@ -46,7 +46,10 @@ pub use prefix::{PrefixCaching, PromptBlocks};
 mod disagg;
 mod kv;
 mod prefix;
+mod scale;
 mod step;
+
+pub use scale::{Autoscaler, ScalingUsage};
 
 /// One LLM request as generated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -122,6 +125,9 @@ pub struct BatchConfig {
     pub chunked_prefill_tokens: Option<u32>,
     /// Prefix caching (`None`: off, every prompt is prefilled whole).
     pub prefix: Option<PrefixCaching>,
+    /// A reactive autoscaler (`None`: every server serves the whole run);
+    /// `servers` is then the most it can hold.
+    pub autoscaler: Option<Autoscaler>,
 }
 
 /// Where a batching fleet's requests come from, in time order; told of
@@ -184,6 +190,8 @@ struct Seq {
     cached: u32,
     /// Its prompt's blocks.
     prompt: PromptBlocks,
+    /// Arrived while an autoscaler's scale-up was pending.
+    scaleup: bool,
 }
 
 impl Seq {
@@ -255,6 +263,8 @@ struct Server {
     /// Prefill pool of a disaggregated fleet: prefilled sequences whose
     /// KV transfer has ended; their KV is freed at the next boundary.
     sent: Vec<u32>,
+    /// Takes new requests (false: draining or released by an autoscaler).
+    accepting: bool,
 }
 
 impl Server {
@@ -284,6 +294,7 @@ impl Server {
             admitted: Vec::new(),
             prefix: cfg.prefix.as_ref().map(|_| Box::new(PrefixCache::new())),
             sent: Vec::new(),
+            accepting: true,
         }
     }
 
@@ -369,6 +380,8 @@ pub struct FleetUsage {
     pub kv_transfer_bytes: f64,
     /// Their link seconds (latency + bytes / bandwidth), summed.
     pub kv_transfer_s: f64,
+    /// What the autoscaler did (with one).
+    pub scaling: Option<Box<ScalingUsage>>,
 }
 
 /// What a fleet's servers do in a disaggregated deployment.
@@ -417,6 +430,10 @@ pub struct BatchingFleet {
     /// Prefill pool: (server, id, time) of sequences prefilled with tokens
     /// left, to be transferred to the decode pool.
     handoff: Vec<(u32, u32, f64)>,
+    /// Servers taking new requests, by index (all without an autoscaler).
+    active: Vec<u32>,
+    /// The autoscaler's state (with one).
+    scale: Option<Box<scale::ScaleState>>,
 }
 
 /// What central-queue dispatch needs of a server, kept beside the servers:
@@ -433,7 +450,7 @@ const NO_ROOM: u64 = u64::MAX;
 
 impl DispatchRow {
     fn of(sv: &Server, cfg: &BatchConfig) -> Self {
-        if sv.has_slot_after_queue(cfg) {
+        if sv.accepting && sv.has_slot_after_queue(cfg) {
             DispatchRow {
                 lo_with_queue: sv.kv_range.0 + sv.queued_kv,
                 hi_with_queue: sv.kv_range.1 + sv.queued_kv,
@@ -484,7 +501,18 @@ impl BatchingFleet {
     /// An idle fleet; `rng` is used by power-of-two-choices dispatch only.
     pub fn new(cfg: BatchConfig, window: Window, rng: SimRng) -> Self {
         assert!(cfg.servers >= 1 && cfg.max_batch >= 1);
-        let servers: Vec<Server> = (0..cfg.servers).map(|_| Server::new(&cfg)).collect();
+        let mut servers: Vec<Server> = (0..cfg.servers).map(|_| Server::new(&cfg)).collect();
+        let scale = cfg
+            .autoscaler
+            .map(|a| Box::new(scale::ScaleState::new(a, cfg.servers)));
+        if let Some(sc) = &scale {
+            for (sv, h) in servers.iter_mut().zip(&sc.held) {
+                sv.accepting = *h == scale::Held::Accepting;
+            }
+        }
+        let active = (0..cfg.servers as u32)
+            .filter(|&s| servers[s as usize].accepting)
+            .collect();
         let kv_cap = match &servers[0].paged {
             None => cfg.kv_budget_tokens,
             Some(p) => p.total * p.block,
@@ -492,6 +520,8 @@ impl BatchingFleet {
         let rows = servers.iter().map(|sv| DispatchRow::of(sv, &cfg)).collect();
         BatchingFleet {
             rows,
+            active,
+            scale,
             kv_cap,
             weights: WeightReads::new(&cfg),
             stamps: 0,
@@ -529,6 +559,14 @@ impl BatchingFleet {
         loop {
             let next_arrival = source.peek_s().map(|t| (t, arrival_seq));
             let next_event = self.events.peek().map(|e| (e.time_s, e.seq));
+            // The scaler acts before arrivals and events at the same time,
+            // and only while requests are left to come.
+            if let (Some(ts), Some((ta, _))) = (self.scale_next_s(), next_arrival) {
+                if ts <= ta && next_event.is_none_or(|e| ts <= e.0) {
+                    self.scale_event(ts, rec);
+                    continue;
+                }
+            }
             let take_arrival = match (next_arrival, next_event) {
                 (None, None) => break,
                 (Some(_), None) => true,
@@ -543,11 +581,16 @@ impl BatchingFleet {
                 let e = self.events.pop().expect("peeked");
                 self.usage.events += 1;
                 self.boundary(e.server as usize, e.time_s, rec);
+                if self.scale.is_some() {
+                    self.release_if_empty(e.server as usize, e.time_s);
+                }
             }
             for (user, t) in self.done.drain(..) {
                 source.completed(user, t);
             }
         }
+        let end = rec.last_end_s;
+        self.finish_scaling(end);
         // A superseded event counts as handled, as when it was popped and
         // skipped.
         self.usage.events += self.events.superseded();
@@ -654,7 +697,12 @@ impl BatchingFleet {
             running: false,
             cached: 0,
             prompt: r.prompt,
+            scaleup: false,
         };
+        if let Some(sc) = self.scale.as_mut() {
+            seq.scaleup = sc.scaling_up();
+            sc.note_in_flight(t, 1);
+        }
         seq.need = self.admission_need(&seq);
         let need = seq.need;
         let id = match self.free_ids.pop() {
@@ -667,7 +715,8 @@ impl BatchingFleet {
                 (self.seqs.len() - 1) as u32
             }
         };
-        let n = self.servers.len();
+        let n = self.active.len();
+        let active = &self.active;
         match self.cfg.dispatch {
             Dispatch::CentralQueue => {
                 // Join the least-loaded server that has room now; without
@@ -685,19 +734,26 @@ impl BatchingFleet {
             policy => {
                 let s = match policy {
                     Dispatch::RoundRobin => {
-                        let s = self.next_rr;
-                        self.next_rr = (s + 1) % n;
-                        s
+                        let i = self.next_rr % n;
+                        self.next_rr = (i + 1) % n;
+                        active[i] as usize
                     }
-                    Dispatch::JoinShortestQueue => (0..n)
+                    Dispatch::JoinShortestQueue => active
+                        .iter()
+                        .map(|&s| s as usize)
                         .min_by_key(|&s| (self.servers[s].load(), s))
                         .expect("servers"),
-                    Dispatch::LeastKvLoad => (0..n)
+                    Dispatch::LeastKvLoad => active
+                        .iter()
+                        .map(|&s| s as usize)
                         .min_by_key(|&s| (self.kv_now(s, t) + self.servers[s].queued_kv, s))
                         .expect("servers"),
                     Dispatch::PowerOfTwoChoices => {
                         let servers = &self.servers;
-                        crate::engine::fcfs::two_choices(&mut self.rng, n, |s| servers[s].load())
+                        let i = crate::engine::fcfs::two_choices(&mut self.rng, n, |i| {
+                            servers[active[i] as usize].load()
+                        });
+                        active[i] as usize
                     }
                     Dispatch::PrefixAffinity => self.affine_server(&seq, t),
                     Dispatch::CentralQueue => unreachable!(),
@@ -712,17 +768,17 @@ impl BatchingFleet {
     /// caching the longest prefix of `seq`'s prompt; ties go to the less
     /// loaded, then the lowest index.
     fn affine_server(&self, seq: &Seq, t: f64) -> usize {
-        let n = self.servers.len();
+        let active = || self.active.iter().map(|&s| s as usize);
         let Some(cfg) = &self.cfg.prefix else {
-            return (0..n)
+            return active()
                 .min_by_key(|&s| (self.servers[s].load(), s))
                 .expect("servers");
         };
         let kv_load = |s: usize| self.kv_now(s, t) + self.servers[s].queued_kv;
-        let least = (0..n).map(kv_load).min().expect("servers");
+        let least = active().map(kv_load).min().expect("servers");
         let bound = least + self.kv_cap / 100 * cfg.affinity_slack_percent as u64;
         let mut best = (0u64, u64::MAX, 0usize);
-        for s in 0..n {
+        for s in active() {
             let load = kv_load(s);
             if load > bound {
                 continue;

@@ -101,8 +101,10 @@ impl BatchingFleet {
             let server = &self.servers[s];
             let head = if let Some(&id) = server.queue.front() {
                 Some((id, false))
-            } else {
+            } else if server.accepting {
                 self.central.front().map(|&id| (id, true))
+            } else {
+                None
             };
             let Some((id, central)) = head else { break };
             let need = self.seqs[id as usize].need;
@@ -449,6 +451,7 @@ impl BatchingFleet {
             self.note_kv(t);
             self.kv_total -= seq.need;
         }
+        let before = (rec.measured, rec.attained);
         rec.record(
             seq.arrival_s,
             seq.start_s,
@@ -457,6 +460,13 @@ impl BatchingFleet {
             seq.output,
             seq.user,
         );
+        if let Some(sc) = self.scale.as_mut() {
+            sc.note_in_flight(t, -1);
+            if seq.scaleup {
+                sc.usage.scaleup_measured += rec.measured - before.0;
+                sc.usage.scaleup_attained += rec.attained - before.1;
+            }
+        }
         self.done.push((seq.user, t));
         self.free_ids.push(id);
     }

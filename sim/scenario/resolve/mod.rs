@@ -159,6 +159,12 @@ fn resolve_one(
             "an hourly schedule needs generated arrivals with a daily profile, and a [trace] replays its own: remove `elastic` or the [trace]",
         ));
     }
+    if sizing.reactive.is_some() && !matches!(workload, Workload::Llm(_)) {
+        return Err(c.err(
+            "sizing.reactive",
+            "the reactive autoscaler drives continuous-batching LLM servers, and this scenario's workload is generic: remove [sizing.reactive]",
+        ));
+    }
     basics::check_request_count(
         c,
         &raw,

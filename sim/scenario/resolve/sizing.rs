@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::super::check::Check;
-use super::super::model::{ElasticBilling, SizingConfig};
-use super::super::raw::{RawCatalogFiles, RawSizing};
+use super::super::model::{ReactiveConfig, SizingConfig};
+use super::super::raw::{RawCatalogFiles, RawReactive, RawSizing};
 use super::super::ScenarioError;
 use super::catalogue::load_catalog;
 
@@ -65,27 +65,103 @@ pub(super) fn resolve_sizing(
         Some(other) => {
             return Err(c.err(
                 "sizing.elastic",
-                format!("unknown policy {other:?}: use \"static\" (one fleet all day) or \"hourly\" (sized hour by hour)"),
+                format!("unknown policy {other:?}: use \"static\" (one fleet all day) or \"hourly\" (sized hour by hour); a reactive autoscaler is its own table, [sizing.reactive]"),
             ))
         }
     };
-    let billing = match raw.and_then(|r| r.billing.as_deref()) {
-        None | Some("owned") => ElasticBilling::Owned,
-        Some("rental") => ElasticBilling::Rental,
-        Some(other) => {
-            return Err(c.err(
-                "sizing.billing",
-                format!("unknown billing {other:?}: use \"owned\" (bought: a schedule owns its peak) or \"rental\" (paid per GPU-hour held)"),
-            ))
-        }
-    };
+    if raw.is_some_and(|r| r.billing.is_some()) {
+        return Err(c.err(
+            "sizing.billing",
+            "was removed: a pooled placement's `ownership` says how its fleet is paid for: `ownership = \"rented\"` (per GPU-hour held) or `\"owned\"` (the default: bought, an elastic fleet owns its peak); remove `billing`",
+        ));
+    }
+    let reactive = raw
+        .and_then(|r| r.reactive.as_ref())
+        .map(|r| resolve_reactive(c, r))
+        .transpose()?;
     Ok(SizingConfig {
         pool_sizes,
         max_servers,
         min_measured_requests,
         availability_target,
         elastic,
-        billing,
+        reactive,
+        autoscaler: None,
+    })
+}
+
+/// Resolve `[sizing.reactive]`.
+fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, ScenarioError> {
+    let key = "sizing.reactive.target_in_flight";
+    let bad = |v: &toml::Value| {
+        c.err(
+            key,
+            format!("{v} is not a target: use requests in flight per server above 0, e.g. 16, or a list to try, e.g. [8, 16, 32]"),
+        )
+    };
+    let one = |v: &toml::Value| match v {
+        toml::Value::Integer(k) if *k > 0 => Ok(*k as f64),
+        toml::Value::Float(x) if x.is_finite() && *x > 0.0 => Ok(*x),
+        _ => Err(bad(v)),
+    };
+    let mut targets = match &r.target_in_flight {
+        None => vec![8.0, 16.0, 32.0, 64.0],
+        Some(toml::Value::Array(list)) if !list.is_empty() => {
+            list.iter().map(one).collect::<Result<Vec<f64>, _>>()?
+        }
+        Some(v @ toml::Value::Array(_)) => return Err(bad(v)),
+        Some(v) => vec![one(v)?],
+    };
+    targets.sort_by(f64::total_cmp);
+    targets.dedup();
+    let minutes =
+        |k: &str, v: Option<f64>, default: f64, least: f64| -> Result<f64, ScenarioError> {
+            match v {
+                None => Ok(default),
+                Some(x)
+                    if x.is_finite() && x >= least && x <= 1440.0 && (least == 0.0 || x > 0.0) =>
+                {
+                    Ok(x)
+                }
+                Some(x) => Err(c.err(
+                    format!("sizing.reactive.{k}"),
+                    format!(
+                        "must be minutes between {} and 1440 (got {x})",
+                        if least == 0.0 { "0" } else { "0 (excluded)" }
+                    ),
+                )),
+            }
+        };
+    let delay_min = minutes("delay_min", r.delay_min, 0.0, 0.0)?;
+    let interval_min = minutes("interval_min", r.interval_min, 1.0, f64::MIN_POSITIVE)?;
+    let stabilization_min = minutes("stabilization_min", r.stabilization_min, 5.0, 0.0)?;
+    let min_servers = match r.min_servers {
+        Some(0) => {
+            return Err(c.err(
+                "sizing.reactive.min_servers",
+                "must be at least 1 (a fleet that scales to zero is not modelled)",
+            ))
+        }
+        Some(n) => n as usize,
+        None => 1,
+    };
+    let max_servers = match r.max_servers {
+        Some(n) if (n as usize) < min_servers => {
+            return Err(c.err(
+                "sizing.reactive.max_servers",
+                format!("{n} is below min_servers ({min_servers}): raise it or remove it (default: twice the static fleet)"),
+            ))
+        }
+        Some(n) => Some(n as usize),
+        None => None,
+    };
+    Ok(ReactiveConfig {
+        targets,
+        delay_s: delay_min * 60.0,
+        interval_s: interval_min * 60.0,
+        stabilization_s: stabilization_min * 60.0,
+        min_servers,
+        max_servers,
     })
 }
 
