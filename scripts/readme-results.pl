@@ -529,6 +529,20 @@ $rule{'agents-table'} = [['always-on-agent'], sub {
     return "\n" . join("\n", @out) . "\n";
 }];
 
+# default-uncertainty: p5 / p50 / p95 of the pool's figures over the ranged
+# inputs (the rows `uncertainty --format json` prints), nominal beside.
+my $unc = sub { one('default-uncertainty', placement => 'h100-pool', figure => $_[0]) };
+my $unc_ppp = sub { my $r = $unc->($_[0]); join(' / ', map { num(col($r, $_)) } qw(p5 p50 p95)) };
+$rule{'unc-h100s'} = [['default-uncertainty'], sub { $unc_ppp->('servers_per_pool') }];
+$rule{'unc-capex'} = [['default-uncertainty'], sub {
+    $unc_ppp->('sharing_factor_capex') . ' (' . num(col($unc->('sharing_factor_capex'), 'nominal')) . ' at the nominal inputs)' }];
+$rule{'unc-tco'} = [['default-uncertainty'], sub {
+    $unc_ppp->('sharing_factor_tco') . ' (' . num(col($unc->('sharing_factor_tco'), 'nominal')) . ')' }];
+$rule{'claim-1pct-uncertainty'} = [['default-uncertainty'], sub {
+    my $r = $unc->('sharing_factor_tco');
+    'TCO factor ' . num(col($r, 'p5')) . '-' . num(col($r, 'p95')) . ' (p5-p95) at 0.3 % duty over the ranged prices, lifetimes, memory price and duty cycle';
+}];
+
 # The argument, claim by claim: a verdict and a figure with its range per
 # claim, each from the scenario that tests it (the table at the top of the
 # findings). Verdicts are decided from the figures, not written by hand.
@@ -627,6 +641,8 @@ $rule{'claim-speech-figure'} = [['small-models'], sub {
     'a laptop NPU meets speech p99 <= 10 s (' . num(col(one('small-models', placement => 'laptop-npu-speech'), 'response_p99_s'))
         . ' s), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . whole(col($pool, 'users'))
         . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital';
+}];
+
 # disaggregation: a colocated pool against a disaggregated one, by prompt length.
 my $dg = sub { one('disaggregation', sweep_requests_input_tokens_median => $_[0], placement => $_[1]) };
 $rule{'disagg-table'} = [['disaggregation'], sub {

@@ -16,7 +16,7 @@
 # Fast (checked): default, seed-one-percent, memory-price-shock,
 # latency-and-availability, small-models, household-office-region,
 # azure-trace, always-available-assistant, privacy, world-scale,
-# memory-breakeven, household-office-models and disaggregation: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
+# memory-breakeven, household-office-models, disaggregation and default-uncertainty: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
 # cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
 # small-models-pool-size-curve.png.
 # Slow, regenerated only without --check (--check leaves their blocks alone
@@ -48,9 +48,10 @@ fast_answers=(
     "sweep latency-and-availability" "size small-models" "size household-office-region"
     "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
     "sweep memory-breakeven" "size household-office-models" "sweep disaggregation"
+    "uncertainty default-uncertainty"
 )
 slow_answers=("sweep always-on-agent" "size elastic-region")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then
@@ -64,7 +65,8 @@ else
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
         small-models household-office-region azure-trace bench-1m-users always-available-assistant \
-        privacy world-scale memory-breakeven household-office-models disaggregation elastic-region; do
+        privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty \
+        elastic-region; do
         rm -rf "$out/$s"
     done
     todo=("${fast_answers[@]}" "${slow_answers[@]}")
@@ -72,7 +74,7 @@ fi
 for a in "${todo[@]}"; do
     read -r command scenario <<<"$a"
     quiet=()
-    [ "$command" = sweep ] && quiet=(--quiet)
+    [ "$command" = sweep ] || [ "$command" = uncertainty ] && quiet=(--quiet)
     "$bin" "$command" "scenarios/$scenario.toml" --out "$out" "${quiet[@]}" \
         --format json --all-columns >"$answers/$scenario.json"
 done
