@@ -48,6 +48,7 @@ fn config(servers: usize, paged: bool) -> BatchConfig {
         dispatch: Dispatch::CentralQueue,
         fast_forward: true,
         chunked_prefill_tokens: None,
+        autoscaler: None,
     }
 }
 
