@@ -620,7 +620,9 @@ $rule{'claim-privacy-verdict'} = [['privacy'], sub {
 $rule{'claim-privacy-figure'} = [['privacy'], sub {
     'keeping the private class on its own desktops costs ' . usd(col($pv_mix->(), 'cost_of_privacy_usd_per_user_year'))
         . ' per user-year more than pooling everyone, ' . usd(col($pv->('desktop-everyone'), 'tco_usd_per_user_year') - col($pv_mix->(), 'tco_usd_per_user_year'))
-        . ' less than a desktop for everyone';
+        . ' less than a desktop for everyone; the private class\'s own desktops cost '
+        . usd(col($pv->('desktop-private'), 'tco_marginal_usd_per_user_year')) . '-' . usd(col($pv->('desktop-private'), 'tco_usd_per_user_year'))
+        . ' per user-year (beyond the PC they would own anyway, or whole)';
 }];
 $rule{'claim-falling-memory-verdict'} = [[$mb], sub {
     # Some pool sizes cross over at some memory price, the larger never do.
@@ -640,7 +642,8 @@ $rule{'claim-speech-figure'} = [['small-models'], sub {
     my $n = col($pool, 'devices_total');
     'a laptop NPU meets speech p99 <= 10 s (' . num(col(one('small-models', placement => 'laptop-npu-speech'), 'response_p99_s'))
         . ' s), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . whole(col($pool, 'users'))
-        . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital';
+        . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital ('
+        . num(col($sm->('h100-speech-pool', 10), 'sharing_factor_capex')) . 'x, i.e. dearer, in pools of 10)';
 }];
 
 # disaggregation: a colocated pool against a disaggregated one, by prompt length.
