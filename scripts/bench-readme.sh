@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time the README's scenario commands (every `sharesim run|size|sweep|uncertainty
+# Time the README's scenario commands (every `sharesim run|size|sweep|uncertainty|waterfall
 # scenarios/X.toml` and `cargo run --release -- ...` of README.md and
 # notebooks-output/README.md), each with /usr/bin/time into a fresh output
 # folder, and write what was measured:
@@ -25,7 +25,7 @@ only=" $* "
 # The commands, in README order, each once.
 mapfile -t commands < <(
     for f in README.md notebooks-output/README.md; do tr '\n' ' ' <"$f"; done \
-        | grep -oE '(cargo run --release -- |sharesim )(run|size|sweep|uncertainty) +scenarios/[a-z0-9-]+\.toml' \
+        | grep -oE '(cargo run --release -- |sharesim )(run|size|sweep|uncertainty|waterfall) +scenarios/[a-z0-9-]+\.toml' \
         | sed -E 's/^cargo run --release -- /sharesim /; s/ +/ /g' | awk '!seen[$0]++'
 )
 

@@ -543,6 +543,20 @@ $rule{'claim-1pct-uncertainty'} = [['default-uncertainty'], sub {
     'TCO factor ' . num(col($r, 'p5')) . '-' . num(col($r, 'p95')) . ' (p5-p95) at 0.3 % duty over the ranged prices, lifetimes, memory price and duty cycle';
 }];
 
+# default-waterfall (`waterfall` of default-uncertainty's nominal point): the
+# devices factor as the product of its steps, in their order.
+my %cause = (idle_time => 'idle time', pool_size => 'pool size', diurnal_profile => 'daily profile',
+    time_zones => 'time zones', batching => 'batching', hardware => 'hardware');
+$rule{'waterfall-steps'} = [['default-waterfall'], sub {
+    my @s = sort { $a->{step_index} <=> $b->{step_index} } @{$answers{'default-waterfall'}};
+    die "readme-results: default-waterfall: no steps\n" unless @s;
+    join(' x ', map { ($cause{$_->{step}} // $_->{step}) . ' ' . num(col($_, 'factor')) } @s) . ' = ' . num(col($s[0], 'total_factor'));
+}];
+$rule{'waterfall-busy'} = [['default-waterfall'], sub {
+    my ($idle) = grep { $_->{step} eq 'idle_time' } @{$answers{'default-waterfall'}};
+    whole(col($idle, 'to_devices_total'));
+}];
+
 # The argument, claim by claim: a verdict and a figure with its range per
 # claim, each from the scenario that tests it (the table at the top of the
 # findings). Verdicts are decided from the figures, not written by hand.

@@ -51,7 +51,7 @@ fast_answers=(
     "uncertainty default-uncertainty"
 )
 slow_answers=("sweep always-on-agent" "size elastic-region")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty default-waterfall"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then
@@ -78,6 +78,10 @@ for a in "${todo[@]}"; do
     "$bin" "$command" "scenarios/$scenario.toml" --out "$out" "${quiet[@]}" \
         --format json --all-columns >"$answers/$scenario.json"
 done
+# The decomposition waterfall of default's 0.3 % point (the uncertainty
+# scenario's nominal inputs), in its own folder beside the uncertainty run's.
+"$bin" waterfall scenarios/default-uncertainty.toml --out "$out/waterfall" \
+    --format json --all-columns >"$answers/default-waterfall.json"
 # The runs behind charts only (a size of azure-trace above, its latency CDF
 # from a run).
 "$bin" run scenarios/azure-trace.toml --out "$out" >/dev/null
