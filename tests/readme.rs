@@ -21,7 +21,7 @@ use std::time::Instant;
 use crate::support::{assert_success, files_under, repo_file, write, BIN, SHARD_ENV};
 
 /// Overrides that shorten the scenarios that take minutes, appended to a
-/// `run`, `size` or `sweep` of that file (shorter horizon, one replication,
+/// `run`, `size`, `sweep`, `uncertainty` or `waterfall` of that file (shorter horizon, one replication,
 /// fewer measured requests, fewer users where sizing dominates). Which
 /// scenarios are slow: scripts/bench-readme.sh.
 const QUICK: &[(&str, &[&str])] = &[
@@ -191,7 +191,8 @@ fn arguments(command: &str) -> Vec<String> {
 
 /// `args` with the [`QUICK`] overrides of its scenario appended.
 fn quick(mut args: Vec<String>) -> Vec<String> {
-    let simulates = ["run", "size", "sweep", "uncertainty"].contains(&args[0].as_str());
+    let simulates =
+        ["run", "size", "sweep", "uncertainty", "waterfall"].contains(&args[0].as_str());
     let sets = QUICK
         .iter()
         .find(|(file, _)| args.iter().any(|a| a == file))
