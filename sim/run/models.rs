@@ -13,7 +13,7 @@ use crate::metrics::{LlmRecorder, Window};
 use crate::scenario::{PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
-use super::replication::{attainment_bounds, LlmRequests, LlmRun};
+use super::replication::{attainment_bounds, decode_stream, placement_stream, LlmRequests, LlmRun};
 
 /// The requests of `inner` whose sender's class is kept (the others are
 /// drawn, so the stream stays aligned, and dropped).
@@ -137,19 +137,9 @@ pub(super) fn serve_model_fleets(
             server: &fleet.server,
             kind: &kind,
             window,
-            rng: stream_rng(
-                s.seed,
-                replication as u64,
-                StreamKind::Placement,
-                p.stream_id,
-            ),
+            rng: placement_stream(s, replication, p.stream_id),
             // (Disaggregation is refused on a multi-model placement.)
-            decode_rng: stream_rng(
-                s.seed,
-                replication as u64,
-                StreamKind::Placement,
-                p.stream_id | 1 << 32,
-            ),
+            decode_rng: decode_stream(s, replication, p.stream_id),
         };
         let (n, u) = run.serve(&mut kept, &mut rec);
         add_usage(&mut usage, &u);

@@ -241,6 +241,25 @@ pub fn run_replication(s: &Scenario, placement: usize, replication: usize) -> Re
     run_in_window(s, placement, replication, window, f64::INFINITY)
 }
 
+/// The dispatch stream of the placement keyed `stream_id` in `replication`.
+pub(super) fn placement_stream(
+    s: &Scenario,
+    replication: usize,
+    stream_id: u64,
+) -> crate::core::rng::SimRng {
+    stream_rng(s.seed, replication as u64, StreamKind::Placement, stream_id)
+}
+
+/// The dispatch stream of a disaggregated placement's decode pool (unused
+/// by other placements): its own, beside [`placement_stream`]'s.
+pub(super) fn decode_stream(
+    s: &Scenario,
+    replication: usize,
+    stream_id: u64,
+) -> crate::core::rng::SimRng {
+    placement_stream(s, replication, stream_id | 1 << 32)
+}
+
 /// Simulate one placement in one replication, measuring `window`;
 /// requests are generated before `source_horizon_s`.
 fn run_in_window(
@@ -259,14 +278,7 @@ fn run_in_window(
     let mut population = s.population();
     population.horizon_s = source_horizon_s;
     let mut source = Source::new(population, replication);
-    let placement_rng = || {
-        stream_rng(
-            s.seed,
-            replication as u64,
-            StreamKind::Placement,
-            p.stream_id,
-        )
-    };
+    let placement_rng = || placement_stream(s, replication, p.stream_id);
     // Where each class's users end (latencies are also kept per class).
     let class_ends = s.class_ends();
     // Service times of each class on this placement's servers (generic).
@@ -323,13 +335,7 @@ fn run_in_window(
                 kind,
                 window,
                 rng: placement_rng(),
-                // The decode pool's dispatch stream (disaggregated only).
-                decode_rng: stream_rng(
-                    s.seed,
-                    replication as u64,
-                    StreamKind::Placement,
-                    p.stream_id | 1 << 32,
-                ),
+                decode_rng: decode_stream(s, replication, p.stream_id),
             };
             let mut requests = LlmRequests::new(&mut source, s);
             match OutageGate::new(s, replication, &mut requests) {

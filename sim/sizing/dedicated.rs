@@ -189,17 +189,11 @@ fn whole_is_the_group(v: &Scenario) -> bool {
 pub(crate) fn size_dedicated(v: &Scenario) -> (PoolSizing, DedicatedCheck) {
     let users = v.users;
     let mut out = PoolSizing {
-        placement: 0,
-        pool_users: users,
-        servers: None,
-        reason: String::new(),
-        probes: Vec::new(),
-        composition: String::new(),
         // One device per user, unless no device can meet the service
         // level or the heaviest user alone overloads one.
         estimate: (hopeless(v, 0).is_none() && !crate::run::dedicated_overloaded(v, 0))
             .then_some(users),
-        model_servers: Vec::new(),
+        ..PoolSizing::before_search(0, users)
     };
     if let Some(r) = hopeless(v, 0) {
         out.reason = r;

@@ -62,14 +62,9 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
     assert_eq!(placement, 0, "size a multi-model placement on its view");
     let fleets = &s.placements[0].models;
     let mut out = PoolSizing {
-        placement,
-        pool_users: users,
-        servers: None,
-        reason: String::new(),
-        probes: Vec::new(),
-        composition: String::new(),
         estimate: Some(0),
         model_servers: Vec::with_capacity(fleets.len()),
+        ..PoolSizing::before_search(placement, users)
     };
     let mut counts = Vec::with_capacity(fleets.len());
     let mut reasons = Vec::new();

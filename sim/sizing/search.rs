@@ -42,6 +42,21 @@ pub struct PoolSizing {
 }
 
 impl PoolSizing {
+    /// Placement `placement` for pools of `users` before any probe: no
+    /// answer yet, no estimate, one model.
+    pub(crate) fn before_search(placement: usize, users: usize) -> PoolSizing {
+        PoolSizing {
+            placement,
+            pool_users: users,
+            servers: None,
+            reason: String::new(),
+            probes: Vec::new(),
+            composition: String::new(),
+            estimate: None,
+            model_servers: Vec::new(),
+        }
+    }
+
     /// The probe at the answer.
     pub fn answer(&self) -> Option<&Probe> {
         let n = self.servers?;
@@ -285,16 +300,7 @@ pub fn size_pool(s: &Scenario, placement: usize, users: usize) -> PoolSizing {
     if super::disagg::sized_whole(s, placement) {
         return super::disagg::size_disaggregated(s, placement, users);
     }
-    let mut out = PoolSizing {
-        placement,
-        pool_users: users,
-        servers: None,
-        reason: String::new(),
-        probes: Vec::new(),
-        composition: String::new(),
-        estimate: None,
-        model_servers: Vec::new(),
-    };
+    let mut out = PoolSizing::before_search(placement, users);
     let (guess, max_servers) = match search_start(s, placement, users) {
         Ok(start) => start,
         Err(reason) => {
