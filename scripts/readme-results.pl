@@ -393,6 +393,7 @@ $rule{'availability-table'} = [['always-available-assistant'], sub {
         ['cloud-2-regions', 'two regions, the standby sized for the whole load', ''],
         ['cloud-local-fallback', 'one region, the desktop as fallback', ''],
         ['desktop-cloud-fallback', 'the desktop, one region as fallback', ''],
+        ['cloud-laptop-fallback', 'one region, a laptop serving Phi-4-mini as fallback', ''],
     );
     my @out = ('| option | down (share of the year) | within the service level | capex per user |', '|---|---|---|---|');
     for my $o (@opt) {
@@ -410,6 +411,10 @@ $rule{'availability-target'} = [['always-available-assistant'], sub { num(100 * 
 $rule{'availability-left'} = [['always-available-assistant'], sub {
     my $r = $av->('cloud-local-fallback');
     pct3(col($r, 'unavailable_share_year') - col($r, 'fallback_covers_share_year'));
+}];
+$rule{'availability-laptop'} = [['always-available-assistant'], sub {
+    my $r = $av->('cloud-laptop-fallback');
+    pct3(col($r, 'availability_share')) . ' for ' . usd(col($r, 'capex_usd_per_user_with_fallback') - col($av->('cloud-1-region'), 'capex_usd_per_user')) . ' of laptop per user';
 }];
 $rule{'availability-desktop-miss'} = [['always-available-assistant'], sub { pct3(1 - col($av->('desktop'), 'slo_attainment_share')) }];
 $rule{'availability-ttft'} = [['always-available-assistant'], sub {
@@ -560,6 +565,8 @@ $rule{'waterfall-busy'} = [['default-waterfall'], sub {
 # The argument, claim by claim: a verdict and a figure with its range per
 # claim, each from the scenario that tests it (the table at the top of the
 # findings). Verdicts are decided from the figures, not written by hand.
+# The text of another block's rule, where a claim quotes the same figure.
+my $block = sub { $rule{$_[0]}[1]->() };
 sub span { my @v = sort { $a <=> $b } @_; num($v[0]) eq num($v[-1]) ? num($v[0]) : num($v[0]) . '-' . num($v[-1]) }
 my $feasible_duty = sub {
     map { $_->{sweep_users_duty_cycle} } grep { $_->{placement} eq 'desktop-per-user' && $_->{feasible} } @{$answers{default}};
@@ -584,8 +591,7 @@ $rule{'claim-memory-figure'} = [['memory-price-shock'], sub {
     my ($l1, $l3) = map { col($mps->($_, 1999, 'desktop-per-user'), 'capex_usd_per_user') } (1, 3);
     my ($p1, $p3) = map { col($mps->($_, 1999, 'h100-pool'), 'capex_usd_per_user') } (1, 3);
     'at 3x memory prices a desktop user pays ' . usd($l3 - $l1) . ' more, a pooled user ' . usd($p3 - $p1)
-        . '; the capex factor moves from ' . num(col($mps->(1, 1999, 'h100-pool'), 'sharing_factor_capex')) . ' to '
-        . num(col($mps->(3, 1999, 'h100-pool'), 'sharing_factor_capex'));
+        . '; the capex factor moves from ' . $block->('mps-factor-1x') . ' to ' . $block->('mps-factor-3x');
 }];
 my $lat = 'latency-and-availability';
 my $lat_rtt = 'sweep_placements_1_network_rtt_s';
@@ -619,21 +625,22 @@ $rule{'claim-always-on-figure'} = [['always-on-agent'], sub {
 }];
 $rule{'claim-available-verdict'} = [['always-available-assistant'], sub {
     my @meet = grep { $_->{availability_choice} } rows('always-available-assistant');
-    (grep { $_->{placement} =~ /local-fallback|^desktop/ } @meet) ? '**Holds**, with a local device in the mix' : '**Does not hold**';
+    (grep { $_->{placement} =~ /local-fallback|laptop-fallback|^desktop/ } @meet) ? '**Holds**, with a local device in the mix' : '**Does not hold**';
 }];
 $rule{'claim-available-figure'} = [['always-available-assistant'], sub {
-    my @opt = ('desktop', 'cloud-1-region', 'cloud-2-regions', 'cloud-local-fallback', 'desktop-cloud-fallback');
+    my @opt = ('desktop', 'cloud-1-region', 'cloud-2-regions', 'cloud-local-fallback', 'desktop-cloud-fallback', 'cloud-laptop-fallback');
     my @a = map { col($av->($_), 'availability_share') } @opt;
-    'share of a year\'s requests within the service level: ' . pct3(col($av->('cloud-local-fallback'), 'availability_share'))
-        . ' for one region with the desktop as fallback, ' . pct3(col($av->('cloud-1-region'), 'availability_share'))
+    'share of a year\'s requests within the service level: ' . pct3(col($av->('cloud-laptop-fallback'), 'availability_share'))
+        . ' for one region with a laptop serving a smaller model as fallback, ' . pct3(col($av->('cloud-local-fallback'), 'availability_share'))
+        . ' with the desktop as fallback, ' . pct3(col($av->('cloud-1-region'), 'availability_share'))
         . ' for the region alone (options: ' . join('-', map { pct3($_) } (sort { $a <=> $b } @a)[0, -1]) . ')';
 }];
 $rule{'claim-privacy-verdict'} = [['privacy'], sub {
     col($pv_mix->(), 'cost_of_privacy_usd_per_user_year') > 0 ? '**Holds**, at a price' : '**Holds**, at no cost';
 }];
 $rule{'claim-privacy-figure'} = [['privacy'], sub {
-    'keeping the private class on its own desktops costs ' . usd(col($pv_mix->(), 'cost_of_privacy_usd_per_user_year'))
-        . ' per user-year more than pooling everyone, ' . usd(col($pv->('desktop-everyone'), 'tco_usd_per_user_year') - col($pv_mix->(), 'tco_usd_per_user_year'))
+    'keeping the private class on its own desktops costs ' . $block->('privacy-cost')
+        . ' per user-year more than pooling everyone, ' . $block->('privacy-saving')
         . ' less than a desktop for everyone; the private class\'s own desktops cost '
         . usd(col($pv->('desktop-private'), 'tco_marginal_usd_per_user_year')) . '-' . usd(col($pv->('desktop-private'), 'tco_usd_per_user_year'))
         . ' per user-year (beyond the PC they would own anyway, or whole)';
@@ -644,9 +651,8 @@ $rule{'claim-falling-memory-verdict'} = [[$mb], sub {
     @$always + @$never < @$sizes ? '**Only against the smallest pools**' : '**Does not hold**';
 }];
 $rule{'claim-falling-memory-figure'} = [[$mb], sub {
-    my @m = sort { $a <=> $b } map { col($mb_row->($_, 'h100-pool', 16), 'breakeven_memory_price_multiplier') } $mb_duty->();
-    'a desktop each beats a pool of 16 until memory costs ' . sprintf('%.1f', $m[0]) . ($m[0] == $m[-1] ? '' : sprintf('-%.1f', $m[-1]))
-        . 'x today\'s; pools of ' . whole(($mb_sides->())[0][0]) . ' or more are cheaper at every memory price from 0 to 1000x';
+    'a desktop each beats a pool of 16 until memory costs ' . $block->('breakeven-span')
+        . 'x today\'s; pools of ' . $block->('breakeven-always') . ' or more are cheaper at every memory price from 0 to 1000x';
 }];
 $rule{'claim-speech-verdict'} = [['small-models'], sub {
     col(one('small-models', placement => 'laptop-npu-speech'), 'feasible') ? '**Holds for latency, not for cost**' : '**Does not hold**';
@@ -654,9 +660,9 @@ $rule{'claim-speech-verdict'} = [['small-models'], sub {
 $rule{'claim-speech-figure'} = [['small-models'], sub {
     my $pool = $sm->('h100-speech-pool', $sm_all->());
     my $n = col($pool, 'devices_total');
-    'a laptop NPU meets speech p99 <= 10 s (' . num(col(one('small-models', placement => 'laptop-npu-speech'), 'response_p99_s'))
-        . ' s), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . whole(col($pool, 'users'))
-        . ' speech users with ' . num(col($pool, 'sharing_factor_capex')) . 'x less capital ('
+    'a laptop NPU meets speech p99 <= 10 s (' . $block->('small-laptop-p99')
+        . '), yet ' . h100s($n) . ($n == 1 ? ' serves ' : ' serve ') . $block->('small-speech-users')
+        . ' speech users with ' . $block->('small-speech-factor-capex') . 'x less capital ('
         . num(col($sm->('h100-speech-pool', 10), 'sharing_factor_capex')) . 'x, i.e. dearer, in pools of 10)';
 }];
 

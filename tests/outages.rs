@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use sharesim::results::Row;
 use sharesim::run::run_scenario;
 
 use crate::support::{
@@ -507,4 +508,118 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
     );
     let no_table = &base[..base.find("[outages]").unwrap()];
     refused(no_table, &["placements[1]", "no [outages] table"]);
+}
+
+/// A desktop each (the duty cycle's reference device), and the cloud with
+/// the user's laptop as its fallback; `laptop_model` is the laptop's own
+/// `model` line (or nothing: the classes' model).
+fn laptop_fallback(laptop_model: &str) -> String {
+    format!(
+        r#"
+seed = 9
+horizon_h = 30
+warmup_h = 1
+replications = 2
+[users]
+count = 60
+requests_per_day = 100
+[model]
+name = "llama_3_1_8b"
+quantisation = "q4"
+[requests]
+input_tokens = {{ distribution = "lognormal", median = 40, p99 = 200 }}
+output_tokens = {{ distribution = "lognormal", median = 60, p99 = 300 }}
+[[placements]]
+name = "desktop"
+kind = "dedicated"
+device = "framework_desktop"
+[[placements]]
+name = "cloud"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+on_outage = "fallback"
+fallback = "laptop"
+[[placements]]
+name = "laptop"
+kind = "dedicated"
+device = "copilot_laptop_npu"
+fallback_only = true
+{laptop_model}
+[service_level]
+ttft_p99_s = 2
+tpot_p99_s = 0.1
+[outages]
+[[outages.processes]]
+name = "region"
+scope = "fleet"
+hits = ["cloud"]
+rate_per_h = 0.1
+duration_h = 1
+"#
+    )
+}
+
+#[test]
+fn a_fallback_may_serve_a_smaller_model_of_its_own() {
+    let small = run_scenario(&scenario(&laptop_fallback(
+        "model = { name = \"phi_4_mini\", quantisation = \"q4\" }",
+    )));
+    let same = run_scenario(&scenario(&laptop_fallback("")));
+    let rows = |res: &sharesim::run::RunResults, name: &str| -> Vec<Row> {
+        res.replications
+            .iter()
+            .filter(|r| text(r, "placement") == name)
+            .cloned()
+            .collect()
+    };
+    let (small_cloud, same_cloud) = (rows(&small, "cloud"), rows(&same, "cloud"));
+    let (small_laptop, same_laptop) = (rows(&small, "laptop"), rows(&same, "laptop"));
+    assert_eq!(small_laptop.len(), 2);
+    for r in 0..2 {
+        // The primary is untouched by its fallback's model, apart from
+        // the attainment joined with the fallback's.
+        let but_joint = |row: &Row| -> Row {
+            row.iter()
+                .filter(|(c, _)| c != "slo_attainment_share_with_outages")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(but_joint(&small_cloud[r]), but_joint(&same_cloud[r]));
+        // The same requests fall back (common random numbers) ...
+        assert!(num(&small_laptop[r], "arrived") > 0.0);
+        assert_eq!(
+            num(&small_laptop[r], "arrived"),
+            num(&same_laptop[r], "arrived")
+        );
+        assert_eq!(
+            num(&small_cloud[r], "outage_fallback"),
+            num(&small_laptop[r], "arrived")
+        );
+        // ... and are served by the laptop's own model, whose weights
+        // (2.3 GB against 4.9 GB) stream in less time per token.
+        assert_eq!(text(&small_laptop[r], "model"), "phi_4_mini");
+        assert_eq!(text(&small_laptop[r], "quantisation"), "q4");
+        assert_eq!(text(&same_laptop[r], "model"), "llama_3_1_8b");
+        assert_eq!(text(&small_cloud[r], "model"), "llama_3_1_8b");
+        let tpot = |row: &Row| num(row, "tpot_mean_s");
+        assert!(
+            tpot(&small_laptop[r]) < 0.7 * tpot(&same_laptop[r]),
+            "{} vs {}",
+            tpot(&small_laptop[r]),
+            tpot(&same_laptop[r])
+        );
+    }
+}
+
+#[test]
+fn an_unknown_placement_model_is_refused() {
+    refused(
+        &laptop_fallback("model = { name = \"phi_4_mini\", quantisation = \"q3\" }"),
+        &["placements[2].model.quantisation", "\"q3\"", "q4"],
+    );
+    refused(
+        &laptop_fallback("model = { name = \"phi_5\", quantisation = \"q4\" }"),
+        &["placements[2].model.name", "phi_5"],
+    );
 }

@@ -268,6 +268,11 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
     let p = &s.placements[o.placement];
     let server = p.llm().expect("LLM placement");
     let l = s.llm_of(o.placement).expect("LLM placement");
+    // The model served: a fallback's own, else its classes'.
+    let (model, quantisation) = server
+        .own_model
+        .as_ref()
+        .map_or((&l.model.name, &l.quantisation), |(m, q)| (m, q));
     let w = r.window();
     let win = w.len_s();
     let analytic_overload = offered_utilization(s, o.placement)
@@ -302,8 +307,8 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         ));
     }
     row.extend([
-        cell("model", Value::Str(l.model.name.clone())),
-        cell("quantisation", Value::Str(l.quantisation.clone())),
+        cell("model", Value::Str(model.to_string())),
+        cell("quantisation", Value::Str(quantisation.to_string())),
         cell("device", Value::Str(dev.name.clone())),
         cell("tensor_parallel", Value::U64(server.tensor_parallel as u64)),
         cell("engine", Value::Str(server.engine.clone())),

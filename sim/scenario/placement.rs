@@ -65,6 +65,9 @@ pub struct LlmServer {
     /// Separate prefill and decode pools (`[placements.disaggregated]`);
     /// the placement's `servers` are both pools together.
     pub disaggregated: Option<Disaggregation>,
+    /// The placement's own `model` (name, quantisation), served instead of
+    /// its classes' model (a smaller model on a fallback); None: theirs.
+    pub own_model: Option<(String, String)>,
 }
 
 /// Bandwidth of one KV transfer when a placement gives none, GB/s: one

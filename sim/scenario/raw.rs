@@ -489,6 +489,10 @@ pub struct RawPlacement {
     pub prefix_caching: Option<bool>,
     /// LLM: catalogue device of each server (pooled) or of each user (dedicated).
     pub device: Option<String>,
+    /// LLM: the model it serves its classes' requests with instead of
+    /// theirs (a smaller model on the user's own device while the cloud is
+    /// down), `{ name, quantisation }`.
+    pub model: Option<RawModelChoice>,
     /// LLM pooled: devices per server working in tensor parallel. Default 1.
     pub tensor_parallel: Option<u32>,
     /// Removed: tensor parallelism now costs time per step from the

@@ -9,7 +9,7 @@ use super::super::raw::RawPlacement;
 use super::super::ScenarioError;
 
 /// Keys that only LLM placements take.
-const LLM_PLACEMENT_KEYS: [&str; 15] = [
+const LLM_PLACEMENT_KEYS: [&str; 16] = [
     "device",
     "tensor_parallel",
     "engine",
@@ -25,10 +25,11 @@ const LLM_PLACEMENT_KEYS: [&str; 15] = [
     "prefix_caching",
     "bandwidth_efficiency",
     "compute_efficiency",
+    "model",
 ];
 
 /// Which of [`LLM_PLACEMENT_KEYS`] placement `p` sets.
-pub(super) fn given_keys(p: &RawPlacement) -> [bool; 15] {
+pub(super) fn given_keys(p: &RawPlacement) -> [bool; 16] {
     [
         p.device.is_some(),
         p.tensor_parallel.is_some(),
@@ -45,6 +46,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 15] {
         p.prefix_caching.is_some(),
         p.bandwidth_efficiency.is_some(),
         p.compute_efficiency.is_some(),
+        p.model.is_some(),
     ]
 }
 
@@ -52,7 +54,7 @@ pub(super) fn given_keys(p: &RawPlacement) -> [bool; 15] {
 pub(super) fn check_generic(
     c: &Check,
     i: usize,
-    given: &[bool; 15],
+    given: &[bool; 16],
     kind: &PlacementKind,
 ) -> Result<(), ScenarioError> {
     // `device` and `price_usd` price a generic placement too.
@@ -77,7 +79,7 @@ pub(super) fn check_generic(
 pub(super) fn check_dedicated(
     c: &Check,
     i: usize,
-    given: &[bool; 15],
+    given: &[bool; 16],
 ) -> Result<(), ScenarioError> {
     for (n, k) in [
         (1usize, "tensor_parallel"),

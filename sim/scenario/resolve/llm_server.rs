@@ -66,6 +66,8 @@ fn build_server(
         p.price_usd,
         (&key("lifetime_years"), p.lifetime_years),
     )?;
+    let own = own_model(c, i, p, &catalog, l)?;
+    let l = own.as_ref().unwrap_or(l);
     let tp = p.tensor_parallel.unwrap_or(1);
     if tp == 0 || tp > 64 {
         return Err(c.err(
@@ -143,6 +145,9 @@ fn build_server(
         capex_per_device_usd: device.capex_usd(l.memory_price_multiplier),
         device,
         prefix_caching: p.prefix_caching.unwrap_or(false),
+        own_model: own
+            .as_ref()
+            .map(|o| (o.model.name.clone(), o.quantisation.clone())),
         disaggregated: super::disagg::resolve_disaggregation(
             c,
             i,
@@ -151,6 +156,40 @@ fn build_server(
             cost.kv_bytes_per_token(),
         )?,
     })
+}
+
+/// A placement's own `model` (a smaller model on a fallback device, or a
+/// what-if): its classes' workload served by that model instead (the same
+/// requests, the same token counts), None without the key.
+fn own_model(
+    c: &Check,
+    i: usize,
+    p: &RawPlacement,
+    catalog: &crate::llm::catalog::Catalog,
+    l: &LlmWorkload,
+) -> Result<Option<LlmWorkload>, ScenarioError> {
+    let Some(m) = &p.model else {
+        return Ok(None);
+    };
+    let key = c.placement_key(i, "model");
+    let model = catalog
+        .model(&m.name)
+        .map_err(|e| c.err_because(format!("{key}.name"), e.to_string(), e))?;
+    if !model.weights_gb.contains_key(&m.quantisation) {
+        return Err(c.err(
+            format!("{key}.quantisation"),
+            format!(
+                "{:?} is not listed for {}: use one of {}",
+                m.quantisation,
+                model.name,
+                model.quantisations()
+            ),
+        ));
+    }
+    let mut own = l.clone();
+    own.model = model.clone();
+    own.quantisation = m.quantisation.clone();
+    Ok(Some(own))
 }
 
 /// The engine, its profile on the device and the KV options of placement

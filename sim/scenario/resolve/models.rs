@@ -21,7 +21,11 @@ pub(super) fn model_fleets(
         let Workload::Llm(l) = &user_classes[ci].workload else {
             return Vec::new();
         };
-        let label = format!("{} {}", l.model.name, l.quantisation);
+        // A fallback's own model serves every class it serves.
+        let label = match q.llm().and_then(|s| s.own_model.as_ref()) {
+            Some((m, quant)) => format!("{m} {quant}"),
+            None => format!("{} {}", l.model.name, l.quantisation),
+        };
         match fleets.iter_mut().find(|f| f.label == label) {
             Some(f) => f.classes.push(ci),
             None => {

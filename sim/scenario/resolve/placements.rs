@@ -62,11 +62,15 @@ pub(super) fn resolve_placements(
 }
 
 /// Mean device time of one request served alone: the first dedicated
-/// placement's device (else the first placement's) defines the duty cycle.
+/// placement's device (else the first placement's) defines the duty cycle,
+/// of the placements serving the classes' own model (a placement with its
+/// own `model`, e.g. a smaller fallback, is a reference only if all are).
 pub(super) fn reference_service_s(workload: &Workload, placements: &[Placement]) -> f64 {
+    let own_model = |p: &Placement| p.llm().is_some_and(|l| l.own_model.is_some());
     let reference = placements
         .iter()
-        .find(|p| p.kind == PlacementKind::Dedicated)
+        .find(|p| p.kind == PlacementKind::Dedicated && !own_model(p))
+        .or_else(|| placements.iter().find(|p| !own_model(p)))
         .unwrap_or(&placements[0]);
     match workload {
         Workload::Generic { service } => service.mean() * reference.service_scale_by_class[0],
