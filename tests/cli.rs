@@ -325,6 +325,42 @@ fn set_changes_a_key_and_a_bad_set_names_the_fix() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("another scenario"), "{err}");
 
+    // So is a `run` or `size` with `--set`: the folder of "a" holds the
+    // unchanged file's results, which a changed run must not overwrite or
+    // join; the same `--set` again is the same scenario.
+    let into_a = |command: &str, extra: &[&str]| {
+        sharesim()
+            .arg(command)
+            .arg(&file)
+            .args(["--no-charts", "--out"])
+            .arg(dir.path().join("a"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let before = std::fs::read(dir.path().join("a/base/results.parquet")).unwrap();
+    for command in ["run", "size"] {
+        let o = into_a(command, &["--set", "replications=1"]);
+        assert_eq!(o.status.code(), Some(2), "{command} --set into a");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("another scenario"), "{command}: {err}");
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("a/base/results.parquet")).unwrap(),
+        before,
+        "the unchanged file's results are untouched"
+    );
+    assert_success(&into_a("run", &[]));
+    let b_again = sharesim()
+        .arg("run")
+        .arg(&file)
+        .args(["--no-charts", "--out"])
+        .arg(dir.path().join("b"))
+        .args(["--set", "replications=1", "--set", "horizon_s=5000"])
+        .output()
+        .unwrap();
+    assert_success(&b_again);
+
     for (set, needles) in [
         (
             "replications",

@@ -53,6 +53,7 @@ fn simulate(args: &RunArgs) -> Result<PathBuf, Failure> {
     let scenario = args.overrides.load(&args.input.scenario)?;
     let (pool, dir, _guard) = prepare(
         &args.input,
+        &args.overrides,
         &args.threads,
         &args.memory,
         &scenario,

@@ -271,8 +271,12 @@ impl ChartArgs {
 /// (see [`sharesim::output::claim_folder`]): refused when it holds the
 /// results of another scenario or another process writes to it. The lock is
 /// held until the guard is dropped.
-pub fn claim(dir: &Path, path: &Path) -> Result<sharesim::output::FolderGuard, Failure> {
-    let record = sharesim::sweep::folder_record_of_file(path).ok_or_else(|| {
+pub fn claim(
+    dir: &Path,
+    path: &Path,
+    text: &str,
+) -> Result<sharesim::output::FolderGuard, Failure> {
+    let record = sharesim::sweep::folder_record_of_text(text, path).ok_or_else(|| {
         Failure::Internal(anyhow::anyhow!(
             "{}: cannot read the scenario again",
             path.display()
@@ -342,6 +346,7 @@ fn service_level_lines(s: &Scenario) -> Vec<String> {
 /// output folder, created and claimed (held until the guard is dropped).
 pub fn prepare(
     input: &ScenarioArgs,
+    overrides: &OverrideArgs,
     threads: &ThreadArgs,
     memory: &MemoryArgs,
     scenario: &Scenario,
@@ -354,7 +359,10 @@ pub fn prepare(
     memory.check(&input.scenario, scenario.users, &estimate)?;
     let dir = sharesim::output::prepare_output_dir(&input.out.join(&scenario.name))
         .map_err(anyhow::Error::from)?;
-    let guard = claim(&dir, &input.scenario)?;
+    // The folder records the scenario simulated: the file with its `--set`
+    // keys (another `--set` is another scenario, as in a sweep; `--seed`
+    // and `--replications` are not part of its identity, as there).
+    let guard = claim(&dir, &input.scenario, &overrides.set.text(&input.scenario)?)?;
     Ok((pool, dir, guard))
 }
 

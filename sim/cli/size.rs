@@ -75,6 +75,7 @@ fn size(args: &SizeArgs) -> Result<PathBuf, Failure> {
     }
     let (pool, dir, _guard) = prepare(
         &args.input,
+        &args.overrides,
         &args.threads,
         &args.memory,
         &scenario,

@@ -94,6 +94,7 @@ fn split(args: &WaterfallArgs) -> Result<PathBuf, Failure> {
     let order = check(args, &scenario)?;
     let (pool, dir, _guard) = prepare(
         &args.input,
+        &args.overrides,
         &args.threads,
         &args.memory,
         &scenario,

@@ -66,12 +66,12 @@ impl Sweep {
     }
 }
 
-/// The folder record of the scenario file at `path` (for `run` and `size`),
-/// its `[sweep]` table left out; `None` if it does not parse (it was
-/// validated already, so it does).
-pub fn folder_record_of_file(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let table = scenario_table(&text)?;
+/// The folder record of scenario `text` from the file at `path` (for
+/// `run`, `size` and `waterfall`: the file's text with the command line's
+/// overrides), its `[sweep]` table left out; `None` if it does not parse
+/// (it was validated already, so it does).
+pub fn folder_record_of_text(text: &str, path: &Path) -> Option<String> {
+    let table = scenario_table(text)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let fp = Fingerprint::of_table(&table, base, &FileHashes::default());
     Some(folder_record(&fp, path, &table))
