@@ -480,8 +480,8 @@ $rule{'elastic-owned'} = [['elastic-region'], sub {
 $rule{'elastic-reactive'} = [['elastic-region'], sub {
     my $r = $er->();
     my $g = col($r, 'gpu_hours_per_day_reactive');
-    sprintf('%s requests in flight per server with a %s-minute provisioning delay holds up to %s H100s (%s on average): %s GPU-hours and %s a day, %.0f %% of the static fleet and %.0f %% of the hourly schedule',
-        num(col($r, 'reactive_target_in_flight')), num(col($r, 'reactive_delay_min')),
+    sprintf('%s requests/s per server with a %s-minute provisioning delay holds up to %s H100s (%s on average): %s GPU-hours and %s a day, %.0f %% of the static fleet and %.0f %% of the hourly schedule',
+        num(col($r, 'reactive_target_requests_per_s')), num(col($r, 'reactive_delay_min')),
         whole(col($r, 'servers_peak_reactive') * $er_per->()),
         num(col($r, 'servers_mean_reactive') * $er_per->()), whole($g), usd(col($r, 'rental_usd_per_day_reactive')),
         100 * $g / col($r, 'gpu_hours_per_day_static'), 100 * $g / col($r, 'gpu_hours_per_day_hourly'));

@@ -372,6 +372,12 @@ bad! {
     reactive_target_not_positive: "run", LLM,
         [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\ntarget_in_flight = [16, 0]\n")], [],
         ["sizing.reactive.target_in_flight", "0 is not a target", "[8, 16, 32]"];
+    reactive_rate_target_not_positive: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\ntarget_requests_per_s = -2\n")], [],
+        ["sizing.reactive.target_requests_per_s", "-2 is not a target", "requests per second per server", "[3, 4, 5]"];
+    reactive_two_metrics: "run", LLM,
+        [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\ntarget_in_flight = 16\ntarget_requests_per_s = 4\n")], [],
+        ["sizing.reactive.target_requests_per_s", "not both"];
     reactive_max_below_min: "run", LLM,
         [("tpot_p99_s = 0.1\n", "tpot_p99_s = 0.1\n\n[sizing.reactive]\nmin_servers = 4\nmax_servers = 2\n")], [],
         ["sizing.reactive.max_servers", "below min_servers (4)"];

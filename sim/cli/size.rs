@@ -377,15 +377,18 @@ fn elastic_line(name: &str, policy: &str, r: &Row) -> String {
     }
     if reactive {
         let runs = text_of(r, "reactive_runs").unwrap_or("none");
-        let chosen = match n("reactive_target_in_flight") {
-            Some(t) => {
+        let target = n("reactive_target_in_flight")
+            .map(|t| (t, "in flight"))
+            .or(n("reactive_target_requests_per_s").map(|t| (t, "requests/s")));
+        let chosen = match target {
+            Some((t, unit)) => {
                 let cost = if rental {
                     format!("rental ${} per day", f(n("rental_usd_per_day_reactive"), 0))
                 } else {
                     format!("owned: capex ${}", f(n("capex_usd_total_reactive"), 0))
                 };
                 format!(
-                    "target {} in flight per server: peak {} / mean {} servers, {} GPU-hours per day, {cost}; {} requests per run arrived during scale-ups, {} within the service level",
+                    "target {} {unit} per server: peak {} / mean {} servers, {} GPU-hours per day, {cost}; {} requests per run arrived during scale-ups, {} within the service level",
                     sharesim::results::format_number(t),
                     f(n("servers_peak_reactive"), 0),
                     f(n("servers_mean_reactive"), 2),

@@ -10,6 +10,7 @@ pub(crate) mod fcfs;
 
 pub use batching::{
     Autoscaler, BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation,
-    KvLink, LlmRequest, LlmSource, PrefixCaching, PromptBlocks, ScalingUsage, SEQUENCE_BYTES,
+    KvLink, LlmRequest, LlmSource, PrefixCaching, PromptBlocks, ScaleMetric, ScalingUsage,
+    SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};

@@ -288,7 +288,9 @@ pub struct SizingConfig {
 /// tries (docs/model.md section 10.9).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReactiveConfig {
-    /// Concurrency targets tried (requests in flight per server), ascending.
+    /// What the scaler reads.
+    pub metric: crate::engine::ScaleMetric,
+    /// Targets tried (per server, in the metric's unit), ascending.
     pub targets: Vec<f64>,
     /// Provisioning delay, seconds.
     pub delay_s: f64,

@@ -262,6 +262,9 @@ pub struct RawReactive {
     /// Requests in flight per server the scaler aims at: a number or a
     /// list to try.
     pub target_in_flight: Option<toml::Value>,
+    /// Or: requests per second per server the scaler aims at (it reads the
+    /// arrival rate instead): a number or a list to try.
+    pub target_requests_per_s: Option<toml::Value>,
     /// Provisioning delay, minutes (default 0).
     pub delay_min: Option<f64>,
     /// Minutes between decisions (default 1).

@@ -31,6 +31,7 @@ use rayon::prelude::*;
 
 use super::reactive::{cheapest, describe, ReactiveRun};
 use super::search::{size_pool, PoolSizing};
+use crate::engine::ScaleMetric;
 use crate::results::columns;
 use crate::results::table::{cell, get, Row, Value};
 use crate::scenario::Scenario;
@@ -123,8 +124,9 @@ pub(crate) const ELASTIC_COLUMNS: [&str; 10] = [
 ];
 
 /// Columns every sizing row also gets with `[sizing.reactive]`.
-pub(crate) const REACTIVE_COLUMNS: [&str; 11] = [
+pub(crate) const REACTIVE_COLUMNS: [&str; 12] = [
     "reactive_target_in_flight",
+    "reactive_target_requests_per_s",
     "reactive_delay_min",
     "reactive_min_servers",
     "servers_peak_reactive",
@@ -339,7 +341,19 @@ fn reactive_cells(
     vec![
         (
             "reactive_target_in_flight",
-            Value::F64(chosen.map(|r| r.target)),
+            Value::F64(
+                chosen
+                    .filter(|_| cfg.metric == ScaleMetric::InFlight)
+                    .map(|r| r.target),
+            ),
+        ),
+        (
+            "reactive_target_requests_per_s",
+            Value::F64(
+                chosen
+                    .filter(|_| cfg.metric == ScaleMetric::RequestsPerS)
+                    .map(|r| r.target),
+            ),
         ),
         ("reactive_delay_min", Value::F64(Some(cfg.delay_s / 60.0))),
         (

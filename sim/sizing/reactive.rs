@@ -23,10 +23,11 @@ use crate::run::{class_rows, replication_row, run_replication, summary_row, Meas
 use crate::scenario::{ReactiveConfig, Scenario};
 use crate::slo::{judge_with_classes_at, Level};
 
-/// One concurrency target's run.
+/// One target's run.
 #[derive(Debug, Clone)]
 pub struct ReactiveRun {
-    /// Requests in flight per server it aimed at.
+    /// The reading per server it aimed at (requests in flight or requests
+    /// per second, by `[sizing.reactive]`'s metric).
     pub target: f64,
     /// Whether it met the service level (trusted and every interval within
     /// its bound).
@@ -78,11 +79,12 @@ impl ReactiveRun {
     }
 }
 
-/// The engine's autoscaler for concurrency target `target` of `cfg`, most
+/// The engine's autoscaler for target `target` of `cfg` (in its metric), most
 /// `max_servers`, starting at `initial`.
 pub fn autoscaler(cfg: &ReactiveConfig, target: f64, initial: usize) -> Autoscaler {
     Autoscaler {
-        target_in_flight: target,
+        metric: cfg.metric,
+        target,
         delay_s: cfg.delay_s,
         interval_s: cfg.interval_s,
         stabilization_s: cfg.stabilization_s,

@@ -49,7 +49,7 @@ mod prefix;
 mod scale;
 mod step;
 
-pub use scale::{Autoscaler, ScalingUsage};
+pub use scale::{Autoscaler, ScaleMetric, ScalingUsage};
 
 /// One LLM request as generated.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,7 +2,8 @@
 //! autoscalers of inference fleets work (Knative/KServe's concurrency
 //! target, Kubernetes' HPA): every `interval_s` the scaler reads the mean
 //! number of requests in flight (queued or running, anywhere in the fleet)
-//! since its last reading and wants `ceil(mean / target)` servers,
+//! since its last reading, or the requests arrived per second since then
+//! ([`ScaleMetric`]), and wants `ceil(reading / target)` servers,
 //! clamped to `[min_servers, max_servers]`; it asks for the most it wanted
 //! over the stabilization window (the readings of the last
 //! `stabilization_s`, as Kubernetes' HPA stabilizes scale-downs: a fleet
@@ -27,12 +28,35 @@ use super::BatchingFleet;
 use crate::metrics::LlmRecorder;
 use crate::workload::arrivals::DAY_S;
 
+/// What a reactive autoscaler reads at each tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleMetric {
+    /// Mean requests in flight (queued or running) over the last interval
+    /// (Knative's concurrency metric).
+    InFlight,
+    /// Requests arrived per second over the last interval (Knative's `rps`
+    /// metric): the load itself, which does not rise as the fleet shrinks.
+    RequestsPerS,
+}
+
+impl ScaleMetric {
+    /// `in_flight` or `requests_per_s`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScaleMetric::InFlight => "in_flight",
+            ScaleMetric::RequestsPerS => "requests_per_s",
+        }
+    }
+}
+
 /// How a reactive autoscaler decides (engine side).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Autoscaler {
-    /// Requests in flight per server it aims at (Knative's concurrency
-    /// target).
-    pub target_in_flight: f64,
+    /// What it reads.
+    pub metric: ScaleMetric,
+    /// The reading per server it aims at (requests in flight, or requests
+    /// per second, per server).
+    pub target: f64,
     /// Seconds from a server's request to its first request served.
     pub delay_s: f64,
     /// Seconds between two readings (the first at `interval_s`).
@@ -90,6 +114,8 @@ pub(super) struct ScaleState {
     last_tick: f64,
     /// Requests in flight now, and their integral since the last tick.
     pub(super) in_flight: u64,
+    /// Requests arrived since the last tick.
+    arrived: u64,
     /// The last readings' wanted sizes (a ring; the stabilization window).
     recent: Vec<usize>,
     recent_at: usize,
@@ -118,6 +144,7 @@ impl ScaleState {
             next_tick: cfg.interval_s,
             last_tick: 0.0,
             in_flight: 0,
+            arrived: 0,
             recent: vec![first; (cfg.stabilization_s / cfg.interval_s).ceil().max(1.0) as usize],
             recent_at: 0,
             area: 0.0,
@@ -146,6 +173,9 @@ impl ScaleState {
     pub(super) fn note_in_flight(&mut self, t: f64, delta: i64) {
         self.area += self.in_flight as f64 * (t - self.area_t);
         self.area_t = t;
+        if delta > 0 {
+            self.arrived += delta as u64;
+        }
         self.in_flight = (self.in_flight as i64 + delta) as u64;
     }
 
@@ -208,13 +238,18 @@ impl BatchingFleet {
         }
         sc.note_in_flight(t, 0);
         let span = t - sc.last_tick;
-        let mean = if span > 0.0 { sc.area / span } else { 0.0 };
+        let reading = match (sc.cfg.metric, span > 0.0) {
+            (_, false) => 0.0,
+            (ScaleMetric::InFlight, true) => sc.area / span,
+            (ScaleMetric::RequestsPerS, true) => sc.arrived as f64 / span,
+        };
         sc.area = 0.0;
+        sc.arrived = 0;
         sc.last_tick = t;
         sc.next_tick += sc.cfg.interval_s;
         let most = sc.held.len();
-        let now = ((mean / sc.cfg.target_in_flight).ceil() as usize)
-            .clamp(sc.cfg.min_servers.max(1), most);
+        let now =
+            ((reading / sc.cfg.target).ceil() as usize).clamp(sc.cfg.min_servers.max(1), most);
         let k = sc.recent.len();
         sc.recent[sc.recent_at] = now;
         sc.recent_at = (sc.recent_at + 1) % k;

@@ -92,11 +92,33 @@ pub(super) fn resolve_sizing(
 
 /// Resolve `[sizing.reactive]`.
 fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, ScenarioError> {
-    let key = "sizing.reactive.target_in_flight";
+    use crate::engine::ScaleMetric;
+    let (metric, given, key, unit, example) = match (&r.target_in_flight, &r.target_requests_per_s) {
+        (Some(_), Some(_)) => {
+            return Err(c.err(
+                "sizing.reactive.target_requests_per_s",
+                "give either `target_in_flight` (the scaler reads requests in flight) or `target_requests_per_s` (it reads the arrival rate), not both",
+            ))
+        }
+        (None, Some(v)) => (
+            ScaleMetric::RequestsPerS,
+            Some(v),
+            "sizing.reactive.target_requests_per_s",
+            "requests per second per server",
+            "e.g. 4, or a list to try, e.g. [3, 4, 5]",
+        ),
+        (given, None) => (
+            ScaleMetric::InFlight,
+            given.as_ref(),
+            "sizing.reactive.target_in_flight",
+            "requests in flight per server",
+            "e.g. 16, or a list to try, e.g. [8, 16, 32]",
+        ),
+    };
     let bad = |v: &toml::Value| {
         c.err(
             key,
-            format!("{v} is not a target: use requests in flight per server above 0, e.g. 16, or a list to try, e.g. [8, 16, 32]"),
+            format!("{v} is not a target: use {unit} above 0, {example}"),
         )
     };
     let one = |v: &toml::Value| match v {
@@ -104,7 +126,7 @@ fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, Scenar
         toml::Value::Float(x) if x.is_finite() && *x > 0.0 => Ok(*x),
         _ => Err(bad(v)),
     };
-    let mut targets = match &r.target_in_flight {
+    let mut targets = match given {
         None => vec![8.0, 16.0, 32.0, 64.0],
         Some(toml::Value::Array(list)) if !list.is_empty() => {
             list.iter().map(one).collect::<Result<Vec<f64>, _>>()?
@@ -156,6 +178,7 @@ fn resolve_reactive(c: &Check, r: &RawReactive) -> Result<ReactiveConfig, Scenar
         None => None,
     };
     Ok(ReactiveConfig {
+        metric,
         targets,
         delay_s: delay_min * 60.0,
         interval_s: interval_min * 60.0,
