@@ -623,3 +623,104 @@ fn an_unknown_placement_model_is_refused() {
         &["placements[2].model.name", "phi_5"],
     );
 }
+
+/// Sessions and agents on a region that fails over to a standby region:
+/// closed-loop users, whose next request follows from the last one.
+const CLOSED_LOOP_FALLBACK: &str = r#"
+seed = 11
+horizon_h = 20
+warmup_h = 1
+replications = 2
+[users]
+count = 40
+[model]
+name = "llama_3_1_8b"
+quantisation = "q4"
+[requests]
+input_tokens = { distribution = "lognormal", median = 40, p99 = 200 }
+output_tokens = { distribution = "lognormal", median = 60, p99 = 300 }
+[[classes]]
+name = "chat"
+share = 0.5
+arrivals = "sessions"
+requests_per_day = 200
+session_requests_mean = 4
+think_time = { distribution = "exponential", mean_s = 30 }
+[[classes]]
+name = "agents"
+share = 0.5
+arrivals = "agent"
+agent_gap = { distribution = "exponential", mean_s = 60.0 }
+[[placements]]
+name = "region"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+on_outage = "fallback"
+fallback = "standby"
+[[placements]]
+name = "standby"
+kind = "pooled"
+device = "h100_sxm"
+servers = 1
+fallback_only = true
+[service_level]
+ttft_p99_s = 2
+tpot_p99_s = 0.1
+[outages]
+[[outages.processes]]
+name = "region_a"
+scope = "fleet"
+hits = ["region"]
+rate_per_h = 0.2
+duration_h = 0.5
+[[outages.processes]]
+name = "region_b"
+scope = "fleet"
+hits = ["standby"]
+rate_per_h = 0.2
+duration_h = 0.5
+"#;
+
+#[test]
+fn closed_loop_users_fall_back_request_for_request() {
+    let res = run_scenario(&scenario(CLOSED_LOOP_FALLBACK));
+    let rows = |name: &str| -> Vec<&Row> {
+        res.replications
+            .iter()
+            .filter(|r| text(r, "placement") == name)
+            .collect()
+    };
+    let (region, standby) = (rows("region"), rows("standby"));
+    assert_eq!(region.len(), 2);
+    for (r, b) in region.iter().zip(&standby) {
+        // Every request the region sent is one the standby received: its
+        // run repeats the region's (the same streams) to learn them.
+        assert!(num(r, "outage_fallback") > 0.0, "some requests fell back");
+        assert_eq!(num(r, "outage_fallback"), num(b, "arrived"));
+        assert_eq!(num(r, "outage_failed"), 0.0);
+        for row in [r, b] {
+            assert_eq!(
+                num(row, "arrived"),
+                num(row, "completed_by_horizon")
+                    + num(row, "in_flight_at_horizon")
+                    + num(row, "rejected")
+            );
+        }
+        let joint = (num(r, "slo_attainment_share") * num(r, "measured")
+            + num(b, "slo_attainment_share") * num(b, "measured"))
+            / (num(r, "measured") + num(b, "measured"));
+        let reported = num(r, "slo_attainment_share_with_outages");
+        assert!((reported - joint).abs() < 1e-12, "{reported} vs {joint}");
+    }
+    // Both classes fall back: the standby's class rows count each.
+    for class in ["chat", "agents"] {
+        let sent: f64 = res
+            .classes
+            .iter()
+            .filter(|r| text(r, "placement") == "standby" && text(r, "class") == class)
+            .map(|r| num(r, "measured"))
+            .sum();
+        assert!(sent > 0.0, "{class}: no request fell back");
+    }
+}

@@ -135,6 +135,8 @@ pub(super) struct OutageGate<'a, S: LlmSource> {
     /// Failed requests (arrival, user), recorded after the run.
     failed: Vec<(f64, u32)>,
     counts: OutageCounts,
+    /// Requests sent to the fallback, kept when asked ([`Self::capturing`]).
+    captured: Option<Vec<LlmRequest>>,
 }
 
 impl<'a, S: LlmSource> OutageGate<'a, S> {
@@ -166,7 +168,15 @@ impl<'a, S: LlmSource> OutageGate<'a, S> {
             deferred: Arc::new(Mutex::new(HashMap::new())),
             failed: Vec::new(),
             counts: OutageCounts::default(),
+            captured: None,
         })
+    }
+
+    /// Keep (with `keep`) the requests sent to the fallback, in arrival
+    /// order, for its run to replay ([`Self::finish`] returns them).
+    pub(super) fn capturing(mut self, keep: bool) -> Self {
+        self.captured = keep.then(Vec::new);
+        self
     }
 
     /// The map the recorder needs to count waited requests from their
@@ -206,6 +216,9 @@ impl<'a, S: LlmSource> OutageGate<'a, S> {
             }
             OutageRule::Fallback => {
                 self.counts.fallback += 1;
+                if let Some(kept) = &mut self.captured {
+                    kept.push(r);
+                }
                 self.inner.completed(r.user, t);
             }
             OutageRule::Wait => {
@@ -238,19 +251,20 @@ impl<'a, S: LlmSource> OutageGate<'a, S> {
     }
 
     /// Record the failed requests in `rec` and return the counts, with the
-    /// placement's unavailable share over `window`.
+    /// placement's unavailable share over `window`, and the requests sent
+    /// to the fallback when they were kept (else none).
     pub(super) fn finish(
         self,
         s: &Scenario,
         replication: usize,
         rec: &mut LlmRecorder,
-    ) -> OutageCounts {
+    ) -> (OutageCounts, Vec<LlmRequest>) {
         for &(t, user) in &self.failed {
             rec.reject(t, RejectReason::Outage, user);
         }
         let mut counts = self.counts;
         counts.unavailable_share = unavailable_share(s, replication, rec.window());
-        counts
+        (counts, self.captured.unwrap_or_default())
     }
 }
 

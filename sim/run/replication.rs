@@ -7,12 +7,14 @@
 use crate::core::dist::{draw_tokens, Dist};
 use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{
-    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvLink, LlmRequest,
-    LlmSource, PrefixCaching, PromptBlocks,
+    BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, IterSource, KvLink,
+    LlmRequest, LlmSource, PrefixCaching, PromptBlocks,
 };
 use crate::engine::fcfs::{DedicatedDevices, PooledFleet};
 use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
-use crate::scenario::{LatencyMetric, LlmServer, LlmWorkload, PlacementKind, Scenario, Workload};
+use crate::scenario::{
+    LatencyMetric, LlmServer, LlmWorkload, Placement, PlacementKind, Scenario, Workload,
+};
 use crate::workload::source::Source;
 
 use super::outages::{OutageCounts, OutageGate};
@@ -318,39 +320,27 @@ fn run_in_window(
                 super::models::serve_model_fleets(s, replication, window, source_horizon_s);
             (servers, Measured::Llm(Box::new(rec), usage))
         }
-        (Workload::Llm(l), kind) => {
-            let server = p.llm().expect("LLM placements are resolved with servers");
-            let [a, b, c] = attainment_bounds(s);
-            let mut rec = LlmRecorder::new(window, server.network_rtt_s)
-                .with_targets(a, b, c)
-                .with_classes(class_ends.clone());
-            if let Some(d) = &server.network_rtt {
-                let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
-                rec = rec.with_rtt_distribution(d.clone(), rng);
+        (Workload::Llm(_), _) => match closed_loop_primary(s, placement) {
+            None => {
+                let mut requests = LlmRequests::new(&mut source, s);
+                let served = serve_llm(s, placement, replication, window, &mut requests, false);
+                outage = served.outage;
+                (served.servers, served.measured)
             }
-            let llm = LlmRun {
-                s,
-                workload: l,
-                server,
-                kind,
-                window,
-                rng: placement_rng(),
-                decode_rng: decode_stream(s, replication, p.stream_id),
-            };
-            let mut requests = LlmRequests::new(&mut source, s);
-            match OutageGate::new(s, replication, &mut requests) {
-                None => {
-                    let (servers, usage) = llm.serve(&mut requests, &mut rec);
-                    (servers, Measured::Llm(Box::new(rec), usage))
-                }
-                Some(mut gate) => {
-                    rec = rec.with_deferrals(gate.deferrals());
-                    let (servers, usage) = llm.serve(&mut gate, &mut rec);
-                    outage = Some(gate.finish(s, replication, &mut rec));
-                    (servers, Measured::Llm(Box::new(rec), usage))
-                }
+            Some(primary) => {
+                // Closed-loop users: the requests its primary sends it are
+                // known only by running the primary (the same streams),
+                // then replayed here.
+                let mut pv = s.clone();
+                pv.placements = vec![primary.clone()];
+                let mut requests = LlmRequests::new(&mut source, &pv);
+                let sent = serve_llm(&pv, 0, replication, window, &mut requests, true).captured;
+                let mut replay = IterSource::new(sent.into_iter());
+                let served = serve_llm(s, placement, replication, window, &mut replay, false);
+                outage = served.outage;
+                (served.servers, served.measured)
             }
-        }
+        },
     };
     ReplicationOutcome {
         placement,
@@ -358,6 +348,87 @@ fn run_in_window(
         servers,
         measured,
         outage,
+    }
+}
+
+/// The placement a fallback-only `placement` of view `s` backs, when the
+/// view's users are not all Poisson senders (sessions, agents, a trace):
+/// their requests depend on where earlier ones were served, so the
+/// fallback's run repeats its primary's to learn which fall back.
+fn closed_loop_primary(s: &Scenario, placement: usize) -> Option<&Placement> {
+    use crate::workload::source::Behaviour;
+    let p = &s.placements[placement];
+    p.outage.backs.as_ref()?;
+    s.outages.as_ref()?;
+    let open = s
+        .classes
+        .iter()
+        .all(|c| matches!(c.behaviour, Behaviour::Poisson));
+    (!open).then_some(p.outage.primary.as_deref()?)
+}
+
+/// What [`serve_llm`] gives.
+struct ServedLlm {
+    servers: usize,
+    measured: Measured,
+    outage: Option<OutageCounts>,
+    /// The requests sent to the fallback (when asked to keep them).
+    captured: Vec<LlmRequest>,
+}
+
+/// Serve `requests` on `placement` of `s` (an LLM placement of one model),
+/// its outages applied when it has any (placement 0 of a view); with
+/// `capture`, the requests it sends to its fallback are kept.
+fn serve_llm(
+    s: &Scenario,
+    placement: usize,
+    replication: usize,
+    window: Window,
+    requests: &mut impl LlmSource,
+    capture: bool,
+) -> ServedLlm {
+    let p = &s.placements[placement];
+    let l = s.llm_of(placement).expect("an LLM placement");
+    let server = p.llm().expect("LLM placements are resolved with servers");
+    let [a, b, c] = attainment_bounds(s);
+    let mut rec = LlmRecorder::new(window, server.network_rtt_s)
+        .with_targets(a, b, c)
+        .with_classes(s.class_ends());
+    if let Some(d) = &server.network_rtt {
+        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
+        rec = rec.with_rtt_distribution(d.clone(), rng);
+    }
+    let llm = LlmRun {
+        s,
+        workload: l,
+        server,
+        kind: &p.kind,
+        window,
+        rng: placement_stream(s, replication, p.stream_id),
+        decode_rng: decode_stream(s, replication, p.stream_id),
+    };
+    match OutageGate::new(s, replication, requests) {
+        None => {
+            let (servers, usage) = llm.serve(requests, &mut rec);
+            ServedLlm {
+                servers,
+                measured: Measured::Llm(Box::new(rec), usage),
+                outage: None,
+                captured: Vec::new(),
+            }
+        }
+        Some(gate) => {
+            let mut gate = gate.capturing(capture);
+            rec = rec.with_deferrals(gate.deferrals());
+            let (servers, usage) = llm.serve(&mut gate, &mut rec);
+            let (counts, captured) = gate.finish(s, replication, &mut rec);
+            ServedLlm {
+                servers,
+                measured: Measured::Llm(Box::new(rec), usage),
+                outage: Some(counts),
+                captured,
+            }
+        }
     }
 }
 

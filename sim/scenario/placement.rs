@@ -226,6 +226,10 @@ pub struct PlacementOutage {
     /// placement's processes; it serves only the requests arriving while
     /// those take it down.
     pub backs: Option<(String, Vec<usize>)>,
+    /// A `fallback_only` placement: the placement it backs, whose run it
+    /// repeats when that placement's users are closed-loop (sessions,
+    /// agents) or replay a trace, to learn which requests fall back.
+    pub primary: Option<Box<Placement>>,
 }
 
 impl Placement {

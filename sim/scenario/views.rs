@@ -47,15 +47,9 @@ impl Scenario {
                 ..class.clone()
             });
         }
-        let mut q = p.clone();
-        q.service_scale_by_class = keep.iter().map(|&c| p.service_scale_by_class[c]).collect();
-        q.serves = (0..classes.len()).collect();
-        for f in &mut q.models {
-            f.classes = f
-                .classes
-                .iter()
-                .filter_map(|c| keep.iter().position(|k| k == c))
-                .collect();
+        let mut q = restricted(p, keep);
+        if let Some(primary) = &p.outage.primary {
+            q.outage.primary = Some(Box::new(restricted(primary, keep)));
         }
         s.service_level = classes[0].service_level.clone();
         s.arrivals = PoissonArrivals::new(groups).with_bursts(self.arrivals.bursts());
@@ -451,4 +445,20 @@ pub fn mean_single_request_s(l: &LlmWorkload, step: &StepModel) -> f64 {
         .map(|(pre, dec)| pre + dec)
         .sum::<f64>()
         / sample.len() as f64
+}
+
+/// Placement `p` serving only the classes `keep` (of those it serves,
+/// ascending), renumbered from 0 as in a view.
+fn restricted(p: &super::Placement, keep: &[usize]) -> super::Placement {
+    let mut q = p.clone();
+    q.service_scale_by_class = keep.iter().map(|&c| p.service_scale_by_class[c]).collect();
+    q.serves = (0..keep.len()).collect();
+    for f in &mut q.models {
+        f.classes = f
+            .classes
+            .iter()
+            .filter_map(|c| keep.iter().position(|k| k == c))
+            .collect();
+    }
+    q
 }

@@ -231,8 +231,9 @@ fn names(s: &Scenario) -> Vec<&str> {
 }
 
 /// `fallback` and `fallback_only`: each fallback-only placement backs
-/// exactly one placement serving the same classes, with open-loop users
-/// (their requests do not depend on where earlier ones were served).
+/// exactly one placement serving the same classes (and keeps a copy of it:
+/// closed-loop users' requests depend on where earlier ones were served,
+/// so the fallback's run repeats its primary's).
 fn resolve_fallbacks(
     c: &Check,
     keys: &[OutageKeys],
@@ -305,10 +306,11 @@ fn resolve_fallbacks(
             .iter()
             .copied()
             .find(|&ci| !matches!(s.classes[ci].behaviour, Behaviour::Poisson))
+            .filter(|_| s.placements[j].is_multi_model())
         {
             return Err(c.err(
                 &key,
-                format!("class {:?} does not send Poisson requests: a fallback is modelled for open-loop (Poisson) users only, whose requests do not depend on where earlier ones were served", s.classes[ci].name),
+                format!("class {:?} does not send Poisson requests: the fallback of a placement serving several models is modelled for Poisson users only (give each model's classes their own placement and fallback)", s.classes[ci].name),
             ));
         }
         backed_by[f] = Some(j);
@@ -316,6 +318,7 @@ fn resolve_fallbacks(
         let processes = s.placements[j].outage.processes.clone();
         let name = s.placements[j].name.clone();
         s.placements[f].outage.backs = Some((name, processes));
+        s.placements[f].outage.primary = Some(Box::new(s.placements[j].clone()));
     }
     if let Some(f) = (0..n).find(|&f| keys[f].fallback_only == Some(true) && backed_by[f].is_none())
     {
