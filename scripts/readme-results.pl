@@ -166,6 +166,18 @@ for my $k (4, 20, 100) {
 $rule{'models-replicas-4'} = [['household-office-models'], sub { col($hom->(4), 'model_replicas_per_pool') }];
 $rule{'models-desktop-capex'} = [['household-office-models'], sub { usd(col($hom_desk->(), 'capex_usd_per_user')) }];
 $rule{'models-capex-factor-100'} = [['household-office-models'], sub { num(col($hom->(100), 'sharing_factor_capex')) }];
+# The same pools swapping coding's and writing's models in on demand.
+my $hom_swap = sub { one('household-office-models', placement => $_[0], pool_size => $_[1]) };
+for my $v (['nvme', 'h100-pool-swap-nvme'], ['host', 'h100-pool-swap-host-memory']) {
+    my ($tag, $placement) = @$v;
+    $rule{"models-swap-$tag"} = [['household-office-models'], sub {
+        join(', ', map { num(col($hom_swap->($placement, $_), 'servers_per_pool')) } (4, 20, 100))
+    }];
+    $rule{"models-swap-$tag-ttft"} = [['household-office-models'], sub {
+        num(col($hom_swap->($placement, 100), 'ttft_p99_s')) . ' s'
+    }];
+}
+$rule{'models-swap-host-capex-100'} = [['household-office-models'], sub { usd(col($hom_swap->('h100-pool-swap-host-memory', 100), 'capex_usd_per_user')) }];
 
 # memory-price-shock: capex per user and the capex factor at 1x and 3x memory.
 my $mps = sub {

@@ -188,3 +188,143 @@ fn bad_class_models_name_the_file_key_and_fix() {
         }
     }
 }
+
+/// The shipped household-office scenario: three classes on three models,
+/// and two pools swapping the less used two in (at 2 and 20 GB/s).
+fn shipped_models() -> String {
+    std::fs::read_to_string(crate::support::repo_file(
+        "scenarios/household-office-models.toml",
+    ))
+    .unwrap()
+}
+
+/// A swapping pool serves every request the placement is sent (the same
+/// ones as the pool of resident replicas: common random numbers), counts
+/// its loads, and pays them in TTFT.
+#[test]
+fn a_swap_pool_serves_every_request_and_pays_its_loads() {
+    let s = scenario(&shipped_models().replace("horizon_h = 24", "horizon_h = 10"));
+    let res = run_scenario(&s);
+    let by = |name: &str| -> Vec<&Row> {
+        res.replications
+            .iter()
+            .filter(|r| text(r, "placement") == name)
+            .collect()
+    };
+    let resident = by("h100-pool");
+    for name in ["h100-pool-swap-nvme", "h100-pool-swap-host-memory"] {
+        for (r, plain) in by(name).iter().zip(&resident) {
+            assert_eq!(num(r, "arrived"), num(plain, "arrived"), "{name}");
+            assert_eq!(
+                num(r, "arrived"),
+                num(r, "completed_by_horizon")
+                    + num(r, "in_flight_at_horizon")
+                    + num(r, "rejected")
+            );
+            // 1 resident replica of gpt-oss-20b and 1 swap server.
+            assert_eq!(num(r, "servers"), 2.0, "{name}");
+            assert!(num(r, "model_loads") > 0.0, "{name}: no load");
+            assert!(get(plain, "model_loads").and_then(Value::as_f64).is_none());
+        }
+    }
+    // Slower loads, later first tokens.
+    let p99 = |name: &str| num(row_of(&res.summary, name), "ttft_p99_s");
+    assert!(p99("h100-pool-swap-nvme") > p99("h100-pool-swap-host-memory"));
+    assert!(p99("h100-pool-swap-host-memory") > p99("h100-pool"));
+}
+
+/// Swapping saves servers only where the loads are quick: with weights
+/// copied from host memory (20 GB/s) the office's pool needs fewer H100s
+/// than one replica of each model; read from storage (2 GB/s), the 15 s
+/// loads of Qwen3-30B break the 8 s p99 TTFT, and it does not.
+#[test]
+fn swapping_lowers_the_pool_where_loads_are_quick() {
+    let r = size_scenario(&scenario(&shipped_models()));
+    let servers = |placement: &str, pool: u64| -> f64 {
+        let row = r
+            .rows
+            .iter()
+            .find(|row| {
+                text(row, "placement") == placement
+                    && get(row, "pool_size").and_then(Value::as_f64) == Some(pool as f64)
+            })
+            .unwrap_or_else(|| panic!("{placement} pool {pool}"));
+        assert!(
+            text(row, "model_replicas_per_pool").contains(if placement == "h100-pool" {
+                "llama_3_1_8b fp8 1"
+            } else {
+                "swap pool"
+            }),
+            "{placement}: {}",
+            text(row, "model_replicas_per_pool")
+        );
+        num(row, "servers_per_pool")
+    };
+    for pool in [20, 100] {
+        let resident = servers("h100-pool", pool);
+        assert!(
+            servers("h100-pool-swap-host-memory", pool) < resident,
+            "pool {pool}"
+        );
+        assert!(
+            servers("h100-pool-swap-nvme", pool) >= resident,
+            "pool {pool}"
+        );
+    }
+}
+
+/// Bad `[placements.swap]`: exit 2, naming the key and the fix.
+#[test]
+fn bad_swaps_name_the_key_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = two_classes("", QWEN3_30B);
+    let cases = [
+        (
+            two.replace(
+                "servers = 1\n",
+                "servers = 1\nswap = { models = [\"qwen3\"] }\n",
+            ),
+            vec!["placements[1].swap.models", "\"qwen3\"", "qwen3_30b_a3b"],
+        ),
+        (
+            two.replace(
+                "servers = 1\n",
+                "servers = 1\nswap = { models = [\"qwen3_30b_a3b\"], load_gb_per_s = 0 }\n",
+            ),
+            vec!["placements[1].swap.load_gb_per_s", "(got 0)"],
+        ),
+        (
+            two.replace(
+                "servers = 1\n",
+                "servers = 1\nswap = { models = [\"qwen3_30b_a3b\"], servers = 0 }\n",
+            ),
+            vec!["placements[1].swap.servers", "between 1 and 10000"],
+        ),
+        (
+            two.replace(
+                "device = \"framework_desktop\"\n",
+                "device = \"framework_desktop\"\nswap = { models = [\"qwen3_30b_a3b\"] }\n",
+            ),
+            vec![
+                "placements[0].swap",
+                "pooled placement serving classes of several models",
+            ],
+        ),
+        (
+            two_classes("", "").replace(
+                "servers = 1\n",
+                "servers = 1\nswap = { models = [\"gpt_oss_20b\"] }\n",
+            ),
+            vec!["placements[1].swap", "several models"],
+        ),
+    ];
+    for (text, needles) in cases {
+        let file = write(dir.path(), "models.toml", text);
+        let o = sharesim_on("run", &file, dir.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{n:?} not in: {err}");
+        }
+    }
+}

@@ -1,12 +1,13 @@
 //! The servers: pooled FCFS fleets and dedicated devices ([`fcfs`]), LLM
-//! servers with continuous batching ([`batching`]) and the event queue they
-//! share ([`events`]). The engine takes requests and a placement's
+//! servers with continuous batching ([`batching`]), a swap pool of rarely
+//! used models ([`swap`]) and the event queue they share ([`events`]). The engine takes requests and a placement's
 //! parameters, and reports into [`crate::metrics`] recorders; it knows
 //! nothing of scenarios or result rows.
 
 pub(crate) mod batching;
 pub(crate) mod events;
 pub(crate) mod fcfs;
+pub(crate) mod swap;
 
 pub use batching::{
     Autoscaler, BatchConfig, BatchingFleet, DisaggConfig, DisaggFleet, FleetUsage, KvAllocation,
@@ -14,3 +15,4 @@ pub use batching::{
     SEQUENCE_BYTES,
 };
 pub use fcfs::{DedicatedDevices, Dispatch, PooledFleet, Served};
+pub use swap::{SwapFleet, Swapped};

@@ -5,11 +5,14 @@
 //! whole request stream and keeps its classes' requests, so each request
 //! is the one the whole placement would have been sent (common random
 //! numbers with the other placements); the placement's servers are the
-//! sub-fleets' sum and its usage their total.
+//! sub-fleets' sum and its usage their total. Swapped models
+//! (`[placements.swap]`) share a swap pool instead of replicas of their
+//! own ([`serve_swap_pool`]).
 
 use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{FleetUsage, LlmRequest, LlmSource};
-use crate::metrics::{LlmRecorder, Window};
+use crate::engine::SwapFleet;
+use crate::metrics::{LlmRecorder, RejectReason, Window};
 use crate::scenario::{PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
@@ -71,6 +74,7 @@ fn add_usage(total: &mut FleetUsage, u: &FleetUsage) {
     total.prompt_tokens += u.prompt_tokens;
     total.prefix_hit_tokens += u.prefix_hit_tokens;
     total.prefix_evictions += u.prefix_evictions;
+    total.model_loads += u.model_loads;
 }
 
 /// Serve the view `s`'s multi-model placement in one replication,
@@ -99,6 +103,9 @@ pub(super) fn serve_model_fleets(
     let mut keep = vec![false; s.classes.len()];
     for fleet in &p.models {
         let pooled = matches!(p.kind, PlacementKind::Pooled { .. });
+        if fleet.swapped {
+            continue;
+        }
         if pooled && fleet.servers == 0 {
             // Sizing gives no replica to a model no user of the pool uses.
             assert!(
@@ -148,5 +155,101 @@ pub(super) fn serve_model_fleets(
             PlacementKind::Dedicated => n,
         };
     }
+    if p.models.iter().any(|f| f.swapped) {
+        let n = p.swap_servers();
+        let u = serve_swap_pool(s, replication, source_horizon_s, n, &mut rec);
+        add_usage(&mut usage, &u);
+        servers += n;
+    }
     (servers, rec, usage)
+}
+
+/// Serve the requests of the view `s`'s swapped models (placement 0's
+/// `[placements.swap]`) on its swap pool of `n` servers, one request at a
+/// time: each pays its model's load time when its server holds another
+/// model (docs/model.md, "Many models in one fleet").
+fn serve_swap_pool(
+    s: &Scenario,
+    replication: usize,
+    source_horizon_s: f64,
+    n: usize,
+    rec: &mut LlmRecorder,
+) -> FleetUsage {
+    let p = &s.placements[0];
+    let class_ends = s.class_ends();
+    // The swapped model of each class (None: a resident model's class).
+    let mut model_of: Vec<Option<u32>> = vec![None; s.classes.len()];
+    for (m, f) in p.models.iter().enumerate() {
+        if f.swapped {
+            for &c in &f.classes {
+                model_of[c] = Some(m as u32);
+            }
+        }
+    }
+    let keep: Vec<bool> = model_of.iter().map(Option::is_some).collect();
+    let mut usage = FleetUsage::default();
+    if n == 0 {
+        assert!(
+            (0..s.classes.len()).all(|c| !keep[c] || s.class_users(c).1 == 0),
+            "a swapped model its users use has a swap pool"
+        );
+        return usage;
+    }
+    let mut population = s.population();
+    population.horizon_s = source_horizon_s;
+    let mut source = Source::new(population, replication);
+    let mut requests = LlmRequests::new(&mut source, s);
+    let mut kept = KeptClasses {
+        inner: &mut requests,
+        class_ends: &class_ends,
+        keep: &keep,
+        next: None,
+    };
+    let w = rec.window();
+    let mut pool = SwapFleet::new(n);
+    while let Some(r) = kept.next_request() {
+        let class = crate::core::classes::class_index(&class_ends, r.user);
+        let m = model_of[class].expect("a kept request is of a swapped model");
+        let f = &p.models[m as usize];
+        let need = r.input_tokens as u64 + r.output_tokens as u64;
+        let Workload::Llm(l) = &s.classes[class].workload else {
+            unreachable!("a model sub-fleet serves LLM classes")
+        };
+        if need > l.model.context_limit_tokens {
+            rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
+            kept.completed(r.user, r.arrival_s);
+            continue;
+        }
+        if need > f.server.kv_budget_tokens {
+            rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
+            kept.completed(r.user, r.arrival_s);
+            continue;
+        }
+        let (prefill, decode) = f
+            .server
+            .step
+            .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
+        let sv = pool.serve(r.arrival_s, m, f.load_s, prefill, decode);
+        rec.record(
+            r.arrival_s,
+            sv.start_s,
+            sv.first_token_s,
+            sv.end_s,
+            r.output_tokens,
+            r.user,
+        );
+        kept.completed(r.user, sv.end_s);
+        let busy = w.overlap_s(sv.start_s, sv.end_s);
+        let decoding = w.overlap_s(sv.first_token_s, sv.end_s);
+        usage.busy_s += busy;
+        rec.timeline.busy(sv.start_s, sv.end_s);
+        usage.decode_s += decoding;
+        usage.batch_decode_area += decoding;
+        usage.kv_area += need as f64 * busy;
+        usage.events += 1;
+        if sv.loaded && w.measures(r.arrival_s) {
+            usage.model_loads += 1;
+        }
+    }
+    usage
 }

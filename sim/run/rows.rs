@@ -264,6 +264,15 @@ fn llm_energy(s: &Scenario, o: &ReplicationOutcome, u: &FleetUsage, win_s: f64) 
     }
 }
 
+/// `model_loads`: the swap pool's loads (null without swapped models).
+fn model_loads_cell(p: &crate::scenario::Placement, u: &FleetUsage) -> (String, Value) {
+    let swaps = p.models.iter().any(|f| f.swapped);
+    cell(
+        "model_loads",
+        Value::F64(swaps.then_some(u.model_loads as f64)),
+    )
+}
+
 fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage) -> Row {
     let p = &s.placements[o.placement];
     let server = p.llm().expect("LLM placement");
@@ -314,6 +323,7 @@ fn llm_row(s: &Scenario, o: &ReplicationOutcome, r: &LlmRecorder, u: &FleetUsage
         cell("engine", Value::Str(server.engine.clone())),
         cell("pue", Value::F64(Some(server.pue))),
         cell("preemptions", count(u.preemptions)),
+        model_loads_cell(p, u),
         cell(
             "prefix_cache_hit_share",
             Value::F64(

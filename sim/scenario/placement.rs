@@ -185,8 +185,14 @@ pub struct ModelFleet {
     pub classes: Vec<usize>,
     /// Its servers: this model's step costs and KV budget on the device.
     pub server: LlmServer,
-    /// Its replicas (pooled; the placement's `servers` is their sum).
+    /// Its replicas (pooled; the placement's `servers` is their sum and
+    /// the swap pool's servers).
     pub servers: usize,
+    /// Swapped in (`[placements.swap]`): no replicas of its own; its
+    /// requests go to the swap pool, which loads it when needed.
+    pub swapped: bool,
+    /// Seconds a server takes to load its weights (swapped models).
+    pub load_s: f64,
 }
 
 /// What a request arriving during an outage of its placement does.
@@ -269,6 +275,19 @@ impl Placement {
     /// Whether it serves classes of several models (sub-fleets in `models`).
     pub fn is_multi_model(&self) -> bool {
         !self.models.is_empty()
+    }
+
+    /// Servers of its swap pool: the fleet beyond its models' own replicas
+    /// (0 without swapped models).
+    pub fn swap_servers(&self) -> usize {
+        if !self.models.iter().any(|f| f.swapped) {
+            return 0;
+        }
+        let resident: usize = self.models.iter().map(|f| f.servers).sum();
+        match self.kind {
+            PlacementKind::Pooled { servers, .. } => servers.saturating_sub(resident),
+            PlacementKind::Dedicated => 0,
+        }
     }
 
     /// `dedicated` or `pooled`.

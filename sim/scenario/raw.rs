@@ -572,6 +572,22 @@ pub struct RawPlacement {
     /// LLM pooled: separate prefill and decode pools
     /// (`[placements.disaggregated]`).
     pub disaggregated: Option<RawDisaggregated>,
+    /// LLM pooled, serving classes of several models: rarely used models
+    /// swapped in on a shared pool (`[placements.swap]`).
+    pub swap: Option<RawSwap>,
+}
+
+/// `[placements.swap]`: models without replicas of their own, served by a
+/// swap pool that loads them on demand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSwap {
+    /// Catalogue names of the models swapped in.
+    pub models: Vec<String>,
+    /// Rate at which a server loads a model's weights, GB/s (default 2).
+    pub load_gb_per_s: Option<f64>,
+    /// Servers of the swap pool for `run` (default 1; `size` sizes it).
+    pub servers: Option<u64>,
 }
 
 /// `[placements.disaggregated]`: prefill/decode disaggregation.

@@ -82,6 +82,28 @@ impl Scenario {
         Some(s)
     }
 
+    /// Of a view of a multi-model placement (its placement 0): its swapped
+    /// models' classes alone on its swap pool (no resident replica; the
+    /// pool's servers are the placement's); None when it swaps no model
+    /// or no user of the view uses one.
+    pub fn swap_part(&self) -> Option<Scenario> {
+        let p = &self.placements[0];
+        let classes: Vec<usize> = p
+            .models
+            .iter()
+            .filter(|f| f.swapped)
+            .flat_map(|f| f.classes.iter().copied())
+            .collect();
+        if classes.iter().all(|&c| self.class_users(c).1 == 0) {
+            return None;
+        }
+        let mut keep = classes;
+        keep.sort_unstable();
+        let mut s = self.view_of(0, &keep);
+        s.placements[0].models.retain(|f| f.swapped);
+        Some(s)
+    }
+
     /// A view of a multi-model placement with `counts[m]` replicas of
     /// model `m` (the fleet their sum).
     pub fn with_model_servers(&self, counts: &[usize]) -> Scenario {
@@ -91,6 +113,7 @@ impl Scenario {
             f.servers = n;
         }
         if let PlacementKind::Pooled { servers, .. } = &mut q.kind {
+            // (Its swap pool, if any, is what the caller adds on top.)
             *servers = counts.iter().sum();
         }
         s

@@ -3,7 +3,9 @@
 //! own (the model's classes alone on its sub-fleet, at least one replica
 //! for any model a user of the pool uses), then the whole pool, every
 //! model's replicas together, is probed once more and must meet the
-//! service level too. The pool's servers are the sum of the replicas.
+//! service level too. The pool's servers are the sum of the replicas and
+//! of the swap pool, sized by a linear search from one server on the
+//! swapped models' classes alone (`[placements.swap]`).
 
 use super::probe::run_probe;
 use super::search::{size_pool, PoolSizing};
@@ -31,6 +33,10 @@ pub(crate) fn add_model_replicas(s: &Scenario, sized: &[TaskAnswer], rows: &mut 
 
 /// The column's name.
 pub const MODEL_REPLICAS_PER_POOL: &str = "model_replicas_per_pool";
+
+/// Most servers a swap pool is searched up to (a pool needing more holds
+/// its models resident instead).
+const MAX_SWAP_SERVERS: usize = 16;
 
 /// Each model's replicas, share-weighted over the compositions `types`
 /// (empty when they hold no model sub-fleets or one is infeasible).
@@ -69,6 +75,12 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
     let mut counts = Vec::with_capacity(fleets.len());
     let mut reasons = Vec::new();
     for (m, f) in fleets.iter().enumerate() {
+        if f.swapped {
+            counts.push(0);
+            out.model_servers
+                .push((format!("{} (swapped)", f.label), 0));
+            continue;
+        }
         let Some(part) = s.model_part(m) else {
             counts.push(0);
             out.model_servers.push((f.label.clone(), 0));
@@ -90,13 +102,52 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
         }
         out.model_servers.push((f.label.clone(), counts[m]));
     }
+    // The swap pool: the fewest servers on which the swapped models'
+    // classes alone meet the service level, from one up.
+    let mut swap = 0;
+    let swaps = fleets.iter().any(|f| f.swapped);
+    if let Some(part) = s.swap_part() {
+        let part_users = super::part_pool_users(users, part.users, s.users);
+        let most = part_users.clamp(1, MAX_SWAP_SERVERS);
+        let mut found = None;
+        for n in 1..=most {
+            let p = run_probe(
+                &part,
+                0,
+                part_users,
+                Some(n),
+                s.sizing.min_measured_requests,
+            );
+            let meets = p.meets;
+            out.probes.push(p);
+            if meets {
+                found = Some(n);
+                break;
+            }
+        }
+        match found {
+            Some(n) => swap = n,
+            None => reasons.push(format!(
+                "the swap pool: no pool of 1 to {most} servers meets the service level for the swapped models"
+            )),
+        }
+        out.estimate = out.estimate.map(|e| e + 1);
+    }
+    if swaps {
+        // (Listed for every pool, none when its users use no swapped model,
+        // so that the compositions' lists line up.)
+        out.model_servers.push(("swap pool".to_string(), swap));
+    }
     if !reasons.is_empty() {
         out.reason = reasons.join("; ");
         return out;
     }
     // Every model's replicas together, judged over all the pool's classes.
-    let total: usize = counts.iter().sum();
-    let whole = s.with_model_servers(&counts);
+    let total: usize = counts.iter().sum::<usize>() + swap;
+    let mut whole = s.with_model_servers(&counts);
+    if let crate::scenario::PlacementKind::Pooled { servers, .. } = &mut whole.placements[0].kind {
+        *servers = total;
+    }
     let p = run_probe(
         &whole,
         0,

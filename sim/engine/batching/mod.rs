@@ -373,6 +373,9 @@ pub struct FleetUsage {
     pub prefix_hit_tokens: u64,
     /// Cached blocks evicted inside the window (at the source's block size).
     pub prefix_evictions: u64,
+    /// Swap pools: model loads for requests whose arrival is inside the
+    /// window.
+    pub model_loads: u64,
     /// Disaggregated fleets: KV transfers from the prefill pool to the
     /// decode pool of requests whose arrival is inside the window.
     pub kv_transfers: u64,

@@ -58,11 +58,19 @@ pub(crate) fn resolve(mut raw: RawScenario, path: &Path) -> Result<Scenario, Sce
             ));
         }
         outages::check_keys_without_outages(&c, None, &outage_keys)?;
+        if let Some(j) = raw.placements.iter().position(|p| p.swap.is_some()) {
+            return Err(c.err(
+                c.placement_key(j, "swap"),
+                "a [benchmark] serves one model: remove [placements.swap]",
+            ));
+        }
         return benchmark::resolve_benchmark(&c, raw, path);
     }
     outages::check_keys_without_outages(&c, raw_outages.as_ref(), &outage_keys)?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
+    let swaps: Vec<_> = raw.placements.iter().map(|p| p.swap.clone()).collect();
     let mut s = resolve_population(&c, raw, path)?;
+    models::apply_swaps(&c, &swaps, &mut s)?;
     outages::apply_outages(&c, raw_outages.as_ref(), &outage_keys, &mut s, base_dir)?;
     Ok(s)
 }

@@ -42,6 +42,8 @@ pub(super) fn model_fleets(
                     classes: vec![ci],
                     server,
                     servers,
+                    swapped: false,
+                    load_s: 0.0,
                 });
             }
         }
@@ -76,4 +78,88 @@ pub(super) fn mix_fleet_request_times(p: &mut Placement, shares: &[(usize, f64)]
             f.server.mean_request_s = t / w;
         }
     }
+}
+
+/// Weights are loaded at this rate when a placement's `[placements.swap]`
+/// gives none, GB/s [E]: a server reading them from a local NVMe cache
+/// (3-7 GB/s) or network storage (1-2 GB/s per server).
+pub const DEFAULT_LOAD_GB_PER_S: f64 = 2.0;
+
+/// `[placements.swap]` of every placement (`swaps`, by placement index):
+/// the models named are swapped in, on a pooled placement serving classes
+/// of several models, each with its load time (its weights over
+/// `load_gb_per_s`); the swap pool has `servers` servers (default 1) for
+/// `run`, and `size` sizes it.
+pub(super) fn apply_swaps(
+    c: &crate::scenario::check::Check,
+    swaps: &[Option<crate::scenario::raw::RawSwap>],
+    s: &mut crate::scenario::Scenario,
+) -> Result<(), crate::scenario::ScenarioError> {
+    for (j, sw) in swaps.iter().enumerate() {
+        let Some(sw) = sw else { continue };
+        let key = c.placement_key(j, "swap");
+        let classes = &s.classes;
+        let p = &mut s.placements[j];
+        if !matches!(p.kind, PlacementKind::Pooled { .. }) || !p.is_multi_model() {
+            return Err(c.err(key, "applies to a pooled placement serving classes of several models (classes with their own `model`): a dedicated device holds its user's one model; remove [placements.swap]"));
+        }
+        let load = sw.load_gb_per_s.unwrap_or(DEFAULT_LOAD_GB_PER_S);
+        if !(load.is_finite() && load > 0.0 && load <= 1000.0) {
+            return Err(c.err(
+                format!("{key}.load_gb_per_s"),
+                format!("must be GB/s between 0 (excluded) and 1000 (got {load})"),
+            ));
+        }
+        if sw.models.is_empty() {
+            return Err(c.err(
+                format!("{key}.models"),
+                "is empty: name the models to swap in, e.g. [\"llama_3_1_70b\"]",
+            ));
+        }
+        let names: Vec<String> = p
+            .models
+            .iter()
+            .map(|f| f.label.split(' ').next().unwrap_or_default().to_string())
+            .collect();
+        for name in &sw.models {
+            let Some(m) = names.iter().position(|n| n == name) else {
+                return Err(c.err(
+                    format!("{key}.models"),
+                    format!(
+                        "{name:?} is not a model this placement serves: use one of {}",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            let f = &mut p.models[m];
+            let Workload::Llm(l) = &classes[f.classes[0]].workload else {
+                unreachable!("a model sub-fleet serves LLM classes")
+            };
+            let weights_gb = l
+                .model
+                .weights_gb
+                .get(&l.quantisation)
+                .copied()
+                .unwrap_or(0.0);
+            f.swapped = true;
+            f.servers = 0;
+            f.load_s = weights_gb / load;
+        }
+        // The swap pool beside the models' own replicas.
+        let pool = match sw.servers {
+            None => 1,
+            Some(n) if (1..=10_000).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(c.err(
+                    format!("{key}.servers"),
+                    format!("must be between 1 and 10000 (got {n})"),
+                ))
+            }
+        };
+        let resident: usize = p.models.iter().map(|f| f.servers).sum();
+        if let PlacementKind::Pooled { servers, .. } = &mut p.kind {
+            *servers = resident + pool;
+        }
+    }
+    Ok(())
 }
