@@ -9,6 +9,7 @@ use std::path::Path;
 use sharesim::results::Row;
 use sharesim::run::run_scenario;
 
+use crate::support::invariants::assert_counts_add_up;
 use crate::support::{
     assert_success, documented, f64_of, files_under, num, read_parquet, repo_file, row_of,
     scenario, sharesim, text, write,
@@ -699,14 +700,8 @@ fn closed_loop_users_fall_back_request_for_request() {
         assert!(num(r, "outage_fallback") > 0.0, "some requests fell back");
         assert_eq!(num(r, "outage_fallback"), num(b, "arrived"));
         assert_eq!(num(r, "outage_failed"), 0.0);
-        for row in [r, b] {
-            assert_eq!(
-                num(row, "arrived"),
-                num(row, "completed_by_horizon")
-                    + num(row, "in_flight_at_horizon")
-                    + num(row, "rejected")
-            );
-        }
+        assert_counts_add_up(r);
+        assert_counts_add_up(b);
         let joint = (num(r, "slo_attainment_share") * num(r, "measured")
             + num(b, "slo_attainment_share") * num(b, "measured"))
             / (num(r, "measured") + num(b, "measured"));

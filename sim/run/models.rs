@@ -16,7 +16,9 @@ use crate::metrics::{LlmRecorder, RejectReason, Window};
 use crate::scenario::{PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
-use super::replication::{attainment_bounds, decode_stream, placement_stream, LlmRequests, LlmRun};
+use super::replication::{
+    add_batch1_usage, attainment_bounds, decode_stream, placement_stream, LlmRequests, LlmRun,
+};
 
 /// The requests of `inner` whose sender's class is kept (the others are
 /// drawn, so the stream stays aligned, and dropped).
@@ -128,16 +130,6 @@ pub(super) fn serve_model_fleets(
             },
             PlacementKind::Dedicated => PlacementKind::Dedicated,
         };
-        let mut population = s.population();
-        population.horizon_s = source_horizon_s;
-        let mut source = Source::new(population, replication);
-        let mut requests = LlmRequests::new(&mut source, s);
-        let mut kept = KeptClasses {
-            inner: &mut requests,
-            class_ends: &class_ends,
-            keep: &keep,
-            next: None,
-        };
         let run = LlmRun {
             s,
             workload: l,
@@ -148,7 +140,9 @@ pub(super) fn serve_model_fleets(
             // (Disaggregation is refused on a multi-model placement.)
             decode_rng: decode_stream(s, replication, p.stream_id),
         };
-        let (n, u) = run.serve(&mut kept, &mut rec);
+        let (n, u) = with_kept_classes(s, replication, source_horizon_s, &keep, |kept| {
+            run.serve(kept, &mut rec)
+        });
         add_usage(&mut usage, &u);
         servers = match p.kind {
             PlacementKind::Pooled { .. } => servers + n,
@@ -195,6 +189,67 @@ fn serve_swap_pool(
         );
         return usage;
     }
+    let w = rec.window();
+    let mut pool = SwapFleet::new(n);
+    with_kept_classes(s, replication, source_horizon_s, &keep, |kept| {
+        while let Some(r) = kept.next_request() {
+            let class = crate::core::classes::class_index(&class_ends, r.user);
+            let m = model_of[class].expect("a kept request is of a swapped model");
+            let f = &p.models[m as usize];
+            let need = r.input_tokens as u64 + r.output_tokens as u64;
+            let Workload::Llm(l) = &s.classes[class].workload else {
+                unreachable!("a model sub-fleet serves LLM classes")
+            };
+            if need > l.model.context_limit_tokens {
+                rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
+                kept.completed(r.user, r.arrival_s);
+                continue;
+            }
+            if need > f.server.kv_budget_tokens {
+                rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
+                kept.completed(r.user, r.arrival_s);
+                continue;
+            }
+            let (prefill, decode) = f
+                .server
+                .step
+                .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
+            let sv = pool.serve(r.arrival_s, m, f.load_s, prefill, decode);
+            rec.record(
+                r.arrival_s,
+                sv.start_s,
+                sv.first_token_s,
+                sv.end_s,
+                r.output_tokens,
+                r.user,
+            );
+            kept.completed(r.user, sv.end_s);
+            add_batch1_usage(
+                &mut usage,
+                rec,
+                (sv.start_s, sv.first_token_s, sv.end_s),
+                need,
+            );
+            if sv.loaded && w.measures(r.arrival_s) {
+                usage.model_loads += 1;
+            }
+        }
+    });
+    usage
+}
+
+/// Run `serve` on the requests of replication `replication` of the view
+/// `s` generated before `source_horizon_s`, of the classes marked in
+/// `keep` only (the whole stream is drawn, so each request is the one the
+/// placement would have been sent).
+fn with_kept_classes<T>(
+    s: &Scenario,
+    replication: usize,
+    source_horizon_s: f64,
+    keep: &[bool],
+    serve: impl FnOnce(&mut KeptClasses) -> T,
+) -> T {
+    let class_ends = s.class_ends();
     let mut population = s.population();
     population.horizon_s = source_horizon_s;
     let mut source = Source::new(population, replication);
@@ -202,54 +257,8 @@ fn serve_swap_pool(
     let mut kept = KeptClasses {
         inner: &mut requests,
         class_ends: &class_ends,
-        keep: &keep,
+        keep,
         next: None,
     };
-    let w = rec.window();
-    let mut pool = SwapFleet::new(n);
-    while let Some(r) = kept.next_request() {
-        let class = crate::core::classes::class_index(&class_ends, r.user);
-        let m = model_of[class].expect("a kept request is of a swapped model");
-        let f = &p.models[m as usize];
-        let need = r.input_tokens as u64 + r.output_tokens as u64;
-        let Workload::Llm(l) = &s.classes[class].workload else {
-            unreachable!("a model sub-fleet serves LLM classes")
-        };
-        if need > l.model.context_limit_tokens {
-            rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
-            kept.completed(r.user, r.arrival_s);
-            continue;
-        }
-        if need > f.server.kv_budget_tokens {
-            rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
-            kept.completed(r.user, r.arrival_s);
-            continue;
-        }
-        let (prefill, decode) = f
-            .server
-            .step
-            .single_request_s(r.input_tokens as u64, r.output_tokens as u64);
-        let sv = pool.serve(r.arrival_s, m, f.load_s, prefill, decode);
-        rec.record(
-            r.arrival_s,
-            sv.start_s,
-            sv.first_token_s,
-            sv.end_s,
-            r.output_tokens,
-            r.user,
-        );
-        kept.completed(r.user, sv.end_s);
-        let busy = w.overlap_s(sv.start_s, sv.end_s);
-        let decoding = w.overlap_s(sv.first_token_s, sv.end_s);
-        usage.busy_s += busy;
-        rec.timeline.busy(sv.start_s, sv.end_s);
-        usage.decode_s += decoding;
-        usage.batch_decode_area += decoding;
-        usage.kv_area += need as f64 * busy;
-        usage.events += 1;
-        if sv.loaded && w.measures(r.arrival_s) {
-            usage.model_loads += 1;
-        }
-    }
-    usage
+    serve(&mut kept)
 }

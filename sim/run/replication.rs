@@ -579,14 +579,27 @@ fn serve_dedicated_llm(
             r.user,
         );
         requests.completed(r.user, sv.end_s);
-        let busy = w.overlap_s(sv.start_s, sv.end_s);
-        let decoding = w.overlap_s(first, sv.end_s);
-        usage.busy_s += busy;
-        rec.timeline.busy(sv.start_s, sv.end_s);
-        usage.decode_s += decoding;
-        usage.batch_decode_area += decoding;
-        usage.kv_area += need as f64 * busy;
-        usage.events += 1;
+        add_batch1_usage(&mut usage, rec, (sv.start_s, first, sv.end_s), need);
     }
     usage
+}
+
+/// Count a request served alone on a device from `start_s`, its first
+/// token at `first_s`, done at `end_s`, holding `tokens` of context: busy
+/// and decoding time inside the window, the timeline, KV held, one event.
+pub(super) fn add_batch1_usage(
+    usage: &mut FleetUsage,
+    rec: &mut LlmRecorder,
+    (start_s, first_s, end_s): (f64, f64, f64),
+    tokens: u64,
+) {
+    let w = rec.window();
+    let busy = w.overlap_s(start_s, end_s);
+    let decoding = w.overlap_s(first_s, end_s);
+    usage.busy_s += busy;
+    rec.timeline.busy(start_s, end_s);
+    usage.decode_s += decoding;
+    usage.batch_decode_area += decoding;
+    usage.kv_area += tokens as f64 * busy;
+    usage.events += 1;
 }

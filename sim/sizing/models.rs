@@ -111,16 +111,7 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
         let most = part_users.clamp(1, MAX_SWAP_SERVERS);
         let mut found = None;
         for n in 1..=most {
-            let p = run_probe(
-                &part,
-                0,
-                part_users,
-                Some(n),
-                s.sizing.min_measured_requests,
-            );
-            let meets = p.meets;
-            out.probes.push(p);
-            if meets {
+            if probed(&mut out, &part, part_users, n) {
                 found = Some(n);
                 break;
             }
@@ -148,16 +139,7 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
     if let crate::scenario::PlacementKind::Pooled { servers, .. } = &mut whole.placements[0].kind {
         *servers = total;
     }
-    let p = run_probe(
-        &whole,
-        0,
-        users,
-        Some(total),
-        s.sizing.min_measured_requests,
-    );
-    let meets = p.meets;
-    out.probes.push(p);
-    if meets {
+    if probed(&mut out, &whole, users, total) {
         out.servers = Some(total);
     } else {
         out.reason = format!(
@@ -166,6 +148,15 @@ pub(crate) fn size_model_pool(s: &Scenario, placement: usize, users: usize) -> P
         );
     }
     out
+}
+
+/// Probe `servers` servers of placement 0 of `v` for pools of `users`,
+/// keep the probe in `out`, and say whether it met the service level.
+fn probed(out: &mut PoolSizing, v: &Scenario, users: usize, servers: usize) -> bool {
+    let p = run_probe(v, 0, users, Some(servers), v.sizing.min_measured_requests);
+    let meets = p.meets;
+    out.probes.push(p);
+    meets
 }
 
 /// `gpt_oss_120b mxfp4 2 + phi_4_mini q4 1`.
