@@ -394,6 +394,21 @@ $rule{'world-carbon'} = [['world-scale'], sub {
 $rule{'world-office-h100s'} = [['world-scale'], sub { million(col($ws->('h100-pool', 100), 'devices_world')) }];
 $rule{'world-office-share'} = [['world-scale'], sub { share_pct(col($ws->('h100-pool', 100), 'share_of_world_dram_output')) }];
 
+# mooncake-trace: prefix caching on a replayed trace with block hashes.
+my $mc = sub { one('mooncake-trace', placement => $_[0]) };
+$rule{'trace-hit-cached'} = [['mooncake-trace'], sub { pct(col($mc->('h100-pool-cached'), 'prefix_cache_hit_share')) }];
+$rule{'trace-hit-affinity'} = [['mooncake-trace'], sub { pct(col($mc->('h100-pool-cache-affinity'), 'prefix_cache_hit_share')) }];
+$rule{'trace-servers'} = [['mooncake-trace'], sub {
+    join(', ', map { num(col($mc->($_->[0]), 'servers_per_pool')) . ' ' . $_->[1] }
+        (['h100-pool', 'without caching'], ['h100-pool-cached', 'with it'], ['h100-pool-cache-affinity', 'with it and prefix-aware dispatch']));
+}];
+$rule{'trace-desktop-prefill'} = [['mooncake-trace'], sub {
+    my $r = $mc->('desktop-per-user');
+    my ($s) = ($r->{reason} // '') =~ /prefill at the same percentile alone takes ([0-9.]+) s/;
+    die "readme-results: mooncake-trace: the desktop's reason names no prefill time\n" unless defined $s;
+    num($s) . ' s';
+}];
+
 # always-available-assistant: each option's share of a year's requests within
 # the service level, outages counted.
 my $av = sub { one('always-available-assistant', placement => $_[0]) };

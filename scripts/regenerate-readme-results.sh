@@ -16,7 +16,7 @@
 # Fast (checked): default, seed-one-percent, memory-price-shock,
 # latency-and-availability, small-models, household-office-region,
 # azure-trace, always-available-assistant, privacy, world-scale,
-# memory-breakeven, household-office-models, disaggregation and default-uncertainty: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
+# memory-breakeven, household-office-models, disaggregation, mooncake-trace and default-uncertainty: their numbers, and the charts sharing-factor-vs-duty-cycle.png,
 # cost-vs-memory-price.png, latency-cdf.png, pool-size-curve.png and
 # small-models-pool-size-curve.png.
 # Slow, regenerated only without --check (--check leaves their blocks alone
@@ -48,10 +48,11 @@ fast_answers=(
     "sweep latency-and-availability" "size small-models" "size household-office-region"
     "size azure-trace" "size always-available-assistant" "size privacy" "size world-scale"
     "sweep memory-breakeven" "size household-office-models" "sweep disaggregation"
+    "size mooncake-trace"
     "uncertainty default-uncertainty"
 )
 slow_answers=("sweep always-on-agent" "size elastic-region")
-fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty default-waterfall"
+fast="default seed-one-percent memory-price-shock latency-and-availability small-models household-office-region azure-trace always-available-assistant privacy world-scale memory-breakeven household-office-models disaggregation mooncake-trace default-uncertainty default-waterfall"
 
 answers=$(mktemp -d)
 if [ -n "$check" ]; then
@@ -65,7 +66,7 @@ else
     # scenario is another scenario (its fingerprint differs).
     for s in default seed-one-percent memory-price-shock latency-and-availability always-on-agent \
         small-models household-office-region azure-trace bench-1m-users always-available-assistant \
-        privacy world-scale memory-breakeven household-office-models disaggregation default-uncertainty \
+        privacy world-scale memory-breakeven household-office-models disaggregation mooncake-trace default-uncertainty \
         elastic-region; do
         rm -rf "$out/$s"
     done

@@ -21,7 +21,7 @@ const PER_USER: [(&str, &str); 6] = [
 ];
 
 /// Latency and load columns copied from the answer's summary.
-const COPIED: [&str; 29] = [
+const COPIED: [&str; 30] = [
     "device",
     "prefill_servers",
     "decode_servers",
@@ -34,6 +34,7 @@ const COPIED: [&str; 29] = [
     "batch_fill_share",
     "kv_occupancy_share",
     "saturation_share",
+    "prefix_cache_hit_share",
     columns::P_WAIT_SHARE,
     columns::P_WAIT_ABOVE_SHARE,
     columns::WAIT_P99_S,
