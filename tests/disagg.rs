@@ -12,7 +12,7 @@ use sharesim::engine::{
 use sharesim::llm::{Catalog, ServingCost, ServingOptions, StepModel};
 use sharesim::metrics::{LlmRecorder, Window};
 
-use crate::support::{assert_success, read_parquet, sharesim, write};
+use crate::support::{assert_success, read_parquet, run_refused, sharesim, write};
 
 fn step_model() -> StepModel {
     let cat = Catalog::builtin().unwrap();
@@ -164,19 +164,26 @@ fn a_finite_link_adds_exactly_its_transfer_before_decoding() {
     }
 }
 
+/// `n` requests `gap_s` apart from `users` users, of deterministic sizes
+/// spread over `input.0..input.0 + input.1` prompt and `1..=output`
+/// output tokens.
+fn spread(n: u32, gap_s: f64, users: u32, input: (u32, u32), output: u32) -> Vec<LlmRequest> {
+    (0..n)
+        .map(|i| LlmRequest {
+            prompt: Default::default(),
+            arrival_s: i as f64 * gap_s,
+            user: i % users,
+            input_tokens: input.0 + (i * 7919) % input.1,
+            output_tokens: 1 + (i * 104_729) % output,
+        })
+        .collect()
+}
+
 /// Many requests at once on small pools (queueing and, paged, preemption
 /// on the decode pool): every request is prefilled, sent and decoded.
 #[test]
 fn every_request_is_prefilled_sent_and_decoded() {
-    let requests: Vec<LlmRequest> = (0..3000u32)
-        .map(|i| LlmRequest {
-            prompt: Default::default(),
-            arrival_s: i as f64 * 0.05,
-            user: i % 97,
-            input_tokens: 200 + (i * 7919) % 3000,
-            output_tokens: 1 + (i * 104_729) % 400,
-        })
-        .collect();
+    let requests = spread(3000, 0.05, 97, (200, 3000), 400);
     let multi = requests.iter().filter(|r| r.output_tokens > 1).count() as u64;
     for paged in [false, true] {
         let mut rec = LlmRecorder::new(window(), 0.0);
@@ -295,41 +302,21 @@ fn sizing_is_bit_identical_for_one_and_two_threads_and_reports_both_pools() {
     assert!(col("feasible").bool().unwrap().get(1).unwrap());
 }
 
-fn refused(text: &str, needles: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "bad.toml", text);
-    let out = dir.path().join("out");
-    let o = sharesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("bad.toml"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{n:?} not in {err}");
-    }
-    assert!(!out.exists());
-}
-
 #[test]
 fn bad_disaggregation_input_exits_2_naming_the_key() {
     let edit = |from: &str, to: &str| {
         assert!(SCENARIO.contains(from), "{from}");
         SCENARIO.replacen(from, to, 1)
     };
-    refused(
+    run_refused(
         &edit("prefill_servers = 1\n", ""),
         &["placements[1].disaggregated.prefill_servers", "missing"],
     );
-    refused(
+    run_refused(
         &edit("decode_servers = 1", "decode_servers = 0"),
         &["placements[1].disaggregated.decode_servers", "at least 1"],
     );
-    refused(
+    run_refused(
         &edit(
             "decode_servers = 1",
             "decode_servers = 1\nlink_gb_per_s = 0",
@@ -340,25 +327,25 @@ fn bad_disaggregation_input_exits_2_naming_the_key() {
             "(got 0)",
         ],
     );
-    refused(
+    run_refused(
         &edit(
             "decode_servers = 1",
             "decode_servers = 1\nlink_latency_s = -1",
         ),
         &["placements[1].disaggregated.link_latency_s"],
     );
-    refused(
+    run_refused(
         &edit(
             "device = \"h100_sxm\"\n\n[placements.disaggregated]",
             "device = \"h100_sxm\"\nservers = 3\n\n[placements.disaggregated]",
         ),
         &["placements[1].servers", "is 3", "remove `servers`"],
     );
-    refused(
+    run_refused(
         &edit("decode_servers = 1", "decode_servers = 1\nbandwidth = 3"),
         &["placements[1].disaggregated", "bandwidth"],
     );
-    refused(
+    run_refused(
         &edit(
             "name = \"disaggregated\"\nkind = \"pooled\"",
             "name = \"disaggregated\"\nkind = \"dedicated\"",
@@ -374,15 +361,7 @@ fn bad_disaggregation_input_exits_2_naming_the_key() {
 /// pools (round-robin dispatch: exact up to rounding, as colocated).
 #[test]
 fn fast_forward_matches_step_by_step_on_both_pools() {
-    let requests: Vec<LlmRequest> = (0..2000u32)
-        .map(|i| LlmRequest {
-            prompt: Default::default(),
-            arrival_s: i as f64 * 0.08,
-            user: i % 53,
-            input_tokens: 100 + (i * 7919) % 5000,
-            output_tokens: 1 + (i * 104_729) % 300,
-        })
-        .collect();
+    let requests = spread(2000, 0.08, 53, (100, 5000), 300);
     let run = |ff: bool| {
         let mut cfg = DisaggConfig {
             prefill: config(2, true),

@@ -15,8 +15,12 @@ use crate::support::{
 
 const GENERIC: &str = generic!("horizon_s = 2000\nwarmup_s = 100\nreplications = 2");
 
-const LLM: &str = concat!(
-    r#"
+/// An LLM scenario (gpt-oss-20b, a desktop each and one H100) with `$tail`
+/// after its `[service_level]`.
+macro_rules! llm {
+    ($tail:literal) => {
+        concat!(
+            r#"
 seed = 1
 horizon_s = 600
 replications = 2
@@ -34,40 +38,22 @@ input_tokens = { distribution = "fixed", value = 100 }
 output_tokens = { distribution = "fixed", value = 50 }
 
 "#,
-    desktop_and_h100_pool!(),
-    r#"servers = 1
+            desktop_and_h100_pool!(),
+            r#"servers = 1
 
 [service_level]
 tpot_p99_s = 0.1
-"#
-);
+"#,
+            $tail
+        )
+    };
+}
+
+const LLM: &str = llm!("");
 
 /// [`LLM`] with two classes, one of them `local_only`.
-const LLM_PRIVATE: &str = concat!(
+const LLM_PRIVATE: &str = llm!(
     r#"
-seed = 1
-horizon_s = 600
-replications = 2
-
-[users]
-count = 10
-requests_per_day = 20
-
-[model]
-name = "gpt_oss_20b"
-quantisation = "mxfp4"
-
-[requests]
-input_tokens = { distribution = "fixed", value = 100 }
-output_tokens = { distribution = "fixed", value = 50 }
-
-"#,
-    desktop_and_h100_pool!(),
-    r#"servers = 1
-
-[service_level]
-tpot_p99_s = 0.1
-
 [[classes]]
 name = "private"
 share = 0.5
@@ -80,31 +66,8 @@ share = 0.5
 );
 
 /// [`LLM`] with an `[uncertainty]` table of one range.
-const UNC: &str = concat!(
+const UNC: &str = llm!(
     r#"
-seed = 1
-horizon_s = 600
-replications = 2
-
-[users]
-count = 10
-requests_per_day = 20
-
-[model]
-name = "gpt_oss_20b"
-quantisation = "mxfp4"
-
-[requests]
-input_tokens = { distribution = "fixed", value = 100 }
-output_tokens = { distribution = "fixed", value = 50 }
-
-"#,
-    desktop_and_h100_pool!(),
-    r#"servers = 1
-
-[service_level]
-tpot_p99_s = 0.1
-
 [uncertainty]
 samples = 2
 

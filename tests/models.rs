@@ -8,7 +8,7 @@ use sharesim::results::{get, Row, Value};
 use sharesim::run::run_scenario;
 use sharesim::sizing::size_scenario;
 
-use crate::support::{num, row_of, scenario, sharesim_on, text, write};
+use crate::support::{num, row_of, run_refused, scenario, sharesim_on, text, write};
 
 /// Two classes (chat, code) served by a desktop per user and an H100
 /// pool; `chat_model` and `code_model` are class `model` tables, or empty
@@ -276,7 +276,6 @@ fn swapping_lowers_the_pool_where_loads_are_quick() {
 /// Bad `[placements.swap]`: exit 2, naming the key and the fix.
 #[test]
 fn bad_swaps_name_the_key_and_fix() {
-    let dir = tempfile::tempdir().unwrap();
     let two = two_classes("", QWEN3_30B);
     let cases = [
         (
@@ -319,12 +318,6 @@ fn bad_swaps_name_the_key_and_fix() {
         ),
     ];
     for (text, needles) in cases {
-        let file = write(dir.path(), "models.toml", text);
-        let o = sharesim_on("run", &file, dir.path());
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        for n in needles {
-            assert!(err.contains(n), "{n:?} not in: {err}");
-        }
+        run_refused(&text, &needles);
     }
 }

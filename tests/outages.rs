@@ -12,7 +12,7 @@ use sharesim::run::run_scenario;
 use crate::support::invariants::assert_counts_add_up;
 use crate::support::{
     assert_success, documented, f64_of, files_under, num, read_parquet, repo_file, row_of,
-    scenario, sharesim, text, write,
+    run_refused, scenario, sharesim, text, write,
 };
 
 /// Runs `sharesim run SCENARIO --out OUT` quickly (`--set` shortens it).
@@ -420,28 +420,6 @@ fn sizing_reports_availability_and_the_cheapest_option_meeting_the_target() {
     );
 }
 
-/// `sharesim run` on `text` exits 2 naming the file, every needle, and
-/// writes nothing.
-fn refused(text: &str, needles: &[&str]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "bad.toml", text);
-    let out = dir.path().join("out");
-    let o = sharesim()
-        .arg("run")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("bad.toml"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "{n:?} not in {err}");
-    }
-    assert!(!out.exists());
-}
-
 #[test]
 fn bad_outage_input_exits_2_naming_the_key_and_range() {
     let base = FALLBACK;
@@ -449,7 +427,7 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
         assert!(base.contains(from), "{from}");
         base.replacen(from, to, 1)
     };
-    refused(
+    run_refused(
         &edit(
             "[service_level]",
             "[sizing]\navailability_target = 1.5\n[service_level]",
@@ -460,7 +438,7 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
             "(got 1.5)",
         ],
     );
-    refused(
+    run_refused(
         &edit("rate_per_h = 0.05", "rate_per_h = -0.05"),
         &[
             "outages.processes[0].rate_per_h",
@@ -468,7 +446,7 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
             "(got -0.05)",
         ],
     );
-    refused(
+    run_refused(
         &edit("rate_per_h = 0.05", "annual_failure_rate = -1"),
         &[
             "outages.processes[0].annual_failure_rate",
@@ -476,11 +454,11 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
             "(got -1)",
         ],
     );
-    refused(
+    run_refused(
         &edit("rate_per_h = 0.1", "rate_per_h = 0.1\nrate_per_year = 3"),
         &["outages.processes[1].rate_per_h", "exactly one of"],
     );
-    refused(
+    run_refused(
         &edit("duration_h = 1", "duration_h = 0"),
         &[
             "outages.processes[0].duration_h",
@@ -488,27 +466,27 @@ fn bad_outage_input_exits_2_naming_the_key_and_range() {
             "(got 0)",
         ],
     );
-    refused(
+    run_refused(
         &edit("scope = \"user\"", "scope = \"planet\""),
         &["outages.processes[0].scope", "\"fleet\"", "\"user\""],
     );
-    refused(
+    run_refused(
         &edit("hits = [\"desktop\"]", "hits = [\"laptop\"]"),
         &["outages.processes[0].hits", "unknown placement \"laptop\""],
     );
-    refused(
+    run_refused(
         &edit("on_outage = \"wait\"", "on_outage = \"retry\""),
         &[
             "placements[3].on_outage",
             "\"fail\", \"wait\" or \"fallback\"",
         ],
     );
-    refused(
+    run_refused(
         &edit("fallback_only = true\n", ""),
         &["placements[1].fallback", "fallback_only = true"],
     );
     let no_table = &base[..base.find("[outages]").unwrap()];
-    refused(no_table, &["placements[1]", "no [outages] table"]);
+    run_refused(no_table, &["placements[1]", "no [outages] table"]);
 }
 
 /// A desktop each (the duty cycle's reference device), and the cloud with
@@ -615,11 +593,11 @@ fn a_fallback_may_serve_a_smaller_model_of_its_own() {
 
 #[test]
 fn an_unknown_placement_model_is_refused() {
-    refused(
+    run_refused(
         &laptop_fallback("model = { name = \"phi_4_mini\", quantisation = \"q3\" }"),
         &["placements[2].model.quantisation", "\"q3\"", "q4"],
     );
-    refused(
+    run_refused(
         &laptop_fallback("model = { name = \"phi_5\", quantisation = \"q4\" }"),
         &["placements[2].model.name", "phi_5"],
     );
