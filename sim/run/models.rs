@@ -12,12 +12,13 @@
 use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{FleetUsage, LlmRequest, LlmSource};
 use crate::engine::SwapFleet;
-use crate::metrics::{LlmRecorder, RejectReason, Window};
+use crate::metrics::{LlmRecorder, Window};
 use crate::scenario::{PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
 use super::replication::{
-    add_batch1_usage, attainment_bounds, decode_stream, placement_stream, LlmRequests, LlmRun,
+    add_batch1_usage, attainment_bounds, decode_stream, placement_stream, refused_alone,
+    LlmRequests, LlmRun,
 };
 
 /// The requests of `inner` whose sender's class is kept (the others are
@@ -200,13 +201,8 @@ fn serve_swap_pool(
             let Workload::Llm(l) = &s.classes[class].workload else {
                 unreachable!("a model sub-fleet serves LLM classes")
             };
-            if need > l.model.context_limit_tokens {
-                rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
-                kept.completed(r.user, r.arrival_s);
-                continue;
-            }
-            if need > f.server.kv_budget_tokens {
-                rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
+            let (limit, budget) = (l.model.context_limit_tokens, f.server.kv_budget_tokens);
+            if refused_alone(&r, need, limit, budget, rec) {
                 kept.completed(r.user, r.arrival_s);
                 continue;
             }

@@ -543,13 +543,7 @@ fn serve_dedicated_llm(
     let mut usage = FleetUsage::default();
     while let Some(r) = requests.next_request() {
         let need = r.input_tokens as u64 + r.output_tokens as u64;
-        if need > context_limit_tokens {
-            rec.reject(r.arrival_s, RejectReason::ContextLimit, r.user);
-            requests.completed(r.user, r.arrival_s);
-            continue;
-        }
-        if need > server.kv_budget_tokens {
-            rec.reject(r.arrival_s, RejectReason::KvBudget, r.user);
+        if refused_alone(&r, need, context_limit_tokens, server.kv_budget_tokens, rec) {
             requests.completed(r.user, r.arrival_s);
             continue;
         }
@@ -582,6 +576,27 @@ fn serve_dedicated_llm(
         add_batch1_usage(&mut usage, rec, (sv.start_s, first, sv.end_s), need);
     }
     usage
+}
+
+/// Refuse (record in `rec`) request `r` of `need` context tokens served
+/// alone when it exceeds the model's context limit or the device's KV
+/// budget; whether it was.
+pub(super) fn refused_alone(
+    r: &LlmRequest,
+    need: u64,
+    context_limit_tokens: u64,
+    kv_budget_tokens: u64,
+    rec: &mut LlmRecorder,
+) -> bool {
+    let reason = if need > context_limit_tokens {
+        RejectReason::ContextLimit
+    } else if need > kv_budget_tokens {
+        RejectReason::KvBudget
+    } else {
+        return false;
+    };
+    rec.reject(r.arrival_s, reason, r.user);
+    true
 }
 
 /// Count a request served alone on a device from `start_s`, its first

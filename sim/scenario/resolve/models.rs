@@ -116,10 +116,14 @@ pub(super) fn apply_swaps(
                 "is empty: name the models to swap in, e.g. [\"llama_3_1_70b\"]",
             ));
         }
+        // Each sub-fleet's model name, as its first class resolved it.
         let names: Vec<String> = p
             .models
             .iter()
-            .map(|f| f.label.split(' ').next().unwrap_or_default().to_string())
+            .map(|f| match &classes[f.classes[0]].workload {
+                Workload::Llm(l) => l.model.name.clone(),
+                Workload::Generic { .. } => unreachable!("a model sub-fleet serves LLM classes"),
+            })
             .collect();
         for name in &sw.models {
             let Some(m) = names.iter().position(|n| n == name) else {
