@@ -10,12 +10,16 @@
 //! - [`units`]: time constants, the one spelling of a percentile, and
 //!   terminal-safe text.
 //! - [`classes`]: the contiguous user-id ranges of a population's classes.
+//! - [`heap`]: a four-ary min-heap for queues popped once per request.
+//! - [`prefetch`]: a cache hint for per-user records read an event later.
 //! - [`error`]: TOML deserialisation that names the key and line of a mistake.
 
 pub(crate) mod analytic;
 pub(crate) mod classes;
 pub(crate) mod dist;
 pub(crate) mod error;
+pub(crate) mod heap;
+pub(crate) mod prefetch;
 pub(crate) mod rng;
 pub(crate) mod stats;
 pub(crate) mod units;

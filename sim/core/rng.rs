@@ -22,7 +22,14 @@ pub fn splitmix64(mut z: u64) -> u64 {
 /// Hash a path of integers into one seed. Order matters: `(1, 2)` and `(2, 1)`
 /// give unrelated seeds.
 pub fn derive_seed(parts: &[u64]) -> u64 {
-    let mut h = 0x5348_4152_4553_494D; // "SHARESIM"
+    extend_seed(0x5348_4152_4553_494D, parts) // "SHARESIM"
+}
+
+/// Continue a seed path: `extend_seed(derive_seed(a), b)` is
+/// `derive_seed(a ++ b)`, so a hot loop can hash its fixed leading parts
+/// once.
+#[inline]
+pub fn extend_seed(mut h: u64, parts: &[u64]) -> u64 {
     for &p in parts {
         h = splitmix64(h ^ splitmix64(p));
     }
@@ -90,5 +97,6 @@ mod tests {
         assert_eq!(xa, xb);
         assert_ne!(xa, xc);
         assert_ne!(derive_seed(&[1, 2]), derive_seed(&[2, 1]));
+        assert_eq!(extend_seed(derive_seed(&[1, 2]), &[3, 4]), derive_seed(&[1, 2, 3, 4]));
     }
 }

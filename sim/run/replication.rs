@@ -38,11 +38,9 @@ pub struct LlmRequests<'a, 'b> {
     workloads: Vec<&'a LlmWorkload>,
     /// Prompts carry blocks ([`PromptBlocks`]): the trace lists them.
     listed: bool,
-    /// Each user's conversation: (key, prompt + answer tokens so far);
-    /// empty unless some class has `growing_context`.
-    conversations: Vec<(u64, u32)>,
-    /// Conversations started (their keys).
-    started: u64,
+    /// Conversations started (their ids; each user's current one is kept
+    /// by the source).
+    started: u32,
 }
 
 impl<'a, 'b> LlmRequests<'a, 'b> {
@@ -56,14 +54,11 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
                 Workload::Generic { .. } => panic!("an LLM placement serves LLM classes only"),
             })
             .collect();
-        let growing = workloads.iter().any(|w: &&LlmWorkload| w.growing_context);
+        if workloads.iter().any(|w: &&LlmWorkload| w.growing_context) {
+            source.keep_conversations();
+        }
         LlmRequests {
             listed: scenario.trace_blocks.is_some(),
-            conversations: if growing {
-                vec![(0, 0); scenario.users]
-            } else {
-                Vec::new()
-            },
             started: 0,
             source,
             workloads,
@@ -87,19 +82,22 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
         let mut conversation = 0;
         if w.growing_context {
             let follow_up = self.source.last_was_follow_up();
-            let c = &mut self.conversations[user as usize];
-            let grown = c.1 as u64 + *input as u64 + output as u64;
+            let c = self.source.conversation_mut(user);
+            let grown = c.tokens as u64 + *input as u64 + output as u64;
             // A conversation that would outgrow its model's context
             // limit starts afresh.
-            if follow_up && c.0 != 0 && grown <= w.model.context_limit_tokens {
-                *input += c.1;
+            if follow_up && c.id != 0 && grown <= w.model.context_limit_tokens {
+                *input += c.tokens;
             } else {
-                self.started += 1;
-                c.0 = (1 << 63) | self.started;
+                self.started = self
+                    .started
+                    .checked_add(1)
+                    .expect("fewer than 2^32 conversations in one replication");
+                c.id = self.started;
                 *input = fresh;
             }
-            c.1 = *input + output;
-            conversation = c.0;
+            c.tokens = *input + output;
+            conversation = (1 << 63) | c.id as u64;
         } else {
             *input = fresh;
         }

@@ -18,14 +18,12 @@
 //! two placements that answer at different times still give each user the
 //! same sequence of requests (common random numbers).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
-
 use rand::RngExt;
 use rand_distr::{Distribution, Geometric};
 
 use crate::core::dist::Dist;
-use crate::core::rng::{derive_seed, stream_rng, SimRng, StreamKind};
+use crate::core::heap::QuadHeap;
+use crate::core::rng::{derive_seed, extend_seed, stream_rng, SimRng, StreamKind};
 use crate::workload::arrivals::ArrivalCursor;
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::trace::TraceRequest;
@@ -70,30 +68,72 @@ pub enum RequestBudget {
     PerClient(u32),
 }
 
-/// A follow-up request waiting for its time.
+/// A follow-up request waiting for its time. Ordered by time, then by
+/// scheduling order (FIFO for equal times): one 128-bit key, the time's
+/// bit pattern (which orders non-negative floats as their values do)
+/// above the sequence number, so a comparison is one wide compare.
 #[derive(Debug, Clone, Copy)]
 struct FollowUp {
-    time_s: f64,
-    seq: u64,
+    key: u128,
     user: u32,
+}
+
+impl FollowUp {
+    fn new(time_s: f64, seq: u64, user: u32) -> Self {
+        debug_assert!(time_s >= 0.0, "a follow-up before time 0");
+        // + 0.0 turns a -0.0 into 0.0, whose bits order first.
+        let time_bits = (time_s + 0.0).to_bits();
+        FollowUp {
+            key: (time_bits as u128) << 64 | seq as u128,
+            user,
+        }
+    }
+
+    #[inline]
+    fn time_s(&self) -> f64 {
+        f64::from_bits((self.key >> 64) as u64)
+    }
 }
 
 impl PartialEq for FollowUp {
     fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
+        self.key == o.key
     }
 }
 impl Eq for FollowUp {}
 impl PartialOrd for FollowUp {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))
     }
 }
 impl Ord for FollowUp {
-    /// By time, then by scheduling order (FIFO for equal times).
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.time_s.total_cmp(&o.time_s).then(self.seq.cmp(&o.seq))
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&o.key)
     }
+}
+
+/// The conversation a user's next request continues (growing context):
+/// kept by the [`Source`] beside the user's draw counter, so that a
+/// request's arrival touches one record of its user, not several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conversation {
+    /// Which conversation (0: none yet).
+    pub id: u32,
+    /// Its prompt and answer tokens so far.
+    pub tokens: u32,
+}
+
+/// One user's state: its draw counter, the requests left in its session
+/// and its conversation, side by side (16 bytes, one cache line holds
+/// four users).
+#[derive(Debug, Clone, Copy, Default)]
+struct UserState {
+    /// Draws taken from the user's stream so far.
+    draws: u32,
+    /// Requests left in the user's session (sessions and per-client
+    /// budgets).
+    remaining: u32,
+    conversation: Conversation,
 }
 
 /// What a [`Source`] needs to know of a scenario: its users, how each class
@@ -131,15 +171,15 @@ impl Population<'_> {
 /// The requests of one replication, in time order.
 pub struct Source<'a> {
     population: Population<'a>,
-    replication: u64,
+    /// The seed path of the users' streams up to the user id.
+    user_seed_path: u64,
     rng: SimRng,
     cursor: ArrivalCursor,
     next_open: Option<(f64, u32)>,
-    follow: BinaryHeap<Reverse<FollowUp>>,
-    /// Requests left in each user's session (sessions only).
-    remaining: Vec<u32>,
-    /// Per-user draw counters (closed-loop behaviours only).
-    draws: Vec<u32>,
+    follow: QuadHeap<FollowUp>,
+    /// Each user's state (closed-loop behaviours and growing
+    /// conversations only; empty otherwise).
+    users: Vec<UserState>,
     seq: u64,
     /// Which stream the last popped request's sizes come from.
     last_user_rng: Option<SimRng>,
@@ -163,10 +203,6 @@ impl<'a> Source<'a> {
             .behaviours
             .iter()
             .any(|b| !matches!(**b, Behaviour::Poisson));
-        let sessions = population
-            .behaviours
-            .iter()
-            .any(|b| matches!(**b, Behaviour::Sessions { .. }));
         let agents: Vec<(usize, f64)> = population
             .behaviours
             .iter()
@@ -177,13 +213,12 @@ impl<'a> Source<'a> {
             })
             .collect();
         let mut src = Source {
-            replication: rep,
+            user_seed_path: derive_seed(&[population.seed, rep, StreamKind::User as u64]),
             rng: stream_rng(population.seed, rep, StreamKind::Arrivals, 0),
             cursor: population.arrivals.cursor_for(population.seed, rep),
             next_open: None,
-            follow: BinaryHeap::new(),
-            remaining: Vec::new(),
-            draws: Vec::new(),
+            follow: QuadHeap::new(),
+            users: Vec::new(),
             seq: 0,
             last_user_rng: None,
             trace_next: 0,
@@ -194,10 +229,7 @@ impl<'a> Source<'a> {
             population,
         };
         if closed_loop {
-            src.draws = vec![0; src.population.users];
-        }
-        if sessions {
-            src.remaining = vec![0; src.population.users];
+            src.users = vec![UserState::default(); src.population.users];
         }
         for (ci, start_spread_s) in agents {
             let (first, n) = src.population.class_users(ci);
@@ -223,9 +255,6 @@ impl<'a> Source<'a> {
                 continue;
             };
             let (first, n) = self.population.class_users(ci);
-            if self.remaining.is_empty() {
-                self.remaining = vec![0; self.population.users];
-            }
             let mut left = match budget {
                 RequestBudget::Total(total) => total,
                 RequestBudget::PerClient(_) => u32::MAX,
@@ -236,7 +265,7 @@ impl<'a> Source<'a> {
                 }
                 left -= 1;
                 if let RequestBudget::PerClient(k) = budget {
-                    self.remaining[u as usize] = k.saturating_sub(1);
+                    self.users[u as usize].remaining = k.saturating_sub(1);
                 }
                 self.schedule(u, 0.0);
             }
@@ -265,39 +294,43 @@ impl<'a> Source<'a> {
                 .then_some((r.arrival_s, r.user.unwrap_or(0) as u32));
         }
         let horizon = self.population.horizon_s;
-        self.population
+        let next = self
+            .population
             .arrivals
-            .next_before(&mut self.cursor, &mut self.rng, horizon)
+            .next_before(&mut self.cursor, &mut self.rng, horizon);
+        if let Some((_, u)) = next {
+            self.prefetch_user(u);
+        }
+        next
+    }
+
+    /// Start loading `user`'s record: its request arrives or completes
+    /// soon.
+    #[inline]
+    pub fn prefetch_user(&self, user: u32) {
+        if let Some(state) = self.users.get(user as usize) {
+            crate::core::prefetch::prefetch(state);
+        }
     }
 
     /// The user's stream for its next draw.
     fn user_rng(&mut self, user: u32) -> SimRng {
-        let n = &mut self.draws[user as usize];
+        let n = &mut self.users[user as usize].draws;
         *n += 1;
-        SimRng::from_seed_u64(derive_seed(&[
-            self.population.seed,
-            self.replication,
-            StreamKind::User as u64,
-            user as u64,
-            *n as u64,
-        ]))
+        SimRng::from_seed_u64(extend_seed(self.user_seed_path, &[user as u64, *n as u64]))
     }
 
     fn schedule(&mut self, user: u32, time_s: f64) {
         if time_s < self.population.horizon_s {
             self.seq += 1;
-            self.follow.push(Reverse(FollowUp {
-                time_s,
-                seq: self.seq,
-                user,
-            }));
+            self.follow.push(FollowUp::new(time_s, self.seq, user));
         }
     }
 
     /// Time of the next request, if any before the horizon.
     #[inline]
     pub fn peek_s(&self) -> Option<f64> {
-        let f = self.follow.peek().map(|r| r.0.time_s);
+        let f = self.follow.peek().map(FollowUp::time_s);
         match (self.next_open, f) {
             (Some((a, _)), Some(b)) => Some(a.min(b)),
             (Some((a, _)), None) => Some(a),
@@ -309,7 +342,7 @@ impl<'a> Source<'a> {
     /// [`Source::size_rng`]. Open-loop requests win ties.
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, u32)> {
-        let follow_t = self.follow.peek().map(|r| r.0.time_s);
+        let follow_t = self.follow.peek().map(FollowUp::time_s);
         let take_open = match (self.next_open, follow_t) {
             (Some((a, _)), Some(b)) => a <= b,
             (Some(_), None) => true,
@@ -333,17 +366,35 @@ impl<'a> Source<'a> {
                 let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
                 let mut r = self.user_rng(u);
                 let k = 1 + Geometric::new(p).expect("valid p").sample(&mut r) as u32;
-                self.remaining[u as usize] += k - 1;
+                self.users[u as usize].remaining += k - 1;
                 self.last_user_rng = Some(r);
             }
             Some((t, u))
         } else {
-            let f = self.follow.pop().expect("checked").0;
+            let f = self.follow.pop().expect("checked");
+            if let Some(next) = self.follow.peek() {
+                self.prefetch_user(next.user);
+            }
             self.last_follow_up = true;
             self.last_class = self.class_of(f.user);
             let r = self.user_rng(f.user);
             self.last_user_rng = Some(r);
-            Some((f.time_s, f.user))
+            Some((f.time_s(), f.user))
+        }
+    }
+
+    /// The conversation of `user` (growing context): call
+    /// [`Source::keep_conversations`] first.
+    #[inline]
+    pub fn conversation_mut(&mut self, user: u32) -> &mut Conversation {
+        &mut self.users[user as usize].conversation
+    }
+
+    /// Keep a conversation per user, also for open-loop users (whose
+    /// requests each start one).
+    pub fn keep_conversations(&mut self) {
+        if self.users.is_empty() {
+            self.users = vec![UserState::default(); self.population.users];
         }
     }
 
@@ -396,7 +447,7 @@ impl<'a> Source<'a> {
         match behaviour {
             Behaviour::Poisson => {}
             Behaviour::Sessions { think, .. } => {
-                let left = &mut self.remaining[user as usize];
+                let left = &mut self.users[user as usize].remaining;
                 if *left > 0 {
                     *left -= 1;
                     let mut r = self.user_rng(user);
@@ -412,7 +463,7 @@ impl<'a> Source<'a> {
             Behaviour::Clients { budget } => {
                 let left = match budget {
                     RequestBudget::Total(_) => &mut self.clients_left,
-                    RequestBudget::PerClient(_) => &mut self.remaining[user as usize],
+                    RequestBudget::PerClient(_) => &mut self.users[user as usize].remaining,
                 };
                 if *left > 0 {
                     *left -= 1;

@@ -15,6 +15,7 @@
 //! Costs: O(blocks of the prompt) per admission and completion, no
 //! allocation once the cache's slab and map have grown to their working size.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -176,13 +177,18 @@ fn mix(key: u64, j: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Block hashes are already well mixed: hash them as themselves.
+/// Hashes keys with one folded multiply. Keys are block hashes (mixed),
+/// but also conversation and class keys whose top bits are constant and
+/// trace hash ids that count up from 0; the map's table takes its bucket
+/// from the low bits and its tag byte from the top 7, so both ends must
+/// vary for a lookup to compare one key rather than a whole group.
 #[derive(Default)]
-struct IdHasher(u64);
+struct KeyHasher(u64);
 
-impl Hasher for IdHasher {
+impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
-        self.0
+        let m = self.0 as u128 * 0x9E37_79B9_7F4A_7C15_u128;
+        (m as u64) ^ ((m >> 64) as u64)
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
@@ -217,7 +223,7 @@ struct Node {
 /// One server's cached blocks, least recently used first.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PrefixCache {
-    map: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    map: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
     nodes: Vec<Node>,
     free: Vec<u32>,
     /// Least recently used (evicted first).
@@ -265,38 +271,46 @@ impl PrefixCache {
     }
 
     /// Make entry `key` the most recently used, holding at least `blocks`
-    /// blocks of `unit` KV tokens, adding it if absent.
-    fn touch(&mut self, key: u64, blocks: u32, unit: u32) {
-        if let Some(&i) = self.map.get(&key) {
-            let node = &mut self.nodes[i as usize];
-            if blocks > node.blocks {
-                self.used += (blocks - node.blocks) as u64 * unit as u64;
-                node.blocks = blocks;
+    /// blocks of `unit` KV tokens, adding it if absent; returns the blocks
+    /// it held before (0 when absent).
+    fn touch(&mut self, key: u64, blocks: u32, unit: u32) -> u64 {
+        let slot = match self.map.entry(key) {
+            MapEntry::Occupied(o) => *o.get(),
+            MapEntry::Vacant(v) => {
+                let node = Node {
+                    key,
+                    blocks,
+                    unit,
+                    prev: NIL,
+                    next: NIL,
+                };
+                let slot = match self.free.pop() {
+                    Some(i) => {
+                        self.nodes[i as usize] = node;
+                        i
+                    }
+                    None => {
+                        self.nodes.push(node);
+                        (self.nodes.len() - 1) as u32
+                    }
+                };
+                v.insert(slot);
+                self.push_tail(slot);
+                self.used += blocks as u64 * unit as u64;
+                return 0;
             }
-            self.unlink(i);
-            self.push_tail(i);
-            return;
+        };
+        let node = &mut self.nodes[slot as usize];
+        let before = node.blocks;
+        if blocks > before {
+            self.used += (blocks - before) as u64 * unit as u64;
+            node.blocks = blocks;
         }
-        let node = Node {
-            key,
-            blocks,
-            unit,
-            prev: NIL,
-            next: NIL,
-        };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        self.map.insert(key, i);
-        self.push_tail(i);
-        self.used += blocks as u64 * unit as u64;
+        if self.tail != slot {
+            self.unlink(slot);
+            self.push_tail(slot);
+        }
+        before as u64
     }
 
     /// Blocks entry `key` holds (0 when absent).
@@ -357,19 +371,29 @@ impl PrefixCache {
             conversation,
         } = *prompt
         {
-            let hit = self.peek_hit(cfg, prompt, tokens);
             let b = cfg.block_tokens as u64;
             let unit = (b.div_ceil(block) * block) as u32;
             let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
             // The conversation first, then the system prompt: its blocks
-            // are the last evicted.
-            if conversation != 0 && all > first_conv {
-                self.touch(conversation, (all - first_conv) as u32, unit);
-            }
+            // are the last evicted. The hit is what they held before, as
+            // `peek_hit` finds it.
+            let conv = conversation != 0 && all > first_conv;
+            let conv_before = if conv {
+                self.touch(conversation, (all - first_conv) as u32, unit)
+            } else {
+                0
+            };
             let sys = first_conv.min(all);
-            if sys > 0 {
-                self.touch(class_key, sys as u32, unit);
-            }
+            let sys_before = if sys > 0 {
+                self.touch(class_key, sys as u32, unit)
+            } else {
+                0
+            };
+            let hit = if sys_before < sys {
+                sys_before * b
+            } else {
+                sys * b + conv_before.min(all.saturating_sub(first_conv)) * b
+            };
             return hit.min(tokens.saturating_sub(1));
         }
         let mut blocks = std::mem::take(&mut self.scratch);
