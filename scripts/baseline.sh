@@ -17,21 +17,32 @@ cd "$(dirname "$0")/.."
 
 # scenario -> command, as each scenario's header says.
 declare -A COMMAND=(
+    [agents-shared-prefix]=run
+    [always-available-assistant]=size
     [always-on-agent]=sweep
     [azure-trace]=size
     [benchmark-burst]=run
     [benchmark-closed-loop]=run
     [bench-1m-users]=run
+    [bench-1m-users-prefix]=run
     [bench-sweep-16]=sweep
     [default]=sweep
+    [default-uncertainty]=size
+    [disaggregation]=sweep
+    [elastic-region]=size
     [generic-queue]=run
+    [household-office-models]=size
     [household-office-region]=size
     [latency-and-availability]=sweep
     [llm-chat]=size
+    [memory-breakeven]=sweep
     [memory-price-shock]=sweep
     [mmc-erlang-check]=run
+    [mooncake-trace]=run
+    [privacy]=size
     [seed-one-percent]=sweep
     [small-models]=size
+    [world-scale]=size
 )
 
 record() {

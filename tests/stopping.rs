@@ -2,13 +2,17 @@
 //! "meets" rate on M/M/c at the boundary (a target equal to the exact
 //! Erlang-C value) stays at or below the stated 3.5 %; an undecided probe
 //! is never met; sizing with pools shared across pool sizes and dedicated
-//! groups in parallel is bit-identical on 1 and 2 threads.
+//! groups in parallel is bit-identical on 1 and 2 threads; a batching
+//! pool's looks and full round continue one run (the full round is the
+//! separate full-horizon run, bit for bit; a look measures the requests a
+//! separate run to its horizon does).
 
 use sharesim::core::MmcWait;
 use sharesim::results::Row;
+use sharesim::run::{replication_row, resumable, run_replication, ResumableReplication};
 use sharesim::sizing::{probe_fleet, size_scenario, Decision, SizingResults};
 
-use crate::support::scenario;
+use crate::support::{num, scenario};
 
 /// The stated bound on a probe's false "meets" rate (docs/model.md §10.3):
 /// 2.5 % at the full round plus 0.5 % at each of two early looks.
@@ -164,4 +168,59 @@ fn sizing_is_bit_identical_on_one_and_two_threads() {
         "{} probes run, {listed} listed",
         heavy.probes
     );
+}
+
+/// An LLM chat pool whose probes take early looks (flat load, three
+/// replications), with sessions so that follow-ups cross a look's horizon.
+fn chat_pool() -> sharesim::scenario::Scenario {
+    scenario(
+        "seed = 5\nhorizon_s = 2400\nwarmup_s = 300\nreplications = 3\n\
+         [users]\ncount = 4000\nrequests_per_day = 40\narrivals = \"sessions\"\n\
+         session_requests_mean = 3\nthink_time = { distribution = \"exponential\", mean_s = 20 }\n\
+         [model]\nname = \"gpt_oss_120b\"\nquantisation = \"mxfp4\"\n\
+         [requests]\ninput_tokens = { distribution = \"lognormal\", median = 800, p99 = 4000 }\n\
+         output_tokens = { distribution = \"lognormal\", median = 120, p99 = 600 }\n\
+         [[placements]]\nname = \"pool\"\nkind = \"pooled\"\ndevice = \"h100_sxm\"\nservers = 2\n\
+         [service_level]\nttft_p99_s = 5.0\ntpot_p99_s = 0.1\n",
+    )
+}
+
+#[test]
+fn looks_and_the_full_round_continue_one_run() {
+    let s = chat_pool();
+    let ps = s.probe(0, s.users, Some(2), s.horizon_s);
+    assert!(resumable(&ps), "a plain batching pool runs in steps");
+    let looks = [450.0, 900.0];
+    for r in 0..ps.replications {
+        let mut steps = ResumableReplication::new(&ps, r).expect("resumable");
+        let seen: Vec<Row> = looks
+            .iter()
+            .map(|&h| replication_row(&s.probe(0, s.users, Some(2), h), &steps.look_at(h)))
+            .collect();
+        let full = replication_row(&ps, &steps.finish());
+        // Looking on the way changes nothing of the full round.
+        let fresh = replication_row(&ps, &run_replication(&ps, 0, r));
+        assert_eq!(format!("{full:?}"), format!("{fresh:?}"), "replication {r}");
+        for (&h, look) in looks.iter().zip(&seen) {
+            // The same requests as a separate run to h: only the last
+            // open-loop request's sizes may differ (sim/run/resumable.rs).
+            let view = s.probe(0, s.users, Some(2), h);
+            let alone = replication_row(&view, &run_replication(&view, 0, r));
+            for c in ["arrived", "measured"] {
+                assert_eq!(
+                    num(look, c),
+                    num(&alone, c),
+                    "replication {r}, {c} at {h} s"
+                );
+            }
+            assert!(num(look, "measured") > 0.0);
+            for c in ["ttft_p99_s", "tpot_p99_s", "ttft_mean_s"] {
+                let (a, b) = (num(look, c), num(&alone, c));
+                assert!(
+                    (a - b).abs() <= 0.05 * b,
+                    "replication {r}, {c} at {h} s: {a} vs {b} alone"
+                );
+            }
+        }
+    }
 }

@@ -97,6 +97,9 @@ mod tests {
         assert_eq!(xa, xb);
         assert_ne!(xa, xc);
         assert_ne!(derive_seed(&[1, 2]), derive_seed(&[2, 1]));
-        assert_eq!(extend_seed(derive_seed(&[1, 2]), &[3, 4]), derive_seed(&[1, 2, 3, 4]));
+        assert_eq!(
+            extend_seed(derive_seed(&[1, 2]), &[3, 4]),
+            derive_seed(&[1, 2, 3, 4])
+        );
     }
 }

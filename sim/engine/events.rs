@@ -30,7 +30,7 @@ pub struct Event {
 
 /// Min-queue of events by (time, insertion sequence), one pending event per
 /// server.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct EventQueue {
     /// Each server's pending event (meaningless where its key is `EMPTY`).
     slots: Vec<Event>,

@@ -431,6 +431,14 @@ impl LlmRecorder {
         self.window
     }
 
+    /// Measure up to `horizon_s` from now on: a fork of a run that ends
+    /// there (a sizing probe's early look). Whatever was recorded so far
+    /// ended before `horizon_s`, so it reads the same under either window.
+    pub fn end_window_at(&mut self, horizon_s: f64) {
+        self.window.horizon_s = horizon_s;
+        self.timeline.window.horizon_s = horizon_s;
+    }
+
     /// Network round trip added to TTFT and E2E, seconds.
     pub fn rtt_s(&self) -> f64 {
         self.rtt_s

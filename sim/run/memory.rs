@@ -158,12 +158,13 @@ fn finish(base: f64, mut parts: Vec<(String, f64)>) -> MemoryEstimate {
 
 /// The parts of one scenario's estimate (all but the base).
 fn scenario_parts(s: &Scenario, work: Work, threads: usize) -> Vec<(String, f64)> {
-    let tasks = match work {
-        Work::Run => s.placements.len() * s.replications,
-        // Probes: many, each of its replications in parallel.
-        Work::Size => usize::MAX,
+    let sims = match work {
+        Work::Run => threads.min(s.placements.len() * s.replications).max(1),
+        // Probes: many, each of its replications in parallel; a batching
+        // pool's probe keeps every replication's run between its rounds
+        // and forks one per thread at an early look (run::resumable).
+        Work::Size => s.replications.max(threads) + threads,
     };
-    let sims = threads.min(tasks).max(1);
     let per_sim = (0..s.placements.len())
         .map(|p| simulation_bytes(s, p, work))
         .fold(0.0, f64::max);

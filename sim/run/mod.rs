@@ -28,6 +28,7 @@ mod memory;
 mod models;
 mod outages;
 mod replication;
+mod resumable;
 mod rows;
 mod summary;
 
@@ -38,6 +39,7 @@ pub use memory::{
 };
 pub use outages::OutageCounts;
 pub use replication::{run_replication, LlmRequests, Measured, ReplicationOutcome, Request};
+pub use resumable::{resumable, ResumableReplication};
 pub use rows::{class_rows, replication_row, PERCENTILES};
 pub use summary::summary_row;
 

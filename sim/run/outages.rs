@@ -139,15 +139,22 @@ pub(super) struct OutageGate<'a, S: LlmSource> {
     captured: Option<Vec<LlmRequest>>,
 }
 
+/// Whether placement 0 of the view `s` has an outage gate: something can
+/// take it down, or it backs another placement.
+pub(super) fn gated(s: &Scenario) -> bool {
+    let p = &s.placements[0];
+    s.outages.is_some() && !(p.outage.processes.is_empty() && p.outage.backs.is_none())
+}
+
 impl<'a, S: LlmSource> OutageGate<'a, S> {
     /// The gate of placement 0 of the view `s` in one replication, or None
     /// when nothing can take it down and it backs no placement.
     pub(super) fn new(s: &Scenario, replication: usize, inner: &'a mut S) -> Option<Self> {
-        let processes = s.outages.as_deref()?;
-        let p = &s.placements[0];
-        if p.outage.processes.is_empty() && p.outage.backs.is_none() {
+        if !gated(s) {
             return None;
         }
+        let processes = s.outages.as_deref()?;
+        let p = &s.placements[0];
         let specs = |ids: &[usize]| -> Vec<&OutageSpec> {
             ids.iter().map(|&i| &processes[i].spec).collect()
         };

@@ -15,7 +15,7 @@ use crate::metrics::{FcfsRecorder, LlmRecorder, RejectReason, Window};
 use crate::scenario::{
     LatencyMetric, LlmServer, LlmWorkload, Placement, PlacementKind, Scenario, Workload,
 };
-use crate::workload::source::Source;
+use crate::workload::source::{Conversation, Source};
 
 use super::outages::{OutageCounts, OutageGate};
 
@@ -38,9 +38,6 @@ pub struct LlmRequests<'a, 'b> {
     workloads: Vec<&'a LlmWorkload>,
     /// Prompts carry blocks ([`PromptBlocks`]): the trace lists them.
     listed: bool,
-    /// Conversations started (their ids; each user's current one is kept
-    /// by the source).
-    started: u32,
 }
 
 impl<'a, 'b> LlmRequests<'a, 'b> {
@@ -59,7 +56,6 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
         }
         LlmRequests {
             listed: scenario.trace_blocks.is_some(),
-            started: 0,
             source,
             workloads,
         }
@@ -82,22 +78,22 @@ impl<'a, 'b> LlmRequests<'a, 'b> {
         let mut conversation = 0;
         if w.growing_context {
             let follow_up = self.source.last_was_follow_up();
-            let c = self.source.conversation_mut(user);
+            let c = *self.source.conversation_mut(user);
             let grown = c.tokens as u64 + *input as u64 + output as u64;
             // A conversation that would outgrow its model's context
             // limit starts afresh.
-            if follow_up && c.id != 0 && grown <= w.model.context_limit_tokens {
+            let id = if follow_up && c.id != 0 && grown <= w.model.context_limit_tokens {
                 *input += c.tokens;
+                c.id
             } else {
-                self.started = self
-                    .started
-                    .checked_add(1)
-                    .expect("fewer than 2^32 conversations in one replication");
-                c.id = self.started;
                 *input = fresh;
-            }
-            c.tokens = *input + output;
-            conversation = (1 << 63) | c.id as u64;
+                self.source.new_conversation()
+            };
+            *self.source.conversation_mut(user) = Conversation {
+                id,
+                tokens: *input + output,
+            };
+            conversation = (1 << 63) | id as u64;
         } else {
             *input = fresh;
         }
@@ -385,26 +381,8 @@ fn serve_llm(
     requests: &mut impl LlmSource,
     capture: bool,
 ) -> ServedLlm {
-    let p = &s.placements[placement];
-    let l = s.llm_of(placement).expect("an LLM placement");
-    let server = p.llm().expect("LLM placements are resolved with servers");
-    let [a, b, c] = attainment_bounds(s);
-    let mut rec = LlmRecorder::new(window, server.network_rtt_s)
-        .with_targets(a, b, c)
-        .with_classes(s.class_ends());
-    if let Some(d) = &server.network_rtt {
-        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
-        rec = rec.with_rtt_distribution(d.clone(), rng);
-    }
-    let llm = LlmRun {
-        s,
-        workload: l,
-        server,
-        kind: &p.kind,
-        window,
-        rng: placement_stream(s, replication, p.stream_id),
-        decode_rng: decode_stream(s, replication, p.stream_id),
-    };
+    let mut rec = llm_recorder(s, placement, replication, window);
+    let llm = LlmRun::new(s, placement, replication, window);
     match OutageGate::new(s, replication, requests) {
         None => {
             let (servers, usage) = llm.serve(requests, &mut rec);
@@ -430,6 +408,27 @@ fn serve_llm(
     }
 }
 
+/// The recorder of LLM `placement` of `s` in `replication`: its network
+/// round trips, attainment bounds and classes.
+pub(super) fn llm_recorder(
+    s: &Scenario,
+    placement: usize,
+    replication: usize,
+    window: Window,
+) -> LlmRecorder {
+    let p = &s.placements[placement];
+    let server = p.llm().expect("LLM placements are resolved with servers");
+    let [a, b, c] = attainment_bounds(s);
+    let mut rec = LlmRecorder::new(window, server.network_rtt_s)
+        .with_targets(a, b, c)
+        .with_classes(s.class_ends());
+    if let Some(d) = &server.network_rtt {
+        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
+        rec = rec.with_rtt_distribution(d.clone(), rng);
+    }
+    rec
+}
+
 /// What serving one LLM placement needs besides its requests.
 pub(super) struct LlmRun<'a> {
     pub(super) s: &'a Scenario,
@@ -441,7 +440,60 @@ pub(super) struct LlmRun<'a> {
     pub(super) decode_rng: crate::core::rng::SimRng,
 }
 
-impl LlmRun<'_> {
+impl<'a> LlmRun<'a> {
+    /// LLM `placement` of `s` (one model) in `replication`, measuring
+    /// `window`.
+    pub(super) fn new(
+        s: &'a Scenario,
+        placement: usize,
+        replication: usize,
+        window: Window,
+    ) -> Self {
+        let p = &s.placements[placement];
+        LlmRun {
+            s,
+            workload: s.llm_of(placement).expect("an LLM placement"),
+            server: p.llm().expect("LLM placements are resolved with servers"),
+            kind: &p.kind,
+            window,
+            rng: placement_stream(s, replication, p.stream_id),
+            decode_rng: decode_stream(s, replication, p.stream_id),
+        }
+    }
+
+    /// The batching engine's configuration of a pooled placement of
+    /// `servers` servers (dispatched by `dispatch`).
+    fn batch_config(&self, servers: usize, dispatch: crate::engine::Dispatch) -> BatchConfig {
+        let server = self.server;
+        BatchConfig {
+            prefix: self.prefix_caching(),
+            servers,
+            max_batch: server.max_batch,
+            kv_budget_tokens: server.kv_budget_tokens,
+            context_limit_tokens: self.workload.model.context_limit_tokens,
+            step: server.step,
+            dispatch,
+            fast_forward: server.fast_forward,
+            chunked_prefill_tokens: server.chunked_prefill_tokens,
+            kv_allocation: server.kv_policy.into(),
+            kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
+            autoscaler: self.s.sizing.autoscaler,
+        }
+    }
+
+    /// The batching fleet of a pooled placement that is not disaggregated
+    /// (None otherwise), and its servers.
+    pub(super) fn colocated_fleet(self) -> Option<(usize, BatchingFleet)> {
+        let PlacementKind::Pooled { servers, dispatch } = self.kind else {
+            return None;
+        };
+        if self.server.disaggregated.is_some() {
+            return None;
+        }
+        let cfg = self.batch_config(*servers, *dispatch);
+        Some((*servers, BatchingFleet::new(cfg, self.window, self.rng)))
+    }
+
     /// The placement's prefix caching, when `prefix_caching` is on: blocks
     /// of generated prompts are the engine's KV blocks (16 tokens when it
     /// reserves whole contexts); a trace's are its own.
@@ -478,20 +530,7 @@ impl LlmRun<'_> {
             }
             PlacementKind::Pooled { servers, dispatch } => {
                 let server = self.server;
-                let cfg = BatchConfig {
-                    prefix: self.prefix_caching(),
-                    servers: *servers,
-                    max_batch: server.max_batch,
-                    kv_budget_tokens: server.kv_budget_tokens,
-                    context_limit_tokens: l.model.context_limit_tokens,
-                    step: server.step,
-                    dispatch: *dispatch,
-                    fast_forward: server.fast_forward,
-                    chunked_prefill_tokens: server.chunked_prefill_tokens,
-                    kv_allocation: server.kv_policy.into(),
-                    kv_fixed_tokens_per_seq: server.kv_fixed_tokens_per_seq,
-                    autoscaler: self.s.sizing.autoscaler,
-                };
+                let cfg = self.batch_config(*servers, *dispatch);
                 let Some(d) = server.disaggregated else {
                     let fleet = BatchingFleet::new(cfg, self.window, self.rng);
                     return (*servers, fleet.run_source(requests, rec));

@@ -6,14 +6,20 @@
 //! otherwise the full round (lengthened, doubling its measured window up to
 //! 16x, while it is short of measured requests) judges the 95 % intervals,
 //! and a probe whose intervals still straddle a target is undecided, never
-//! met. The horizon a probe needs: [`probe_horizon_s`].
+//! met. A batching pool's looks and its first full round continue one run
+//! per replication ([`ResumableReplication`]): a look forks the run at its
+//! horizon, and the full round goes on from there. The horizon a probe
+//! needs: [`probe_horizon_s`].
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::results::table::{get, rows_of_class, sum_column, Row, Value};
-use crate::run::{class_rows, replication_row, run_replication, summary_row};
+use crate::run::{
+    class_rows, replication_row, resumable, run_replication, summary_row, ReplicationOutcome,
+    ResumableReplication,
+};
 use crate::scenario::Scenario;
 use crate::slo::{judge_with_classes_at, set_verdict, Level, Verdict};
 use crate::workload::arrivals::DAY_S;
@@ -83,6 +89,16 @@ pub struct ProbeCost {
 }
 
 impl ProbeCost {
+    /// A round of `replications` that continued earlier rounds' runs,
+    /// which had generated `*arrived_before` requests; it generated
+    /// `arrived` in all (and that becomes `*arrived_before`).
+    fn add_continued(&mut self, replications: usize, arrived: u64, arrived_before: &mut u64) {
+        self.rounds += 1;
+        self.replications += replications as u64;
+        self.simulated_requests += arrived.saturating_sub(*arrived_before);
+        *arrived_before = arrived;
+    }
+
     /// Add another cost.
     pub fn add(&mut self, o: &ProbeCost) {
         self.rounds += o.rounds;
@@ -282,6 +298,8 @@ struct Round {
     /// measured too few requests.
     reason: String,
     short: bool,
+    /// Requests generated over its replications.
+    arrived: u64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -296,24 +314,40 @@ fn run_round(
     cost: &mut ProbeCost,
 ) -> Round {
     let ps = s.probe(placement, users, servers, horizon);
-    let (rows, per_class): (Vec<Row>, Vec<Vec<Row>>) = (0..ps.replications)
+    let outcomes: Vec<ReplicationOutcome> = (0..ps.replications)
         .into_par_iter()
-        .map(|r| {
-            let o = run_replication(&ps, 0, r);
-            (replication_row(&ps, &o), class_rows(&ps, &o))
-        })
-        .unzip();
+        .map(|r| run_replication(&ps, 0, r))
+        .collect();
+    let round = judge_round(&ps, &outcomes, servers, min_measured, level);
     cost.rounds += 1;
-    cost.replications += rows.len() as u64;
-    cost.simulated_requests += rows
+    cost.replications += outcomes.len() as u64;
+    cost.simulated_requests += round.arrived;
+    round
+}
+
+/// The round of replications `outcomes` of the probe view `ps` (horizon
+/// included), summarised and judged.
+fn judge_round(
+    ps: &Scenario,
+    outcomes: &[ReplicationOutcome],
+    servers: Option<usize>,
+    min_measured: u64,
+    level: Level,
+) -> Round {
+    let horizon = ps.horizon_s;
+    let (rows, per_class): (Vec<Row>, Vec<Vec<Row>>) = outcomes
+        .par_iter()
+        .map(|o| (replication_row(ps, o), class_rows(ps, o)))
+        .unzip();
+    let arrived = rows
         .iter()
         .map(|r| get(r, "arrived").and_then(Value::as_f64).unwrap_or(0.0) as u64)
         .sum::<u64>();
     let per_class: Vec<Row> = per_class.into_iter().flatten().collect();
     let refs: Vec<&Row> = rows.iter().collect();
-    let mut summary = summary_row(&ps, &refs);
+    let mut summary = summary_row(ps, &refs);
     // Every class must meet the service level, not only the mix.
-    let verdict = judge_with_classes_at(&ps, &refs, &per_class, level);
+    let verdict = judge_with_classes_at(ps, &refs, &per_class, level);
     set_verdict(&mut summary, verdict.clone());
     let num = |c: &str| get(&summary, c).and_then(Value::as_f64);
     let unstable = matches!(get(&summary, "unstable"), Some(Value::Bool(Some(true))));
@@ -345,10 +379,10 @@ fn run_round(
         format!("too short: {measured_total:.0} measured requests, {needed:.0} needed")
     } else if class_least_measured < class_needed {
         format!("too short: {class_least_measured:.0} measured requests of class {class_least}, {class_needed:.0} needed")
-    } else if s.warmup_s < 10.0 * mean_latency {
+    } else if ps.warmup_s < 10.0 * mean_latency {
         format!(
             "warm-up {:.0} s shorter than 10 mean latencies ({:.1} s): raise warmup_s",
-            s.warmup_s,
+            ps.warmup_s,
             10.0 * mean_latency
         )
     } else {
@@ -361,6 +395,7 @@ fn run_round(
         unstable,
         reason,
         short,
+        arrived,
     }
 }
 
@@ -441,18 +476,42 @@ pub(crate) fn run_probe(
     let mut cost = ProbeCost::default();
     let full = probe_horizon_s(s, placement, users, min_measured);
     let looks = early_horizons(s, placement, users, servers, min_measured, full);
+    // The looks and the full round continue one run per replication where
+    // the placement allows it (run::ResumableReplication).
+    let ps_full = s.probe(placement, users, servers, full);
+    let mut steps: Option<Vec<ResumableReplication>> = None;
+    if !looks.is_empty()
+        && resumable(&ps_full)
+        && !surely_short(s, placement, users, servers, full, min_measured)
+    {
+        steps = (0..ps_full.replications)
+            .map(|r| ResumableReplication::new(&ps_full, r))
+            .collect();
+    }
+    // Requests the continued runs have generated so far.
+    let mut arrived = 0;
     let mut decided = None;
     for (j, &h) in looks.iter().enumerate() {
-        let r = run_round(
-            s,
-            placement,
-            users,
-            servers,
-            h,
-            min_measured,
-            Level::Ci99,
-            &mut cost,
-        );
+        let r = match &mut steps {
+            Some(reps) => {
+                let outcomes: Vec<ReplicationOutcome> =
+                    reps.par_iter_mut().map(|rr| rr.look_at(h)).collect();
+                let ps = s.probe(placement, users, servers, h);
+                let r = judge_round(&ps, &outcomes, servers, min_measured, Level::Ci99);
+                cost.add_continued(outcomes.len(), r.arrived, &mut arrived);
+                r
+            }
+            None => run_round(
+                s,
+                placement,
+                users,
+                servers,
+                h,
+                min_measured,
+                Level::Ci99,
+                &mut cost,
+            ),
+        };
         if let Some(d) = early_decision(&r) {
             decided = Some((r, d, true));
             break;
@@ -478,16 +537,26 @@ pub(crate) fn run_probe(
                 horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);
                 continue;
             }
-            let r = run_round(
-                s,
-                placement,
-                users,
-                servers,
-                horizon,
-                min_measured,
-                Level::Ci95,
-                &mut cost,
-            );
+            let r = match steps.take() {
+                // The first full round continues the looks' runs.
+                Some(reps) => {
+                    let outcomes: Vec<ReplicationOutcome> =
+                        reps.into_par_iter().map(|rr| rr.finish()).collect();
+                    let r = judge_round(&ps_full, &outcomes, servers, min_measured, Level::Ci95);
+                    cost.add_continued(outcomes.len(), r.arrived, &mut arrived);
+                    r
+                }
+                None => run_round(
+                    s,
+                    placement,
+                    users,
+                    servers,
+                    horizon,
+                    min_measured,
+                    Level::Ci95,
+                    &mut cost,
+                ),
+            };
             if !r.unstable && r.short && doublings < MAX_DOUBLINGS && room {
                 doublings += 1;
                 horizon = s.warmup_s + (2.0 * (horizon - s.warmup_s)).min(MAX_PROBE_WINDOW_S);

@@ -168,7 +168,9 @@ impl Population<'_> {
     }
 }
 
-/// The requests of one replication, in time order.
+/// The requests of one replication, in time order. Cloning one forks the
+/// replication's stream: see [`Source::end_at`].
+#[derive(Clone)]
 pub struct Source<'a> {
     population: Population<'a>,
     /// The seed path of the users' streams up to the user id.
@@ -193,6 +195,8 @@ pub struct Source<'a> {
     last_class: usize,
     /// Requests benchmark clients may still send (a total budget).
     clients_left: u32,
+    /// Conversations started so far (growing context): the last one's id.
+    conversations: u32,
 }
 
 impl<'a> Source<'a> {
@@ -226,6 +230,7 @@ impl<'a> Source<'a> {
             last_trace_tokens: None,
             last_class: 0,
             clients_left: 0,
+            conversations: 0,
             population,
         };
         if closed_loop {
@@ -388,6 +393,37 @@ impl<'a> Source<'a> {
     #[inline]
     pub fn conversation_mut(&mut self, user: u32) -> &mut Conversation {
         &mut self.users[user as usize].conversation
+    }
+
+    /// A new conversation's id (1, 2, ...).
+    #[inline]
+    pub fn new_conversation(&mut self) -> u32 {
+        self.conversations = self
+            .conversations
+            .checked_add(1)
+            .expect("fewer than 2^32 conversations in one replication");
+        self.conversations
+    }
+
+    /// End this stream at `horizon_s`: no request at or after it, as if
+    /// it had been generated up to there (a fork of a replication that a
+    /// sizing probe looks at early). A request already drawn past it is
+    /// dropped, as is a follow-up scheduled past it; the draws that placed
+    /// them are not undone, so the last request before `horizon_s` may
+    /// differ from a stream generated only to `horizon_s` (its sizes come
+    /// from the arrival stream after the next arrival's time).
+    pub fn end_at(&mut self, horizon_s: f64) {
+        self.population.horizon_s = self.population.horizon_s.min(horizon_s);
+        if self.next_open.is_some_and(|(t, _)| t >= horizon_s) {
+            self.next_open = None;
+        }
+        let mut kept = QuadHeap::new();
+        while let Some(f) = self.follow.pop() {
+            if f.time_s() < horizon_s {
+                kept.push(f);
+            }
+        }
+        self.follow = kept;
     }
 
     /// Keep a conversation per user, also for open-loop users (whose

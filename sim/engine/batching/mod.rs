@@ -402,7 +402,10 @@ pub(super) enum Role {
     Decode,
 }
 
-/// A fleet of continuous-batching servers.
+/// A fleet of continuous-batching servers. Cloning one (with its source
+/// and recorder) forks a run: a sizing probe's early look drains a fork
+/// while the original goes on to the full horizon.
+#[derive(Debug, Clone)]
 pub struct BatchingFleet {
     cfg: BatchConfig,
     window: Window,
@@ -437,6 +440,9 @@ pub struct BatchingFleet {
     active: Vec<u32>,
     /// The autoscaler's state (with one).
     scale: Option<Box<scale::ScaleState>>,
+    /// Order of the next arrival among events at the same time (taken
+    /// when the run starts and after each arrival).
+    arrival_seq: Option<u64>,
 }
 
 /// What central-queue dispatch needs of a server, kept beside the servers:
@@ -525,6 +531,7 @@ impl BatchingFleet {
             rows,
             active,
             scale,
+            arrival_seq: None,
             kv_cap,
             weights: WeightReads::new(&cfg),
             stamps: 0,
@@ -558,7 +565,19 @@ impl BatchingFleet {
     /// Serve every request the source gives, reporting completions back to
     /// it, until it and the fleet are empty.
     pub fn run_source(mut self, source: &mut impl LlmSource, rec: &mut LlmRecorder) -> FleetUsage {
-        let mut arrival_seq = self.events.take_seq();
+        self.run_until(source, rec, f64::INFINITY);
+        self.finish(rec)
+    }
+
+    /// Serve what happens before `until_s`: every arrival and event at an
+    /// earlier time, in the order [`BatchingFleet::run_source`] would, and
+    /// stop before the first at `until_s` or later. Running on (here, or in
+    /// a clone) continues the same run.
+    pub fn run_until(&mut self, source: &mut impl LlmSource, rec: &mut LlmRecorder, until_s: f64) {
+        let mut arrival_seq = match self.arrival_seq {
+            Some(q) => q,
+            None => self.events.take_seq(),
+        };
         loop {
             let next_arrival = source.peek_s().map(|t| (t, arrival_seq));
             let next_event = self.events.peek().map(|e| (e.time_s, e.seq));
@@ -566,6 +585,9 @@ impl BatchingFleet {
             // and only while requests are left to come.
             if let (Some(ts), Some((ta, _))) = (self.scale_next_s(), next_arrival) {
                 if ts <= ta && next_event.is_none_or(|e| ts <= e.0) {
+                    if ts >= until_s {
+                        break;
+                    }
                     self.scale_event(ts, rec);
                     continue;
                 }
@@ -577,10 +599,16 @@ impl BatchingFleet {
                 (Some(a), Some(e)) => a.0 < e.0 || (a.0 == e.0 && a.1 < e.1),
             };
             if take_arrival {
+                if next_arrival.is_some_and(|a| a.0 >= until_s) {
+                    break;
+                }
                 let r = source.next_request().expect("peeked");
                 arrival_seq = self.events.take_seq();
                 self.arrive(r, rec);
             } else {
+                if next_event.is_some_and(|e| e.0 >= until_s) {
+                    break;
+                }
                 let e = self.events.pop().expect("peeked");
                 self.usage.events += 1;
                 self.boundary(e.server as usize, e.time_s, rec);
@@ -592,12 +620,24 @@ impl BatchingFleet {
                 source.completed(user, t);
             }
         }
+        self.arrival_seq = Some(arrival_seq);
+    }
+
+    /// End a run that [`BatchingFleet::run_until`] took to its end: what it
+    /// used.
+    pub fn finish(mut self, rec: &LlmRecorder) -> FleetUsage {
         let end = rec.last_end_s;
         self.finish_scaling(end);
         // A superseded event counts as handled, as when it was popped and
         // skipped.
         self.usage.events += self.events.superseded();
         self.usage
+    }
+
+    /// Measure up to `horizon_s` from now on (a fork that ends early): its
+    /// usage integrals stop there.
+    pub fn end_window_at(&mut self, horizon_s: f64) {
+        self.window.horizon_s = horizon_s;
     }
 
     fn note_kv(&mut self, t: f64) {
