@@ -173,16 +173,7 @@ fn sizing_is_bit_identical_on_one_and_two_threads() {
 /// An LLM chat pool whose probes take early looks (flat load, three
 /// replications), with sessions so that follow-ups cross a look's horizon.
 fn chat_pool() -> sharesim::scenario::Scenario {
-    scenario(
-        "seed = 5\nhorizon_s = 2400\nwarmup_s = 300\nreplications = 3\n\
-         [users]\ncount = 4000\nrequests_per_day = 40\narrivals = \"sessions\"\n\
-         session_requests_mean = 3\nthink_time = { distribution = \"exponential\", mean_s = 20 }\n\
-         [model]\nname = \"gpt_oss_120b\"\nquantisation = \"mxfp4\"\n\
-         [requests]\ninput_tokens = { distribution = \"lognormal\", median = 800, p99 = 4000 }\n\
-         output_tokens = { distribution = \"lognormal\", median = 120, p99 = 600 }\n\
-         [[placements]]\nname = \"pool\"\nkind = \"pooled\"\ndevice = \"h100_sxm\"\nservers = 2\n\
-         [service_level]\nttft_p99_s = 5.0\ntpot_p99_s = 0.1\n",
-    )
+    scenario(include_str!("fixtures/stopping-chat-pool.toml"))
 }
 
 #[test]
@@ -223,4 +214,31 @@ fn looks_and_the_full_round_continue_one_run() {
             }
         }
     }
+}
+
+#[test]
+fn continued_probes_are_bit_identical_on_one_and_two_threads() {
+    // Three times the users and a tighter TPOT: the pool's one probe is
+    // undecided at its look and decided by the full round it continues.
+    let text = format!(
+        "{}[sizing]\nmin_measured_requests = 2000\n",
+        include_str!("fixtures/stopping-chat-pool.toml")
+            .replace("count = 4000", "count = 12000")
+            .replace("tpot_p99_s = 0.1", "tpot_p99_s = 0.07")
+    );
+    let size = |threads: usize| {
+        let s = scenario(&text);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| size_scenario(&s))
+    };
+    let (a, b) = (size(1), size(2));
+    assert_eq!(format!("{:?}", a.rows), format!("{:?}", b.rows));
+    assert_eq!(format!("{:?}", a.probes), format!("{:?}", b.probes));
+    // A look, then the full round that continued its run.
+    let pool = a.profile.iter().find(|p| p.placement == "pool").expect("pool");
+    assert!(pool.cost.rounds > pool.probes as u32, "{pool:?}");
+    assert_eq!(pool.early, 0, "{pool:?}");
 }
