@@ -238,7 +238,11 @@ fn continued_probes_are_bit_identical_on_one_and_two_threads() {
     assert_eq!(format!("{:?}", a.rows), format!("{:?}", b.rows));
     assert_eq!(format!("{:?}", a.probes), format!("{:?}", b.probes));
     // A look, then the full round that continued its run.
-    let pool = a.profile.iter().find(|p| p.placement == "pool").expect("pool");
+    let pool = a
+        .profile
+        .iter()
+        .find(|p| p.placement == "pool")
+        .expect("pool");
     assert!(pool.cost.rounds > pool.probes as u32, "{pool:?}");
     assert_eq!(pool.early, 0, "{pool:?}");
 }
