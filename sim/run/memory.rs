@@ -35,14 +35,14 @@ const HISTOGRAM_BYTES: f64 = 256.0 * 1024.0;
 const RECORDER_BYTES: f64 = 32.0 * 1024.0;
 /// A dedicated device: its free time.
 const DEDICATED_DEVICE_BYTES: f64 = 8.0;
-/// A closed-loop user's draw counter.
-const CLOSED_LOOP_USER_BYTES: f64 = 4.0;
-/// A sessions user: requests left in the session, and a share of the
-/// follow-up heap.
-const SESSION_USER_BYTES: f64 = 12.0;
-/// An agent: its next request in the follow-up heap (24 bytes), with the
+/// A closed-loop user's record: draw counter, requests left in its
+/// session, its conversation (workload::source's `UserState`).
+const CLOSED_LOOP_USER_BYTES: f64 = 16.0;
+/// A sessions user: a share of the follow-up heap.
+const SESSION_USER_BYTES: f64 = 8.0;
+/// An agent: its next request in the follow-up heap (32 bytes), with the
 /// heap's growth by doubling.
-const AGENT_USER_BYTES: f64 = 36.0;
+const AGENT_USER_BYTES: f64 = 48.0;
 /// A user of a rate spread: multiplier, alias probability and alias, plus
 /// the lists used while the table is built.
 const SPREAD_USER_BYTES: f64 = 28.0;

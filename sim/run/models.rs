@@ -9,7 +9,6 @@
 //! (`[placements.swap]`) share a swap pool instead of replicas of their
 //! own ([`serve_swap_pool`]).
 
-use crate::core::rng::{stream_rng, StreamKind};
 use crate::engine::batching::{FleetUsage, LlmRequest, LlmSource};
 use crate::engine::SwapFleet;
 use crate::metrics::{LlmRecorder, Window};
@@ -17,7 +16,7 @@ use crate::scenario::{PlacementKind, Scenario, Workload};
 use crate::workload::source::Source;
 
 use super::replication::{
-    add_batch1_usage, attainment_bounds, decode_stream, placement_stream, refused_alone,
+    add_batch1_usage, decode_stream, placement_stream, recorder_of_server, refused_alone,
     LlmRequests, LlmRun,
 };
 
@@ -92,15 +91,7 @@ pub(super) fn serve_model_fleets(
 ) -> (usize, LlmRecorder, FleetUsage) {
     let p = &s.placements[0];
     let first = &p.models[0].server;
-    let class_ends = s.class_ends();
-    let [a, b, c] = attainment_bounds(s);
-    let mut rec = LlmRecorder::new(window, first.network_rtt_s)
-        .with_targets(a, b, c)
-        .with_classes(class_ends.clone());
-    if let Some(d) = &first.network_rtt {
-        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
-        rec = rec.with_rtt_distribution(d.clone(), rng);
-    }
+    let mut rec = recorder_of_server(s, first, p.stream_id, replication, window);
     let mut usage = FleetUsage::default();
     let mut servers = 0;
     let mut keep = vec![false; s.classes.len()];

@@ -418,12 +418,24 @@ pub(super) fn llm_recorder(
 ) -> LlmRecorder {
     let p = &s.placements[placement];
     let server = p.llm().expect("LLM placements are resolved with servers");
+    recorder_of_server(s, server, p.stream_id, replication, window)
+}
+
+/// The recorder of a placement (stream `stream_id`) whose requests travel
+/// over `server`'s network.
+pub(super) fn recorder_of_server(
+    s: &Scenario,
+    server: &LlmServer,
+    stream_id: u64,
+    replication: usize,
+    window: Window,
+) -> LlmRecorder {
     let [a, b, c] = attainment_bounds(s);
     let mut rec = LlmRecorder::new(window, server.network_rtt_s)
         .with_targets(a, b, c)
         .with_classes(s.class_ends());
     if let Some(d) = &server.network_rtt {
-        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, p.stream_id);
+        let rng = stream_rng(s.seed, replication as u64, StreamKind::Network, stream_id);
         rec = rec.with_rtt_distribution(d.clone(), rng);
     }
     rec

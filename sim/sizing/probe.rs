@@ -490,6 +490,10 @@ pub(crate) fn run_probe(
     }
     // Requests the continued runs have generated so far.
     let mut arrived = 0;
+    // A round of its own, from time 0.
+    let fresh_round = |h: f64, level: Level, cost: &mut ProbeCost| {
+        run_round(s, placement, users, servers, h, min_measured, level, cost)
+    };
     let mut decided = None;
     for (j, &h) in looks.iter().enumerate() {
         let r = match &mut steps {
@@ -501,16 +505,7 @@ pub(crate) fn run_probe(
                 cost.add_continued(outcomes.len(), r.arrived, &mut arrived);
                 r
             }
-            None => run_round(
-                s,
-                placement,
-                users,
-                servers,
-                h,
-                min_measured,
-                Level::Ci99,
-                &mut cost,
-            ),
+            None => fresh_round(h, Level::Ci99, &mut cost),
         };
         if let Some(d) = early_decision(&r) {
             decided = Some((r, d, true));
@@ -546,16 +541,7 @@ pub(crate) fn run_probe(
                     cost.add_continued(outcomes.len(), r.arrived, &mut arrived);
                     r
                 }
-                None => run_round(
-                    s,
-                    placement,
-                    users,
-                    servers,
-                    horizon,
-                    min_measured,
-                    Level::Ci95,
-                    &mut cost,
-                ),
+                None => fresh_round(horizon, Level::Ci95, &mut cost),
             };
             if !r.unstable && r.short && doublings < MAX_DOUBLINGS && room {
                 doublings += 1;
