@@ -542,11 +542,11 @@ impl<'a> LlmRun<'a> {
             }
             PlacementKind::Pooled { servers, dispatch } => {
                 let server = self.server;
-                let cfg = self.batch_config(*servers, *dispatch);
                 let Some(d) = server.disaggregated else {
-                    let fleet = BatchingFleet::new(cfg, self.window, self.rng);
-                    return (*servers, fleet.run_source(requests, rec));
+                    let (n, fleet) = self.colocated_fleet().expect("colocated");
+                    return (n, fleet.run_source(requests, rec));
                 };
+                let cfg = self.batch_config(*servers, *dispatch);
                 // The decode pool's own dispatch stream: the prefill pool
                 // keeps the placement's, so its draws are a colocated pool's.
                 let mut prefill = cfg.clone();

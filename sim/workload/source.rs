@@ -417,11 +417,10 @@ impl<'a> Source<'a> {
         if self.next_open.is_some_and(|(t, _)| t >= horizon_s) {
             self.next_open = None;
         }
+        // They come out in time order: keep them up to the first past it.
         let mut kept = QuadHeap::new();
-        while let Some(f) = self.follow.pop() {
-            if f.time_s() < horizon_s {
-                kept.push(f);
-            }
+        while let Some(f) = self.follow.pop().filter(|f| f.time_s() < horizon_s) {
+            kept.push(f);
         }
         self.follow = kept;
     }

@@ -177,6 +177,20 @@ fn mix(key: u64, j: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Tokens of a generated prompt (`all` full blocks of `b` tokens, the
+/// first `first_conv` of them inside the system prompt) found in a cache
+/// holding `sys_cached` blocks of its system prompt and `conv_cached` of
+/// its conversation: the system prompt's leading run, then, only when all
+/// of it is there, the conversation's.
+fn implicit_hit(b: u64, first_conv: u64, all: u64, sys_cached: u64, conv_cached: u64) -> u64 {
+    let sys = first_conv.min(all);
+    if sys_cached < sys {
+        sys_cached * b
+    } else {
+        sys * b + conv_cached.min(all.saturating_sub(first_conv)) * b
+    }
+}
+
 /// Hashes keys with one folded multiply. Keys are block hashes (mixed),
 /// but also conversation and class keys whose top bits are constant and
 /// trace hash ids that count up from 0; the map's table takes its bucket
@@ -332,16 +346,12 @@ impl PrefixCache {
         {
             let b = cfg.block_tokens as u64;
             let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
-            let sys = first_conv.min(all);
-            let cached = self.blocks_of(class_key);
-            if cached < sys {
-                return cached * b;
-            }
-            let mut hit = sys * b;
-            if conversation != 0 && all > first_conv {
-                hit += self.blocks_of(conversation).min(all - first_conv) * b;
-            }
-            return hit;
+            let conv = if conversation != 0 && all > first_conv {
+                self.blocks_of(conversation)
+            } else {
+                0
+            };
+            return implicit_hit(b, first_conv, all, self.blocks_of(class_key), conv);
         }
         let mut hit = 0u64;
         cfg.for_each_block(prompt, tokens, |h, n| {
@@ -389,11 +399,7 @@ impl PrefixCache {
             } else {
                 0
             };
-            let hit = if sys_before < sys {
-                sys_before * b
-            } else {
-                sys * b + conv_before.min(all.saturating_sub(first_conv)) * b
-            };
+            let hit = implicit_hit(b, first_conv, all, sys_before, conv_before);
             return hit.min(tokens.saturating_sub(1));
         }
         let mut blocks = std::mem::take(&mut self.scratch);
