@@ -190,6 +190,9 @@ struct Seq {
     cached: u32,
     /// Its prompt's blocks.
     prompt: PromptBlocks,
+    /// Where its conversation's entry sat in the prefix cache of the
+    /// server that last admitted it (a hint; `prefix::NO_SLOT`: none).
+    cache_slot: u32,
     /// Arrived while an autoscaler's scale-up was pending.
     scaleup: bool,
 }
@@ -740,6 +743,7 @@ impl BatchingFleet {
             running: false,
             cached: 0,
             prompt: r.prompt,
+            cache_slot: prefix::NO_SLOT,
             scaleup: false,
         };
         if let Some(sc) = self.scale.as_mut() {

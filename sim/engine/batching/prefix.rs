@@ -177,6 +177,17 @@ fn mix(key: u64, j: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `a / d`, a shift when `d` is a power of two (block sizes are, mostly:
+/// a division takes as long as the rest of a cache touch).
+#[inline]
+fn div(a: u64, d: u64) -> u64 {
+    if d.is_power_of_two() {
+        a >> d.trailing_zeros()
+    } else {
+        a / d
+    }
+}
+
 /// Tokens of a generated prompt (`all` full blocks of `b` tokens, the
 /// first `first_conv` of them inside the system prompt) found in a cache
 /// holding `sys_cached` blocks of its system prompt and `conv_cached` of
@@ -216,6 +227,9 @@ impl Hasher for KeyHasher {
 
 const NIL: u32 = u32::MAX;
 
+/// No slot known (a hint to [`PrefixCache::admit`]).
+pub const NO_SLOT: u32 = NIL;
+
 /// A cached run of blocks: one listed block (a trace's hash), or the first
 /// `blocks` blocks of a generated chain (a class's system prompt, or a
 /// conversation from its first block after the system prompt). A chain's
@@ -248,6 +262,28 @@ pub(super) struct PrefixCache {
     pub used: u64,
     /// A prompt's blocks while they are looked up (kept allocated).
     scratch: Vec<(u64, u32)>,
+    /// The last system prompt touched and its slot (a hint, checked
+    /// before use): every generated prompt of a class touches it twice.
+    class_hint: (u64, u32),
+    /// The system prompt, while it is the only one this cache has seen.
+    solo: SoloPrompt,
+}
+
+/// A cache whose prompts all start with one class's system prompt touches
+/// that entry last at every admission and completion, so it is always the
+/// most recently used: it is kept off the recency list, evicted only when
+/// the list is empty, which is where the list would have it. A second
+/// system prompt, a prompt without one, or a listed (trace) prompt ends
+/// this: the entry joins the list at its tail, where it belongs then.
+#[derive(Debug, Clone, Copy, Default)]
+enum SoloPrompt {
+    /// No system prompt seen yet.
+    #[default]
+    Unseen,
+    /// The one system prompt: its key, blocks held and KV tokens a block.
+    One { key: u64, blocks: u32, unit: u32 },
+    /// On the list with the rest.
+    Listed,
 }
 
 impl PrefixCache {
@@ -255,6 +291,7 @@ impl PrefixCache {
         PrefixCache {
             head: NIL,
             tail: NIL,
+            class_hint: (0, NIL),
             ..Default::default()
         }
     }
@@ -286,8 +323,9 @@ impl PrefixCache {
 
     /// Make entry `key` the most recently used, holding at least `blocks`
     /// blocks of `unit` KV tokens, adding it if absent; returns the blocks
-    /// it held before (0 when absent).
-    fn touch(&mut self, key: u64, blocks: u32, unit: u32) -> u64 {
+    /// it held before (0 when absent) and its slot.
+    fn touch(&mut self, key: u64, blocks: u32, unit: u32) -> (u64, u32) {
+        debug_assert!(blocks > 0, "an entry holds a block at least");
         let slot = match self.map.entry(key) {
             MapEntry::Occupied(o) => *o.get(),
             MapEntry::Vacant(v) => {
@@ -311,9 +349,15 @@ impl PrefixCache {
                 v.insert(slot);
                 self.push_tail(slot);
                 self.used += blocks as u64 * unit as u64;
-                return 0;
+                return (0, slot);
             }
         };
+        (self.touch_slot(slot, blocks, unit), slot)
+    }
+
+    /// [`PrefixCache::touch`] of an entry known to sit in `slot`.
+    #[inline]
+    fn touch_slot(&mut self, slot: u32, blocks: u32, unit: u32) -> u64 {
         let node = &mut self.nodes[slot as usize];
         let before = node.blocks;
         if blocks > before {
@@ -327,9 +371,42 @@ impl PrefixCache {
         before as u64
     }
 
+    /// [`PrefixCache::touch`], looking first in `hint`, the slot where the
+    /// entry sat when last seen: a freed slot holds no blocks, and a live
+    /// one holding `key` is its entry, since keys are unique.
+    #[inline]
+    fn touch_hinted(&mut self, key: u64, hint: u32, blocks: u32, unit: u32) -> (u64, u32) {
+        match self.nodes.get(hint as usize) {
+            Some(n) if n.key == key && n.blocks > 0 => (self.touch_slot(hint, blocks, unit), hint),
+            _ => self.touch(key, blocks, unit),
+        }
+    }
+
+    /// The system prompt kept off the list joins it (at its tail: it is
+    /// the most recently used), and every later one goes there too.
+    #[cold]
+    fn list_solo(&mut self) {
+        if let SoloPrompt::One { key, blocks, unit } = self.solo {
+            if blocks > 0 {
+                self.used -= blocks as u64 * unit as u64;
+                let (_, slot) = self.touch(key, blocks, unit);
+                self.class_hint = (key, slot);
+            }
+        }
+        self.solo = SoloPrompt::Listed;
+    }
+
     /// Blocks entry `key` holds (0 when absent).
     #[inline]
     fn blocks_of(&self, key: u64) -> u64 {
+        if let SoloPrompt::One {
+            key: solo, blocks, ..
+        } = self.solo
+        {
+            if solo == key {
+                return blocks as u64;
+            }
+        }
         self.map
             .get(&key)
             .map_or(0, |&i| self.nodes[i as usize].blocks as u64)
@@ -345,7 +422,7 @@ impl PrefixCache {
         } = *prompt
         {
             let b = cfg.block_tokens as u64;
-            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            let (first_conv, all) = (div(system_tokens as u64, b), div(tokens, b));
             let conv = if conversation != 0 && all > first_conv {
                 self.blocks_of(conversation)
             } else {
@@ -368,12 +445,17 @@ impl PrefixCache {
     /// prefix covers (at most `tokens - 1`), after which all its blocks are
     /// cached, most recently used, the first block last evicted. `block`
     /// is the engine's KV block (a cached block occupies whole ones).
+    /// `conversation_slot` is where a generated prompt's conversation
+    /// entry was last seen ([`NO_SLOT`]: unknown), a hint kept with the
+    /// request and updated here, so that its completion finds the entry
+    /// without a lookup.
     pub fn admit(
         &mut self,
         cfg: &PrefixCaching,
         prompt: &PromptBlocks,
         tokens: u64,
         block: u64,
+        conversation_slot: &mut u32,
     ) -> u64 {
         if let PromptBlocks::Implicit {
             class_key,
@@ -382,25 +464,59 @@ impl PrefixCache {
         } = *prompt
         {
             let b = cfg.block_tokens as u64;
-            let unit = (b.div_ceil(block) * block) as u32;
-            let (first_conv, all) = (system_tokens as u64 / b, tokens / b);
+            let unit = (div(b + block - 1, block) * block) as u32;
+            let (first_conv, all) = (div(system_tokens as u64, b), div(tokens, b));
+            let sys = first_conv.min(all);
+            let solo_here = match self.solo {
+                SoloPrompt::Unseen => sys > 0,
+                SoloPrompt::One { key, .. } => sys > 0 && key == class_key,
+                SoloPrompt::Listed => false,
+            };
+            if !solo_here && !matches!(self.solo, SoloPrompt::Listed) {
+                self.list_solo();
+            }
             // The conversation first, then the system prompt: its blocks
             // are the last evicted. The hit is what they held before, as
             // `peek_hit` finds it.
             let conv = conversation != 0 && all > first_conv;
             let conv_before = if conv {
-                self.touch(conversation, (all - first_conv) as u32, unit)
+                let (before, slot) = self.touch_hinted(
+                    conversation,
+                    *conversation_slot,
+                    (all - first_conv) as u32,
+                    unit,
+                );
+                *conversation_slot = slot;
+                before
             } else {
                 0
             };
-            let sys = first_conv.min(all);
-            let sys_before = if sys > 0 {
-                self.touch(class_key, sys as u32, unit)
+            let sys_before = if solo_here {
+                let (before, unit) = match self.solo {
+                    SoloPrompt::One { blocks, unit, .. } => (blocks, unit),
+                    _ => (0, unit),
+                };
+                let now = before.max(sys as u32);
+                self.used += (now - before) as u64 * unit as u64;
+                self.solo = SoloPrompt::One {
+                    key: class_key,
+                    blocks: now,
+                    unit,
+                };
+                before as u64
+            } else if sys > 0 {
+                let (before, slot) =
+                    self.touch_hinted(class_key, self.class_hint.1, sys as u32, unit);
+                self.class_hint = (class_key, slot);
+                before
             } else {
                 0
             };
             let hit = implicit_hit(b, first_conv, all, sys_before, conv_before);
             return hit.min(tokens.saturating_sub(1));
+        }
+        if !matches!(self.solo, SoloPrompt::Listed) {
+            self.list_solo();
         }
         let mut blocks = std::mem::take(&mut self.scratch);
         blocks.clear();
@@ -424,8 +540,15 @@ impl PrefixCache {
 
     /// Cache the blocks of a finished conversation's first `tokens` tokens
     /// (prompt and answer), as [`PrefixCache::admit`] does.
-    pub fn keep(&mut self, cfg: &PrefixCaching, prompt: &PromptBlocks, tokens: u64, block: u64) {
-        self.admit(cfg, prompt, tokens, block);
+    pub fn keep(
+        &mut self,
+        cfg: &PrefixCaching,
+        prompt: &PromptBlocks,
+        tokens: u64,
+        block: u64,
+        conversation_slot: &mut u32,
+    ) {
+        self.admit(cfg, prompt, tokens, block, conversation_slot);
     }
 
     /// Evict least recently used blocks (an entry's from its tail) until at
@@ -436,16 +559,38 @@ impl PrefixCache {
             let i = self.head;
             let node = self.nodes[i as usize];
             let need = self.used - room;
-            let drop = need.div_ceil(node.unit as u64).min(node.blocks as u64);
+            // Mostly less than a block is over (no division then).
+            let unit = node.unit as u64;
+            let drop = if need <= unit {
+                1
+            } else {
+                div(need + unit - 1, unit).min(node.blocks as u64)
+            };
             self.used -= drop * node.unit as u64;
             evicted += drop;
             if drop == node.blocks as u64 {
                 self.unlink(i);
                 self.map.remove(&node.key);
+                // A freed slot holds no blocks: hints to it fail.
+                self.nodes[i as usize].blocks = 0;
                 self.free.push(i);
             } else {
                 self.nodes[i as usize].blocks -= drop as u32;
             }
+        }
+        // Then the system prompt kept off the list (the most recent).
+        if let SoloPrompt::One { blocks, unit, .. } = &mut self.solo {
+            if self.used > room && *blocks > 0 {
+                let unit64 = *unit as u64;
+                let drop = div(self.used - room + unit64 - 1, unit64).min(*blocks as u64);
+                self.used -= drop * unit64;
+                *blocks -= drop as u32;
+                evicted += drop;
+            }
+        }
+        // The next eviction starts from the head: load it meanwhile.
+        if let Some(head) = self.nodes.get(self.head as usize) {
+            crate::core::prefetch::prefetch(head);
         }
         evicted
     }
@@ -454,6 +599,50 @@ impl PrefixCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Keeping a sole system prompt off the recency list changes
+        /// nothing: any run of admissions, completions and evictions (one
+        /// class, or a second arriving, or prompts without a system
+        /// prompt) gives the same hits, evictions and contents as a cache
+        /// that lists it from the start.
+        #[test]
+        fn a_system_prompt_kept_off_the_list_is_where_the_list_has_it(
+            ops in prop::collection::vec(
+                (0u32..3, 0u64..6, 40u64..400, 0u64..2000, 0u8..4), 1..300),
+            second_class in any::<bool>(),
+        ) {
+            let cfg = PrefixCaching { block_tokens: 16, listed: None, affinity_slack_percent: 0 };
+            let mut solo = PrefixCache::new();
+            let mut listed = PrefixCache::new();
+            listed.solo = SoloPrompt::Listed;
+            let (mut hint_a, mut hint_b) = ([NO_SLOT; 6], [NO_SLOT; 6]);
+            for (class, conversation, tokens, room, op) in ops {
+                let class = if second_class { class } else { class.min(1) };
+                // Class 2 has no system prompt.
+                let prompt = PromptBlocks::Implicit {
+                    class_key: 0x5eed_c1a5_0000_0000 | class as u64,
+                    system_tokens: [40, 40, 0][class as usize] + 16 * (class % 2),
+                    conversation: if conversation == 0 { 0 } else { (1 << 63) | conversation },
+                };
+                let c = conversation as usize;
+                match op {
+                    0 | 1 => prop_assert_eq!(
+                        solo.admit(&cfg, &prompt, tokens, 16, &mut hint_a[c]),
+                        listed.admit(&cfg, &prompt, tokens, 16, &mut hint_b[c])
+                    ),
+                    2 => {
+                        solo.keep(&cfg, &prompt, tokens + 30, 16, &mut hint_a[c]);
+                        listed.keep(&cfg, &prompt, tokens + 30, 16, &mut hint_b[c]);
+                    }
+                    _ => prop_assert_eq!(solo.evict_to(room), listed.evict_to(room)),
+                }
+                prop_assert_eq!(solo.used, listed.used);
+                prop_assert_eq!(solo.peek_hit(&cfg, &prompt, tokens), listed.peek_hit(&cfg, &prompt, tokens));
+            }
+        }
+    }
 
     fn listed(lists: &[&[u64]]) -> PrefixCaching {
         PrefixCaching {
@@ -468,14 +657,14 @@ mod tests {
         let cfg = listed(&[&[1, 2, 3], &[1, 2, 9], &[7, 2, 3]]);
         let mut c = PrefixCache::new();
         let p = |i| PromptBlocks::Listed { request: i };
-        assert_eq!(c.admit(&cfg, &p(0), 11, 1), 0);
+        assert_eq!(c.admit(&cfg, &p(0), 11, 1, &mut NO_SLOT.clone()), 0);
         assert_eq!(c.used, 11);
         // Blocks 1, 2 cached (8 tokens); block 9 is new.
-        assert_eq!(c.admit(&cfg, &p(1), 12, 1), 8);
+        assert_eq!(c.admit(&cfg, &p(1), 12, 1, &mut NO_SLOT.clone()), 8);
         // First block differs: nothing, although 2 and 3 are cached.
-        assert_eq!(c.admit(&cfg, &p(2), 12, 1), 0);
+        assert_eq!(c.admit(&cfg, &p(2), 12, 1, &mut NO_SLOT.clone()), 0);
         // The whole prompt cached: the last token is prefilled again.
-        assert_eq!(c.admit(&cfg, &p(0), 11, 1), 10);
+        assert_eq!(c.admit(&cfg, &p(0), 11, 1, &mut NO_SLOT.clone()), 10);
     }
 
     #[test]
@@ -483,8 +672,8 @@ mod tests {
         let cfg = listed(&[&[1, 2, 3], &[4, 5]]);
         let mut c = PrefixCache::new();
         let p = |i| PromptBlocks::Listed { request: i };
-        c.admit(&cfg, &p(0), 12, 4);
-        c.admit(&cfg, &p(1), 8, 4);
+        c.admit(&cfg, &p(0), 12, 4, &mut NO_SLOT.clone());
+        c.admit(&cfg, &p(1), 8, 4, &mut NO_SLOT.clone());
         assert_eq!(c.used, 20);
         // The least recently used are request 0's, its last block first.
         assert_eq!(c.evict_to(16), 1);
@@ -513,12 +702,12 @@ mod tests {
         };
         let mut c = PrefixCache::new();
         // 40 system tokens: two full blocks hashed by the class.
-        assert_eq!(c.admit(&cfg, &a, 100, 16), 0);
+        assert_eq!(c.admit(&cfg, &a, 100, 16, &mut NO_SLOT.clone()), 0);
         assert_eq!(c.used, 32);
-        assert_eq!(c.admit(&cfg, &b, 100, 16), 32);
+        assert_eq!(c.admit(&cfg, &b, 100, 16, &mut NO_SLOT.clone()), 32);
         // The conversation's prompt and answer, 130 tokens: 8 blocks.
-        c.keep(&cfg, &b, 130, 16);
-        assert_eq!(c.admit(&cfg, &b, 200, 16), 128);
+        c.keep(&cfg, &b, 130, 16, &mut NO_SLOT.clone());
+        assert_eq!(c.admit(&cfg, &b, 200, 16, &mut NO_SLOT.clone()), 128);
         assert_eq!(cfg.reused_tokens(&b, 100, 130, &b, 200), 130);
         // Least recent first: the conversation (10 blocks of 16 after
         // the last admission), from its tail; the system prompt (touched

@@ -126,7 +126,13 @@ impl BatchingFleet {
             let sv = &mut self.servers[s];
             if let (Some(cfg), Some(cache), 0) = (&self.cfg.prefix, &mut sv.prefix, seq.generated) {
                 let block = sv.paged.as_ref().map_or(1, |p| p.block);
-                let hit = cache.admit(cfg, &seq.prompt, seq.input as u64, block);
+                let hit = cache.admit(
+                    cfg,
+                    &seq.prompt,
+                    seq.input as u64,
+                    block,
+                    &mut seq.cache_slot,
+                );
                 seq.cached = hit as u32;
                 if self.window.measures(seq.arrival_s) {
                     self.usage.prompt_tokens += seq.input as u64;
@@ -249,7 +255,8 @@ impl BatchingFleet {
             let server = &mut self.servers[s];
             if let (Some(cfg), Some(cache)) = (&self.cfg.prefix, &mut server.prefix) {
                 let block = server.paged.as_ref().map_or(1, |p| p.block);
-                cache.keep(cfg, &seq.prompt, seq.input as u64, block);
+                let mut slot = seq.cache_slot;
+                cache.keep(cfg, &seq.prompt, seq.input as u64, block, &mut slot);
             }
             self.free_ids.push(id);
         }
@@ -444,7 +451,8 @@ impl BatchingFleet {
                 }
                 _ => seq.input as u64,
             };
-            cache.keep(cfg, &seq.prompt, tokens, block);
+            let mut slot = seq.cache_slot;
+            cache.keep(cfg, &seq.prompt, tokens, block, &mut slot);
         }
         if server.paged.is_none() {
             server.kv_reserved -= seq.need;
