@@ -39,10 +39,10 @@ const DEDICATED_DEVICE_BYTES: f64 = 8.0;
 /// session, its conversation (workload::source's `UserState`).
 const CLOSED_LOOP_USER_BYTES: f64 = 16.0;
 /// A sessions user: a share of the follow-up heap.
-const SESSION_USER_BYTES: f64 = 8.0;
-/// An agent: its next request in the follow-up heap (32 bytes), with the
+const SESSION_USER_BYTES: f64 = 4.0;
+/// An agent: its next request in the follow-up heap (16 bytes), with the
 /// heap's growth by doubling.
-const AGENT_USER_BYTES: f64 = 48.0;
+const AGENT_USER_BYTES: f64 = 24.0;
 /// A user of a rate spread: multiplier, alias probability and alias, plus
 /// the lists used while the table is built.
 const SPREAD_USER_BYTES: f64 = 28.0;

@@ -138,6 +138,10 @@ impl LlmSource for LlmRequests<'_, '_> {
     fn completed(&mut self, user: u32, end_s: f64) {
         self.source.completed(user, end_s);
     }
+    #[inline]
+    fn finishing_soon(&self, user: u32) {
+        self.source.prefetch_user(user);
+    }
 }
 
 /// Generic requests of a [`Source`]: service time drawn from the request's

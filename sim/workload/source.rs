@@ -19,7 +19,6 @@
 //! same sequence of requests (common random numbers).
 
 use rand::RngExt;
-use rand_distr::{Distribution, Geometric};
 
 use crate::core::dist::Dist;
 use crate::core::heap::QuadHeap;
@@ -69,29 +68,34 @@ pub enum RequestBudget {
 }
 
 /// A follow-up request waiting for its time. Ordered by time, then by
-/// scheduling order (FIFO for equal times): one 128-bit key, the time's
-/// bit pattern (which orders non-negative floats as their values do)
-/// above the sequence number, so a comparison is one wide compare.
+/// scheduling order (FIFO for equal times): one 128-bit integer, the time's
+/// bit pattern (which orders non-negative floats as their values do) above
+/// a 32-bit sequence number above the user, so that an entry is 16 bytes
+/// (four children of the heap share a cache line) and a comparison is one
+/// wide compare.
 #[derive(Debug, Clone, Copy)]
 struct FollowUp {
     key: u128,
-    user: u32,
 }
 
 impl FollowUp {
-    fn new(time_s: f64, seq: u64, user: u32) -> Self {
+    fn new(time_s: f64, seq: u32, user: u32) -> Self {
         debug_assert!(time_s >= 0.0, "a follow-up before time 0");
         // + 0.0 turns a -0.0 into 0.0, whose bits order first.
         let time_bits = (time_s + 0.0).to_bits();
         FollowUp {
-            key: (time_bits as u128) << 64 | seq as u128,
-            user,
+            key: (time_bits as u128) << 64 | (seq as u128) << 32 | user as u128,
         }
     }
 
     #[inline]
     fn time_s(&self) -> f64 {
         f64::from_bits((self.key >> 64) as u64)
+    }
+
+    #[inline]
+    fn user(&self) -> u32 {
+        self.key as u32
     }
 }
 
@@ -182,7 +186,9 @@ pub struct Source<'a> {
     /// Each user's state (closed-loop behaviours and growing
     /// conversations only; empty otherwise).
     users: Vec<UserState>,
-    seq: u64,
+    /// Follow-ups scheduled since the last renumbering (the FIFO order of
+    /// equal times).
+    seq: u32,
     /// Which stream the last popped request's sizes come from.
     last_user_rng: Option<SimRng>,
     /// Next request of a replayed trace.
@@ -197,6 +203,8 @@ pub struct Source<'a> {
     clients_left: u32,
     /// Conversations started so far (growing context): the last one's id.
     conversations: u32,
+    /// Each class's session lengths (sessions classes only).
+    session_lengths: Vec<Option<SessionLength>>,
 }
 
 impl<'a> Source<'a> {
@@ -231,6 +239,16 @@ impl<'a> Source<'a> {
             last_class: 0,
             clients_left: 0,
             conversations: 0,
+            session_lengths: population
+                .behaviours
+                .iter()
+                .map(|b| match b {
+                    Behaviour::Sessions { mean_requests, .. } => {
+                        Some(SessionLength::new((1.0 / mean_requests).clamp(1e-9, 1.0)))
+                    }
+                    _ => None,
+                })
+                .collect(),
             population,
         };
         if closed_loop {
@@ -327,8 +345,28 @@ impl<'a> Source<'a> {
 
     fn schedule(&mut self, user: u32, time_s: f64) {
         if time_s < self.population.horizon_s {
+            if self.seq == u32::MAX {
+                self.renumber();
+            }
             self.seq += 1;
             self.follow.push(FollowUp::new(time_s, self.seq, user));
+        }
+    }
+
+    /// The 32-bit sequence ran out: number the waiting follow-ups 1, 2, ...
+    /// in their order. Their order, and that of later ones (numbered
+    /// after them), is what it was: nothing observable changes.
+    #[cold]
+    fn renumber(&mut self) {
+        let mut waiting = Vec::new();
+        while let Some(f) = self.follow.pop() {
+            waiting.push(f);
+        }
+        self.seq = 0;
+        for f in waiting {
+            self.seq += 1;
+            self.follow
+                .push(FollowUp::new(f.time_s(), self.seq, f.user()));
         }
     }
 
@@ -366,11 +404,11 @@ impl<'a> Source<'a> {
             self.last_follow_up = false;
             self.last_class = self.class_of(u);
             let behaviour: &'a Behaviour = self.population.behaviours[self.last_class];
-            if let Behaviour::Sessions { mean_requests, .. } = behaviour {
+            if let Behaviour::Sessions { .. } = behaviour {
                 // A session starts: draw its length from the user's stream.
-                let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
                 let mut r = self.user_rng(u);
-                let k = 1 + Geometric::new(p).expect("valid p").sample(&mut r) as u32;
+                let lengths = self.session_lengths[self.last_class].as_ref();
+                let k = 1 + lengths.expect("a sessions class").sample(&mut r) as u32;
                 self.users[u as usize].remaining += k - 1;
                 self.last_user_rng = Some(r);
             }
@@ -378,13 +416,14 @@ impl<'a> Source<'a> {
         } else {
             let f = self.follow.pop().expect("checked");
             if let Some(next) = self.follow.peek() {
-                self.prefetch_user(next.user);
+                self.prefetch_user(next.user());
             }
             self.last_follow_up = true;
-            self.last_class = self.class_of(f.user);
-            let r = self.user_rng(f.user);
+            let user = f.user();
+            self.last_class = self.class_of(user);
+            let r = self.user_rng(user);
             self.last_user_rng = Some(r);
-            Some((f.time_s(), f.user))
+            Some((f.time_s(), user))
         }
     }
 
@@ -509,6 +548,72 @@ impl<'a> Source<'a> {
     }
 }
 
+/// The requests of a session after its first: geometric failures before a
+/// success of probability `p`, drawn as `rand_distr::Geometric` draws them
+/// (the same random numbers give the same value), with the parameters
+/// it derives and the powers of `1 - p` its rejection step raises worked
+/// out once instead of at every session.
+#[derive(Debug, Clone)]
+struct SessionLength {
+    p: f64,
+    /// `(1 - p)^(2^k)`.
+    pi: f64,
+    k: u32,
+    /// `(1 - p).powi(m)` for `m < 2^k` (when `k` is small).
+    powers: Vec<f64>,
+}
+
+impl SessionLength {
+    fn new(p: f64) -> Self {
+        let mut pi = 1.0 - p;
+        let mut k = 0;
+        if !(pi == 1.0 || p >= 2.0 / 3.0) {
+            // The smallest k with (1 - p)^(2^k) <= 0.5.
+            k = 1;
+            pi *= pi;
+            while pi > 0.5 {
+                k += 1;
+                pi *= pi;
+            }
+        }
+        let powers = if (1..=12).contains(&k) {
+            (0..1i32 << k).map(|m| (1.0 - p).powi(m)).collect()
+        } else {
+            Vec::new()
+        };
+        SessionLength { p, pi, k, powers }
+    }
+
+    fn sample(&self, rng: &mut SimRng) -> u64 {
+        if self.p >= 2.0 / 3.0 {
+            let mut failures = 0;
+            while rng.random::<f64>() > self.p {
+                failures += 1;
+            }
+            return failures;
+        }
+        if self.pi == 1.0 {
+            return u64::MAX;
+        }
+        let mut d = 0u64;
+        while rng.random::<f64>() < self.pi {
+            d += 1;
+        }
+        let m = loop {
+            let m = rng.random::<u64>() & ((1 << self.k) - 1);
+            let p_reject = match self.powers.get(m as usize) {
+                Some(&power) => power,
+                None if m <= i32::MAX as u64 => (1.0 - self.p).powi(m as i32),
+                None => (1.0 - self.p).powf(m as f64),
+            };
+            if rng.random::<f64>() < p_reject {
+                break m;
+            }
+        };
+        (d << self.k) + m
+    }
+}
+
 /// Seed a generator from one 64-bit value (named for readability here).
 trait FromSeedU64 {
     fn from_seed_u64(seed: u64) -> Self;
@@ -518,5 +623,27 @@ impl FromSeedU64 for SimRng {
     fn from_seed_u64(seed: u64) -> Self {
         use rand::SeedableRng;
         SimRng::seed_from_u64(seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SessionLength, SimRng};
+
+    /// Session lengths are rand_distr's geometric draws, value for value.
+    #[test]
+    fn session_lengths_draw_as_rand_distr_does() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Geometric};
+        for mean in [1.0f64, 1.2, 1.5, 2.0, 3.0, 7.5, 40.0, 5000.0, 1e12] {
+            let p = (1.0 / mean).clamp(1e-9, 1.0);
+            let ours = SessionLength::new(p);
+            let theirs = Geometric::new(p).unwrap();
+            let mut a = SimRng::seed_from_u64(7);
+            let mut b = a.clone();
+            for _ in 0..2000 {
+                assert_eq!(ours.sample(&mut a), theirs.sample(&mut b), "mean {mean}");
+            }
+        }
     }
 }

@@ -180,12 +180,8 @@ impl DisaggFleet {
                 Next::Transfer => self.transfer_ends(t, rec),
             }
             self.start_transfers();
-            for (user, t) in self.prefill.done.drain(..) {
-                source.completed(user, t);
-            }
-            for (user, t) in self.decode.done.drain(..) {
-                source.completed(user, t);
-            }
+            self.prefill.report(source);
+            self.decode.report(source);
         }
         let mut usage = self.prefill.usage.clone();
         usage.events += self.prefill.events.superseded();

@@ -139,6 +139,10 @@ pub trait LlmSource {
     fn next_request(&mut self) -> Option<LlmRequest>;
     /// `user`'s request finished (or was refused) at `end_s`.
     fn completed(&mut self, user: u32, end_s: f64);
+    /// `user`'s request is planned to finish soon: its state may be
+    /// loaded ahead (a hint; nothing observable).
+    #[inline]
+    fn finishing_soon(&self, _user: u32) {}
 }
 
 /// A fixed list of requests (open loop).
@@ -428,6 +432,9 @@ pub struct BatchingFleet {
     stamps: u64,
     /// Completions (user, time) not yet reported to the source.
     done: Vec<(u32, f64)>,
+    /// Users whose requests a plan made last to finish next (for
+    /// [`LlmSource::finishing_soon`]).
+    finishing: Vec<u32>,
     /// Weight-read seconds of a step, by tokens in it.
     weights: WeightReads,
     /// Each server's [`DispatchRow`], refreshed whenever the server changes
@@ -551,6 +558,7 @@ impl BatchingFleet {
             kv_total: 0,
             kv_last_s: 0.0,
             done: Vec::new(),
+            finishing: Vec::new(),
             role: Role::Colocated,
             handoff: Vec::new(),
         }
@@ -619,11 +627,21 @@ impl BatchingFleet {
                     self.release_if_empty(e.server as usize, e.time_s);
                 }
             }
-            for (user, t) in self.done.drain(..) {
-                source.completed(user, t);
-            }
+            self.report(source);
         }
         self.arrival_seq = Some(arrival_seq);
+    }
+
+    /// Tell `source` of the completions since the last call, and of the
+    /// users whose requests the plans made since then finish next (every
+    /// event loop calls this after each event).
+    pub(super) fn report(&mut self, source: &mut impl LlmSource) {
+        for (user, t) in self.done.drain(..) {
+            source.completed(user, t);
+        }
+        for user in self.finishing.drain(..) {
+            source.finishing_soon(user);
+        }
     }
 
     /// End a run that [`BatchingFleet::run_until`] took to its end: what it

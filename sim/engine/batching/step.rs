@@ -381,6 +381,9 @@ impl BatchingFleet {
                 }
                 server.running.pop(); // preempted
             };
+            if let Some(&Reverse((_, id, _))) = server.running.peek() {
+                self.finishing.push(self.seqs[id as usize].user);
+            }
             let mut steps = next_finish - server.steps_done;
             if !self.cfg.fast_forward {
                 steps = 1;
