@@ -538,17 +538,19 @@ impl PrefixCache {
         hit.min(tokens.saturating_sub(1))
     }
 
-    /// Cache the blocks of a finished conversation's first `tokens` tokens
-    /// (prompt and answer), as [`PrefixCache::admit`] does.
+    /// Cache the blocks of a finished request's first `tokens` tokens (a
+    /// growing conversation's prompt and answer), as [`PrefixCache::admit`]
+    /// does; `slot` is the request's hint from its admission.
     pub fn keep(
         &mut self,
         cfg: &PrefixCaching,
         prompt: &PromptBlocks,
         tokens: u64,
         block: u64,
-        conversation_slot: &mut u32,
+        slot: u32,
     ) {
-        self.admit(cfg, prompt, tokens, block, conversation_slot);
+        let mut hint = slot;
+        self.admit(cfg, prompt, tokens, block, &mut hint);
     }
 
     /// Evict least recently used blocks (an entry's from its tail) until at
@@ -633,8 +635,8 @@ mod tests {
                         listed.admit(&cfg, &prompt, tokens, 16, &mut hint_b[c])
                     ),
                     2 => {
-                        solo.keep(&cfg, &prompt, tokens + 30, 16, &mut hint_a[c]);
-                        listed.keep(&cfg, &prompt, tokens + 30, 16, &mut hint_b[c]);
+                        solo.keep(&cfg, &prompt, tokens + 30, 16, hint_a[c]);
+                        listed.keep(&cfg, &prompt, tokens + 30, 16, hint_b[c]);
                     }
                     _ => prop_assert_eq!(solo.evict_to(room), listed.evict_to(room)),
                 }
@@ -706,7 +708,7 @@ mod tests {
         assert_eq!(c.used, 32);
         assert_eq!(c.admit(&cfg, &b, 100, 16, &mut NO_SLOT.clone()), 32);
         // The conversation's prompt and answer, 130 tokens: 8 blocks.
-        c.keep(&cfg, &b, 130, 16, &mut NO_SLOT.clone());
+        c.keep(&cfg, &b, 130, 16, NO_SLOT);
         assert_eq!(c.admit(&cfg, &b, 200, 16, &mut NO_SLOT.clone()), 128);
         assert_eq!(cfg.reused_tokens(&b, 100, 130, &b, 200), 130);
         // Least recent first: the conversation (10 blocks of 16 after

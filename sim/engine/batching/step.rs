@@ -255,8 +255,7 @@ impl BatchingFleet {
             let server = &mut self.servers[s];
             if let (Some(cfg), Some(cache)) = (&self.cfg.prefix, &mut server.prefix) {
                 let block = server.paged.as_ref().map_or(1, |p| p.block);
-                let mut slot = seq.cache_slot;
-                cache.keep(cfg, &seq.prompt, seq.input as u64, block, &mut slot);
+                cache.keep(cfg, &seq.prompt, seq.input as u64, block, seq.cache_slot);
             }
             self.free_ids.push(id);
         }
@@ -454,8 +453,7 @@ impl BatchingFleet {
                 }
                 _ => seq.input as u64,
             };
-            let mut slot = seq.cache_slot;
-            cache.keep(cfg, &seq.prompt, tokens, block, &mut slot);
+            cache.keep(cfg, &seq.prompt, tokens, block, seq.cache_slot);
         }
         if server.paged.is_none() {
             server.kv_reserved -= seq.need;
