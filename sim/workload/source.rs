@@ -19,6 +19,7 @@
 //! same sequence of requests (common random numbers).
 
 use rand::RngExt;
+use rand_distr::{Distribution, Geometric};
 
 use crate::core::dist::Dist;
 use crate::core::heap::QuadHeap;
@@ -203,8 +204,9 @@ pub struct Source<'a> {
     clients_left: u32,
     /// Conversations started so far (growing context): the last one's id.
     conversations: u32,
-    /// Each class's session lengths (sessions classes only).
-    session_lengths: Vec<Option<SessionLength>>,
+    /// Each class's distribution of a session's requests after its first
+    /// (sessions classes only), built once.
+    session_lengths: Vec<Option<Geometric>>,
 }
 
 impl<'a> Source<'a> {
@@ -244,7 +246,8 @@ impl<'a> Source<'a> {
                 .iter()
                 .map(|b| match b {
                     Behaviour::Sessions { mean_requests, .. } => {
-                        Some(SessionLength::new((1.0 / mean_requests).clamp(1e-9, 1.0)))
+                        let p = (1.0 / mean_requests).clamp(1e-9, 1.0);
+                        Some(Geometric::new(p).expect("valid p"))
                     }
                     _ => None,
                 })
@@ -353,21 +356,10 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The 32-bit sequence ran out: number the waiting follow-ups 1, 2, ...
-    /// in their order. Their order, and that of later ones (numbered
-    /// after them), is what it was: nothing observable changes.
+    /// The 32-bit sequence ran out: see [`renumber`].
     #[cold]
     fn renumber(&mut self) {
-        let mut waiting = Vec::new();
-        while let Some(f) = self.follow.pop() {
-            waiting.push(f);
-        }
-        self.seq = 0;
-        for f in waiting {
-            self.seq += 1;
-            self.follow
-                .push(FollowUp::new(f.time_s(), self.seq, f.user()));
-        }
+        self.seq = renumber(&mut self.follow);
     }
 
     /// Time of the next request, if any before the horizon.
@@ -548,70 +540,20 @@ impl<'a> Source<'a> {
     }
 }
 
-/// The requests of a session after its first: geometric failures before a
-/// success of probability `p`, drawn as `rand_distr::Geometric` draws them
-/// (the same random numbers give the same value), with the parameters
-/// it derives and the powers of `1 - p` its rejection step raises worked
-/// out once instead of at every session.
-#[derive(Debug, Clone)]
-struct SessionLength {
-    p: f64,
-    /// `(1 - p)^(2^k)`.
-    pi: f64,
-    k: u32,
-    /// `(1 - p).powi(m)` for `m < 2^k` (when `k` is small).
-    powers: Vec<f64>,
-}
-
-impl SessionLength {
-    fn new(p: f64) -> Self {
-        let mut pi = 1.0 - p;
-        let mut k = 0;
-        if !(pi == 1.0 || p >= 2.0 / 3.0) {
-            // The smallest k with (1 - p)^(2^k) <= 0.5.
-            k = 1;
-            pi *= pi;
-            while pi > 0.5 {
-                k += 1;
-                pi *= pi;
-            }
-        }
-        let powers = if (1..=12).contains(&k) {
-            (0..1i32 << k).map(|m| (1.0 - p).powi(m)).collect()
-        } else {
-            Vec::new()
-        };
-        SessionLength { p, pi, k, powers }
+/// Number the waiting follow-ups 1, 2, ... in their order; returns the
+/// last number given. Their order, and that of later ones (numbered after
+/// them), is what it was: nothing observable changes.
+fn renumber(follow: &mut QuadHeap<FollowUp>) -> u32 {
+    let mut waiting = Vec::new();
+    while let Some(f) = follow.pop() {
+        waiting.push(f);
     }
-
-    fn sample(&self, rng: &mut SimRng) -> u64 {
-        if self.p >= 2.0 / 3.0 {
-            let mut failures = 0;
-            while rng.random::<f64>() > self.p {
-                failures += 1;
-            }
-            return failures;
-        }
-        if self.pi == 1.0 {
-            return u64::MAX;
-        }
-        let mut d = 0u64;
-        while rng.random::<f64>() < self.pi {
-            d += 1;
-        }
-        let m = loop {
-            let m = rng.random::<u64>() & ((1 << self.k) - 1);
-            let p_reject = match self.powers.get(m as usize) {
-                Some(&power) => power,
-                None if m <= i32::MAX as u64 => (1.0 - self.p).powi(m as i32),
-                None => (1.0 - self.p).powf(m as f64),
-            };
-            if rng.random::<f64>() < p_reject {
-                break m;
-            }
-        };
-        (d << self.k) + m
+    let mut seq = 0;
+    for f in waiting {
+        seq += 1;
+        follow.push(FollowUp::new(f.time_s(), seq, f.user()));
     }
+    seq
 }
 
 /// Seed a generator from one 64-bit value (named for readability here).
@@ -628,22 +570,40 @@ impl FromSeedU64 for SimRng {
 
 #[cfg(test)]
 mod tests {
-    use super::{SessionLength, SimRng};
+    use super::{renumber, FollowUp, QuadHeap};
 
-    /// Session lengths are rand_distr's geometric draws, value for value.
+    /// Renumbering when the sequence runs out keeps the order of the
+    /// waiting follow-ups, equal times in scheduling order, and later ones
+    /// at an equal time still come after them.
     #[test]
-    fn session_lengths_draw_as_rand_distr_does() {
-        use rand::SeedableRng;
-        use rand_distr::{Distribution, Geometric};
-        for mean in [1.0f64, 1.2, 1.5, 2.0, 3.0, 7.5, 40.0, 5000.0, 1e12] {
-            let p = (1.0 / mean).clamp(1e-9, 1.0);
-            let ours = SessionLength::new(p);
-            let theirs = Geometric::new(p).unwrap();
-            let mut a = SimRng::seed_from_u64(7);
-            let mut b = a.clone();
-            for _ in 0..2000 {
-                assert_eq!(ours.sample(&mut a), theirs.sample(&mut b), "mean {mean}");
-            }
+    fn renumbering_keeps_the_order() {
+        let mut heap = QuadHeap::new();
+        let scheduled = [
+            (5.0, u32::MAX - 3, 7),
+            (1.0, u32::MAX - 2, 8),
+            (5.0, u32::MAX - 1, 9),
+            (5.0, u32::MAX, 10),
+        ];
+        for (t, seq, user) in scheduled {
+            heap.push(FollowUp::new(t, seq, user));
         }
+        let last = renumber(&mut heap);
+        assert_eq!(last, 4);
+        heap.push(FollowUp::new(5.0, last + 1, 11));
+        heap.push(FollowUp::new(1.0, last + 2, 12));
+        let order: Vec<(f64, u32)> = std::iter::from_fn(|| heap.pop())
+            .map(|f| (f.time_s(), f.user()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (1.0, 8),
+                (1.0, 12),
+                (5.0, 7),
+                (5.0, 9),
+                (5.0, 10),
+                (5.0, 11)
+            ]
+        );
     }
 }
