@@ -188,6 +188,12 @@ fn div(a: u64, d: u64) -> u64 {
     }
 }
 
+/// `a / d` rounded up, as [`div`].
+#[inline]
+fn div_ceil(a: u64, d: u64) -> u64 {
+    div(a + d - 1, d)
+}
+
 /// Tokens of a generated prompt (`all` full blocks of `b` tokens, the
 /// first `first_conv` of them inside the system prompt) found in a cache
 /// holding `sys_cached` blocks of its system prompt and `conv_cached` of
@@ -262,9 +268,9 @@ pub(super) struct PrefixCache {
     pub used: u64,
     /// A prompt's blocks while they are looked up (kept allocated).
     scratch: Vec<(u64, u32)>,
-    /// The last system prompt touched and its slot (a hint, checked
-    /// before use): every generated prompt of a class touches it twice.
-    class_hint: (u64, u32),
+    /// The slot of the last system prompt touched (a hint, checked before
+    /// use): every generated prompt of a class touches it twice.
+    class_slot: u32,
     /// The system prompt, while it is the only one this cache has seen.
     solo: SoloPrompt,
 }
@@ -291,7 +297,7 @@ impl PrefixCache {
         PrefixCache {
             head: NIL,
             tail: NIL,
-            class_hint: (0, NIL),
+            class_slot: NIL,
             ..Default::default()
         }
     }
@@ -389,8 +395,7 @@ impl PrefixCache {
         if let SoloPrompt::One { key, blocks, unit } = self.solo {
             if blocks > 0 {
                 self.used -= blocks as u64 * unit as u64;
-                let (_, slot) = self.touch(key, blocks, unit);
-                self.class_hint = (key, slot);
+                (_, self.class_slot) = self.touch(key, blocks, unit);
             }
         }
         self.solo = SoloPrompt::Listed;
@@ -464,7 +469,7 @@ impl PrefixCache {
         } = *prompt
         {
             let b = cfg.block_tokens as u64;
-            let unit = (div(b + block - 1, block) * block) as u32;
+            let unit = (div_ceil(b, block) * block) as u32;
             let (first_conv, all) = (div(system_tokens as u64, b), div(tokens, b));
             let sys = first_conv.min(all);
             let solo_here = match self.solo {
@@ -506,8 +511,8 @@ impl PrefixCache {
                 before as u64
             } else if sys > 0 {
                 let (before, slot) =
-                    self.touch_hinted(class_key, self.class_hint.1, sys as u32, unit);
-                self.class_hint = (class_key, slot);
+                    self.touch_hinted(class_key, self.class_slot, sys as u32, unit);
+                self.class_slot = slot;
                 before
             } else {
                 0
@@ -560,15 +565,9 @@ impl PrefixCache {
         while self.used > room && self.head != NIL {
             let i = self.head;
             let node = self.nodes[i as usize];
-            let need = self.used - room;
-            // Mostly less than a block is over (no division then).
             let unit = node.unit as u64;
-            let drop = if need <= unit {
-                1
-            } else {
-                div(need + unit - 1, unit).min(node.blocks as u64)
-            };
-            self.used -= drop * node.unit as u64;
+            let drop = div_ceil(self.used - room, unit).min(node.blocks as u64);
+            self.used -= drop * unit;
             evicted += drop;
             if drop == node.blocks as u64 {
                 self.unlink(i);
@@ -583,9 +582,9 @@ impl PrefixCache {
         // Then the system prompt kept off the list (the most recent).
         if let SoloPrompt::One { blocks, unit, .. } = &mut self.solo {
             if self.used > room && *blocks > 0 {
-                let unit64 = *unit as u64;
-                let drop = div(self.used - room + unit64 - 1, unit64).min(*blocks as u64);
-                self.used -= drop * unit64;
+                let unit = *unit as u64;
+                let drop = div_ceil(self.used - room, unit).min(*blocks as u64);
+                self.used -= drop * unit;
                 *blocks -= drop as u32;
                 evicted += drop;
             }
