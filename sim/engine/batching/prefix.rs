@@ -194,6 +194,24 @@ fn div_ceil(a: u64, d: u64) -> u64 {
     div(a + d - 1, d)
 }
 
+/// KV tokens a cached block of `tokens` tokens occupies: whole engine
+/// blocks of `block` tokens.
+#[inline]
+fn kv_unit(tokens: u64, block: u64) -> u32 {
+    (div_ceil(tokens, block) * block) as u32
+}
+
+/// Evict blocks of `unit` KV tokens, of the `blocks` an entry holds, until
+/// at most `room` KV tokens of `used` are cached or none is left; returns
+/// how many.
+#[inline]
+fn shed(used: &mut u64, room: u64, unit: u32, blocks: u32) -> u32 {
+    let unit = unit as u64;
+    let drop = div_ceil(*used - room, unit).min(blocks as u64);
+    *used -= drop * unit;
+    drop as u32
+}
+
 /// Tokens of a generated prompt (`all` full blocks of `b` tokens, the
 /// first `first_conv` of them inside the system prompt) found in a cache
 /// holding `sys_cached` blocks of its system prompt and `conv_cached` of
@@ -469,7 +487,7 @@ impl PrefixCache {
         } = *prompt
         {
             let b = cfg.block_tokens as u64;
-            let unit = (div_ceil(b, block) * block) as u32;
+            let unit = kv_unit(b, block);
             let (first_conv, all) = (div(system_tokens as u64, b), div(tokens, b));
             let sys = first_conv.min(all);
             let solo_here = match self.solo {
@@ -537,7 +555,7 @@ impl PrefixCache {
             hit += n as u64;
         }
         for &(h, n) in blocks.iter().rev() {
-            self.touch(h, 1, (n as u64).div_ceil(block) as u32 * block as u32);
+            self.touch(h, 1, kv_unit(n as u64, block));
         }
         self.scratch = blocks;
         hit.min(tokens.saturating_sub(1))
@@ -565,28 +583,24 @@ impl PrefixCache {
         while self.used > room && self.head != NIL {
             let i = self.head;
             let node = self.nodes[i as usize];
-            let unit = node.unit as u64;
-            let drop = div_ceil(self.used - room, unit).min(node.blocks as u64);
-            self.used -= drop * unit;
-            evicted += drop;
-            if drop == node.blocks as u64 {
+            let drop = shed(&mut self.used, room, node.unit, node.blocks);
+            evicted += drop as u64;
+            if drop == node.blocks {
                 self.unlink(i);
                 self.map.remove(&node.key);
                 // A freed slot holds no blocks: hints to it fail.
                 self.nodes[i as usize].blocks = 0;
                 self.free.push(i);
             } else {
-                self.nodes[i as usize].blocks -= drop as u32;
+                self.nodes[i as usize].blocks -= drop;
             }
         }
         // Then the system prompt kept off the list (the most recent).
         if let SoloPrompt::One { blocks, unit, .. } = &mut self.solo {
             if self.used > room && *blocks > 0 {
-                let unit = *unit as u64;
-                let drop = div_ceil(self.used - room, unit).min(*blocks as u64);
-                self.used -= drop * unit;
-                *blocks -= drop as u32;
-                evicted += drop;
+                let drop = shed(&mut self.used, room, *unit, *blocks);
+                *blocks -= drop;
+                evicted += drop as u64;
             }
         }
         // The next eviction starts from the head: load it meanwhile.
